@@ -1,0 +1,30 @@
+# chaosbench — see README.md. Every target is safe to run on a fresh machine.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+# The full suite must stay well under 20 minutes on 2 cores.
+TEST_TIMEOUT ?= 15m
+
+.PHONY: all build test check unit bench-api clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# check fails on unformatted code and vet findings, before any test runs.
+check:
+	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$fmt" ]; then echo "gofmt would change:"; echo "$$fmt"; exit 1; fi
+	$(GO) vet ./...
+
+# test is what CI runs: formatting, vet, then every test with the race detector
+# (Docker tests included; they fail in CI when Docker is missing).
+test: check
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+bench-api: build
+	$(GO) run ./bench/api
+
+clean:
+	rm -rf $(BIN)
