@@ -5,7 +5,7 @@ BIN := bin
 # The full suite must stay well under 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build test check unit bench-api clean
+.PHONY: all build test check unit bench-api clean images
 
 all: build
 
@@ -22,6 +22,11 @@ check:
 # (Docker tests included; they fail in CI when Docker is missing).
 test: check
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# images builds the stack's container images locally with no registry (debootstrap + docker import);
+# it rebuilds only what changed. Names: CHAOSBENCH_BASE_IMAGE, CHAOSBENCH_REFAPI_IMAGE.
+images:
+	GO=$(GO) bash deploy/images/build.sh
 
 bench-api: build
 	$(GO) run ./bench/api
