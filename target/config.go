@@ -1,0 +1,252 @@
+package target
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AuthMode selects how a client proves who it is.
+type AuthMode string
+
+// SessionMode selects where session state lives.
+type SessionMode string
+
+// ConcurrencyMode selects how concurrent updates of one resource are handled.
+type ConcurrencyMode string
+
+const (
+	AuthJWT    AuthMode = "jwt"    // signed bearer token; any node can verify it
+	AuthCookie AuthMode = "cookie" // opaque session id in a cookie
+
+	SessionsRedis  SessionMode = "redis"  // shared: any node can serve any session
+	SessionsMemory SessionMode = "memory" // this node only: lost when the node dies
+
+	ConcurrencyETag ConcurrencyMode = "etag" // If-Match compare-and-set
+	ConcurrencyNone ConcurrencyMode = "none" // last write wins (updates can be lost)
+)
+
+// Config holds every knob of the reference API. The zero value is not
+// usable; start from DefaultConfig.
+type Config struct {
+	Addr     string
+	NodeID   string
+	RedisURL string
+
+	Auth        AuthMode
+	Sessions    SessionMode
+	Idempotency bool
+	Concurrency ConcurrencyMode
+
+	// JWTAlg is HS256 (JWTSecret), RS256 or EdDSA (JWTPrivateKeyFile, PEM).
+	JWTAlg            string
+	JWTSecret         string
+	JWTPreviousSecret string // still verified during a key rotation
+	JWTPrivateKeyFile string
+	TokenIssuer       string
+	TokenAudience     string
+	TokenLeeway       time.Duration // tolerated clock skew for exp/nbf/iat
+
+	SessionTTL     time.Duration
+	TokenTTL       time.Duration // 0 means SessionTTL
+	IdempotencyTTL time.Duration
+	// IdempotencyLease bounds how long a "processing" marker blocks a key
+	// when the node that set it dies before it could store the response.
+	IdempotencyLease time.Duration
+
+	BcryptCost   int
+	RedisTimeout time.Duration // per Redis operation
+	LogLevel     string
+
+	MaxBodyBytes   int64
+	MaxHeaderBytes int
+}
+
+// DefaultConfig returns the documented defaults (docs/refapi.md).
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	return Config{
+		Addr:             ":8080",
+		NodeID:           host,
+		RedisURL:         "redis://127.0.0.1:6379/0",
+		Auth:             AuthJWT,
+		Sessions:         SessionsRedis,
+		Idempotency:      true,
+		Concurrency:      ConcurrencyETag,
+		JWTAlg:           "HS256",
+		TokenIssuer:      "chaosbench-refapi",
+		TokenAudience:    "chaosbench",
+		TokenLeeway:      5 * time.Second,
+		SessionTTL:       30 * time.Minute,
+		IdempotencyTTL:   24 * time.Hour,
+		IdempotencyLease: 10 * time.Second,
+		BcryptCost:       10,
+		RedisTimeout:     500 * time.Millisecond,
+		LogLevel:         "info",
+		MaxBodyBytes:     64 << 10,
+		MaxHeaderBytes:   16 << 10,
+	}
+}
+
+// tokenTTL is the lifetime of an issued JWT.
+func (c Config) tokenTTL() time.Duration {
+	if c.TokenTTL > 0 {
+		return c.TokenTTL
+	}
+	return c.SessionTTL
+}
+
+// Validate reports every problem at once, so that an operator fixes a bad
+// deployment in one go instead of one restart per mistake.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	switch c.Auth {
+	case AuthJWT, AuthCookie:
+	default:
+		bad("AUTH", "%q is not jwt or cookie", c.Auth)
+	}
+	switch c.Sessions {
+	case SessionsRedis, SessionsMemory:
+	default:
+		bad("SESSIONS", "%q is not redis or memory", c.Sessions)
+	}
+	switch c.Concurrency {
+	case ConcurrencyETag, ConcurrencyNone:
+	default:
+		bad("CONCURRENCY", "%q is not etag or none", c.Concurrency)
+	}
+	if c.NodeID == "" {
+		bad("NODE_ID", "must not be empty")
+	}
+	if c.RedisURL == "" {
+		bad("REDIS_URL", "must not be empty")
+	}
+	if c.Auth == AuthJWT {
+		switch c.JWTAlg {
+		case "HS256":
+			if c.JWTSecret == "" {
+				bad("JWT_SECRET", "is required with AUTH=jwt and JWT_ALG=HS256 (at least 32 bytes, e.g. `openssl rand -hex 32`)")
+			} else if len(c.JWTSecret) < 32 {
+				bad("JWT_SECRET", "is %d bytes; at least 32 are required", len(c.JWTSecret))
+			}
+			if c.JWTPreviousSecret != "" && len(c.JWTPreviousSecret) < 32 {
+				bad("JWT_PREVIOUS_SECRET", "is %d bytes; at least 32 are required", len(c.JWTPreviousSecret))
+			}
+		case "RS256", "EdDSA":
+			if c.JWTPrivateKeyFile == "" {
+				bad("JWT_PRIVATE_KEY_FILE", "is required with JWT_ALG=%s", c.JWTAlg)
+			}
+		default:
+			bad("JWT_ALG", "%q is not HS256, RS256 or EdDSA", c.JWTAlg)
+		}
+	}
+	if c.SessionTTL <= 0 {
+		bad("SESSION_TTL", "must be positive")
+	}
+	if c.TokenTTL < 0 {
+		bad("TOKEN_TTL", "must not be negative")
+	}
+	if c.IdempotencyTTL <= 0 {
+		bad("IDEMPOTENCY_TTL", "must be positive")
+	}
+	if c.IdempotencyLease <= 0 {
+		bad("IDEMPOTENCY_LEASE", "must be positive")
+	}
+	if c.TokenLeeway < 0 {
+		bad("TOKEN_LEEWAY", "must not be negative")
+	}
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		bad("BCRYPT_COST", "%d is outside 4..31", c.BcryptCost)
+	}
+	if c.RedisTimeout <= 0 {
+		bad("REDIS_TIMEOUT", "must be positive")
+	}
+	if c.MaxBodyBytes <= 0 || c.MaxHeaderBytes <= 0 {
+		bad("limits", "body and header limits must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+// RegisterFlags binds every knob to a flag whose default comes from the
+// environment variable of the same meaning, so that a container can be
+// configured by env and a person at a shell by flags (flag wins).
+// Values from the environment that do not parse are reported by the
+// returned function, called after flag parsing.
+func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) func() error {
+	var envErrs []error
+	str := func(p *string, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" (env "+env+")")
+	}
+	dur := func(p *time.Duration, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s: %q is not a duration like 30m", env, v))
+			} else {
+				*p = d
+			}
+		}
+		fs.DurationVar(p, name, *p, usage+" (env "+env+")")
+	}
+	integer := func(p *int, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s: %q is not a whole number", env, v))
+			} else {
+				*p = n
+			}
+		}
+		fs.IntVar(p, name, *p, usage+" (env "+env+")")
+	}
+	auth, sessions, concurrency := string(c.Auth), string(c.Sessions), string(c.Concurrency)
+	idem := "on"
+	if !c.Idempotency {
+		idem = "off"
+	}
+	str(&c.Addr, "addr", "ADDR", "listen address")
+	str(&c.NodeID, "node-id", "NODE_ID", "node id sent as X-Node-Id")
+	str(&c.RedisURL, "redis-url", "REDIS_URL", "Redis URL")
+	str(&auth, "auth", "AUTH", "jwt or cookie")
+	str(&sessions, "sessions", "SESSIONS", "redis or memory")
+	str(&idem, "idempotency", "IDEMPOTENCY", "on or off")
+	str(&concurrency, "concurrency", "CONCURRENCY", "etag or none")
+	str(&c.JWTAlg, "jwt-alg", "JWT_ALG", "HS256, RS256 or EdDSA")
+	str(&c.JWTSecret, "jwt-secret", "JWT_SECRET", "HS256 secret, at least 32 bytes")
+	str(&c.JWTPreviousSecret, "jwt-previous-secret", "JWT_PREVIOUS_SECRET", "previous HS256 secret, still accepted")
+	str(&c.JWTPrivateKeyFile, "jwt-private-key-file", "JWT_PRIVATE_KEY_FILE", "PEM private key for RS256/EdDSA")
+	str(&c.TokenIssuer, "token-issuer", "TOKEN_ISSUER", "iss claim")
+	str(&c.TokenAudience, "token-audience", "TOKEN_AUDIENCE", "aud claim")
+	dur(&c.TokenLeeway, "token-leeway", "TOKEN_LEEWAY", "tolerated clock skew")
+	dur(&c.SessionTTL, "session-ttl", "SESSION_TTL", "session lifetime")
+	dur(&c.TokenTTL, "token-ttl", "TOKEN_TTL", "token lifetime (0: the session's)")
+	dur(&c.IdempotencyTTL, "idempotency-ttl", "IDEMPOTENCY_TTL", "how long stored responses replay")
+	dur(&c.IdempotencyLease, "idempotency-lease", "IDEMPOTENCY_LEASE", "how long an unfinished request blocks its key")
+	dur(&c.RedisTimeout, "redis-timeout", "REDIS_TIMEOUT", "timeout of one Redis operation")
+	integer(&c.BcryptCost, "bcrypt-cost", "BCRYPT_COST", "bcrypt cost of password hashes")
+	str(&c.LogLevel, "log-level", "LOG_LEVEL", "debug, info, warn or error")
+	return func() error {
+		c.Auth = AuthMode(strings.ToLower(auth))
+		c.Sessions = SessionMode(strings.ToLower(sessions))
+		c.Concurrency = ConcurrencyMode(strings.ToLower(concurrency))
+		switch strings.ToLower(idem) {
+		case "on", "true", "1":
+			c.Idempotency = true
+		case "off", "false", "0":
+			c.Idempotency = false
+		default:
+			envErrs = append(envErrs, fmt.Errorf("IDEMPOTENCY: %q is not on or off", idem))
+		}
+		return errors.Join(envErrs...)
+	}
+}
