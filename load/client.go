@@ -1,0 +1,221 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// aliveMargin is subtracted from a session's expiry before the client calls
+// a rejection "lost": the client stamps expiry on receipt, later than the
+// server did, and a rejection near the edge is expiry, not loss.
+const aliveMargin = time.Second
+
+// Client is a virtual client: a user that signed up and holds a session
+// (a bearer token in jwt mode, the sid cookie in cookie mode).
+type Client struct {
+	ID       int
+	Username string
+
+	loginMu sync.Mutex // one login at a time per client
+
+	mu        sync.RWMutex
+	gen       uint64 // bumped by every login; requests compare it before renewing
+	token     string
+	cookie    string
+	session   string
+	expiresAt time.Time
+}
+
+// Session returns the client's current session id.
+func (c *Client) Session() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.session
+}
+
+func (c *Client) state() (gen uint64, expired bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen, !c.expiresAt.IsZero() && time.Now().After(c.expiresAt)
+}
+
+// authorize adds the token or cookie and returns the session id it carries.
+func (c *Client) authorize(req *http.Request) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	} else if c.cookie != "" {
+		req.Header.Set("Cookie", "sid="+c.cookie)
+	}
+	return c.session
+}
+
+// renew logs in again because session generation gen was refused (code) or
+// expired. Concurrent requests of the same client that saw the same refusal
+// wait for one login instead of each logging in.
+func (c *Client) renew(ctx context.Context, e *engine, gen uint64, code string) error {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	c.mu.RLock()
+	cur, sid, exp := c.gen, c.session, c.expiresAt
+	c.mu.RUnlock()
+	if cur != gen {
+		return nil // someone already logged in again
+	}
+	now := time.Now()
+	switch code {
+	case CodeSessionNotFound, CodeTokenExpired:
+		alive := exp.IsZero() || now.Before(exp.Add(-aliveMargin))
+		e.ledger.sessionRejected(sid, now, code, alive)
+		if alive && code == CodeSessionNotFound {
+			e.lostSessions.Add(1)
+		}
+	}
+	e.ledger.sessionEnded(sid, now, code)
+	return c.login(ctx, e)
+}
+
+type loginBody struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginAnswer struct {
+	AccessToken string `json:"access_token"`
+	SessionID   string `json:"session_id"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+// login obtains a fresh session and records it in the ledger. Callers hold
+// loginMu (or own the client exclusively during setup).
+func (c *Client) login(ctx context.Context, e *engine) error {
+	body, err := json.Marshal(loginBody{Username: c.Username, Password: e.cfg.Password})
+	if err != nil {
+		return fmt.Errorf("encode login: %w", err)
+	}
+	resp, b, err := e.simplePost(ctx, "/v1/login", body)
+	if err != nil {
+		return fmt.Errorf("login %s: %w", c.Username, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("login %s: status %d %s", c.Username, resp.StatusCode, errorCode(b))
+	}
+	var a loginAnswer
+	if err := json.Unmarshal(b, &a); err != nil {
+		return fmt.Errorf("login %s: decode answer: %w", c.Username, err)
+	}
+	cookie := ""
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "sid" {
+			cookie = ck.Value
+		}
+	}
+	if a.AccessToken == "" && cookie == "" {
+		return fmt.Errorf("login %s: answer has neither access_token nor sid cookie", c.Username)
+	}
+	sid := a.SessionID
+	if sid == "" {
+		sid = cookie
+	}
+	now := time.Now()
+	var exp time.Time
+	if a.ExpiresIn > 0 {
+		exp = now.Add(time.Duration(a.ExpiresIn) * time.Second)
+	}
+	c.mu.Lock()
+	c.gen++
+	c.token, c.cookie, c.session, c.expiresAt = a.AccessToken, cookie, sid, exp
+	c.mu.Unlock()
+	e.ledger.sessionStarted(c.ID, sid, now, exp)
+	return nil
+}
+
+// signUp creates the user; an existing one (409 username_taken) is fine so a
+// run can reuse a store.
+func (c *Client) signUp(ctx context.Context, e *engine) error {
+	body, err := json.Marshal(loginBody{Username: c.Username, Password: e.cfg.Password})
+	if err != nil {
+		return fmt.Errorf("encode sign-up: %w", err)
+	}
+	resp, b, err := e.simplePost(ctx, "/v1/users", body)
+	if err != nil {
+		return fmt.Errorf("sign up %s: %w", c.Username, err)
+	}
+	if resp.StatusCode == http.StatusCreated ||
+		(resp.StatusCode == http.StatusConflict && errorCode(b) == CodeUsernameTaken) {
+		return nil
+	}
+	return fmt.Errorf("sign up %s: status %d %s", c.Username, resp.StatusCode, errorCode(b))
+}
+
+// simplePost is for setup and logins: a few quick attempts on 5xx/transport
+// errors, outside the measured retry policy.
+func (e *engine) simplePost(ctx context.Context, path string, body []byte) (*http.Response, []byte, error) {
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		if attempt > 0 && !sleepCtx(ctx, time.Duration(50<<attempt)*time.Millisecond) {
+			break
+		}
+		actx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+		req, err := http.NewRequestWithContext(actx, http.MethodPost, e.base+path, bytes.NewReader(body))
+		if err != nil {
+			cancel()
+			return nil, nil, fmt.Errorf("build POST %s: %w", path, err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := e.http.Do(req)
+		if err != nil {
+			cancel()
+			lastErr = err
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		_ = resp.Body.Close()
+		cancel()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if resp.StatusCode >= 500 {
+			lastErr = fmt.Errorf("status %d %s", resp.StatusCode, errorCode(b))
+			continue
+		}
+		return resp, b, nil
+	}
+	if lastErr == nil {
+		lastErr = ctx.Err()
+	}
+	return nil, nil, lastErr
+}
+
+// setupClients signs up and logs in every client with bounded concurrency.
+// Setup is not load: it is neither paced nor measured.
+func (e *engine) setupClients(ctx context.Context) error {
+	e.clients = make([]*Client, e.cfg.Clients)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.cfg.SetupConcurrency)
+	for i := range e.clients {
+		c := &Client{ID: i, Username: "cb-" + e.runID + "-" + strconv.Itoa(i)}
+		e.clients[i] = c
+		g.Go(func() error {
+			if err := c.signUp(gctx, e); err != nil {
+				return err
+			}
+			return c.login(gctx, e)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("setup %d clients: %w", e.cfg.Clients, err)
+	}
+	return nil
+}

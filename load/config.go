@@ -1,0 +1,372 @@
+package load
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Config describes one bounded run. The zero values of the optional fields
+// are replaced by the defaults documented on each field (see withDefaults).
+type Config struct {
+	// BaseURL of the API, e.g. http://127.0.0.1:8080. Only loopback hosts are
+	// allowed unless WithAllowedNetworks adds a network the harness created.
+	BaseURL string
+
+	// Phases run back to back; their names split the results by time window
+	// (e.g. "baseline", "fault", "recovery").
+	Phases []Phase
+
+	// Clients is the number of virtual clients that sign up and log in during
+	// setup. Zero is allowed only when no op in the Mix needs a session.
+	Clients int
+	// SetupConcurrency bounds parallel sign-ups/logins (default 8): setup must
+	// not itself be a load spike that a bcrypt-bound API cannot absorb.
+	SetupConcurrency int
+	// Password used for every virtual client (default a fixed test password).
+	Password string
+
+	// Mix picks an op per request by weight (default DefaultMix()).
+	Mix Mix
+	// Resources is the number of distinct resource ids that resource.update
+	// spreads over (default 16): few enough to provoke 412 conflicts.
+	Resources int
+
+	// Retry is the retry policy of every logical call (default DefaultRetry()).
+	Retry RetryPolicy
+	// Timeout bounds one attempt (default 2s).
+	Timeout time.Duration
+
+	// MaxInFlight caps concurrent requests (default 4096); requests beyond it
+	// are shed and counted instead of piling up goroutines and memory.
+	MaxInFlight int
+	// LateAfter marks a request late when it is dispatched more than this
+	// after its planned time (default 10ms). Late requests are still sent.
+	LateAfter time.Duration
+	// MaxLateness sheds a request that could only be dispatched more than
+	// this after its planned time (default 1s): past the engine's limit the
+	// achieved rate plateaus instead of an ever-growing backlog.
+	MaxLateness time.Duration
+	// Grace is how long in-flight requests may finish after the last phase
+	// (default Retry.Budget + Timeout). Then they are cancelled and recorded.
+	Grace time.Duration
+
+	// Seed makes op, client, resource and jitter choices reproducible; it is
+	// recorded in the Result. Zero means "pick one" (the pick is recorded).
+	Seed uint64
+
+	// RunDir, when set, receives records.jsonl, latency.hlog and ledger.json.
+	RunDir string
+}
+
+// Phase is one named stretch of a run, paced by a vegeta Pacer whose elapsed
+// time restarts at zero at the start of the phase.
+type Phase struct {
+	Name     string
+	Duration time.Duration
+	Pacer    vegeta.Pacer
+}
+
+// Constant paces perSecond requests per second.
+func Constant(perSecond int) vegeta.Pacer {
+	return vegeta.ConstantPacer{Freq: perSecond, Per: time.Second}
+}
+
+// Ramp paces linearly from `from` to `to` requests per second over `over`.
+// from must be at least 1: vegeta reads a zero start rate as "unlimited".
+func Ramp(from, to int, over time.Duration) vegeta.Pacer {
+	return vegeta.LinearPacer{
+		StartAt: vegeta.Rate{Freq: from, Per: time.Second},
+		Slope:   float64(to-from) / over.Seconds(),
+	}
+}
+
+// Sine paces mean ± amp requests per second with the given period, starting
+// at the mean and rising.
+func Sine(mean, amp int, period time.Duration) vegeta.Pacer {
+	return vegeta.SinePacer{
+		Period:  period,
+		Mean:    vegeta.Rate{Freq: mean, Per: time.Second},
+		Amp:     vegeta.Rate{Freq: amp, Per: time.Second},
+		StartAt: vegeta.MeanUp,
+	}
+}
+
+// Pause sends nothing for the length of its phase (a cool-down or an idle
+// window around a fault).
+func Pause() vegeta.Pacer { return pausePacer{} }
+
+type pausePacer struct{}
+
+var _ vegeta.Pacer = pausePacer{}
+
+func (pausePacer) Pace(time.Duration, uint64) (time.Duration, bool) { return 0, true }
+func (pausePacer) Rate(time.Duration) float64                       { return 0 }
+
+// Option changes how Run executes without being part of the run's plan.
+type Option func(*settings) error
+
+type settings struct {
+	client   *http.Client
+	logger   *slog.Logger
+	progress io.Writer
+	live     bool
+	quiet    bool
+	onStart  []func(time.Time)
+	allowed  []netip.Prefix
+}
+
+// WithHTTPClient replaces the engine's client (keep-alive transport sized to
+// MaxInFlight). The target check still applies to BaseURL.
+func WithHTTPClient(c *http.Client) Option {
+	return func(s *settings) error {
+		if c == nil {
+			return errors.New("WithHTTPClient: nil client")
+		}
+		s.client = c
+		return nil
+	}
+}
+
+// WithLogger sets the slog logger for setup messages and periodic progress.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error {
+		if l == nil {
+			return errors.New("WithLogger: nil logger")
+		}
+		s.logger = l
+		return nil
+	}
+}
+
+// WithProgress writes progress to w: a single live line rewritten every
+// second when live is true (a terminal), else nothing there and a log line
+// every 5 s. By default a terminal on stderr gets the live line.
+func WithProgress(w io.Writer, live bool) Option {
+	return func(s *settings) error {
+		s.progress, s.live = w, live
+		return nil
+	}
+}
+
+// WithoutProgress disables progress output (tests, embedding).
+func WithoutProgress() Option {
+	return func(s *settings) error { s.quiet = true; return nil }
+}
+
+// OnStart registers a hook called with the run's start time (monotonic
+// reading included) once setup is over and just before the first planned
+// request. A scenario runner places faults on this clock.
+func OnStart(fn func(start time.Time)) Option {
+	return func(s *settings) error {
+		if fn == nil {
+			return errors.New("OnStart: nil hook")
+		}
+		s.onStart = append(s.onStart, fn)
+		return nil
+	}
+}
+
+// WithAllowedNetworks allows targets inside the given prefixes in addition to
+// loopback: only for networks that the harness itself created (Docker).
+func WithAllowedNetworks(prefixes ...netip.Prefix) Option {
+	return func(s *settings) error {
+		for _, p := range prefixes {
+			if !p.IsValid() {
+				return fmt.Errorf("WithAllowedNetworks: invalid prefix %v", p)
+			}
+		}
+		s.allowed = append(s.allowed, prefixes...)
+		return nil
+	}
+}
+
+// Validate reports every configuration error at once.
+func (c Config) Validate() []error {
+	var errs []error
+	u, err := url.Parse(c.BaseURL)
+	switch {
+	case c.BaseURL == "":
+		errs = append(errs, errors.New("base_url: required"))
+	case err != nil:
+		errs = append(errs, fmt.Errorf("base_url: %w", err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		errs = append(errs, fmt.Errorf("base_url: scheme %q, want http or https", u.Scheme))
+	case u.Host == "":
+		errs = append(errs, errors.New("base_url: no host"))
+	}
+	if len(c.Phases) == 0 {
+		errs = append(errs, errors.New("phases: at least one phase is required"))
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Phases {
+		if p.Name == "" {
+			errs = append(errs, fmt.Errorf("phases[%d]: name required", i))
+		} else if seen[p.Name] {
+			errs = append(errs, fmt.Errorf("phases[%d]: duplicate name %q", i, p.Name))
+		}
+		seen[p.Name] = true
+		if p.Duration <= 0 {
+			errs = append(errs, fmt.Errorf("phases[%d] %q: duration must be > 0", i, p.Name))
+		}
+		if p.Pacer == nil {
+			errs = append(errs, fmt.Errorf("phases[%d] %q: pacer required", i, p.Name))
+		}
+		// vegeta reads a zero rate as "as fast as possible": never what a
+		// scenario meant, and it would spin the scheduler. Pause() is idle.
+		switch pc := p.Pacer.(type) {
+		case vegeta.ConstantPacer:
+			if pc.Freq <= 0 || pc.Per <= 0 {
+				errs = append(errs, fmt.Errorf("phases[%d] %q: constant rate must be > 0 (use Pause for idle)", i, p.Name))
+			}
+		case vegeta.LinearPacer:
+			if pc.StartAt.Freq <= 0 || pc.StartAt.Per <= 0 {
+				errs = append(errs, fmt.Errorf("phases[%d] %q: ramp start rate must be >= 1/s", i, p.Name))
+			}
+		}
+	}
+	if c.Clients < 0 {
+		errs = append(errs, errors.New("clients: must be >= 0"))
+	}
+	for i, w := range c.Mix {
+		if w.Op == nil {
+			errs = append(errs, fmt.Errorf("mix[%d]: nil op", i))
+			continue
+		}
+		if w.Weight <= 0 {
+			errs = append(errs, fmt.Errorf("mix[%d] %s: weight must be > 0", i, w.Op.Name()))
+		}
+		if needsSession(w.Op) && c.Clients == 0 {
+			errs = append(errs, fmt.Errorf("mix[%d] %s: needs a session but clients is 0", i, w.Op.Name()))
+		}
+	}
+	if c.Mix == nil && c.Clients == 0 {
+		errs = append(errs, errors.New("clients: the default mix needs at least one client"))
+	}
+	for name, d := range map[string]time.Duration{
+		"timeout": c.Timeout, "late_after": c.LateAfter, "max_lateness": c.MaxLateness, "grace": c.Grace,
+	} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s: must be >= 0", name))
+		}
+	}
+	if c.MaxInFlight < 0 || c.SetupConcurrency < 0 || c.Resources < 0 {
+		errs = append(errs, errors.New("max_in_flight, setup_concurrency, resources: must be >= 0"))
+	}
+	errs = append(errs, c.Retry.validate()...)
+	return errs
+}
+
+// withDefaults fills the optional fields.
+func (c Config) withDefaults() Config {
+	if c.SetupConcurrency == 0 {
+		c.SetupConcurrency = 8
+	}
+	if c.Password == "" {
+		c.Password = "chaosbench-load-pw"
+	}
+	if c.Mix == nil {
+		c.Mix = DefaultMix()
+	}
+	if c.Resources == 0 {
+		c.Resources = 16
+	}
+	if c.Retry == (RetryPolicy{}) {
+		c.Retry = DefaultRetry()
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 4096
+	}
+	if c.LateAfter == 0 {
+		c.LateAfter = 10 * time.Millisecond
+	}
+	if c.MaxLateness == 0 {
+		c.MaxLateness = time.Second
+	}
+	if c.Grace == 0 {
+		c.Grace = c.Retry.Budget + c.Timeout
+	}
+	return c
+}
+
+// Duration is the sum of the phases: the planned length of the run.
+func (c Config) Duration() time.Duration {
+	var d time.Duration
+	for _, p := range c.Phases {
+		d += p.Duration
+	}
+	return d
+}
+
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// checkTarget refuses any host outside loopback and the allowed prefixes:
+// load must never leave this machine or the harness's own networks.
+func checkTarget(base string, allowed []netip.Prefix) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("parse base url: %w", err)
+	}
+	host := u.Hostname()
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		ips, err := net.LookupIP(host)
+		if err != nil {
+			return fmt.Errorf("resolve target host %q: %w", host, err)
+		}
+		for _, ip := range ips {
+			if a, ok := netip.AddrFromSlice(ip); ok {
+				addrs = append(addrs, a.Unmap())
+			}
+		}
+	}
+	if len(addrs) == 0 {
+		return fmt.Errorf("target host %q resolves to no address", host)
+	}
+	for _, a := range addrs {
+		ok := false
+		for _, p := range append(append([]netip.Prefix{}, loopback...), allowed...) {
+			if p.Contains(a.Unmap()) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Errorf("target %s (%s) is not loopback nor an allowed harness network", host, a)
+		}
+	}
+	return nil
+}
+
+// newHTTPClient builds a keep-alive client sized for the in-flight cap. No
+// proxy: an environment proxy would send load somewhere else entirely.
+func newHTTPClient(maxInFlight int) *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        maxInFlight,
+		MaxIdleConnsPerHost: maxInFlight,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	return &http.Client{
+		Transport: tr,
+		// Redirects are not part of the contract; surfacing a 3xx is better
+		// than silently following it elsewhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}

@@ -1,0 +1,304 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+func okServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Node-Id", "n1")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func getMix() Mix { return Mix{{HTTPGet{OpName: "get", Path: "/"}, 1}} }
+
+// TestPacingShapes checks that the number of planned requests follows the
+// pacer's integral: the schedule comes from the pacer, not from responses.
+func TestPacingShapes(t *testing.T) {
+	srv := okServer(t)
+	tests := []struct {
+		name     string
+		phases   []Phase
+		min, max int64
+	}{
+		// 200/s for 1 s: 199 or 200 planned (the first hit is one interval in).
+		{"constant", []Phase{{"c", time.Second, Constant(200)}}, 195, 200},
+		// linear 1 -> 201/s over 1 s integrates to ~101.
+		{"ramp", []Phase{{"r", time.Second, Ramp(1, 201, time.Second)}}, 90, 110},
+		// one full sine period around 100/s integrates to ~100.
+		{"sine", []Phase{{"s", time.Second, Sine(100, 50, time.Second)}}, 90, 110},
+		// 100/s, pause, 100/s: ~100 in total and none during the pause.
+		{"phases", []Phase{{"a", 500 * time.Millisecond, Constant(100)}, {"idle", 500 * time.Millisecond, Pause()}, {"b", 500 * time.Millisecond, Constant(100)}}, 95, 100},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{BaseURL: srv.URL, Phases: tc.phases, Mix: getMix(), Seed: 1, MaxLateness: 5 * time.Second}
+			res, err := Run(context.Background(), cfg, WithoutProgress())
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, res.Totals.Planned, tc.min)
+			assert.LessOrEqual(t, res.Totals.Planned, tc.max)
+			assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Shed, "every planned request is sent or counted as shed")
+			assert.Equal(t, res.Totals.Sent, res.Totals.Completed, "every sent request is recorded")
+			for _, s := range res.Stats {
+				assert.NotEqual(t, "idle", s.Phase, "nothing is planned during a pause")
+			}
+		})
+	}
+}
+
+// TestRateDoesNotDependOnResponses: a server 20x slower than the request
+// interval must not slow the sender (open model).
+func TestRateDoesNotDependOnResponses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, MaxLateness: 5 * time.Second,
+		Phases: []Phase{{"c", time.Second, Constant(100)}}}
+	res, err := Run(context.Background(), cfg, WithoutProgress())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, res.Totals.Sent, int64(95))
+	assert.Zero(t, res.Totals.Shed)
+	// ~20 requests are in flight at once; a closed loop would have sent ~5.
+	assert.GreaterOrEqual(t, res.Latency("get", "").ValueAtQuantile(50), int64(190_000))
+}
+
+// stallServer answers at once, except that every request arriving in
+// [from, from+1s) after the first request waits until the stall ends.
+func stallServer(t *testing.T, from time.Duration) *httptest.Server {
+	var once sync.Once
+	var begin time.Time
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		once.Do(func() { begin = time.Now() })
+		el := time.Since(begin)
+		mu.Unlock()
+		if el >= from && el < from+time.Second {
+			time.Sleep(from + time.Second - el)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestStallShowsInP99 is the coordinated-omission test: a 1 s stall of the
+// target at a constant 200/s must show in our p99 (measured from planned
+// send time), while vegeta's Attacker with a bounded worker pool, stamping
+// the actual send time, hides most of it.
+func TestStallShowsInP99(t *testing.T) {
+	const rate, dur = 200, 3 * time.Second
+	ours := stallServer(t, time.Second)
+	cfg := Config{BaseURL: ours.URL, Mix: getMix(), Seed: 1, MaxLateness: 5 * time.Second,
+		Phases: []Phase{{"c", dur, Constant(rate)}}}
+	res, err := Run(context.Background(), cfg, WithoutProgress())
+	require.NoError(t, err)
+	p99 := time.Duration(res.Latency("", "").ValueAtQuantile(99)) * time.Microsecond
+	assert.GreaterOrEqual(t, p99, 800*time.Millisecond, "the stall must show in p99 from planned time")
+	assert.Zero(t, res.Totals.Shed)
+
+	// Same stall, vegeta's Attacker with 4 workers: blocked workers hold the
+	// pacer back, the backlog goes out late and is stamped as fast.
+	theirs := stallServer(t, time.Second)
+	atk := vegeta.NewAttacker(vegeta.Workers(4), vegeta.MaxWorkers(4), vegeta.MaxBody(0))
+	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: theirs.URL})
+	h := NewHistogram()
+	for r := range atk.Attack(tr, Constant(rate), dur, "co") {
+		_ = h.RecordValue(toUs(r.Latency))
+	}
+	vp99 := time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
+	t.Logf("p99 from planned time %s; vegeta actual-send p99 %s (n=%d)", p99, vp99, h.TotalCount())
+	assert.Less(t, vp99, p99/2, "actual-send stamping should hide much of the stall")
+}
+
+// TestInFlightCapShedsAndCounts: past the cap, requests are shed and counted,
+// never silently dropped.
+func TestInFlightCapShedsAndCounts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, MaxInFlight: 5, MaxLateness: 5 * time.Second,
+		Phases: []Phase{{"c", time.Second, Constant(100)}}}
+	res, err := Run(context.Background(), cfg, WithoutProgress())
+	require.NoError(t, err)
+	assert.Greater(t, res.Totals.ShedInFlight, int64(50))
+	assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Shed)
+	var tlShed int64
+	for _, s := range res.Timeline {
+		tlShed += s.Shed
+	}
+	assert.Equal(t, res.Totals.Shed, tlShed, "the timeline accounts for every shed request")
+}
+
+// TestRunIsBounded: a target that never answers cannot keep a run alive past
+// duration + grace; unfinished requests are recorded as canceled.
+func TestRunIsBounded(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(block); srv.Close() })
+	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, Timeout: time.Minute, Grace: 300 * time.Millisecond,
+		Retry:  RetryPolicy{Attempts: 1, Base: time.Millisecond, Max: time.Millisecond, Budget: time.Minute},
+		Phases: []Phase{{"c", 500 * time.Millisecond, Constant(50)}}}
+	t0 := time.Now()
+	res, err := Run(context.Background(), cfg, WithoutProgress())
+	require.NoError(t, err)
+	assert.Less(t, time.Since(t0), 20*time.Second, "the run must stop by itself")
+	assert.Greater(t, res.Totals.Canceled, int64(10))
+	assert.Equal(t, res.Totals.Sent, res.Totals.Completed)
+}
+
+// TestRecordsFlushedDuringRun: records reach the file while the run goes (a
+// crash loses at most about a second), and the hlog has tagged windows.
+func TestRecordsFlushedDuringRun(t *testing.T) {
+	srv := okServer(t)
+	dir := t.TempDir()
+	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, RunDir: dir, MaxLateness: 5 * time.Second,
+		Phases: []Phase{{"warm", time.Second, Constant(100)}, {"hot", 2 * time.Second, Constant(100)}}}
+	var midLines atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(2500 * time.Millisecond)
+		b, _ := os.ReadFile(filepath.Join(dir, "records.jsonl"))
+		midLines.Store(int64(strings.Count(string(b), "\n")))
+	}()
+	res, err := Run(context.Background(), cfg, WithoutProgress())
+	require.NoError(t, err)
+	<-done
+	assert.Greater(t, midLines.Load(), int64(50), "records must be flushed while the run goes")
+
+	f, err := os.Open(res.Files.Records)
+	require.NoError(t, err)
+	defer f.Close()
+	var n int64
+	phases := map[string]int{}
+	require.NoError(t, ReadRecords(f, func(r Record) error {
+		n++
+		phases[r.Phase]++
+		assert.Equal(t, "get", r.Op)
+		assert.Equal(t, "n1", r.Node)
+		assert.Equal(t, ClassOK, r.Class)
+		assert.GreaterOrEqual(t, r.Latency, r.Service, "latency from planned time includes the service time")
+		return nil
+	}))
+	assert.Equal(t, res.Totals.Completed, n)
+	assert.Greater(t, phases["warm"], 80)
+	assert.Greater(t, phases["hot"], 160)
+
+	hl, err := os.ReadFile(res.Files.HLog)
+	require.NoError(t, err)
+	assert.Contains(t, string(hl), "Tag=get/warm,")
+	assert.Contains(t, string(hl), "Tag=get/hot,")
+	sc := bufio.NewScanner(strings.NewReader(string(hl)))
+	windows := 0
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "Tag=") {
+			windows++
+		}
+	}
+	assert.Equal(t, 3, windows, "one window per op x phase x second")
+	require.Len(t, res.Timeline, 3)
+	assert.Equal(t, "hot", res.Timeline[2].Phase)
+}
+
+// TestOnStartHookAndPhaseWindows: a runner learns the run's start time and
+// each phase's window on that clock.
+func TestOnStartHookAndPhaseWindows(t *testing.T) {
+	srv := okServer(t)
+	var got time.Time
+	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 7,
+		Phases: []Phase{{"before", 200 * time.Millisecond, Constant(50)}, {"during", 300 * time.Millisecond, Constant(50)}}}
+	res, err := Run(context.Background(), cfg, WithoutProgress(), OnStart(func(s time.Time) { got = s }))
+	require.NoError(t, err)
+	assert.Equal(t, res.Start, got)
+	assert.Equal(t, []PhaseWindow{{"before", 0, 200 * time.Millisecond}, {"during", 200 * time.Millisecond, 500 * time.Millisecond}}, res.Phases)
+	assert.Equal(t, uint64(7), res.Seed)
+}
+
+// TestValidate lists every problem at once.
+func TestValidate(t *testing.T) {
+	ok := Config{BaseURL: "http://127.0.0.1:1", Clients: 1, Phases: []Phase{{"a", time.Second, Constant(1)}}}
+	tests := []struct {
+		name string
+		mod  func(*Config)
+		want []string // substrings, one per expected error
+	}{
+		// the baseline is valid
+		{"valid", func(*Config) {}, nil},
+		// a zero constant rate would spin vegeta's pacer
+		{"zero rate", func(c *Config) { c.Phases[0].Pacer = Constant(0) }, []string{"constant rate"}},
+		// two errors are both reported
+		{"two errors", func(c *Config) { c.BaseURL = ""; c.Phases[0].Name = "" }, []string{"base_url", "name required"}},
+		// session ops need clients
+		{"no clients", func(c *Config) { c.Clients = 0 }, []string{"at least one client"}},
+		// duplicate phase names would make windows ambiguous
+		{"dup phase", func(c *Config) { c.Phases = append(c.Phases, c.Phases[0]) }, []string{"duplicate"}},
+		// a broken retry policy
+		{"retry", func(c *Config) { c.Retry = RetryPolicy{Attempts: 0, Base: 2, Max: 1, Budget: 0} }, []string{"attempts", "base", "budget"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			c.Phases = append([]Phase{}, ok.Phases...)
+			tc.mod(&c)
+			errs := c.Validate()
+			require.Len(t, errs, len(tc.want), "%v", errs)
+			for i, w := range tc.want {
+				assert.Contains(t, errs[i].Error(), w)
+			}
+		})
+	}
+}
+
+// TestCheckTarget: load only goes to loopback or allowed harness networks.
+func TestCheckTarget(t *testing.T) {
+	docker := netip.MustParsePrefix("172.30.0.0/24")
+	tests := []struct {
+		name    string
+		url     string
+		allowed []netip.Prefix
+		ok      bool
+	}{
+		{"ipv4 loopback", "http://127.0.0.1:8080", nil, true},                          // loopback is always allowed
+		{"localhost", "http://localhost:8080", nil, true},                              // names resolving to loopback too
+		{"ipv6 loopback", "http://[::1]:8080", nil, true},                              // both families
+		{"private refused", "http://10.1.2.3", nil, false},                             // private ranges are not ours
+		{"public refused", "http://8.8.8.8", nil, false},                               // nor public ones
+		{"harness network", "http://172.30.0.5:80", []netip.Prefix{docker}, true},      // a network we created
+		{"outside harness net", "http://172.30.1.5:80", []netip.Prefix{docker}, false}, // next door is not
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkTarget(tc.url, tc.allowed)
+			if tc.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}

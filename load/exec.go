@@ -1,0 +1,310 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// API error codes the engine reacts to.
+const (
+	CodeInFlight        = "idempotency_in_flight"
+	CodeSessionNotFound = "session_not_found"
+	CodeTokenExpired    = "token_expired"
+	CodeUsernameTaken   = "username_taken"
+)
+
+// Error classes in records and outcomes.
+const (
+	ClassOK        = "ok"
+	Class4xx       = "http_4xx"
+	Class5xx       = "http_5xx"
+	ClassTimeout   = "timeout"
+	ClassConnect   = "connect"
+	ClassTransport = "transport" // reset, EOF, bad response
+	ClassCanceled  = "canceled"  // the run ended (grace expired) or its context was cancelled
+	ClassSetup     = "setup"     // the op could not even build its request
+	ClassShed      = "shed"      // never sent: in-flight cap or too late
+)
+
+// maxBody bounds what is read of a response: the contract's bodies are small
+// and a misbehaving target must not balloon memory.
+const maxBody = 1 << 20
+
+// Request is one logical HTTP call of an op.
+type Request struct {
+	Method string
+	Path   string // appended to the base URL
+	Body   []byte // sent as application/json when non-nil
+	// IdempotencyKey is sent on every attempt of the call.
+	IdempotencyKey string
+	IfMatch        string
+	// NoAuth skips the client's token or cookie.
+	NoAuth bool
+}
+
+// Response is the final answer of a logical call after retries.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Code is the API error code of a JSON error body ("" on success).
+	Code string
+	// Uncertain counts attempts whose effect on the server is unknown
+	// (timeout, reset, 5xx): the ledger needs it to bound what may have
+	// been applied. Connect errors never reached the server and are certain.
+	Uncertain int
+	// Replayed is true when the server said Idempotent-Replayed: true.
+	Replayed bool
+}
+
+// Exec runs the HTTP calls of one request of the mix. It is not safe for
+// concurrent use: each request gets its own.
+type Exec struct {
+	e        *engine
+	client   *Client
+	seq      uint64
+	planned  time.Duration
+	rnd      *rand.Rand
+	deadline time.Time
+
+	attempts  int
+	service   time.Duration
+	node      string
+	session   string
+	lastClass string
+}
+
+// Client is the virtual client of this request (nil when Config.Clients is 0).
+func (x *Exec) Client() *Client { return x.client }
+
+// Seq is the request's sequence number in the run.
+func (x *Exec) Seq() uint64 { return x.seq }
+
+// Rand is a per-request generator derived from the run seed.
+func (x *Exec) Rand() *rand.Rand { return x.rnd }
+
+// Ledger is where write outcomes go.
+func (x *Exec) Ledger() *Ledger { return x.e.ledger }
+
+// Resources is Config.Resources.
+func (x *Exec) Resources() int { return x.e.cfg.Resources }
+
+// Key returns an idempotency key unique to this logical request and run:
+// seeded randomness would repeat keys across runs on the same Redis.
+func (x *Exec) Key() string {
+	return x.e.runID + "-" + strconv.FormatUint(x.seq, 10)
+}
+
+// Offset is the time since the run started (the run's clock).
+func (x *Exec) Offset() time.Duration { return time.Since(x.e.start) }
+
+// Do performs one logical call with the run's retry policy. It returns the
+// last response, or the last transport error when no attempt got an answer.
+func (x *Exec) Do(ctx context.Context, r Request) (*Response, error) {
+	pol := x.e.cfg.Retry
+	maxAttempts := pol.Attempts
+	renewed := false
+	uncertain := 0
+	var lastErr error
+	var last *Response
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		if attempt > 1 && !time.Now().Before(x.deadline) {
+			break
+		}
+		gen, err := x.prepareSession(ctx)
+		if err != nil {
+			return &Response{Uncertain: uncertain}, fmt.Errorf("renew session: %w", err)
+		}
+		resp, class, err := x.attempt(ctx, r)
+		x.lastClass = class
+		if err != nil {
+			lastErr = err
+			if class != ClassConnect {
+				uncertain++
+			}
+			if class == ClassCanceled || ctx.Err() != nil {
+				break
+			}
+		} else {
+			lastErr = nil
+			last = resp
+			if resp.Status >= 500 {
+				uncertain++
+			}
+			if resp.Status == http.StatusUnauthorized && x.client != nil && !r.NoAuth && !renewed &&
+				(resp.Code == CodeSessionNotFound || resp.Code == CodeTokenExpired) {
+				// The session the client holds was refused: record it (a
+				// lost session if we believed it alive), log in again and
+				// repeat the call once; the user waited for all of it.
+				renewed = true
+				maxAttempts++
+				if err := x.client.renew(ctx, x.e, gen, resp.Code); err != nil {
+					last.Uncertain = uncertain
+					return last, nil // the 401 stands as the answer
+				}
+				continue
+			}
+			if !retryableStatus(resp.Status, resp.Code) {
+				last.Uncertain = uncertain
+				return last, nil
+			}
+		}
+		if attempt == maxAttempts {
+			break
+		}
+		var ra time.Duration
+		if last != nil && err == nil {
+			ra = retryAfter(last.Header)
+		}
+		d := pol.backoff(attempt, x.rnd, ra)
+		if time.Now().Add(d).After(x.deadline) {
+			break // the next attempt could not finish within the budget
+		}
+		if !sleepCtx(ctx, d) {
+			break
+		}
+	}
+	if lastErr != nil {
+		// No answer: the caller still needs Uncertain for its ledger entry.
+		return &Response{Uncertain: uncertain}, lastErr
+	}
+	if last != nil {
+		last.Uncertain = uncertain
+	}
+	return last, nil
+}
+
+// prepareSession renews a session that the client knows has expired, and
+// returns the session generation the attempt will use.
+func (x *Exec) prepareSession(ctx context.Context) (uint64, error) {
+	if x.client == nil {
+		return 0, nil
+	}
+	gen, expired := x.client.state()
+	if expired {
+		if err := x.client.renew(ctx, x.e, gen, "expired"); err != nil {
+			return gen, err
+		}
+		gen, _ = x.client.state()
+	}
+	return gen, nil
+}
+
+func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error) {
+	remaining := time.Until(x.deadline)
+	to := x.e.cfg.Timeout
+	if remaining < to {
+		to = remaining
+	}
+	if to <= 0 {
+		return nil, ClassTimeout, errors.New("retry budget exhausted before the attempt")
+	}
+	actx, cancel := context.WithTimeout(ctx, to)
+	defer cancel()
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(actx, r.Method, x.e.base+r.Path, body)
+	if err != nil {
+		return nil, ClassSetup, fmt.Errorf("build %s %s: %w", r.Method, r.Path, err)
+	}
+	if r.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.IdempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", r.IdempotencyKey)
+	}
+	if r.IfMatch != "" {
+		req.Header.Set("If-Match", r.IfMatch)
+	}
+	if x.client != nil && !r.NoAuth {
+		x.session = x.client.authorize(req)
+	}
+	x.attempts++
+	t0 := time.Now()
+	resp, err := x.e.http.Do(req)
+	if err != nil {
+		x.service = time.Since(t0)
+		return nil, classifyErr(ctx, actx, err), fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	_ = resp.Body.Close()
+	x.service = time.Since(t0)
+	if n := resp.Header.Get("X-Node-Id"); n != "" {
+		x.node = n
+	}
+	if err != nil {
+		return nil, classifyErr(ctx, actx, err), fmt.Errorf("read %s %s body: %w", r.Method, r.Path, err)
+	}
+	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: b,
+		Replayed: resp.Header.Get("Idempotent-Replayed") == "true"}
+	if resp.StatusCode >= 400 {
+		out.Code = errorCode(b)
+	}
+	return out, classOfStatus(resp.StatusCode), nil
+}
+
+func errorCode(b []byte) string {
+	var e struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(b, &e) != nil {
+		return ""
+	}
+	return e.Code
+}
+
+func classOfStatus(s int) string {
+	switch {
+	case s >= 500:
+		return Class5xx
+	case s >= 400:
+		return Class4xx
+	default:
+		return ClassOK
+	}
+}
+
+// classifyErr separates "the run is over" from "the attempt timed out" from
+// "nothing listens there" (certainly not applied) from everything else.
+func classifyErr(runCtx, attemptCtx context.Context, err error) string {
+	if runCtx.Err() != nil {
+		return ClassCanceled
+	}
+	if errors.Is(attemptCtx.Err(), context.DeadlineExceeded) {
+		return ClassTimeout
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return ClassTimeout
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return ClassConnect
+	}
+	return ClassTransport
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,164 @@
+package load
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Record is one request as it ended. Written as one JSON line to
+// records.jsonl (field names in the json tags; durations in microseconds,
+// offsets on the run's clock).
+type Record struct {
+	Seq      uint64        `json:"seq"`
+	Op       string        `json:"op"`
+	Phase    string        `json:"phase"`
+	Client   int           `json:"client"`            // -1 without a client
+	Planned  time.Duration `json:"planned_us"`        // planned send time since start
+	Sent     time.Duration `json:"sent_us"`           // actual dispatch since start
+	Latency  time.Duration `json:"latency_us"`        // end - planned: what the user waited
+	Service  time.Duration `json:"service_us"`        // last attempt alone
+	Attempts int           `json:"attempts"`          // HTTP attempts incl. re-login repeats
+	Status   int           `json:"status"`            // last HTTP status, 0 if none
+	Class    string        `json:"class"`             // ok, http_4xx, http_5xx, timeout, connect, transport, canceled, setup
+	Code     string        `json:"code,omitempty"`    // API error code
+	Node     string        `json:"node,omitempty"`    // X-Node-Id of the last answer
+	Key      string        `json:"key,omitempty"`     // idempotency key / resource id
+	Session  string        `json:"session,omitempty"` // session id used by the last attempt
+
+	opIdx    int
+	phaseIdx int
+}
+
+// recordWriter appends records as JSON lines by hand: encoding/json costs a
+// reflection walk per record at tens of thousands of records per second.
+type recordWriter struct {
+	f   *os.File
+	w   *bufio.Writer
+	buf []byte
+}
+
+func newRecordWriter(path string) (*recordWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create records file: %w", err)
+	}
+	return &recordWriter{f: f, w: bufio.NewWriterSize(f, 256<<10), buf: make([]byte, 0, 512)}, nil
+}
+
+func (rw *recordWriter) write(r *Record) error {
+	b := rw.buf[:0]
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = appendStr(b, "op", r.Op)
+	b = appendStr(b, "phase", r.Phase)
+	b = appendInt(b, "client", int64(r.Client))
+	b = appendInt(b, "planned_us", r.Planned.Microseconds())
+	b = appendInt(b, "sent_us", r.Sent.Microseconds())
+	b = appendInt(b, "latency_us", r.Latency.Microseconds())
+	b = appendInt(b, "service_us", r.Service.Microseconds())
+	b = appendInt(b, "attempts", int64(r.Attempts))
+	b = appendInt(b, "status", int64(r.Status))
+	b = appendStr(b, "class", r.Class)
+	if r.Code != "" {
+		b = appendStr(b, "code", r.Code)
+	}
+	if r.Node != "" {
+		b = appendStr(b, "node", r.Node)
+	}
+	if r.Key != "" {
+		b = appendStr(b, "key", r.Key)
+	}
+	if r.Session != "" {
+		b = appendStr(b, "session", r.Session)
+	}
+	b = append(b, '}', '\n')
+	rw.buf = b
+	_, err := rw.w.Write(b)
+	return err
+}
+
+func (rw *recordWriter) flush() error { return rw.w.Flush() }
+
+func (rw *recordWriter) close() error {
+	ferr := rw.w.Flush()
+	cerr := rw.f.Close()
+	if ferr != nil {
+		return fmt.Errorf("flush records: %w", ferr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("close records: %w", cerr)
+	}
+	return nil
+}
+
+func appendInt(b []byte, k string, v int64) []byte {
+	b = append(b, ',', '"')
+	b = append(b, k...)
+	b = append(b, '"', ':')
+	return strconv.AppendInt(b, v, 10)
+}
+
+func appendStr(b []byte, k, v string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, k...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, v)
+}
+
+// appendJSONString quotes s as JSON: plain ASCII (all our ids and codes) is
+// copied as is; anything else goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// ReadRecords decodes a records.jsonl stream, calling fn for each record.
+func ReadRecords(r io.Reader, fn func(Record) error) error {
+	dec := json.NewDecoder(r)
+	for {
+		var raw struct {
+			Seq       uint64 `json:"seq"`
+			Op        string `json:"op"`
+			Phase     string `json:"phase"`
+			Client    int    `json:"client"`
+			PlannedUs int64  `json:"planned_us"`
+			SentUs    int64  `json:"sent_us"`
+			LatencyUs int64  `json:"latency_us"`
+			ServiceUs int64  `json:"service_us"`
+			Attempts  int    `json:"attempts"`
+			Status    int    `json:"status"`
+			Class     string `json:"class"`
+			Code      string `json:"code"`
+			Node      string `json:"node"`
+			Key       string `json:"key"`
+			Session   string `json:"session"`
+		}
+		if err := dec.Decode(&raw); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("decode record: %w", err)
+		}
+		us := time.Microsecond
+		if err := fn(Record{Seq: raw.Seq, Op: raw.Op, Phase: raw.Phase, Client: raw.Client,
+			Planned: time.Duration(raw.PlannedUs) * us, Sent: time.Duration(raw.SentUs) * us,
+			Latency: time.Duration(raw.LatencyUs) * us, Service: time.Duration(raw.ServiceUs) * us,
+			Attempts: raw.Attempts, Status: raw.Status, Class: raw.Class, Code: raw.Code,
+			Node: raw.Node, Key: raw.Key, Session: raw.Session}); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package load
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// RetryPolicy bounds the retries of one logical call. Every attempt of a call
+// carries the same Idempotency-Key, so a retry can never create a second order
+// on a server that honours keys.
+type RetryPolicy struct {
+	// Attempts is the maximum number of attempts including the first (>= 1).
+	Attempts int
+	// Base and Max bound the exponential backoff: before attempt n+1 the
+	// client sleeps a uniform random time in [0, min(Max, Base·2^(n-1))]
+	// ("full jitter"), so synchronised retries do not hammer a recovering node.
+	Base, Max time.Duration
+	// Budget is the total time a logical call may take from its dispatch,
+	// attempts and sleeps included.
+	Budget time.Duration
+}
+
+// DefaultRetry is 4 attempts, 50ms..1s full-jitter backoff, 10s budget.
+func DefaultRetry() RetryPolicy {
+	return RetryPolicy{Attempts: 4, Base: 50 * time.Millisecond, Max: time.Second, Budget: 10 * time.Second}
+}
+
+// NoRetry makes exactly one attempt (comparisons without retries).
+func NoRetry() RetryPolicy {
+	return RetryPolicy{Attempts: 1, Base: time.Millisecond, Max: time.Millisecond, Budget: 10 * time.Second}
+}
+
+func (p RetryPolicy) validate() []error {
+	if p == (RetryPolicy{}) {
+		return nil // defaults apply
+	}
+	var errs []error
+	if p.Attempts < 1 {
+		errs = append(errs, errors.New("retry.attempts: must be >= 1"))
+	}
+	if p.Base <= 0 || p.Max < p.Base {
+		errs = append(errs, fmt.Errorf("retry: need 0 < base (%s) <= max (%s)", p.Base, p.Max))
+	}
+	if p.Budget <= 0 {
+		errs = append(errs, errors.New("retry.budget: must be > 0"))
+	}
+	return errs
+}
+
+// backoff is the full-jitter sleep before attempt `attempt+1` (attempt >= 1),
+// stretched to at least the server's Retry-After.
+func (p RetryPolicy) backoff(attempt int, r *rand.Rand, retryAfter time.Duration) time.Duration {
+	ceil := p.Max
+	if attempt-1 < 30 {
+		if c := p.Base << (attempt - 1); c > 0 && c < ceil {
+			ceil = c
+		}
+	}
+	d := time.Duration(r.Int64N(int64(ceil) + 1))
+	if retryAfter > d {
+		d = retryAfter
+	}
+	return d
+}
+
+// retryAfter reads a Retry-After header given in seconds (the API's form).
+func retryAfter(h http.Header) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	s, err := strconv.Atoi(v)
+	if err != nil || s < 0 {
+		return 0
+	}
+	return time.Duration(s) * time.Second
+}
+
+// retryableStatus is the status/code pairs worth another attempt with the same
+// key: the gateway or the state store failed, or the same key is still being
+// processed elsewhere (409 idempotency_in_flight).
+func retryableStatus(status int, code string) bool {
+	switch status {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	case http.StatusConflict:
+		return code == CodeInFlight
+	}
+	return false
+}

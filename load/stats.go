@@ -1,0 +1,310 @@
+package load
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histograms hold microseconds from 1µs to 120s. Cumulative ones (op × phase)
+// keep 3 significant digits (~140 KiB each); per-second windows keep 2 (~20
+// KiB) and are recycled, so memory does not grow with the run's length.
+const (
+	histMaxUs      = 120_000_000
+	cumSigFigs     = 3
+	windowSigFigs  = 2
+	timelineAllOps = -1
+)
+
+// NewHistogram returns a histogram with the engine's cumulative geometry
+// (microseconds), for callers that merge Result histograms.
+func NewHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, histMaxUs, cumSigFigs) }
+
+// OpStats summarises one op in one phase (Op or Phase "*" for all).
+type OpStats struct {
+	Op        string        `json:"op"`
+	Phase     string        `json:"phase"`
+	Count     int64         `json:"count"`
+	Errors    int64         `json:"errors"`
+	Retries   int64         `json:"retries"`
+	P50       time.Duration `json:"p50_ns"`
+	P90       time.Duration `json:"p90_ns"`
+	P95       time.Duration `json:"p95_ns"`
+	P99       time.Duration `json:"p99_ns"`
+	P999      time.Duration `json:"p999_ns"`
+	Max       time.Duration `json:"max_ns"`
+	ServiceP9 time.Duration `json:"service_p99_ns"` // last attempt alone: compare to see queueing
+}
+
+// Second is one second of the run's timeline, by planned send time.
+type Second struct {
+	Second    int           `json:"second"`
+	Phase     string        `json:"phase"`
+	Planned   int64         `json:"planned"`
+	Sent      int64         `json:"sent"`
+	Late      int64         `json:"late"`
+	Shed      int64         `json:"shed"`
+	Completed int64         `json:"completed"`
+	Errors    int64         `json:"errors"`
+	Retries   int64         `json:"retries"`
+	P50       time.Duration `json:"p50_ns"`
+	P99       time.Duration `json:"p99_ns"`
+	Max       time.Duration `json:"max_ns"`
+}
+
+type winKey struct{ sec, op, phase int }
+
+type window struct {
+	h                          *hdrhistogram.Histogram
+	completed, errors, retries int64
+}
+
+// aggregator is the only goroutine that touches histograms and the records
+// file (HdrHistogram is not goroutine-safe), fed by a channel from workers.
+type aggregator struct {
+	ops, phases []string
+	lagSecs     int
+
+	cum      [][]*hdrhistogram.Histogram // [op][phase], latency
+	cumSvc   [][]*hdrhistogram.Histogram // [op][phase], service time
+	cumCount [][][3]int64                // completed, errors, retries
+	all      *hdrhistogram.Histogram     // everything, for progress
+
+	windows  map[winKey]*window
+	free     []*hdrhistogram.Histogram
+	timeline []Second
+
+	rw      *recordWriter
+	hlogF   *os.File
+	hlogW   *bufio.Writer
+	hlog    *hdrhistogram.HistogramLogWriter
+	startMs int64
+	err     error
+
+	p99us     atomic.Int64
+	completed atomic.Int64
+	errors    atomic.Int64
+	retries   atomic.Int64
+	canceled  atomic.Int64
+}
+
+func newAggregator(ops, phases []string, lag time.Duration, runDir string) (*aggregator, error) {
+	a := &aggregator{ops: ops, phases: phases, lagSecs: int(lag/time.Second) + 2,
+		windows: map[winKey]*window{}, all: NewHistogram()}
+	a.cum = make([][]*hdrhistogram.Histogram, len(ops))
+	a.cumSvc = make([][]*hdrhistogram.Histogram, len(ops))
+	a.cumCount = make([][][3]int64, len(ops))
+	for i := range ops {
+		a.cum[i] = make([]*hdrhistogram.Histogram, len(phases))
+		a.cumSvc[i] = make([]*hdrhistogram.Histogram, len(phases))
+		a.cumCount[i] = make([][3]int64, len(phases))
+	}
+	if runDir != "" {
+		if err := os.MkdirAll(runDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create run dir: %w", err)
+		}
+		rw, err := newRecordWriter(runDir + "/records.jsonl")
+		if err != nil {
+			return nil, err
+		}
+		a.rw = rw
+		f, err := os.Create(runDir + "/latency.hlog")
+		if err != nil {
+			_ = rw.close()
+			return nil, fmt.Errorf("create hlog: %w", err)
+		}
+		a.hlogF, a.hlogW = f, bufio.NewWriter(f)
+		a.hlog = hdrhistogram.NewHistogramLogWriter(a.hlogW)
+	}
+	return a, nil
+}
+
+func (a *aggregator) begin(start time.Time) {
+	a.startMs = start.UnixMilli()
+	if a.hlog == nil {
+		return
+	}
+	// Values are microseconds; the hlog "max" column is therefore in seconds
+	// (the library divides by 1e6). Timestamps are relative to StartTime.
+	_ = a.hlog.OutputLogFormatVersion()
+	_ = a.hlog.OutputComment("chaosbench load: latency from planned send time, microseconds; tag=op/phase, 1 s windows by planned time")
+	_ = a.hlog.OutputStartTime(a.startMs)
+	_ = a.hlog.OutputBaseTime(a.startMs)
+	a.hlog.SetBaseTime(a.startMs)
+	_ = a.hlog.OutputLegend()
+}
+
+func (a *aggregator) setErr(err error) {
+	if a.err == nil && err != nil {
+		a.err = err
+	}
+}
+
+func toUs(d time.Duration) int64 {
+	us := d.Microseconds()
+	switch {
+	case us < 1:
+		return 1
+	case us > histMaxUs:
+		return histMaxUs
+	}
+	return us
+}
+
+func (a *aggregator) add(r *Record) {
+	if a.rw != nil {
+		a.setErr(a.rw.write(r))
+	}
+	if r.Class == ClassCanceled {
+		a.canceled.Add(1)
+	}
+	lat := toUs(r.Latency)
+	o, p := r.opIdx, r.phaseIdx
+	if a.cum[o][p] == nil {
+		a.cum[o][p] = NewHistogram()
+		a.cumSvc[o][p] = NewHistogram()
+	}
+	_ = a.cum[o][p].RecordValue(lat)
+	_ = a.cumSvc[o][p].RecordValue(toUs(r.Service))
+	_ = a.all.RecordValue(lat)
+	isErr := r.Class != ClassOK
+	retries := int64(0)
+	if r.Attempts > 1 {
+		retries = int64(r.Attempts - 1)
+	}
+	c := &a.cumCount[o][p]
+	c[0]++
+	c[2] += retries
+	a.completed.Add(1)
+	if isErr {
+		c[1]++
+		a.errors.Add(1)
+	}
+	a.retries.Add(retries)
+	sec := int(r.Planned / time.Second)
+	for _, k := range [2]winKey{{sec, o, p}, {sec, timelineAllOps, p}} {
+		w := a.windows[k]
+		if w == nil {
+			w = &window{h: a.newWindowHist()}
+			a.windows[k] = w
+		}
+		_ = w.h.RecordValue(lat)
+		w.completed++
+		w.retries += retries
+		if isErr {
+			w.errors++
+		}
+	}
+}
+
+func (a *aggregator) newWindowHist() *hdrhistogram.Histogram {
+	if n := len(a.free); n > 0 {
+		h := a.free[n-1]
+		a.free = a.free[:n-1]
+		return h
+	}
+	return hdrhistogram.New(1, histMaxUs, windowSigFigs)
+}
+
+// closeWindows ends every window of a second before `before`: no request
+// planned then can still be running (lag covers lateness, budget and grace).
+func (a *aggregator) closeWindows(before int) {
+	for k, w := range a.windows {
+		if k.sec >= before {
+			continue
+		}
+		a.closeWindow(k, w)
+	}
+}
+
+func (a *aggregator) closeWindow(k winKey, w *window) {
+	if k.op == timelineAllOps {
+		for len(a.timeline) <= k.sec {
+			a.timeline = append(a.timeline, Second{Second: len(a.timeline)})
+		}
+		s := &a.timeline[k.sec]
+		s.Phase = a.phases[k.phase]
+		s.Completed += w.completed
+		s.Errors += w.errors
+		s.Retries += w.retries
+		// A second split by a phase boundary keeps the larger part's
+		// percentiles; the per-op/phase hlog keeps both exactly.
+		if w.completed >= s.Completed-w.completed {
+			s.P50 = time.Duration(w.h.ValueAtQuantile(50)) * time.Microsecond
+			s.P99 = time.Duration(w.h.ValueAtQuantile(99)) * time.Microsecond
+		}
+		if m := time.Duration(w.h.Max()) * time.Microsecond; m > s.Max {
+			s.Max = m
+		}
+	} else if a.hlog != nil {
+		w.h.SetTag(a.ops[k.op] + "/" + a.phases[k.phase])
+		w.h.SetStartTimeMs(a.startMs + int64(k.sec)*1000)
+		w.h.SetEndTimeMs(a.startMs + int64(k.sec+1)*1000)
+		a.setErr(a.hlog.OutputIntervalHistogram(w.h))
+	}
+	w.h.Reset()
+	a.free = append(a.free, w.h)
+	delete(a.windows, k)
+}
+
+// tick runs once a second: flush records (a crash loses at most a second),
+// close old windows, publish the p99 for progress.
+func (a *aggregator) tick(now time.Duration) {
+	if a.rw != nil {
+		a.setErr(a.rw.flush())
+	}
+	if a.hlogW != nil {
+		a.setErr(a.hlogW.Flush())
+	}
+	a.closeWindows(int(now/time.Second) - a.lagSecs)
+	a.p99us.Store(a.all.ValueAtQuantile(99))
+}
+
+func (a *aggregator) finish() error {
+	a.closeWindows(1 << 30)
+	if a.rw != nil {
+		a.setErr(a.rw.close())
+	}
+	if a.hlogW != nil {
+		a.setErr(a.hlogW.Flush())
+		a.setErr(a.hlogF.Close())
+	}
+	return a.err
+}
+
+func (a *aggregator) stats() ([]OpStats, map[HistKey]*hdrhistogram.Histogram) {
+	hists := map[HistKey]*hdrhistogram.Histogram{}
+	var out []OpStats
+	for o := range a.ops {
+		for p := range a.phases {
+			h := a.cum[o][p]
+			if h == nil {
+				continue
+			}
+			hists[HistKey{a.ops[o], a.phases[p]}] = h
+			c := a.cumCount[o][p]
+			out = append(out, summarize(a.ops[o], a.phases[p], h, a.cumSvc[o][p], c))
+		}
+	}
+	return out, hists
+}
+
+func summarize(op, phase string, h, svc *hdrhistogram.Histogram, c [3]int64) OpStats {
+	q := func(h *hdrhistogram.Histogram, p float64) time.Duration {
+		return time.Duration(h.ValueAtQuantile(p)) * time.Microsecond
+	}
+	s := OpStats{Op: op, Phase: phase, Count: c[0], Errors: c[1], Retries: c[2],
+		P50: q(h, 50), P90: q(h, 90), P95: q(h, 95), P99: q(h, 99), P999: q(h, 99.9),
+		Max: time.Duration(h.Max()) * time.Microsecond}
+	if svc != nil {
+		s.ServiceP9 = q(svc, 99)
+	}
+	return s
+}
+
+// HistKey names a cumulative histogram.
+type HistKey struct{ Op, Phase string }
