@@ -157,7 +157,7 @@ func WithRunID(id string) Option {
 	}
 }
 
-// WithArch selects a named architecture preset, keeping a balancer set earlier by WithBalancer.
+// WithArch selects a named architecture preset, balancer included (apply WithBalancer after it).
 func WithArch(name string) Option {
 	return func(c *Config) error {
 		a, err := Preset(name)
@@ -223,7 +223,10 @@ func WithRedis(r RedisConfig) Option {
 // WithImages overrides image names; empty fields keep their defaults.
 func WithImages(im Images) Option {
 	return func(c *Config) error {
-		for _, p := range []struct{ dst *string; v string }{
+		for _, p := range []struct {
+			dst *string
+			v   string
+		}{
 			{&c.Images.Refapi, im.Refapi}, {&c.Images.Redis, im.Redis},
 			{&c.Images.Nginx, im.Nginx}, {&c.Images.Sidecar, im.Sidecar},
 		} {

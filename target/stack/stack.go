@@ -1,0 +1,539 @@
+// Package stack brings the reference stack up and down in Docker with testcontainers-go: Redis, N replicas
+// of the reference API and NGINX in front of them, on a private network with fixed addresses, everything
+// labelled chaosbench.run=<run id> so that nothing outlives Down, an error or Ctrl-C.
+package stack
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/moby/moby/api/types/container"
+	mnet "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tcnet "github.com/testcontainers/testcontainers-go/network"
+	"golang.org/x/sync/errgroup"
+)
+
+// Container is one container of the stack.
+type Container struct {
+	Name string     // role name: api-1 .. api-N, redis, nginx
+	Role string     // api, redis or nginx
+	ID   string     // Docker container id
+	IP   netip.Addr // fixed address on the stack's network
+}
+
+const (
+	apiPort   = "8080/tcp"
+	redisPort = "6379/tcp"
+	nginxPort = "80/tcp"
+)
+
+// Stack is a running reference stack. Its methods are safe for concurrent use.
+type Stack struct {
+	Config  Config
+	RunID   string
+	Network string       // Docker network name
+	Subnet  netip.Prefix // the network's subnet
+	Gateway netip.Addr   // the host's address on that network
+	Nodes   []Container  // API nodes, in order
+	Redis   Container
+	Nginx   Container
+	// Entry is NGINX's URL on the host (http://127.0.0.1:PORT) and RedisAddr Redis's host:port, as of Up.
+	// A fault that restarts NGINX or Redis changes them: EntryURL and RedisHostAddr read them again.
+	Entry     string
+	RedisAddr string
+
+	docker   *Docker
+	nginxCtr *testcontainers.DockerContainer // for file copy and exec
+	reloadMu sync.Mutex                      // one reload at a time
+	mu       sync.Mutex
+	routes   map[string]string // node name -> address NGINX sends its traffic to
+	gen      int               // NGINX configuration generation, bumped by every reload
+	downMu   sync.Mutex
+	down     bool
+}
+
+// Docker returns the client the stack was started with, for faults.
+func (s *Stack) Docker() *Docker { return s.docker }
+
+// Containers returns every container of the stack: nodes, then redis and nginx.
+func (s *Stack) Containers() []Container {
+	return append(append([]Container(nil), s.Nodes...), s.Redis, s.Nginx)
+}
+
+// Lookup finds a container by role name (api-2, redis, nginx).
+func (s *Stack) Lookup(name string) (Container, bool) {
+	for _, c := range s.Containers() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Container{}, false
+}
+
+// Up starts a stack and returns once every node answers /readyz through NGINX. On any error, and when ctx
+// ends before it is ready, it removes what it started.
+func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
+	cfg, err := NewConfig(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.RunID == "" {
+		cfg.RunID = uuid.NewString()[:8]
+	}
+	if cfg.JWTSecret == "" {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		cfg.JWTSecret = hex.EncodeToString(b[:])
+	}
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
+	}
+	start := time.Now()
+	cli, err := NewDocker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckImages(ctx, cli, cfg.Images.Refapi, cfg.Images.Redis, cfg.Images.Nginx); err != nil {
+		_ = cli.Close()
+		return nil, err
+	}
+	s := &Stack{Config: cfg, RunID: cfg.RunID, docker: cli, routes: map[string]string{}}
+	defer func() {
+		if err != nil {
+			// Cleanup must run even when ctx was cancelled (Ctrl-C during Up).
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if derr := s.Down(cctx); derr != nil {
+				err = errors.Join(err, derr)
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
+	defer cancel()
+
+	if err := s.createNetwork(ctx); err != nil {
+		return nil, err
+	}
+	s.Redis = Container{Name: "redis", Role: "redis", IP: s.addr(2)}
+	s.Nginx = Container{Name: "nginx", Role: "nginx", IP: s.addr(3)}
+	for i := range cfg.Replicas {
+		n := Container{Name: fmt.Sprintf("api-%d", i+1), Role: "api", IP: s.addr(11 + i)}
+		s.Nodes = append(s.Nodes, n)
+		s.routes[n.Name] = netip.AddrPortFrom(n.IP, 8080).String()
+	}
+	conf, err := s.nginxConf()
+	if err != nil {
+		return nil, err
+	}
+
+	// Every container starts at once: the nodes retry Redis until it answers and nginx's upstreams are
+	// literal IPs, so no start order is needed; readiness is checked at the end.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		ctr, err := s.run(gctx, s.Redis, cfg.Images.Redis, nil, redisCmd(cfg.Redis), redisPort, nil)
+		s.Redis.ID = idOf(ctr)
+		return err
+	})
+	g.Go(func() error {
+		files := []testcontainers.ContainerFile{{Reader: bytes.NewReader(conf),
+			ContainerFilePath: "/etc/nginx/nginx.conf", FileMode: 0o644}}
+		ctr, err := s.run(gctx, s.Nginx, cfg.Images.Nginx, nil,
+			[]string{"nginx", "-g", "daemon off;"}, nginxPort, files)
+		s.Nginx.ID, s.nginxCtr = idOf(ctr), ctr
+		return err
+	})
+	for i := range s.Nodes {
+		g.Go(func() error {
+			ctr, err := s.run(gctx, s.Nodes[i], cfg.Images.Refapi, s.refapiEnv(s.Nodes[i].Name), nil, apiPort, nil)
+			s.Nodes[i].ID = idOf(ctr)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if s.Entry, err = s.EntryURL(ctx); err != nil {
+		return nil, err
+	}
+	if s.RedisAddr, err = s.RedisHostAddr(ctx); err != nil {
+		return nil, err
+	}
+	logf("stack %s: containers started in %s, waiting for readiness", s.RunID, time.Since(start).Round(time.Millisecond))
+	if err := s.WaitReady(ctx); err != nil {
+		return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
+	}
+	logf("stack %s: ready in %s", s.RunID, time.Since(start).Round(time.Millisecond))
+	return s, nil
+}
+
+// Down removes every container and the network of this stack. It is idempotent.
+func (s *Stack) Down(ctx context.Context) error {
+	s.downMu.Lock()
+	defer s.downMu.Unlock()
+	if s.down {
+		return nil
+	}
+	err := Sweep(ctx, s.docker, s.RunID)
+	if err == nil {
+		s.down = true
+		_ = s.docker.Close()
+	}
+	return err
+}
+
+// addr returns the host part n of the stack's subnet.
+func (s *Stack) addr(n int) netip.Addr {
+	a := s.Subnet.Addr().As4()
+	a[3] = byte(n)
+	return netip.AddrFrom4(a)
+}
+
+// createNetwork creates the run's bridge network on a /24 of 10.213.0.0/16 picked from the run id, moving
+// on when Docker says a subnet is taken (another run, or another network of this host).
+func (s *Stack) createNetwork(ctx context.Context) error {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s.RunID))
+	first := int(h.Sum32() % 250)
+	var lastErr error
+	for i := range 40 {
+		third := byte((first+i*7)%250 + 1)
+		subnet := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 213, third, 0}), 24)
+		gw := netip.AddrFrom4([4]byte{10, 213, third, 1})
+		name := "chaosbench-" + s.RunID
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		_, err := s.docker.NetworkCreate(cctx, name, client.NetworkCreateOptions{
+			Driver: "bridge",
+			Labels: s.labels("network"),
+			IPAM:   &mnet.IPAM{Config: []mnet.IPAMConfig{{Subnet: subnet, Gateway: gw}}},
+		})
+		cancel()
+		if err == nil {
+			s.Network, s.Subnet, s.Gateway = name, subnet, gw
+			return nil
+		}
+		lastErr = err
+		if !strings.Contains(err.Error(), "overlap") {
+			break
+		}
+	}
+	return fmt.Errorf("create network: %w", lastErr)
+}
+
+func (s *Stack) labels(role string) map[string]string {
+	return map[string]string{LabelRun: s.RunID, labelRole: role}
+}
+
+// run starts one container on the stack's network at its fixed address, publishing port on loopback only.
+func (s *Stack) run(ctx context.Context, c Container, image string, env map[string]string, cmd []string,
+	port string, files []testcontainers.ContainerFile) (*testcontainers.DockerContainer, error) {
+	p := mnet.MustParsePort(port)
+	opts := []testcontainers.ContainerCustomizer{
+		testcontainers.WithName("chaosbench-" + s.RunID + "-" + c.Name),
+		testcontainers.WithLabels(s.labels(c.Role)),
+		testcontainers.WithExposedPorts(port),
+		tcnet.WithNetworkName([]string{c.Name}, s.Network),
+		testcontainers.WithEndpointSettingsModifier(func(eps map[string]*mnet.EndpointSettings) {
+			if ep := eps[s.Network]; ep != nil {
+				ep.IPAMConfig = &mnet.EndpointIPAMConfig{IPv4Address: c.IP}
+			}
+		}),
+		// The modifier replaces testcontainers' default host config, so everything goes here.
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.PortBindings = mnet.PortMap{p: {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
+			hc.Init = boolPtr(c.Role != "api") // redis and nginx run as pid 1 otherwise; refapi handles signals
+		}),
+	}
+	if env != nil {
+		opts = append(opts, testcontainers.WithEnv(env))
+	}
+	if cmd != nil {
+		opts = append(opts, testcontainers.WithCmd(cmd...))
+	}
+	if files != nil {
+		opts = append(opts, testcontainers.WithFiles(files...))
+	}
+	ctr, err := testcontainers.Run(ctx, image, opts...)
+	if err != nil {
+		return ctr, fmt.Errorf("start %s: %w", c.Name, err)
+	}
+	return ctr, nil
+}
+
+func idOf(c *testcontainers.DockerContainer) string {
+	if c == nil {
+		return ""
+	}
+	return c.GetContainerID()
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+func redisCmd(r RedisConfig) []string {
+	cmd := []string{"redis-server", "--protected-mode", "no", "--bind", "0.0.0.0", "--port", "6379",
+		"--dir", "/tmp", "--save", ""}
+	switch r.Persistence {
+	case PersistEverysec, PersistAlways:
+		cmd = append(cmd, "--appendonly", "yes", "--appendfsync", string(r.Persistence))
+	default:
+		cmd = append(cmd, "--appendonly", "no")
+	}
+	if r.MaxMemory != "" {
+		cmd = append(cmd, "--maxmemory", r.MaxMemory)
+	}
+	if r.Eviction != "" {
+		cmd = append(cmd, "--maxmemory-policy", r.Eviction)
+	}
+	return cmd
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func (s *Stack) refapiEnv(node string) map[string]string {
+	a := s.Config.Arch
+	env := map[string]string{
+		"ADDR":        ":8080",
+		"NODE_ID":     node,
+		"REDIS_URL":   "redis://" + netip.AddrPortFrom(s.Redis.IP, 6379).String() + "/0",
+		"AUTH":        a.Auth,
+		"SESSIONS":    a.Sessions,
+		"IDEMPOTENCY": onOff(a.Idempotency),
+		"CONCURRENCY": a.Concurrency,
+		"JWT_SECRET":  s.Config.JWTSecret,
+		// Client setup logs in thousands of users: the default cost would dominate it.
+		"BCRYPT_COST": "4",
+		"LOG_LEVEL":   "warn",
+	}
+	for k, v := range s.Config.RefapiEnv {
+		env[k] = v
+	}
+	return env
+}
+
+func (s *Stack) nginxConf() ([]byte, error) {
+	s.mu.Lock()
+	ups := make([]upstream, len(s.Nodes))
+	for i, n := range s.Nodes {
+		ups[i] = upstream{Name: n.Name, Addr: s.routes[n.Name]}
+	}
+	b, gen := s.Config.Arch.Balancer, s.gen
+	s.mu.Unlock()
+	return nginxConfig(b, ups, s.Config.UpstreamTimeout, gen)
+}
+
+// NginxConfig returns NGINX's current configuration.
+func (s *Stack) NginxConfig() ([]byte, error) { return s.nginxConf() }
+
+// Route makes NGINX send node's traffic to addr (ip:port, e.g. a fault proxy on the gateway), or back to
+// the node itself when addr is empty, and reloads NGINX gracefully.
+func (s *Stack) Route(ctx context.Context, node, addr string) error {
+	n, ok := s.Lookup(node)
+	if !ok || n.Role != "api" {
+		return fmt.Errorf("route: %q is not an API node", node)
+	}
+	if addr == "" {
+		addr = netip.AddrPortFrom(n.IP, 8080).String()
+	}
+	s.mu.Lock()
+	s.routes[node] = addr
+	s.mu.Unlock()
+	return s.reloadNginx(ctx)
+}
+
+// reloadNginx writes the current configuration with a new generation and returns once NGINX serves it:
+// `nginx -s reload` only signals the master, and old workers keep answering for a moment.
+func (s *Stack) reloadNginx(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.mu.Lock()
+	s.gen++
+	gen := s.gen
+	s.mu.Unlock()
+	conf, err := s.nginxConf()
+	if err != nil {
+		return err
+	}
+	// Write through the Docker API (a tar upload) and reload by exec: the image may be
+	// the official nginx one as well as ours.
+	ctr := s.nginxCtr
+	if err := ctr.CopyToContainer(ctx, conf, "/etc/nginx/nginx.conf", 0o644); err != nil {
+		return fmt.Errorf("write nginx.conf: %w", err)
+	}
+	code, out, err := ctr.Exec(ctx, []string{"nginx", "-s", "reload"})
+	if err != nil {
+		return fmt.Errorf("reload nginx: %w", err)
+	}
+	if code != 0 {
+		b, _ := io.ReadAll(out)
+		return fmt.Errorf("reload nginx: exit %d: %s", code, strings.TrimSpace(string(b)))
+	}
+	entry, err := s.EntryURL(ctx)
+	if err != nil {
+		return err
+	}
+	want := fmt.Sprintf("generation %d", gen)
+	for {
+		if body, err := probeBody(ctx, entry+"/_chaosbench/nginx"); err == nil && strings.TrimSpace(body) == want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("reload nginx: %s not served: %w", want, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func probeBody(ctx context.Context, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	return string(b), err
+}
+
+// EntryURL returns NGINX's URL on the host, read from Docker now.
+func (s *Stack) EntryURL(ctx context.Context) (string, error) {
+	p, err := HostPort(ctx, s.docker, s.Nginx.ID, nginxPort)
+	if err != nil {
+		return "", fmt.Errorf("nginx entry: %w", err)
+	}
+	return "http://127.0.0.1:" + p, nil
+}
+
+// RedisHostAddr returns Redis's host:port on the host, read from Docker now.
+func (s *Stack) RedisHostAddr(ctx context.Context) (string, error) {
+	p, err := HostPort(ctx, s.docker, s.Redis.ID, redisPort)
+	if err != nil {
+		return "", fmt.Errorf("redis address: %w", err)
+	}
+	return "127.0.0.1:" + p, nil
+}
+
+// NodeURL returns a node's own URL on the host, bypassing NGINX (it changes when the node restarts).
+func (s *Stack) NodeURL(ctx context.Context, node string) (string, error) {
+	n, ok := s.Lookup(node)
+	if !ok || n.Role != "api" {
+		return "", fmt.Errorf("%q is not an API node", node)
+	}
+	p, err := HostPort(ctx, s.docker, n.ID, apiPort)
+	if err != nil {
+		return "", fmt.Errorf("node %s: %w", node, err)
+	}
+	return "http://127.0.0.1:" + p, nil
+}
+
+// probeClient has no keep-alive: a probe must not ride a connection opened before a fault.
+var probeClient = &http.Client{
+	Timeout:   2 * time.Second,
+	Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+}
+
+// Ready checks once that NGINX answers and that every node answers /readyz through NGINX with its own
+// X-Node-Id. It returns every failure.
+func (s *Stack) Ready(ctx context.Context) error {
+	entry, err := s.EntryURL(ctx)
+	if err != nil {
+		return err
+	}
+	if err := probe(ctx, entry+"/_chaosbench/nginx", ""); err != nil {
+		return fmt.Errorf("nginx: %w", err)
+	}
+	errs := make([]error, len(s.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range s.Nodes {
+		wg.Go(func() {
+			if err := probe(ctx, entry+"/_chaosbench/node/"+n.Name+"/readyz", n.Name); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", n.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// NodeReady checks one node's /readyz through NGINX.
+func (s *Stack) NodeReady(ctx context.Context, node string) error {
+	entry, err := s.EntryURL(ctx)
+	if err != nil {
+		return err
+	}
+	return probe(ctx, entry+"/_chaosbench/node/"+node+"/readyz", node)
+}
+
+func probe(ctx context.Context, url, wantNode string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	if got := resp.Header.Get("X-Node-Id"); wantNode != "" && got != wantNode {
+		return fmt.Errorf("GET %s: X-Node-Id %q, want %q", url, got, wantNode)
+	}
+	return nil
+}
+
+// WaitReady polls Ready until it succeeds or ctx ends, returning the last failure.
+func (s *Stack) WaitReady(ctx context.Context) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := s.Ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last check: %w)", ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
+
+// SetBalancer switches NGINX's balancing policy at run time (a graceful reload).
+func (s *Stack) SetBalancer(ctx context.Context, b Balancer) error {
+	if !slices.Contains(Balancers, b) {
+		return fmt.Errorf("balancer %q: want round-robin, least-conn or sticky", b)
+	}
+	s.mu.Lock()
+	s.Config.Arch.Balancer = b
+	s.mu.Unlock()
+	return s.reloadNginx(ctx)
+}
