@@ -211,3 +211,14 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, e
 
 // logWriter is where NewLogger writes; a variable so tests can silence it.
 var logWriter io.Writer = os.Stderr
+
+// RedisLogger routes go-redis' own log lines (dial failures during an
+// outage) into slog at debug level, so an outage does not flood stderr with
+// unstructured lines. go-redis' logger is process-wide: call it from main.
+func RedisLogger(l *slog.Logger) redisLogging { return redisLogging{l} }
+
+type redisLogging struct{ l *slog.Logger }
+
+func (r redisLogging) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, "go-redis", "msg", fmt.Sprintf(format, v...))
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/target"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -39,6 +40,7 @@ func run(args []string) int {
 		return 2
 	}
 	log := target.NewLogger(cfg.LogLevel)
+	redis.SetLogger(target.RedisLogger(log))
 	api, err := target.New(cfg, target.WithLogger(log))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "refapi: %v\n", err)
