@@ -220,6 +220,10 @@ func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error
 	}
 	if r.Body != nil {
 		req.Header.Set("Content-Type", "application/json")
+		// net/http silently re-sends a request carrying an Idempotency-Key
+		// when a reused connection drops; without GetBody it cannot, so
+		// every attempt that reaches the server is one we count.
+		req.GetBody = nil
 	}
 	if r.IdempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", r.IdempotencyKey)
