@@ -5,7 +5,7 @@ BIN := bin
 # The full suite must stay well under 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build test check unit bench-api clean images
+.PHONY: all build test check unit bench-api bench-load clean images
 
 all: build
 
@@ -30,6 +30,15 @@ images:
 
 bench-api: build
 	$(GO) run ./bench/api
+
+# bench-load compares the load engine with the vegeta CLI and wrk on loopback
+# (~2-3 minutes); BENCH_LOAD_FLAGS=-rss60 adds a 60 s run for peak RSS.
+bench-load:
+	@command -v vegeta >/dev/null || test -x "$$($(GO) env GOPATH)/bin/vegeta" || \
+	  $(GO) install github.com/tsenart/vegeta/v12@v12.13.0
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(GO) build -o $(BIN)/bench-load ./bench/load
+	$(BIN)/bench-load $(BENCH_LOAD_FLAGS)
 
 clean:
 	rm -rf $(BIN)

@@ -173,7 +173,9 @@ func (s *Server) instrument(route string, next http.Handler) http.Handler {
 		d := time.Since(start)
 		lat.Observe(d.Seconds())
 		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
-		s.log.Debug("request", "route", route, "code", sw.code, "ms", float64(d.Microseconds())/1000)
+		if s.log.Enabled(r.Context(), slog.LevelDebug) { // skip building arguments on the hot path
+			s.log.Debug("request", "route", route, "code", sw.code, "ms", float64(d.Microseconds())/1000)
+		}
 	})
 }
 

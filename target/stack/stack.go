@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -244,6 +246,17 @@ func (s *Stack) labels(role string) map[string]string {
 func (s *Stack) run(ctx context.Context, c Container, image string, env map[string]string, cmd []string,
 	port string, files []testcontainers.ContainerFile) (*testcontainers.DockerContainer, error) {
 	p := mnet.MustParsePort(port)
+	binding := mnet.PortBinding{HostIP: netip.MustParseAddr("127.0.0.1")}
+	if c.Role != "api" {
+		// NGINX's and Redis's host ports stay the same across a kill and restart, so that the load and the
+		// checker keep their addresses through faults: pick a free port now instead of letting Docker
+		// choose one at every start. Nodes are reached through NGINX and may move.
+		hp, err := freePort()
+		if err != nil {
+			return nil, fmt.Errorf("start %s: %w", c.Name, err)
+		}
+		binding.HostPort = hp
+	}
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithName("chaosbench-" + s.RunID + "-" + c.Name),
 		testcontainers.WithLabels(s.labels(c.Role)),
@@ -256,7 +269,7 @@ func (s *Stack) run(ctx context.Context, c Container, image string, env map[stri
 		}),
 		// The modifier replaces testcontainers' default host config, so everything goes here.
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = mnet.PortMap{p: {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
+			hc.PortBindings = mnet.PortMap{p: {binding}}
 			hc.Init = boolPtr(c.Role != "api") // redis and nginx run as pid 1 otherwise; refapi handles signals
 		}),
 	}
@@ -284,6 +297,17 @@ func idOf(c *testcontainers.DockerContainer) string {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// freePort asks the kernel for a free loopback port. Another process could take it before Docker binds
+// it; then the container fails to start and Up reports it.
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+}
 
 func redisCmd(r RedisConfig) []string {
 	cmd := []string{"redis-server", "--protected-mode", "no", "--bind", "0.0.0.0", "--port", "6379",
