@@ -1,0 +1,172 @@
+// Package chaos breaks the reference stack on purpose: a small Fault interface, one file per fault, a
+// registry by name, and an Injector that brackets every injection with health checks, records it on the
+// run's clock and always reverts it (at the end, on error, on Ctrl-C). docs/faults.md tells how to add one.
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chaosbench/chaosbench/target/stack"
+)
+
+// Fault is one kind of failure. A Fault holds only its parameters: everything an injection needs to be
+// undone lives in the Effect that Inject returns, so one Fault may be injected several times.
+type Fault interface {
+	// Name is the registry name, e.g. "packet-loss".
+	Name() string
+	// Available returns nil when the fault can run against env here, or why it cannot.
+	Available(ctx context.Context, env *Env, t Target) error
+	// Inject breaks t. When it fails it must leave nothing broken.
+	Inject(ctx context.Context, env *Env, t Target) (Effect, error)
+}
+
+// Effect is one injected fault: how it was done and how to undo it.
+type Effect struct {
+	// Mechanism says how the fault was produced (e.g. "iptables statistic drop via sidecar",
+	// "tcp-proxy"), for the report.
+	Mechanism string
+	// Revert undoes the fault. It is called exactly once, with a context that is not the run's (so that it
+	// runs after Ctrl-C too). Nil means nothing to undo.
+	Revert func(ctx context.Context) error
+}
+
+// Target is what a fault hits, resolved from a spec: a node name (api-2), any-api, redis or nginx.
+type Target struct {
+	Spec string // as written in the scenario
+	stack.Container
+}
+
+// Env is what faults act on: the stack, its Docker client, the run's clock and its random source.
+type Env struct {
+	Stack *stack.Stack
+	// Rand picks any-api targets and jitter. It is seeded: the seed goes into the report, so that a run
+	// can be replayed. Guarded by mu: the runner may inject concurrently.
+	Rand *rand.Rand
+	Seed int64
+	// Start is the run's time zero: injections are recorded as offsets from it (monotonic).
+	Start time.Time
+	// RecoverTimeout bounds the health check after a revert.
+	RecoverTimeout time.Duration
+	Log            io.Writer
+
+	mu sync.Mutex
+}
+
+// NewEnv returns an Env on s with a random source seeded by seed and time zero now.
+func NewEnv(s *stack.Stack, seed int64) *Env {
+	return &Env{Stack: s, Rand: rand.New(rand.NewSource(seed)), Seed: seed, Start: time.Now(),
+		RecoverTimeout: 30 * time.Second}
+}
+
+// Docker returns the stack's Docker client.
+func (e *Env) Docker() *stack.Docker { return e.Stack.Docker() }
+
+// Since returns the run's clock: the time elapsed since Start.
+func (e *Env) Since() time.Duration { return time.Since(e.Start) }
+
+// Intn draws from the seeded source; safe for concurrent use.
+func (e *Env) Intn(n int) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.Rand.Intn(n)
+}
+
+// Float64 draws from the seeded source; safe for concurrent use.
+func (e *Env) Float64() float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.Rand.Float64()
+}
+
+func (e *Env) logf(format string, args ...any) {
+	if e.Log != nil {
+		fmt.Fprintf(e.Log, format+"\n", args...)
+	}
+}
+
+// AnyAPI is the target spec that picks one API node with the run's seeded random source.
+const AnyAPI = "any-api"
+
+// Resolve turns a target spec into a container of the stack.
+func (e *Env) Resolve(spec string) (Target, error) {
+	if spec == AnyAPI {
+		n := e.Stack.Nodes[e.Intn(len(e.Stack.Nodes))]
+		return Target{Spec: spec, Container: n}, nil
+	}
+	c, ok := e.Stack.Lookup(spec)
+	if !ok {
+		names := []string{AnyAPI}
+		for _, c := range e.Stack.Containers() {
+			names = append(names, c.Name)
+		}
+		return Target{}, fmt.Errorf("unknown target %q (known: %s)", spec, strings.Join(names, ", "))
+	}
+	return Target{Spec: spec, Container: c}, nil
+}
+
+// Params are a fault's parameters as written in a scenario (percent: "30", delay: "200ms").
+type Params map[string]string
+
+// Duration reads a duration parameter, def when absent.
+func (p Params) Duration(key string, def time.Duration) (time.Duration, error) {
+	v, ok := p[key]
+	if !ok || v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("parameter %s=%q: want a duration like 200ms", key, v)
+	}
+	return d, nil
+}
+
+// Percent reads a percentage in (0, 100], def when absent.
+func (p Params) Percent(key string, def float64) (float64, error) {
+	v, ok := p[key]
+	if !ok || v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+	if err != nil || f <= 0 || f > 100 {
+		return 0, fmt.Errorf("parameter %s=%q: want a percentage in (0, 100]", key, v)
+	}
+	return f, nil
+}
+
+// String reads a string parameter that must be one of allowed, def when absent.
+func (p Params) String(key, def string, allowed ...string) (string, error) {
+	v, ok := p[key]
+	if !ok || v == "" {
+		return def, nil
+	}
+	if len(allowed) > 0 && !slices.Contains(allowed, v) {
+		return "", fmt.Errorf("parameter %s=%q: want one of %s", key, v, strings.Join(allowed, ", "))
+	}
+	return v, nil
+}
+
+// check refuses parameters a fault does not know, so that a typo in a scenario is an error.
+func (p Params) check(known ...string) error {
+	for k := range p {
+		if !slices.Contains(known, k) {
+			return fmt.Errorf("unknown parameter %q (known: %s)", k, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+// roleIs refuses targets of the wrong kind.
+func roleIs(t Target, fault string, roles ...string) error {
+	if !slices.Contains(roles, t.Role) {
+		return fmt.Errorf("%s cannot target %s (a %s): it targets %s", fault, t.Name, t.Role, strings.Join(roles, " or "))
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Injection is the record of one fault, on the run's clock, for reports (drawn as a band).
+type Injection struct {
+	Fault     string        `json:"fault"`
+	Params    Params        `json:"params,omitempty"`
+	Target    string        `json:"target"`      // the container hit (api-2)
+	Spec      string        `json:"target_spec"` // as asked (any-api)
+	Mechanism string        `json:"mechanism,omitempty"`
+	Start     time.Duration `json:"start_ns"` // when the fault took effect
+	End       time.Duration `json:"end_ns"`   // when it was reverted; 0 while active
+	// HealthBefore is the stack's health just before the injection ("" = every node ready).
+	HealthBefore string `json:"health_before,omitempty"`
+	// Recovered is how long after End the stack was ready again; -1 when it did not recover in time.
+	Recovered time.Duration `json:"recovered_ns"`
+	Error     string        `json:"error,omitempty"`
+}
+
+// Injector injects faults into one Env and keeps their records. Its methods are safe for concurrent use.
+type Injector struct {
+	env     *Env
+	mu      sync.Mutex
+	records []Injection
+	active  map[int]Effect
+}
+
+// NewInjector returns an Injector on env.
+func NewInjector(env *Env) *Injector { return &Injector{env: env, active: map[int]Effect{}} }
+
+// Inject resolves the target, checks health, and injects f. It returns the injection's id for Revert.
+func (in *Injector) Inject(ctx context.Context, f Fault, params Params, spec string) (int, error) {
+	t, err := in.env.Resolve(spec)
+	if err != nil {
+		return -1, err
+	}
+	if err := f.Available(ctx, in.env, t); err != nil {
+		return -1, fmt.Errorf("%s on %s: not available here: %w", f.Name(), t.Name, err)
+	}
+	rec := Injection{Fault: f.Name(), Params: params, Target: t.Name, Spec: spec}
+	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if err := in.env.Stack.Ready(hctx); err != nil {
+		rec.HealthBefore = err.Error()
+	}
+	cancel()
+	eff, err := f.Inject(ctx, in.env, t)
+	rec.Start = in.env.Since()
+	rec.Mechanism = eff.Mechanism
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	id := len(in.records)
+	if err != nil {
+		rec.End, rec.Recovered, rec.Error = rec.Start, -1, err.Error()
+		in.records = append(in.records, rec)
+		return -1, fmt.Errorf("inject %s on %s: %w", f.Name(), t.Name, err)
+	}
+	in.records = append(in.records, rec)
+	in.active[id] = eff
+	in.env.logf("chaos: %s on %s (%s) at %s", f.Name(), t.Name, eff.Mechanism, rec.Start.Round(time.Millisecond))
+	return id, nil
+}
+
+// Revert undoes injection id and waits (up to env.RecoverTimeout) for the stack to be ready again. It
+// ignores ctx's cancellation: a revert must happen even after Ctrl-C.
+func (in *Injector) Revert(ctx context.Context, id int) error {
+	in.mu.Lock()
+	eff, ok := in.active[id]
+	delete(in.active, id)
+	in.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("injection %d is not active", id)
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	var err error
+	if eff.Revert != nil {
+		err = eff.Revert(rctx)
+	}
+	end := in.env.Since()
+	recovered := time.Duration(-1)
+	hctx, hcancel := context.WithTimeout(rctx, in.env.RecoverTimeout)
+	if herr := in.env.Stack.WaitReady(hctx); herr == nil {
+		recovered = in.env.Since() - end
+	} else if err == nil {
+		err = fmt.Errorf("not ready %s after revert: %w", in.env.RecoverTimeout, herr)
+	}
+	hcancel()
+	in.mu.Lock()
+	rec := &in.records[id]
+	rec.End, rec.Recovered = end, recovered
+	if err != nil {
+		if rec.Error != "" {
+			rec.Error += "; "
+		}
+		rec.Error += err.Error()
+		err = fmt.Errorf("revert %s on %s: %w", rec.Fault, rec.Target, err)
+	}
+	in.mu.Unlock()
+	in.env.logf("chaos: reverted %s on %s at %s", rec.Fault, rec.Target, end.Round(time.Millisecond))
+	return err
+}
+
+// RevertAll reverts every active injection; defer it right after creating the Injector.
+func (in *Injector) RevertAll(ctx context.Context) error {
+	in.mu.Lock()
+	ids := make([]int, 0, len(in.active))
+	for id := range in.active {
+		ids = append(ids, id)
+	}
+	in.mu.Unlock()
+	var errs []error
+	for _, id := range ids {
+		errs = append(errs, in.Revert(ctx, id))
+	}
+	return errors.Join(errs...)
+}
+
+// Run injects f, holds it for d (or until ctx ends) and reverts it, whatever happens.
+func (in *Injector) Run(ctx context.Context, f Fault, params Params, spec string, d time.Duration) (Injection, error) {
+	id, err := in.Inject(ctx, f, params, spec)
+	if err != nil {
+		return in.last(), err
+	}
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+	}
+	err = in.Revert(ctx, id)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.records[id], err
+}
+
+func (in *Injector) last() Injection {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.records) == 0 {
+		return Injection{}
+	}
+	return in.records[len(in.records)-1]
+}
+
+// Records returns a copy of every injection so far, in order.
+func (in *Injector) Records() []Injection {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]Injection(nil), in.records...)
+}

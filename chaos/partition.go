@@ -1,0 +1,43 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+)
+
+func init() {
+	Register("partition", func(p Params) (Fault, error) {
+		if err := p.check("from"); err != nil {
+			return nil, err
+		}
+		from, err := p.String("from", "redis", "redis", "nginx")
+		return &Partition{From: from}, err
+	})
+}
+
+// Partition cuts an API node off from Redis or from NGINX, both directions, by dropping every packet
+// to and from the peer's address in the node's network namespace; healing deletes the rules. Packets
+// are dropped, not rejected: the node waits on timeouts, as in a real partition.
+type Partition struct {
+	From string // redis or nginx
+}
+
+var _ Fault = (*Partition)(nil)
+
+func (*Partition) Name() string { return "partition" }
+
+func (f *Partition) Available(_ context.Context, _ *Env, t Target) error {
+	return roleIs(t, "partition", "api")
+}
+
+func (f *Partition) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
+	if err := roleIs(t, "partition", "api"); err != nil {
+		return Effect{}, err
+	}
+	peer := env.Stack.Redis
+	if f.From == "nginx" {
+		peer = env.Stack.Nginx
+	}
+	rules := []string{"INPUT -s " + peer.IP.String() + " -j DROP", "OUTPUT -d " + peer.IP.String() + " -j DROP"}
+	return iptablesFault(ctx, env, t, rules, fmt.Sprintf("iptables drop %s<->%s via sidecar", t.Name, peer.Name))
+}

@@ -1,0 +1,43 @@
+package chaos
+
+import "context"
+
+func init() {
+	Register("redis-outage", func(p Params) (Fault, error) {
+		if err := p.check("mode"); err != nil {
+			return nil, err
+		}
+		mode, err := p.String("mode", "kill", "kill", "pause")
+		return &RedisOutage{Mode: mode}, err
+	})
+}
+
+// RedisOutage takes Redis away: kill (connections refused or reset; with persistence none its data is
+// lost on restart) or pause (connections hang: clients see timeouts). Whatever the target spec, it hits
+// the stack's Redis.
+type RedisOutage struct {
+	Mode string // kill or pause
+}
+
+var _ Fault = (*RedisOutage)(nil)
+
+func (*RedisOutage) Name() string { return "redis-outage" }
+
+func (*RedisOutage) Available(_ context.Context, _ *Env, t Target) error {
+	return roleIs(t, "redis-outage", "redis")
+}
+
+func (f *RedisOutage) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
+	t = Target{Spec: t.Spec, Container: env.Stack.Redis}
+	var (
+		eff Effect
+		err error
+	)
+	if f.Mode == "pause" {
+		eff, err = pause(ctx, env, t)
+	} else {
+		eff, err = (&Kill{}).Inject(ctx, env, t)
+	}
+	eff.Mechanism = "redis " + eff.Mechanism
+	return eff, err
+}
