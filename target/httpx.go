@@ -48,12 +48,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, b)
 }
 
+// writeRaw sends a JSON body followed by a newline (as json.Encoder does),
+// which keeps curl output readable. Replays go through here too, so a
+// replayed body stays byte-identical to the first answer.
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+	_, _ = w.Write(newline)
 }
+
+var newline = []byte("\n")
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, errorBody{Error: msg, Code: code})
