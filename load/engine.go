@@ -429,8 +429,14 @@ func (e *engine) dispatch(ctx context.Context, j job) {
 	}
 }
 
-func (e *engine) worker(ctx context.Context, first job) {
+func (e *engine) worker(runCtx context.Context, first job) {
 	defer e.workerWG.Done()
+	// Per-attempt timeouts derive from this worker's own context: deriving
+	// them from the shared run context makes every attempt take the run
+	// context's lock (context.propagateCancel), a contention point at
+	// thousands of requests per second.
+	ctx, cancel := context.WithCancel(runCtx)
+	defer cancel()
 	e.run(ctx, first)
 	for j := range e.jobs {
 		e.run(ctx, j)
