@@ -1,0 +1,222 @@
+// Package results turns what a run measured into verdicts: the checker that
+// compares the client's write ledger with ground truth read from Redis, the
+// summary (summary.json, versioned), thresholds, reports and run comparison.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// SchemaVersion names the layout of summary.json. Bump it on any change that
+// a consumer could notice (a renamed or removed field, a changed unit); adding
+// a field is compatible. docs/summary.md documents every field.
+const SchemaVersion = "chaosbench.summary/v1"
+
+// Summary is one run of one scenario: every architecture it ran, side by side.
+type Summary struct {
+	Schema      string    `json:"schema"`
+	Scenario    string    `json:"scenario"`
+	Description string    `json:"description,omitempty"`
+	Seed        int64     `json:"seed"`
+	Scale       float64   `json:"scale"`
+	StartedAt   time.Time `json:"started_at"`
+	DurationS   float64   `json:"duration_s"`
+	// Passed is true when every architecture is valid and meets every threshold.
+	Passed        bool   `json:"passed"`
+	Architectures []Arch `json:"architectures"`
+}
+
+// Arch is the result of one architecture in a run.
+type Arch struct {
+	Name  string `json:"name"`
+	Knobs Knobs  `json:"knobs"`
+	// Valid is false for a run too weak to mean anything (e.g. the achieved
+	// rate before the first fault was under 90% of the planned rate); such a
+	// run is never "passed". InvalidReasons says why.
+	Valid          bool     `json:"valid"`
+	InvalidReasons []string `json:"invalid_reasons,omitempty"`
+
+	Requests Requests  `json:"requests"`
+	Latency  LatencyMS `json:"latency_ms"`
+	// Errors counts failed logical requests by class (e.g. "http_503",
+	// "timeout", "connect", "session_lost").
+	Errors       map[string]int64 `json:"errors"`
+	ErrorRate    float64          `json:"error_rate"`   // failed / sent, 0..1
+	Availability float64          `json:"availability"` // seconds with ≥ 1 success and < 50% errors / seconds, 0..1
+	Writes       Writes           `json:"writes"`
+	Updates      Updates          `json:"updates"`
+	Sessions     Sessions         `json:"sessions"`
+	Faults       []Fault          `json:"faults"`
+	Thresholds   []Threshold      `json:"thresholds"`
+	// PerNode counts successful answers by X-Node-Id.
+	PerNode map[string]int64 `json:"per_node,omitempty"`
+
+	// Timeline is one entry per second of the run (by planned send time),
+	// for charts. Percentiles is the latency distribution of the whole run.
+	Timeline    []Second     `json:"timeline"`
+	Percentiles []Percentile `json:"percentiles"`
+	// Files are paths relative to the run folder (histogram, records, logs).
+	Files map[string]string `json:"files,omitempty"`
+}
+
+// Knobs are the architecture's settings as they ran.
+type Knobs struct {
+	Auth        string `json:"auth"`
+	Sessions    string `json:"sessions"`
+	Idempotency bool   `json:"idempotency"`
+	Concurrency string `json:"concurrency"`
+	Balancer    string `json:"balancer"`
+	Replicas    int    `json:"replicas"`
+}
+
+// Requests counts logical requests (a request and its retries count once).
+type Requests struct {
+	Planned int64 `json:"planned"` // scheduled by the pacer
+	Sent    int64 `json:"sent"`    // dispatched (late ones included)
+	OK      int64 `json:"ok"`      // answered with success after all retries
+	Failed  int64 `json:"failed"`  // no success after all retries
+	Dropped int64 `json:"dropped"` // planned but never sent (shed: in-flight cap or too late)
+	Late    int64 `json:"late"`    // sent, but later than the late threshold
+	Retries int64 `json:"retries"` // extra attempts
+	// Rates before the first fault, per second: the run's validity check.
+	PlannedRate  float64 `json:"planned_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+}
+
+// LatencyMS is measured from the planned send time and includes every
+// retry: what a user waited. Milliseconds.
+type LatencyMS struct {
+	P50  float64 `json:"p50"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+// Writes are order creations, checked against Redis.
+type Writes struct {
+	Acknowledged int64 `json:"acknowledged"` // 2xx with an order id
+	Rejected     int64 `json:"rejected"`     // a definite 4xx
+	// Indeterminate: no answer after all retries; the order may or may not exist.
+	Indeterminate int64 `json:"indeterminate"`
+	// Duplicates: logical writes (idempotency key or request_id) with more than
+	// one order in Redis; the count is the number of extra orders.
+	Duplicates int64 `json:"duplicates"`
+	// Lost: acknowledged, yet absent from Redis.
+	Lost int64 `json:"lost"`
+	// Applied of the indeterminate ones: present in Redis although the client
+	// never learnt it.
+	IndeterminateApplied int64 `json:"indeterminate_applied"`
+}
+
+// Updates are read-modify-write increments of resources (ETag or not).
+type Updates struct {
+	Acknowledged int64 `json:"acknowledged"`
+	// Lost: acknowledged increments missing from the final values.
+	Lost int64 `json:"lost"`
+	// Unacknowledged applied: final values above the acknowledged count
+	// (an increment that succeeded but whose answer was lost).
+	Extra int64 `json:"extra"`
+}
+
+// Sessions are the virtual clients' logins.
+type Sessions struct {
+	Total int64 `json:"total"`
+	// Lost: a session rejected as unknown (session_not_found) while the client
+	// knew it to be alive.
+	Lost int64 `json:"lost"`
+}
+
+// Fault is one injection with what it did to the service.
+type Fault struct {
+	Kind      string  `json:"kind"`
+	Target    string  `json:"target"`             // as written in the scenario (e.g. any-api)
+	Resolved  string  `json:"resolved,omitempty"` // the node it hit (e.g. api-2)
+	Mechanism string  `json:"mechanism,omitempty"`
+	StartS    float64 `json:"start_s"` // on the run's clock
+	EndS      float64 `json:"end_s"`
+	// RecoveryS is the time from the fault's end until p99 is back within
+	// 1.5x the pre-fault p99 for 3 consecutive seconds; nil: not recovered.
+	RecoveryS *float64 `json:"recovery_s"`
+	Before    Window   `json:"before"`
+	During    Window   `json:"during"`
+	After     Window   `json:"after"`
+	Error     string   `json:"error,omitempty"` // the injection itself failed
+}
+
+// Window summarises a stretch of the timeline around a fault.
+type Window struct {
+	Requests  int64   `json:"requests"`
+	ErrorRate float64 `json:"error_rate"`
+	P50MS     float64 `json:"p50_ms"`
+	P99MS     float64 `json:"p99_ms"`
+}
+
+// Threshold is one evaluated expression, e.g. "latency.p99 < 300ms".
+type Threshold struct {
+	Expr  string  `json:"expr"`
+	Value float64 `json:"value"` // in the metric's base unit (ms, ratio, count, s)
+	OK    bool    `json:"ok"`
+}
+
+// Second is one second of the timeline (by planned send time).
+type Second struct {
+	T       int     `json:"t"`
+	Phase   string  `json:"phase,omitempty"`
+	Planned int64   `json:"planned"`
+	Sent    int64   `json:"sent"`
+	OK      int64   `json:"ok"`
+	Errors  int64   `json:"errors"`
+	Dropped int64   `json:"dropped"`
+	P50MS   float64 `json:"p50_ms"`
+	P99MS   float64 `json:"p99_ms"`
+	MaxMS   float64 `json:"max_ms"`
+}
+
+// Percentile is one point of a latency distribution curve.
+type Percentile struct {
+	Quantile float64 `json:"q"` // percent, 0..100
+	MS       float64 `json:"ms"`
+}
+
+// WriteFile writes s as indented JSON.
+func (s Summary) WriteFile(path string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// ReadSummary reads a summary.json, refusing an unknown schema version.
+func ReadSummary(path string) (Summary, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Summary{}, err
+	}
+	var s Summary
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return Summary{}, fmt.Errorf("%s: not a chaosbench summary: %w", path, err)
+	}
+	if s.Schema != SchemaVersion {
+		return Summary{}, fmt.Errorf("%s: schema %q, this chaosbench reads %q", path, s.Schema, SchemaVersion)
+	}
+	return s, nil
+}
+
+// Arch returns the architecture named name.
+func (s Summary) Arch(name string) (Arch, bool) {
+	for _, a := range s.Architectures {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Arch{}, false
+}
