@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -245,18 +246,38 @@ func (s *Stack) labels(role string) map[string]string {
 // run starts one container on the stack's network at its fixed address, publishing port on loopback only.
 func (s *Stack) run(ctx context.Context, c Container, image string, env map[string]string, cmd []string,
 	port string, files []testcontainers.ContainerFile) (*testcontainers.DockerContainer, error) {
-	p := mnet.MustParsePort(port)
-	binding := mnet.PortBinding{HostIP: netip.MustParseAddr("127.0.0.1")}
-	if c.Role != "api" {
-		// NGINX's and Redis's host ports stay the same across a kill and restart, so that the load and the
-		// checker keep their addresses through faults: pick a free port now instead of letting Docker
-		// choose one at every start. Nodes are reached through NGINX and may move.
+	if c.Role == "api" {
+		return s.runOnce(ctx, c, image, env, cmd, port, files, "")
+	}
+	// NGINX's and Redis's host ports stay the same across a kill and restart, so that the load and the
+	// checker keep their addresses through faults: pick a free port now instead of letting Docker choose
+	// one at every start. Nodes are reached through NGINX and may move. Another process may take the
+	// port between our check and Docker's bind: then try another.
+	var lastErr error
+	for range 4 {
 		hp, err := freePort()
 		if err != nil {
 			return nil, fmt.Errorf("start %s: %w", c.Name, err)
 		}
-		binding.HostPort = hp
+		ctr, err := s.runOnce(ctx, c, image, env, cmd, port, files, hp)
+		if err == nil || !strings.Contains(err.Error(), "already allocated") {
+			return ctr, err
+		}
+		lastErr = err
+		if ctr != nil {
+			// The container was created under its name: remove it before the next try takes that name.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+			_, _ = s.docker.ContainerRemove(rctx, ctr.GetContainerID(), client.ContainerRemoveOptions{Force: true})
+			cancel()
+		}
 	}
+	return nil, lastErr
+}
+
+func (s *Stack) runOnce(ctx context.Context, c Container, image string, env map[string]string, cmd []string,
+	port string, files []testcontainers.ContainerFile, hostPort string) (*testcontainers.DockerContainer, error) {
+	p := mnet.MustParsePort(port)
+	binding := mnet.PortBinding{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: hostPort}
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithName("chaosbench-" + s.RunID + "-" + c.Name),
 		testcontainers.WithLabels(s.labels(c.Role)),
@@ -298,15 +319,24 @@ func idOf(c *testcontainers.DockerContainer) string {
 
 func boolPtr(b bool) *bool { return &b }
 
-// freePort asks the kernel for a free loopback port. Another process could take it before Docker binds
-// it; then the container fails to start and Up reports it.
+// portMu serialises freePort: two calls at once could otherwise be handed the same just-released port.
+var portMu sync.Mutex
+
+// freePort picks a free loopback port in Docker's own ephemeral range (49153-65535, which the kernel's
+// ephemeral ports mostly avoid), checking it with a listen; Docker may still refuse it, and run retries.
 func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	var err error
+	for range 50 {
+		port := 49153 + mrand.IntN(65535-49153)
+		var l net.Listener
+		if l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			_ = l.Close()
+			return strconv.Itoa(port), nil
+		}
 	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+	return "", fmt.Errorf("find a free port: %w", err)
 }
 
 func redisCmd(r RedisConfig) []string {
