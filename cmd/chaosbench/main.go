@@ -1,0 +1,76 @@
+// Command chaosbench drives load and faults against the reference stack and checks what happened. Each
+// subcommand lives in its own file and stays a thin layer over the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, for scripts and CI.
+const (
+	exitOK       = 0
+	exitError    = 1 // the run or an operation failed
+	exitBadInput = 2 // bad flags, arguments or configuration
+)
+
+// usageError marks an error as the user's input being wrong (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func badInput(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "chaosbench",
+		Short:         "Load testing and chaos verification for HTTP APIs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	// cobra's own flag errors are bad input too.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newStackCmd())
+	return root
+}
+
+func main() {
+	// The first Ctrl-C cancels the context so that commands clean up; a second one kills the process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:]))
+}
+
+func run(ctx context.Context, args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "chaosbench:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return exitBadInput
+	}
+	return exitError
+}
+
+// isCobraUsage recognises cobra's unknown-command and argument-count errors, which it does not type.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "accepts ", "requires at least", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
