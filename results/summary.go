@@ -159,8 +159,11 @@ type Window struct {
 // Threshold is one evaluated expression, e.g. "latency.p99 < 300ms".
 type Threshold struct {
 	Expr  string  `json:"expr"`
-	Value float64 `json:"value"` // in the metric's base unit (ms, ratio, count, s)
+	Value float64 `json:"value"` // in the metric's base unit (ms, ratio, count, s); -1: infinite, see Detail
 	OK    bool    `json:"ok"`
+	// Detail explains a value a number cannot carry, e.g. "not recovered:
+	// kill api-2 at 20s" (recovery.seconds is then infinite and Value -1).
+	Detail string `json:"detail,omitempty"`
 }
 
 // Second is one second of the timeline (by planned send time).
