@@ -1,0 +1,391 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Reporter renders a Summary in one format. One file per format
+// (report_text.go, report_md.go, report_html.go); docs/reports.md says how
+// to add one.
+type Reporter interface {
+	// Format is the name --format takes: text, md, html, json.
+	Format() string
+	// File is the report's name inside a run folder.
+	File() string
+	// Render writes the report. It reads only s, so a report can be
+	// re-rendered from summary.json long after the run.
+	Render(w io.Writer, s Summary) error
+}
+
+// JSONReporter writes summary.json itself.
+type JSONReporter struct{}
+
+var _ Reporter = JSONReporter{}
+
+func (JSONReporter) Format() string { return "json" }
+func (JSONReporter) File() string   { return "summary.json" }
+func (JSONReporter) Render(w io.Writer, s Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// Reporters lists every format, in the order a run writes them.
+func Reporters() []Reporter {
+	return []Reporter{JSONReporter{}, TextReporter{}, MarkdownReporter{}, HTMLReporter{}}
+}
+
+// ReporterFor returns the reporter for a --format value.
+func ReporterFor(format string) (Reporter, error) {
+	var names []string
+	for _, r := range Reporters() {
+		if r.Format() == format {
+			return r, nil
+		}
+		names = append(names, r.Format())
+	}
+	return nil, fmt.Errorf("unknown report format %q (want one of %s)", format, strings.Join(names, ", "))
+}
+
+// WriteReports writes every report into a run folder and returns the paths
+// written. The text report goes to a file too: a run's folder should say on
+// its own what the terminal said.
+func WriteReports(dir string, s Summary) ([]string, error) {
+	var paths []string
+	for _, r := range Reporters() {
+		p := filepath.Join(dir, r.File())
+		if err := WriteReport(p, r, s); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// WriteReport renders one report into path (complete or not at all: a
+// crashed render must not leave half a report.html that looks whole).
+func WriteReport(path string, r Reporter, s Summary) error {
+	var buf bytes.Buffer
+	if err := r.Render(&buf, s); err != nil {
+		return fmt.Errorf("%s: render %s report: %w", path, r.Format(), err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// ArchVerdict says whether an architecture passed, and if not, why: invalid
+// runs never pass (they prove nothing), then every failed threshold.
+func ArchVerdict(a Arch) (passed bool, why []string) {
+	if !a.Valid {
+		r := "invalid run"
+		if len(a.InvalidReasons) > 0 {
+			r += ": " + strings.Join(a.InvalidReasons, "; ")
+		}
+		why = append(why, r)
+	}
+	for _, t := range a.Thresholds {
+		if !t.OK {
+			v := thresholdValue(t)
+			if t.Detail != "" {
+				v = t.Detail
+			}
+			why = append(why, fmt.Sprintf("%s (was %s)", t.Expr, v))
+		}
+	}
+	return len(why) == 0, why
+}
+
+// Verdict is the run's verdict computed from what the reports show, so that
+// a summary.json edited by hand or produced by an older checker cannot show
+// a table of failures under a "passed" line.
+func Verdict(s Summary) bool {
+	if len(s.Architectures) == 0 {
+		return false
+	}
+	for _, a := range s.Architectures {
+		if ok, _ := ArchVerdict(a); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// thresholdMetric returns the metric a threshold reads, if it parses.
+func thresholdMetric(t Threshold) (Metric, bool) {
+	e, err := ParseThreshold(t.Expr)
+	if err != nil {
+		return Metric{}, false
+	}
+	return e.Metric, true
+}
+
+// thresholdValue formats a threshold's measured value in its metric's unit.
+func thresholdValue(t Threshold) string {
+	if t.Detail != "" && t.Value < 0 {
+		return "∞ (not recovered)"
+	}
+	m, ok := thresholdMetric(t)
+	if !ok {
+		return fmt.Sprintf("%g", t.Value)
+	}
+	return formatValue(m.Kind, t.Value)
+}
+
+// formatValue writes a value of a kind the way every report does.
+func formatValue(k Kind, v float64) string {
+	if math.IsInf(v, 1) {
+		return "∞"
+	}
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	switch k {
+	case KindMS:
+		return fmtMS(v)
+	case KindSeconds:
+		return fmt.Sprintf("%.1f s", v)
+	case KindRatio:
+		return fmtPct(v)
+	case KindRate:
+		return fmt.Sprintf("%.1f/s", v)
+	}
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+// fmtMS keeps three significant digits where they mean something.
+func fmtMS(v float64) string {
+	switch {
+	case v < 10:
+		return fmt.Sprintf("%.2f ms", v)
+	case v < 100:
+		return fmt.Sprintf("%.1f ms", v)
+	}
+	return fmt.Sprintf("%.0f ms", v)
+}
+
+func fmtPct(ratio float64) string {
+	p := ratio * 100
+	switch {
+	case p == 0 || p == 100:
+		return fmt.Sprintf("%.0f%%", p)
+	case p < 0.1 || p > 99.9:
+		return fmt.Sprintf("%.3f%%", p)
+	}
+	return fmt.Sprintf("%.2f%%", p)
+}
+
+// cell is one value in the shared table; bad marks what a reader must see.
+type cell struct {
+	text string
+	bad  bool
+	good bool
+}
+
+type row struct {
+	label string
+	cells []cell
+	// section rows start a group (a blank line in text, bold in Markdown).
+	section bool
+}
+
+// faultLabel names the i-th fault of the scenario, as the first architecture
+// that ran it saw it (every architecture runs the same timeline).
+func faultLabel(f Fault) string {
+	return fmt.Sprintf("%s %s %g-%gs", f.Kind, f.Target, f.StartS, f.EndS)
+}
+
+func recoveryCell(f Fault) cell {
+	node := faultTarget(f)
+	switch {
+	case f.Error != "":
+		return cell{text: node + ": injection failed", bad: true}
+	case f.RecoveryS == nil:
+		return cell{text: node + ": not recovered", bad: true}
+	}
+	return cell{text: fmt.Sprintf("%s: %.1f s", node, *f.RecoveryS)}
+}
+
+// thresholdExprs is the union of every architecture's thresholds, in order of
+// first appearance (architectures may carry their own).
+func thresholdExprs(s Summary) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range s.Architectures {
+		for _, t := range a.Thresholds {
+			if !seen[t.Expr] {
+				seen[t.Expr] = true
+				out = append(out, t.Expr)
+			}
+		}
+	}
+	return out
+}
+
+func findThreshold(a Arch, expr string) (Threshold, bool) {
+	for _, t := range a.Thresholds {
+		if t.Expr == expr {
+			return t, true
+		}
+	}
+	return Threshold{}, false
+}
+
+func maxFaults(s Summary) int {
+	n := 0
+	for _, a := range s.Architectures {
+		n = max(n, len(a.Faults))
+	}
+	return n
+}
+
+// buildTable is the architectures-side-by-side table that the text and
+// Markdown reports share, so they cannot disagree.
+func buildTable(s Summary, ok, fail string) []row {
+	var rows []row
+	add := func(label string, section bool, f func(a Arch) cell) {
+		r := row{label: label, section: section}
+		for _, a := range s.Architectures {
+			r.cells = append(r.cells, f(a))
+		}
+		rows = append(rows, r)
+	}
+	num := func(v int64) cell { return cell{text: fmt.Sprintf("%d", v)} }
+	zeroGood := func(v int64) cell {
+		return cell{text: fmt.Sprintf("%d", v), bad: v > 0}
+	}
+
+	add("verdict", true, func(a Arch) cell {
+		if passed, _ := ArchVerdict(a); passed {
+			return cell{text: ok + " pass", good: true}
+		}
+		return cell{text: fail + " FAIL", bad: true}
+	})
+	add("valid", false, func(a Arch) cell {
+		if a.Valid {
+			return cell{text: "yes"}
+		}
+		return cell{text: "NO: " + strings.Join(a.InvalidReasons, "; "), bad: true}
+	})
+	add("requests planned", true, func(a Arch) cell { return num(a.Requests.Planned) })
+	add("  sent", false, func(a Arch) cell { return num(a.Requests.Sent) })
+	add("  ok", false, func(a Arch) cell { return num(a.Requests.OK) })
+	add("  failed", false, func(a Arch) cell { return num(a.Requests.Failed) })
+	add("  dropped", false, func(a Arch) cell { return zeroGood(a.Requests.Dropped) })
+	add("  retries", false, func(a Arch) cell { return num(a.Requests.Retries) })
+	add("  rate before faults", false, func(a Arch) cell {
+		return cell{
+			text: fmt.Sprintf("%.1f of %.0f/s", a.Requests.AchievedRate, a.Requests.PlannedRate),
+			bad:  a.Requests.PlannedRate > 0 && a.Requests.AchievedRate < 0.9*a.Requests.PlannedRate,
+		}
+	})
+	add("latency p50", true, func(a Arch) cell { return cell{text: fmtMS(a.Latency.P50)} })
+	add("  p95", false, func(a Arch) cell { return cell{text: fmtMS(a.Latency.P95)} })
+	add("  p99", false, func(a Arch) cell { return cell{text: fmtMS(a.Latency.P99)} })
+	add("  max", false, func(a Arch) cell { return cell{text: fmtMS(a.Latency.Max)} })
+	add("error rate", true, func(a Arch) cell { return cell{text: fmtPct(a.ErrorRate), bad: a.ErrorRate > 0.01} })
+	add("availability", false, func(a Arch) cell { return cell{text: fmtPct(a.Availability), bad: a.Availability < 0.99} })
+	add("writes acknowledged", true, func(a Arch) cell { return num(a.Writes.Acknowledged) })
+	add("  duplicates", false, func(a Arch) cell { return zeroGood(a.Writes.Duplicates) })
+	add("  lost", false, func(a Arch) cell { return zeroGood(a.Writes.Lost) })
+	add("  indeterminate", false, func(a Arch) cell { return num(a.Writes.Indeterminate) })
+	add("updates acknowledged", true, func(a Arch) cell { return num(a.Updates.Acknowledged) })
+	add("  lost", false, func(a Arch) cell { return zeroGood(a.Updates.Lost) })
+	add("sessions total", true, func(a Arch) cell { return num(a.Sessions.Total) })
+	add("  lost", false, func(a Arch) cell { return zeroGood(a.Sessions.Lost) })
+
+	for i := range maxFaults(s) {
+		label := ""
+		for _, a := range s.Architectures {
+			if i < len(a.Faults) {
+				label = faultLabel(a.Faults[i])
+				break
+			}
+		}
+		add("fault "+label, i == 0, func(a Arch) cell {
+			if i >= len(a.Faults) {
+				return cell{text: "-"}
+			}
+			return recoveryCell(a.Faults[i])
+		})
+	}
+	for i, expr := range thresholdExprs(s) {
+		add(expr, i == 0, func(a Arch) cell {
+			t, ok2 := findThreshold(a, expr)
+			if !ok2 {
+				return cell{text: "-"}
+			}
+			if t.OK {
+				return cell{text: ok + " " + thresholdValue(t), good: true}
+			}
+			return cell{text: fail + " " + thresholdValue(t), bad: true}
+		})
+	}
+	return rows
+}
+
+// verdictLines end the text report and open the Markdown one: the verdict,
+// then one line per failed architecture saying why.
+func verdictLines(s Summary) (head string, failures []string) {
+	if Verdict(s) {
+		return fmt.Sprintf("PASSED: all %d architectures valid and within every threshold", len(s.Architectures)), nil
+	}
+	if len(s.Architectures) == 0 {
+		return "FAILED: no architecture ran", nil
+	}
+	for _, a := range s.Architectures {
+		if ok, why := ArchVerdict(a); !ok {
+			failures = append(failures, a.Name+": "+strings.Join(why, "; "))
+		}
+	}
+	return fmt.Sprintf("FAILED: %d of %d architectures", len(failures), len(s.Architectures)), failures
+}
+
+// headerLine says which run this is.
+func headerLine(s Summary) string {
+	parts := []string{s.Scenario, fmt.Sprintf("seed %d", s.Seed)}
+	if s.Scale != 0 && s.Scale != 1 {
+		parts = append(parts, fmt.Sprintf("scale %g", s.Scale))
+	}
+	parts = append(parts, fmt.Sprintf("%.0f s", s.DurationS))
+	if !s.StartedAt.IsZero() {
+		parts = append(parts, "started "+s.StartedAt.UTC().Format("2006-01-02 15:04:05Z"))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func archNames(s Summary) []string {
+	var n []string
+	for _, a := range s.Architectures {
+		n = append(n, a.Name)
+	}
+	return n
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	k := make([]string, 0, len(m))
+	for x := range m {
+		k = append(k, x)
+	}
+	sort.Strings(k)
+	return k
+}

@@ -1,0 +1,109 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MarkdownReporter writes report.md for pull-request comments: the verdict
+// as the title, the side-by-side table, then each fault's before / during /
+// after windows and each threshold.
+type MarkdownReporter struct{}
+
+var _ Reporter = MarkdownReporter{}
+
+func (MarkdownReporter) Format() string { return "md" }
+func (MarkdownReporter) File() string   { return "report.md" }
+
+func (MarkdownReporter) Render(w io.Writer, s Summary) error {
+	var b strings.Builder
+	mark := "✅"
+	if !Verdict(s) {
+		mark = "❌"
+	}
+	fmt.Fprintf(&b, "## %s chaosbench: %s\n\n", mark, mdEscape(s.Scenario))
+	fmt.Fprintf(&b, "%s\n\n", mdEscape(headerLine(s)))
+	if s.Description != "" {
+		fmt.Fprintf(&b, "%s\n\n", mdEscape(s.Description))
+	}
+	v, failures := verdictLines(s)
+	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(v))
+	for _, f := range failures {
+		fmt.Fprintf(&b, "- %s\n", mdEscape(f))
+	}
+	if len(failures) > 0 {
+		b.WriteString("\n")
+	}
+
+	names := archNames(s)
+	b.WriteString("| |")
+	for _, n := range names {
+		fmt.Fprintf(&b, " %s |", mdEscape(n))
+	}
+	b.WriteString("\n|---|")
+	for range names {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, rw := range buildTable(s, "✅", "❌") {
+		label := mdEscape(strings.TrimSpace(rw.label))
+		if rw.section {
+			label = "**" + label + "**"
+		} else {
+			label = "&nbsp;&nbsp;" + label
+		}
+		fmt.Fprintf(&b, "| %s |", label)
+		for _, c := range rw.cells {
+			t := mdEscape(c.text)
+			if c.bad {
+				t = "**" + t + "**"
+			}
+			fmt.Fprintf(&b, " %s |", t)
+		}
+		b.WriteString("\n")
+	}
+
+	if maxFaults(s) > 0 {
+		b.WriteString("\n### Faults\n\n")
+		b.WriteString("Latency and errors in the seconds before, during and after each fault; recovery is the time from the fault's end until p99 is back within 1.5× its pre-fault value for 3 s.\n\n")
+		b.WriteString("| architecture | fault | node | before p99 · errors | during p99 · errors | after p99 · errors | recovery |\n")
+		b.WriteString("|---|---|---|---:|---:|---:|---:|\n")
+		for _, a := range s.Architectures {
+			for _, f := range a.Faults {
+				rec := recoveryCell(f)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n",
+					mdEscape(a.Name), mdEscape(faultLabel(f)), mdEscape(faultTarget(f)),
+					windowText(f.Before), windowText(f.During), windowText(f.After),
+					mdEscape(strings.TrimPrefix(rec.text, faultTarget(f)+": ")))
+			}
+		}
+	}
+
+	if exprs := thresholdExprs(s); len(exprs) > 0 {
+		b.WriteString("\n### Thresholds\n\n| architecture | threshold | value | result |\n|---|---|---:|:---:|\n")
+		for _, a := range s.Architectures {
+			for _, t := range a.Thresholds {
+				res := "✅"
+				if !t.OK {
+					res = "❌"
+				}
+				fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", mdEscape(a.Name), t.Expr, mdEscape(thresholdValue(t)), res)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func windowText(w Window) string {
+	if w.Requests == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s · %s", fmtMS(w.P99MS), fmtPct(w.ErrorRate))
+}
+
+// mdEscape keeps a value from breaking the table or turning into markup.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "`", "\\`").Replace(s)
+}

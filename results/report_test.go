@@ -1,0 +1,120 @@
+package results
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func render(t *testing.T, r Reporter, s Summary) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, r.Render(&b, s))
+	return b.Bytes()
+}
+
+func TestReportTextGolden(t *testing.T) {
+	out := render(t, TextReporter{}, fixtureSummary())
+	golden(t, "report.txt", out)
+	require.NotContains(t, string(out), "\x1b[", "no color unless asked")
+	// The failures a reader must see close the report, one architecture a line.
+	tail := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	tail = tail[len(tail)-3:]
+	require.Equal(t, "FAILED: 2 of 3 architectures", tail[0])
+	require.Contains(t, tail[1], "  stateful: ")
+	require.Contains(t, tail[1], "sessions.lost == 0 (was 17)")
+	require.Contains(t, tail[1], "recovery.seconds < 10 (was not recovered: packet-loss api-1 at 40s)")
+	require.Equal(t, "  stateless-no-idempotency: writes.duplicates == 0 (was 12)", tail[2])
+}
+
+func TestReportTextAligned(t *testing.T) {
+	out := string(render(t, TextReporter{}, fixtureSummary()))
+	// Every table line puts the second column at the same rune offset.
+	lines := strings.Split(out, "\n")
+	header := lines[2]
+	col := strings.Index(header, "stateless")
+	require.Positive(t, col)
+	for _, l := range lines[3:] {
+		if l == "" {
+			continue
+		}
+		if strings.HasPrefix(l, "PASSED") || strings.HasPrefix(l, "FAILED") {
+			break
+		}
+		r := []rune(l)
+		require.Greater(t, len(r), col, l)
+		require.Equal(t, ' ', r[col-1], "column misaligned: %q", l)
+		require.NotEqual(t, ' ', r[col], "column misaligned: %q", l)
+	}
+}
+
+func TestReportTextColor(t *testing.T) {
+	out := string(render(t, TextReporter{Color: true}, fixtureSummary()))
+	require.Contains(t, out, ansiRed+"✗ FAIL")
+	require.Contains(t, out, ansiGreen+"✓ pass")
+	require.Contains(t, out, ansiBold+ansiRed+"FAILED")
+}
+
+func TestReportMarkdownGolden(t *testing.T) {
+	out := string(render(t, MarkdownReporter{}, fixtureSummary()))
+	golden(t, "report.md", []byte(out))
+	require.True(t, strings.HasPrefix(out, "## ❌ chaosbench: compare-architectures"))
+	// A table row has one cell per architecture plus the label.
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "| **verdict**") {
+			require.Equal(t, 1+3, strings.Count(l, " |"), l)
+		}
+	}
+}
+
+// A run where everything passed says so, and no threshold is marked failed.
+func TestReportPassed(t *testing.T) {
+	s := fixtureSummary()
+	s.Architectures = s.Architectures[:1]
+	require.True(t, Verdict(s))
+	txt := string(render(t, TextReporter{}, s))
+	require.Contains(t, lastLine(txt), "PASSED: all 1 architectures")
+	require.NotContains(t, txt, "✗")
+	md := string(render(t, MarkdownReporter{}, s))
+	require.True(t, strings.HasPrefix(md, "## ✅"))
+}
+
+// An invalid run never passes, even with every threshold met.
+func TestReportInvalid(t *testing.T) {
+	s := fixtureSummary()
+	s.Architectures = s.Architectures[:1]
+	s.Architectures[0].Valid = false
+	s.Architectures[0].InvalidReasons = []string{"achieved 120/s of 200/s before the first fault"}
+	require.False(t, Verdict(s))
+	txt := string(render(t, TextReporter{}, s))
+	require.Contains(t, txt, "NO: achieved 120/s")
+	require.Contains(t, lastLine(txt), "invalid run: achieved 120/s")
+}
+
+func TestWriteReports(t *testing.T) {
+	dir := t.TempDir()
+	paths, err := WriteReports(dir, fixtureSummary())
+	require.NoError(t, err)
+	require.Len(t, paths, 4)
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		require.NoError(t, err)
+		require.Positive(t, st.Size(), p)
+	}
+	_, err = ReadSummary(filepath.Join(dir, "summary.json"))
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(dir, "report.html.tmp"))
+	require.True(t, os.IsNotExist(err), "no temp file left")
+
+	_, err = ReporterFor("pdf")
+	require.ErrorContains(t, err, `unknown report format "pdf" (want one of json, text, md, html)`)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}

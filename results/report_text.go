@@ -1,0 +1,107 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// TextReporter is the terminal table: architectures side by side as
+// columns, then a verdict line. Color adds ANSI colors; the CLI sets it only
+// when stdout is a terminal and NO_COLOR is unset, so pipes and CI logs stay
+// plain.
+type TextReporter struct {
+	Color bool
+}
+
+var _ Reporter = TextReporter{}
+
+func (TextReporter) Format() string { return "text" }
+func (TextReporter) File() string   { return "report.txt" }
+
+const (
+	ansiRed   = "\x1b[31m"
+	ansiGreen = "\x1b[32m"
+	ansiBold  = "\x1b[1m"
+	ansiReset = "\x1b[0m"
+)
+
+func (r TextReporter) Render(w io.Writer, s Summary) error {
+	rows := buildTable(s, "✓", "✗")
+	names := archNames(s)
+
+	// Widths count runes, not bytes: ✓ and ✗ are one column wide.
+	labelW := 0
+	for _, rw := range rows {
+		labelW = max(labelW, utf8.RuneCountInString(rw.label))
+	}
+	colW := make([]int, len(names))
+	for i, n := range names {
+		colW[i] = utf8.RuneCountInString(n)
+		for _, rw := range rows {
+			colW[i] = max(colW[i], utf8.RuneCountInString(rw.cells[i].text))
+		}
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "chaosbench: %s\n", headerLine(s))
+	line := func(label string, cells []cell) {
+		b.WriteString(pad(label, labelW))
+		for i, c := range cells {
+			b.WriteString("  ")
+			text := pad(c.text, colW[i])
+			if i == len(cells)-1 {
+				text = strings.TrimRight(text, " ")
+			}
+			b.WriteString(r.paint(c, text))
+		}
+		b.WriteString("\n")
+	}
+	head := make([]cell, len(names))
+	for i, n := range names {
+		head[i] = cell{text: n}
+	}
+	b.WriteString("\n")
+	line("", head)
+	for i, rw := range rows {
+		if rw.section && i > 0 {
+			b.WriteString("\n")
+		}
+		line(rw.label, rw.cells)
+	}
+	b.WriteString("\n")
+	v, failures := verdictLines(s)
+	if r.Color {
+		c := ansiRed
+		if Verdict(s) {
+			c = ansiGreen
+		}
+		v = ansiBold + c + v + ansiReset
+	}
+	b.WriteString(v + "\n")
+	for _, f := range failures {
+		b.WriteString("  " + f + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r TextReporter) paint(c cell, text string) string {
+	switch {
+	case !r.Color:
+		return text
+	case c.bad:
+		return ansiRed + text + ansiReset
+	case c.good:
+		return ansiGreen + text + ansiReset
+	}
+	return text
+}
+
+func pad(s string, w int) string {
+	if n := utf8.RuneCountInString(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
