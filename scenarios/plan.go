@@ -1,0 +1,493 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chaosbench/chaosbench/chaos"
+	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/target/stack"
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Documented defaults (docs/scenarios.md).
+const (
+	DefaultReplicas = 3
+	DefaultClients  = 50
+	DefaultTimeout  = 2 * time.Second
+	// MaxRate is the highest rate a phase may plan. Past about 12k/s a 2-core
+	// machine cannot both generate and serve load; a higher number would only
+	// measure the load generator.
+	MaxRate = 20000.0
+	// MinFaultAt leaves a baseline before the first fault: recovery is judged
+	// against the p99 measured before it.
+	MinFaultAt = 3 * time.Second
+)
+
+// Plan is a validated scenario: everything the runner needs, typed.
+type Plan struct {
+	Name          string
+	Description   string
+	Source        string // file path, or catalogue/NAME.yaml for built-ins
+	Seed          int64
+	SeedSet       bool // false: the runner picks one and records it
+	Architectures []stack.Arch
+	Replicas      int
+	Redis         stack.RedisConfig
+	SessionTTL    time.Duration // 0: the API's default
+	Clients       int
+	Phases        []Phase
+	Mix           load.Mix
+	Retry         load.RetryPolicy
+	Timeout       time.Duration
+	Faults        []FaultPlan
+	Thresholds    []ThresholdPlan
+}
+
+// Phase is one stretch of load: constant when From == To, else a linear ramp.
+type Phase struct {
+	Name     string
+	Duration time.Duration
+	From, To float64 // requests per second
+}
+
+// FaultPlan is one fault on the timeline.
+type FaultPlan struct {
+	At, For time.Duration
+	Kind    string
+	Target  string
+	Params  chaos.Params
+}
+
+// ThresholdPlan is one threshold; Arch "" applies to every architecture.
+type ThresholdPlan struct {
+	Arch string
+	Expr results.Expr
+	Text string
+}
+
+// Duration is the length of the load: the sum of the phases.
+func (p Plan) Duration() time.Duration {
+	var d time.Duration
+	for _, ph := range p.Phases {
+		d += ph.Duration
+	}
+	return d
+}
+
+// Scaled multiplies every duration and fault time by f (for quick runs).
+func (p Plan) Scaled(f float64) Plan {
+	if f == 1 || f <= 0 {
+		return p
+	}
+	mul := func(d time.Duration) time.Duration { return time.Duration(math.Round(float64(d) * f)) }
+	q := p
+	q.Phases = slices.Clone(p.Phases)
+	for i := range q.Phases {
+		q.Phases[i].Duration = mul(q.Phases[i].Duration)
+	}
+	q.Faults = slices.Clone(p.Faults)
+	for i := range q.Faults {
+		q.Faults[i].At, q.Faults[i].For = mul(q.Faults[i].At), mul(q.Faults[i].For)
+	}
+	return q
+}
+
+// LoadPhases turns the plan's phases into the load engine's.
+func (p Plan) LoadPhases() []load.Phase {
+	out := make([]load.Phase, len(p.Phases))
+	for i, ph := range p.Phases {
+		lp := load.Phase{Name: ph.Name, Duration: ph.Duration}
+		if ph.From == ph.To {
+			lp.Pacer = load.Constant(int(math.Round(ph.From)))
+		} else {
+			lp.Pacer = load.Ramp(int(math.Round(ph.From)), int(math.Round(ph.To)), ph.Duration)
+		}
+		out[i] = lp
+	}
+	return out
+}
+
+// ThresholdsFor returns the thresholds that apply to arch.
+func (p Plan) ThresholdsFor(arch string) []ThresholdPlan {
+	var out []ThresholdPlan
+	for _, t := range p.Thresholds {
+		if t.Arch == "" || t.Arch == arch {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Arch returns the plan's architecture named name.
+func (p Plan) Arch(name string) (stack.Arch, bool) {
+	for _, a := range p.Architectures {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return stack.Arch{}, false
+}
+
+// Parse reads and validates a scenario. Every problem is reported at once,
+// each with the file, line and field (an Errors value).
+func Parse(source string, data []byte) (Plan, error) {
+	astFile, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return Plan{}, Errors{yamlError(source, err)}
+	}
+	var f file
+	if err := yaml.UnmarshalWithOptions(data, &f, yaml.DisallowUnknownField()); err != nil {
+		return Plan{}, Errors{yamlError(source, err)}
+	}
+	v := &positioner{file: source, ast: astFile}
+	plan := validate(v, f)
+	plan.Source = source
+	if len(v.errs) > 0 {
+		v.errs.sortByLine()
+		return Plan{}, v.errs
+	}
+	return plan, nil
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// opsByName is every op the load engine has, by the name scenarios use.
+var opsByName = func() map[string]load.Op {
+	m := map[string]load.Op{}
+	for _, w := range load.DefaultMix() {
+		m[w.Op.Name()] = w.Op
+	}
+	return m
+}()
+
+func validate(v *positioner, f file) Plan {
+	p := Plan{Name: f.Name, Description: strings.TrimSpace(f.Description)}
+	if !nameRE.MatchString(f.Name) {
+		v.add("name", "%q: want lowercase letters, digits and dashes (e.g. kill-node)", f.Name)
+	}
+	if f.Seed != nil {
+		p.Seed, p.SeedSet = *f.Seed, true
+	}
+
+	// Architectures: presets and custom ones.
+	custom := map[string]stack.Arch{}
+	for i, c := range f.CustomArchitectures {
+		field := fmt.Sprintf("custom_architectures[%d]", i)
+		if !nameRE.MatchString(c.Name) {
+			v.add(field+".name", "%q: want lowercase letters, digits and dashes", c.Name)
+			continue
+		}
+		if _, err := stack.Preset(c.Name); err == nil {
+			v.add(field+".name", "%q is a preset; give the custom architecture another name", c.Name)
+			continue
+		}
+		if _, dup := custom[c.Name]; dup {
+			v.add(field+".name", "%q is defined twice", c.Name)
+			continue
+		}
+		a := stack.Arch{Auth: "jwt", Sessions: "redis", Idempotency: true, Concurrency: "etag", Balancer: stack.RoundRobin}
+		if c.Base != "" {
+			base, err := stack.Preset(c.Base)
+			if err != nil {
+				v.add(field+".base", "%v", err)
+			} else {
+				a = base
+			}
+		}
+		a.Name = c.Name
+		if c.Auth != "" {
+			a.Auth = c.Auth
+		}
+		if c.Sessions != "" {
+			a.Sessions = c.Sessions
+		}
+		if c.Idempotency != nil {
+			a.Idempotency = *c.Idempotency
+		}
+		if c.Concurrency != "" {
+			a.Concurrency = c.Concurrency
+		}
+		if c.Balancer != "" {
+			a.Balancer = stack.Balancer(c.Balancer)
+		}
+		for _, err := range a.Validate() {
+			knob, _, _ := strings.Cut(err.Error(), " ")
+			v.add(field+"."+knob, "%v", err)
+		}
+		custom[c.Name] = a
+	}
+	names := f.Architectures
+	if len(names) == 0 {
+		names = []string{"stateless"}
+	}
+	seen := map[string]bool{}
+	for i, n := range names {
+		field := fmt.Sprintf("architectures[%d]", i)
+		if seen[n] {
+			v.add(field, "%q is listed twice", n)
+			continue
+		}
+		seen[n] = true
+		if a, ok := custom[n]; ok {
+			p.Architectures = append(p.Architectures, a)
+			continue
+		}
+		a, err := stack.Preset(n)
+		if err != nil {
+			known := append(stack.PresetNames(), sortedKeys(custom)...)
+			v.add(field, "unknown architecture %q (known: %s)", n, strings.Join(known, ", "))
+			continue
+		}
+		p.Architectures = append(p.Architectures, a)
+	}
+
+	// Stack.
+	p.Replicas = DefaultReplicas
+	if f.Stack.Replicas != nil {
+		p.Replicas = *f.Stack.Replicas
+		if p.Replicas < 1 || p.Replicas > 9 {
+			v.add("stack.replicas", "%d: want 1 to 9", p.Replicas)
+		}
+	}
+	p.Redis = stack.RedisConfig{Persistence: stack.PersistNone, MaxMemory: f.Stack.Redis.MaxMemory, Eviction: f.Stack.Redis.Eviction}
+	switch per := f.Stack.Redis.Persistence; per {
+	case "", "none":
+	case "everysec", "always":
+		p.Redis.Persistence = stack.Persistence(per)
+	default:
+		v.add("stack.redis.persistence", "%q: want none, everysec or always", per)
+	}
+	if m := f.Stack.Redis.MaxMemory; m != "" && !regexp.MustCompile(`^(?i)\d+(b|kb|mb|gb)?$`).MatchString(m) {
+		v.add("stack.redis.maxmemory", "%q: want a size like 64mb", m)
+	}
+	if e := f.Stack.Redis.Eviction; e != "" && !slices.Contains([]string{"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}, e) {
+		v.add("stack.redis.eviction", "%q is not a Redis maxmemory-policy (e.g. allkeys-lru, noeviction)", e)
+	}
+	if f.Stack.SessionTTL != "" {
+		p.SessionTTL = duration(v, "stack.session_ttl", f.Stack.SessionTTL, true)
+	}
+
+	// Load.
+	p.Clients = DefaultClients
+	if f.Clients != nil {
+		p.Clients = *f.Clients
+		if p.Clients < 1 || p.Clients > 10000 {
+			v.add("clients", "%d: want 1 to 10000", p.Clients)
+		}
+	}
+	if len(f.Phases) == 0 {
+		v.add("phases", "at least one phase is required (e.g. - {duration: 30s, rate: 200/s})")
+	}
+	phaseNames := map[string]bool{}
+	for i, ph := range f.Phases {
+		field := fmt.Sprintf("phases[%d]", i)
+		out := Phase{Name: ph.Name}
+		if out.Name == "" {
+			out.Name = fmt.Sprintf("phase-%d", i+1)
+		}
+		if phaseNames[out.Name] {
+			v.add(field+".name", "%q is used twice", out.Name)
+		}
+		phaseNames[out.Name] = true
+		if ph.Duration == "" {
+			v.add(field+".duration", "is required (e.g. 30s)")
+		} else {
+			out.Duration = duration(v, field+".duration", ph.Duration, true)
+		}
+		switch {
+		case ph.Rate != "" && (ph.From != "" || ph.To != ""):
+			v.add(field+".rate", "give either rate (constant) or from and to (a ramp), not both")
+		case ph.Rate != "":
+			out.From = rate(v, field+".rate", ph.Rate)
+			out.To = out.From
+		case ph.From != "" && ph.To != "":
+			out.From = rate(v, field+".from", ph.From)
+			out.To = rate(v, field+".to", ph.To)
+		default:
+			v.add(field, "needs rate (e.g. 200/s) or from and to (a ramp)")
+		}
+		p.Phases = append(p.Phases, out)
+	}
+	if len(f.Mix) == 0 {
+		p.Mix = load.DefaultMix()
+	} else {
+		total := 0
+		for _, name := range sortedKeys(f.Mix) {
+			w := f.Mix[name]
+			op, ok := opsByName[name]
+			if !ok {
+				v.add(`mix."`+name+`"`, "unknown operation %q (known: %s)", name, strings.Join(sortedKeys(opsByName), ", "))
+				continue
+			}
+			if w < 0 {
+				v.add(`mix."`+name+`"`, "weight %d: want 0 or more", w)
+				continue
+			}
+			total += w
+			if w > 0 {
+				p.Mix = append(p.Mix, load.Weighted{Op: op, Weight: w})
+			}
+		}
+		if total == 0 && len(v.errs) == 0 {
+			v.add("mix", "weights add up to 0: nothing would be sent")
+		}
+	}
+	p.Retry = load.DefaultRetry()
+	if f.Retry.Attempts != nil {
+		p.Retry.Attempts = *f.Retry.Attempts
+		if p.Retry.Attempts < 1 || p.Retry.Attempts > 10 {
+			v.add("retry.attempts", "%d: want 1 to 10 (1 means no retry)", p.Retry.Attempts)
+		}
+	}
+	if f.Retry.Backoff != "" {
+		p.Retry.Base = duration(v, "retry.backoff", f.Retry.Backoff, true)
+	}
+	if f.Retry.MaxBackoff != "" {
+		p.Retry.Max = duration(v, "retry.max_backoff", f.Retry.MaxBackoff, true)
+	}
+	if f.Retry.Budget != "" {
+		p.Retry.Budget = duration(v, "retry.budget", f.Retry.Budget, true)
+	}
+	if p.Retry.Max < p.Retry.Base {
+		v.add("retry.max_backoff", "%s is below backoff %s", p.Retry.Max, p.Retry.Base)
+	}
+	p.Timeout = DefaultTimeout
+	if f.Timeout != "" {
+		p.Timeout = duration(v, "timeout", f.Timeout, true)
+	}
+
+	// Faults, on the load's timeline.
+	total := p.Duration()
+	for i, fs := range f.Faults {
+		field := fmt.Sprintf("faults[%d]", i)
+		fp := FaultPlan{Kind: fs.Kind, Target: fs.Target, Params: chaos.Params{}}
+		for k, val := range fs.Params {
+			fp.Params[k] = fmt.Sprint(val)
+		}
+		if fs.At == "" {
+			v.add(field+".at", "is required (when the fault starts, e.g. 20s)")
+		} else {
+			fp.At = duration(v, field+".at", fs.At, false)
+			if fp.At < MinFaultAt {
+				v.add(field+".at", "%s leaves no baseline: start faults at %s or later, so recovery can be judged against the p99 before them", fp.At, MinFaultAt)
+			}
+		}
+		if fs.For == "" {
+			v.add(field+".for", "is required (how long the fault lasts, e.g. 10s)")
+		} else {
+			fp.For = duration(v, field+".for", fs.For, true)
+		}
+		if total > 0 && fp.At+fp.For > total {
+			v.add(field+".for", "the fault ends at %s, after the load ends at %s", fp.At+fp.For, total)
+		}
+		if fs.Kind == "" {
+			v.add(field+".kind", "is required (one of %s)", strings.Join(chaos.Names(), ", "))
+		} else if _, err := chaos.New(fs.Kind, fp.Params); err != nil {
+			sub := ".kind"
+			if slices.Contains(chaos.Names(), fs.Kind) {
+				sub = ".params"
+			}
+			v.add(field+sub, "%v", err)
+		}
+		if err := checkTarget(fs.Target, p.Replicas); err != nil {
+			v.add(field+".target", "%v", err)
+		}
+		p.Faults = append(p.Faults, fp)
+	}
+
+	// Thresholds.
+	for _, key := range sortedKeys(f.Thresholds) {
+		arch := key
+		if key == "all" {
+			arch = ""
+		} else if _, ok := p.Arch(key); !ok {
+			v.add("thresholds."+key, "%q is not an architecture of this scenario (use all, or one of the architectures)", key)
+			continue
+		}
+		for i, text := range f.Thresholds[key] {
+			e, err := results.ParseThreshold(text)
+			if err != nil {
+				v.add(fmt.Sprintf("thresholds.%s[%d]", key, i), "%v", err)
+				continue
+			}
+			p.Thresholds = append(p.Thresholds, ThresholdPlan{Arch: arch, Expr: e, Text: text})
+		}
+	}
+	return p
+}
+
+// checkTarget accepts any-api, api-1..api-N, redis and nginx.
+func checkTarget(t string, replicas int) error {
+	switch {
+	case t == "":
+		return fmt.Errorf("is required (any-api, api-1..api-%d, redis or nginx)", replicas)
+	case t == chaos.AnyAPI || t == "redis" || t == "nginx":
+		return nil
+	case strings.HasPrefix(t, "api-"):
+		n, err := strconv.Atoi(strings.TrimPrefix(t, "api-"))
+		if err == nil && n >= 1 && n <= replicas {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown target %q (any-api, api-1..api-%d, redis or nginx)", t, replicas)
+}
+
+func duration(v *positioner, field, s string, positive bool) time.Duration {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		v.add(field, "%q is not a duration (e.g. 500ms, 30s, 2m)", s)
+	case d < 0 || (positive && d == 0):
+		v.add(field, "%q must be positive", s)
+	}
+	return d
+}
+
+// rate parses "500/s", "30000/m" or "500" (per second).
+func rate(v *positioner, field, s string) float64 {
+	num, unit, hasUnit := strings.Cut(strings.TrimSpace(s), "/")
+	per := 1.0
+	if hasUnit {
+		switch unit {
+		case "s":
+		case "m", "min":
+			per = 60
+		default:
+			v.add(field, "%q: unknown unit /%s (want /s or /m)", s, unit)
+			return 0
+		}
+	}
+	n, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		v.add(field, "%q is not a rate (e.g. 200/s)", s)
+		return 0
+	}
+	r := n / per
+	switch {
+	case r <= 0:
+		v.add(field, "%q: a rate must be positive", s)
+	case r < 1:
+		v.add(field, "%q is under 1 request per second", s)
+	case r > MaxRate:
+		v.add(field, "%q is impossible here: at most %.0f/s (a 2-core machine cannot both send and serve more)", s, MaxRate)
+	}
+	return r
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,140 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCatalogueIsValid(t *testing.T) {
+	entries, err := Catalogue()
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name)
+		require.NotEmpty(t, e.Description, e.Name)
+		require.True(t, e.Plan.SeedSet, "%s: built-ins are reproducible", e.Name)
+		// Every built-in file is named after its scenario.
+		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
+	}
+	require.Equal(t, []string{"compare-architectures", "kill-node", "packet-loss", "redis-eviction",
+		"redis-outage", "retry-storm", "rolling-restart", "steady-baseline"}, names)
+}
+
+func TestLoadBuiltinAndFile(t *testing.T) {
+	p, err := Load("kill-node")
+	require.NoError(t, err)
+	require.Equal(t, "kill-node", p.Name)
+	require.Equal(t, 40*time.Second, p.Duration())
+	require.Len(t, p.Faults, 1)
+	require.Equal(t, 10*time.Second, p.Faults[0].At)
+
+	_, err = Load("no-such-scenario")
+	require.ErrorIs(t, err, ErrNotFound)
+	require.ErrorContains(t, err, "kill-node")
+	_, err = Load("missing/file.yaml")
+	require.ErrorContains(t, err, "missing/file.yaml")
+}
+
+func TestScaled(t *testing.T) {
+	p, err := Load("kill-node")
+	require.NoError(t, err)
+	q := p.Scaled(0.25)
+	require.Equal(t, 10*time.Second, q.Duration())
+	require.Equal(t, 2500*time.Millisecond, q.Faults[0].At)
+	require.Equal(t, 40*time.Second, p.Duration(), "scaling copies; the original is unchanged")
+}
+
+const good = `name: custom
+seed: 9
+architectures: [stateless, mine]
+custom_architectures:
+  - {name: mine, base: stateful, balancer: least-conn}
+stack:
+  replicas: 2
+  redis: {persistence: everysec, maxmemory: 64mb, eviction: allkeys-lru}
+clients: 10
+phases:
+  - {name: up, duration: 10s, from: 10/s, to: 600/m}
+  - {duration: 20s, rate: 50}
+mix: {profile.read: 3, order.create: 1}
+retry: {attempts: 3, backoff: 20ms, max_backoff: 200ms, budget: 2s}
+timeout: 1s
+faults:
+  - {at: 5s, for: 5s, kind: packet-loss, target: api-2, params: {percent: 25}}
+thresholds:
+  all: [latency.p99 < 300ms]
+  mine: [sessions.lost == 0]
+`
+
+func TestParseFull(t *testing.T) {
+	p, err := Parse("custom.yaml", []byte(good))
+	require.NoError(t, err)
+	require.Len(t, p.Architectures, 2)
+	mine := p.Architectures[1]
+	require.Equal(t, "mine", mine.Name)
+	require.Equal(t, "cookie", mine.Auth, "inherited from the stateful base")
+	require.Equal(t, "least-conn", string(mine.Balancer), "overridden")
+	require.Equal(t, 2, p.Replicas)
+	require.Equal(t, []Phase{{Name: "up", Duration: 10 * time.Second, From: 10, To: 10}, {Name: "phase-2", Duration: 20 * time.Second, From: 50, To: 50}}, p.Phases)
+	require.Len(t, p.Mix, 2)
+	require.Equal(t, "25", p.Faults[0].Params["percent"])
+	require.Len(t, p.ThresholdsFor("stateless"), 1)
+	require.Len(t, p.ThresholdsFor("mine"), 2)
+}
+
+func TestParseErrorsNameFileLineAndField(t *testing.T) {
+	cases := []struct {
+		name string
+		yaml string
+		want []string // each must appear in the error text
+	}{
+		// A typo in a field name is refused, with its position.
+		{"unknown field", "name: x\nphasez: []\n", []string{"bad.yaml:2:1", `unknown field "phasez"`}},
+		// Broken YAML.
+		{"syntax", "name: x\nphases: [\n", []string{"bad.yaml:"}},
+		// A duration that is not one.
+		{"bad duration", "name: x\nphases:\n  - {duration: 10x, rate: 10/s}\n", []string{"bad.yaml:3:", "phases[0].duration", `"10x" is not a duration`}},
+		// Rates: a bad unit, zero, and one no 2-core machine can send.
+		{"bad rate unit", "name: x\nphases:\n  - {duration: 10s, rate: 10/h}\n", []string{"bad.yaml:3:", "phases[0].rate", "unknown unit /h"}},
+		{"zero rate", "name: x\nphases:\n  - {duration: 10s, rate: 0/s}\n", []string{"phases[0].rate", "must be positive"}},
+		{"impossible rate", "name: x\nphases:\n  - {duration: 10s, rate: 1000000/s}\n", []string{"phases[0].rate", "impossible here"}},
+		// An unknown fault lists the known ones.
+		{"unknown fault", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: meteor, target: api-1}\n", []string{"bad.yaml:5:", "faults[0].kind", `unknown fault "meteor"`, "packet-loss"}},
+		// A known fault with a parameter it does not take.
+		{"bad fault param", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-1, params: {force: 1}}\n", []string{"faults[0].params", `unknown parameter "force"`}},
+		{"bad percent", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: packet-loss, target: api-1, params: {percent: 150}}\n", []string{"faults[0].params", "percentage"}},
+		// A node the stack will not have.
+		{"bad target", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-4}\n", []string{"faults[0].target", `unknown target "api-4"`}},
+		// A fault that outlasts the load, and one with no baseline before it.
+		{"fault after end", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 25s, for: 10s, kind: kill, target: api-1}\n", []string{"faults[0].for", "after the load ends at 30s"}},
+		{"no baseline", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 1s, for: 10s, kind: kill, target: api-1}\n", []string{"faults[0].at", "no baseline"}},
+		{"unknown architecture", "name: x\narchitectures: [stateless, serverless]\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:2:", "architectures[1]", `unknown architecture "serverless"`, "stateful"}},
+		{"bad custom knob", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, sessions: disk}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].sessions", `"disk"`}},
+		{"unknown op", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nmix: {profile.read: 1, profile.delete: 1}\n", []string{"bad.yaml:4:", `mix."profile.delete"`, "unknown operation", "order.create"}},
+		{"bad threshold", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  all: [latency.p99 < fast]\n", []string{"bad.yaml:5:", "thresholds.all[0]"}},
+		{"threshold for absent arch", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  stateful: [sessions.lost == 0]\n", []string{"bad.yaml:5:", "thresholds.stateful", "not an architecture of this scenario"}},
+		// A value of the wrong type is named in the file's terms, not Go's.
+		{"wrong type", "name: x\nclients: many\n", []string{"bad.yaml:2:10", `value "many" is of the wrong type: want a whole number`}},
+		// No phases at all: nothing to run.
+		{"no phases", "name: x\n", []string{"phases", "at least one phase"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(tc.yaml))
+			require.Error(t, err)
+			for _, w := range tc.want {
+				require.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestEveryErrorIsReportedAtOnce(t *testing.T) {
+	_, err := Parse("bad.yaml", []byte("name: Bad Name\nclients: 0\nphases:\n  - {duration: 0s, rate: x}\ntimeout: soon\n"))
+	require.Error(t, err)
+	lines := strings.Split(err.Error(), "\n")
+	require.Len(t, lines, 5, err.Error())
+}

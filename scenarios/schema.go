@@ -1,0 +1,73 @@
+// Package scenarios holds the scenario file format (strict YAML), its
+// validation into a Plan, the built-in catalogue and the runner that drives
+// the stack, the load and the faults for each architecture of a scenario.
+// The schema is documented in docs/scenarios.md.
+package scenarios
+
+// file is a scenario file exactly as written. Durations and rates stay
+// strings here so that validation can report a bad one with its line.
+type file struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Seed        *int64 `yaml:"seed"`
+	// Architectures names presets (stateless, stateful,
+	// stateless-no-idempotency) or entries of custom_architectures.
+	Architectures       []string       `yaml:"architectures"`
+	CustomArchitectures []customArch   `yaml:"custom_architectures"`
+	Stack               stackSpec      `yaml:"stack"`
+	Clients             *int           `yaml:"clients"`
+	Phases              []phaseSpec    `yaml:"phases"`
+	Mix                 map[string]int `yaml:"mix"`
+	Retry               retrySpec      `yaml:"retry"`
+	Timeout             string         `yaml:"timeout"`
+	Faults              []faultSpec    `yaml:"faults"`
+	// Thresholds maps "all" or an architecture name to expressions.
+	Thresholds map[string][]string `yaml:"thresholds"`
+}
+
+type customArch struct {
+	Name        string `yaml:"name"`
+	Base        string `yaml:"base"` // a preset whose knobs the others override
+	Auth        string `yaml:"auth"`
+	Sessions    string `yaml:"sessions"`
+	Idempotency *bool  `yaml:"idempotency"`
+	Concurrency string `yaml:"concurrency"`
+	Balancer    string `yaml:"balancer"`
+}
+
+type stackSpec struct {
+	Replicas *int      `yaml:"replicas"`
+	Redis    redisSpec `yaml:"redis"`
+	// SessionTTL is the refapi's SESSION_TTL (default 30m): short TTLs let a
+	// scenario show sessions expiring, which the load engine does not count as lost.
+	SessionTTL string `yaml:"session_ttl"`
+}
+
+type redisSpec struct {
+	Persistence string `yaml:"persistence"` // none | everysec | always
+	MaxMemory   string `yaml:"maxmemory"`   // e.g. 64mb
+	Eviction    string `yaml:"eviction"`    // maxmemory-policy
+}
+
+type phaseSpec struct {
+	Name     string `yaml:"name"`
+	Duration string `yaml:"duration"`
+	Rate     string `yaml:"rate"` // constant, e.g. 200/s
+	From     string `yaml:"from"` // linear ramp from..to
+	To       string `yaml:"to"`
+}
+
+type retrySpec struct {
+	Attempts   *int   `yaml:"attempts"`
+	Backoff    string `yaml:"backoff"`     // base of the exponential backoff
+	MaxBackoff string `yaml:"max_backoff"` // cap of one sleep
+	Budget     string `yaml:"budget"`      // total time of a logical call
+}
+
+type faultSpec struct {
+	At     string         `yaml:"at"`
+	For    string         `yaml:"for"`
+	Kind   string         `yaml:"kind"`
+	Target string         `yaml:"target"`
+	Params map[string]any `yaml:"params"`
+}
