@@ -18,6 +18,7 @@ type nginxParams struct {
 	Nodes           []upstream
 	ConnectTimeout  string
 	UpstreamTimeout string
+	RetryBudget     string
 	Generation      int
 }
 
@@ -75,7 +76,8 @@ http {
             # replays POST/PATCH once sent; GET, PUT and DELETE may move on.
             proxy_next_upstream error timeout http_502 http_503 http_504;
             proxy_next_upstream_tries 3;
-            proxy_next_upstream_timeout {{.UpstreamTimeout}};
+            # Twice the per-try timeout: a GET that timed out on a silent node still gets one more try.
+            proxy_next_upstream_timeout {{.RetryBudget}};
         }
 
         # Harness routes: nginx itself, and each node through nginx (readiness, per-node probes).
@@ -103,6 +105,7 @@ func nginxConfig(b Balancer, nodes []upstream, timeout time.Duration, generation
 		Nodes:           nodes,
 		ConnectTimeout:  fmt.Sprintf("%dms", connect.Milliseconds()),
 		UpstreamTimeout: fmt.Sprintf("%dms", timeout.Milliseconds()),
+		RetryBudget:     fmt.Sprintf("%dms", 2*timeout.Milliseconds()),
 		Generation:      generation,
 	})
 	if err != nil {
