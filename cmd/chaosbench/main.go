@@ -19,7 +19,21 @@ const (
 	exitOK       = 0
 	exitError    = 1 // the run or an operation failed
 	exitBadInput = 2 // bad flags, arguments or configuration
+	exitFailed   = 3 // the run finished but failed its thresholds or was invalid; compare found a regression
 )
+
+// failedError marks a finished run that did not pass (exit 3): the
+// difference CI needs between "the system is worse" and "the tool broke".
+type failedError struct{ err error }
+
+func (e failedError) Error() string { return e.err.Error() }
+func (e failedError) Unwrap() error { return e.err }
+
+// subcommands are added by each command's file (init), so that every
+// subcommand lives in its own file and none edits the root.
+var subcommands []func() *cobra.Command
+
+func register(f func() *cobra.Command) { subcommands = append(subcommands, f) }
 
 // usageError marks an error as the user's input being wrong (exit 2).
 type usageError struct{ err error }
@@ -39,6 +53,9 @@ func newRootCmd() *cobra.Command {
 	// cobra's own flag errors are bad input too.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newStackCmd())
+	for _, f := range subcommands {
+		root.AddCommand(f())
+	}
 	return root
 }
 
@@ -58,8 +75,12 @@ func run(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintln(os.Stderr, "chaosbench:", err)
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	var fe failedError
+	switch {
+	case errors.As(err, &ue) || isCobraUsage(err):
 		return exitBadInput
+	case errors.As(err, &fe):
+		return exitFailed
 	}
 	return exitError
 }

@@ -52,6 +52,9 @@ func NewDocker(ctx context.Context) (*Docker, error) {
 	return cli, nil
 }
 
+// ErrImagesMissing is wrapped by every error about an image that is not present locally.
+var ErrImagesMissing = errors.New("image not available locally")
+
 // CheckImages fails fast, naming the fix, when an image is not present locally: testcontainers would
 // otherwise try to pull it from a registry we cannot reach, for up to 15 minutes.
 func CheckImages(ctx context.Context, cli *Docker, images ...string) error {
@@ -61,7 +64,7 @@ func CheckImages(ctx context.Context, cli *Docker, images ...string) error {
 		_, err := cli.ImageInspect(cctx, img)
 		cancel()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("image %s is not available locally (run `make images`, or set CHAOSBENCH_*_IMAGE): %w", img, err))
+			errs = append(errs, fmt.Errorf("%w: %s (run `make images`, or set CHAOSBENCH_*_IMAGE): %v", ErrImagesMissing, img, err))
 		}
 	}
 	return errors.Join(errs...)
