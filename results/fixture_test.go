@@ -125,16 +125,16 @@ func fixtureSummary() Summary {
 			a.Latency.P99 = 310.5 // stateful: the spike and the slow tail reach p99
 		}
 		for _, q := range []float64{0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100} {
-			a.Percentiles = append(a.Percentiles, Percentile{Quantile: q, MS: round2(curve(a.Latency, q))})
+			a.Percentiles = append(a.Percentiles, Percentile{Quantile: q, MS: round2(fixtureCurve(a.Latency, q))})
 		}
 		a.Writes = Writes{Acknowledged: 2400, Rejected: 3, Indeterminate: 4, Duplicates: sh.dups, IndeterminateApplied: 2}
 		a.Updates = Updates{Acknowledged: 1200}
 		a.Sessions = Sessions{Total: 100, Lost: sh.lostSes}
 		a.Faults = []Fault{
 			{Kind: "kill", Target: "any-api", Resolved: "api-2", Mechanism: "docker kill", StartS: 20, EndS: 30, RecoveryS: sh.recKill,
-				Before: window(a.Timeline[10:20]), During: window(a.Timeline[20:30]), After: window(a.Timeline[30:40])},
+				Before: fixtureWindow(a.Timeline[10:20]), During: fixtureWindow(a.Timeline[20:30]), After: fixtureWindow(a.Timeline[30:40])},
 			{Kind: "packet-loss", Target: "any-api", Resolved: "api-1", Mechanism: "iptables statistic 20%", StartS: 40, EndS: 50, RecoveryS: sh.recLoss,
-				Before: window(a.Timeline[30:40]), During: window(a.Timeline[40:50]), After: window(a.Timeline[50:60])},
+				Before: fixtureWindow(a.Timeline[30:40]), During: fixtureWindow(a.Timeline[40:50]), After: fixtureWindow(a.Timeline[50:60])},
 		}
 		for _, x := range exprs {
 			e, err := ParseThreshold(x)
@@ -152,7 +152,7 @@ func fixtureSummary() Summary {
 
 // curve interpolates a plausible latency distribution through the summary's
 // percentiles, on a log scale.
-func curve(l LatencyMS, q float64) float64 {
+func fixtureCurve(l LatencyMS, q float64) float64 {
 	pts := []struct{ q, ms float64 }{{0, l.P50 * 0.3}, {50, l.P50}, {95, l.P95}, {99, l.P99}, {99.9, l.P999}, {100, l.Max}}
 	for i := 1; i < len(pts); i++ {
 		if q <= pts[i].q {
@@ -163,7 +163,7 @@ func curve(l LatencyMS, q float64) float64 {
 	return l.Max
 }
 
-func window(ts []Second) Window {
+func fixtureWindow(ts []Second) Window {
 	var w Window
 	var errs int64
 	for _, s := range ts {
@@ -175,8 +175,6 @@ func window(ts []Second) Window {
 	w.ErrorRate = float64(errs) / float64(w.Requests)
 	return w
 }
-
-func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 // The fixture is also a file, for the CLI tests and for looking at the HTML
 // report in a browser.

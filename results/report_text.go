@@ -47,10 +47,10 @@ func (r TextReporter) Render(w io.Writer, s Summary) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "chaosbench: %s\n", headerLine(s))
 	line := func(label string, cells []cell) {
-		b.WriteString(pad(label, labelW))
+		b.WriteString(padRunes(label, labelW))
 		for i, c := range cells {
 			b.WriteString("  ")
-			text := pad(c.text, colW[i])
+			text := padRunes(c.text, colW[i])
 			if i == len(cells)-1 {
 				text = strings.TrimRight(text, " ")
 			}
@@ -99,7 +99,7 @@ func (r TextReporter) paint(c cell, text string) string {
 	return text
 }
 
-func pad(s string, w int) string {
+func padRunes(s string, w int) string {
 	if n := utf8.RuneCountInString(s); n < w {
 		return s + strings.Repeat(" ", w-n)
 	}
