@@ -1,6 +1,7 @@
 package results
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -20,10 +21,12 @@ type FaultRecord struct {
 
 // Input is everything measured for one architecture.
 type Input struct {
-	Name       string
-	Knobs      Knobs
-	Load       *load.Result
-	Records    []load.Record // every request, from records.jsonl
+	Name  string
+	Knobs Knobs
+	Load  *load.Result
+	// Records streams every request (records.jsonl) through fn, once. A
+	// stream, not a slice: a long run has millions of records.
+	Records    func(fn func(load.Record) error) error
 	Check      Check
 	Faults     []FaultRecord
 	Thresholds []Expr
@@ -43,8 +46,8 @@ const (
 	MinValidRate = 0.9
 )
 
-// Analyze builds the summary of one architecture.
-func Analyze(in Input) Arch {
+// Analyze builds the summary of one architecture in one pass over the records.
+func Analyze(in Input) (Arch, error) {
 	r := in.Load
 	a := Arch{Name: in.Name, Knobs: in.Knobs, Errors: map[string]int64{}, PerNode: map[string]int64{}, Files: map[string]string{}}
 	t := r.Totals
@@ -62,30 +65,53 @@ func Analyze(in Input) Arch {
 		a.Percentiles = append(a.Percentiles, Percentile{Quantile: q, MS: usToMS(all.ValueAtQuantile(q))})
 	}
 
-	for _, rec := range in.Records {
-		if rec.Class != "ok" {
-			a.Errors[errorClass(rec)]++
-		} else if rec.Node != "" {
-			a.PerNode[rec.Node]++
+	// One pass over the records: error classes, nodes, per-second outcomes
+	// (by planned time) and the windows around each fault.
+	fws := newFaultWindows(in.Faults, r.Planned)
+	perSec := map[int]*reqWindow{}
+	if in.Records != nil {
+		err := in.Records(func(rec load.Record) error {
+			if rec.Class != "ok" {
+				a.Errors[errorClass(rec)]++
+			} else if rec.Node != "" {
+				a.PerNode[rec.Node]++
+			}
+			sec := int(rec.Planned / time.Second)
+			w := perSec[sec]
+			if w == nil {
+				w = newReqWindow(2)
+				perSec[sec] = w
+			}
+			w.add(rec)
+			for _, fw := range fws {
+				fw.add(rec)
+			}
+			return nil
+		})
+		if err != nil {
+			return Arch{}, fmt.Errorf("read records: %w", err)
 		}
 	}
 	if t.LostSessions > 0 {
 		a.Errors["session_lost"] = t.LostSessions
 	}
 
-	// Timeline and availability.
+	// Timeline: what was planned and sent comes from the engine's pacing
+	// counters, what came back from the records.
 	avail, secs := 0, 0
 	for _, s := range r.Timeline {
-		ok := s.Completed - s.Errors
-		a.Timeline = append(a.Timeline, Second{
-			T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, OK: ok, Errors: s.Errors,
-			Dropped: s.Shed, P50MS: durMS(s.P50), P99MS: durMS(s.P99), MaxMS: durMS(s.Max),
-		})
+		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Shed}
+		if w := perSec[s.Second]; w != nil && w.n > 0 {
+			sec.OK, sec.Errors = w.n-w.fails, w.fails
+			sec.P50MS, sec.P99MS = usToMS(w.h.ValueAtQuantile(50)), usToMS(w.h.ValueAtQuantile(99))
+			sec.MaxMS = usToMS(w.h.Max())
+		}
+		a.Timeline = append(a.Timeline, sec)
 		if s.Planned == 0 {
 			continue
 		}
 		secs++
-		if ok > 0 && float64(s.Errors) < 0.5*float64(s.Completed) {
+		if sec.OK > 0 && sec.Errors*2 < sec.OK+sec.Errors {
 			avail++
 		}
 	}
@@ -128,9 +154,11 @@ func Analyze(in Input) Arch {
 	}
 
 	a.Writes, a.Updates, a.Sessions = in.Check.Writes, in.Check.Updates, in.Check.Sessions
-	a.Faults = faultWindows(in.Faults, in.Records, r.Planned)
+	for _, fw := range fws {
+		a.Faults = append(a.Faults, fw.result())
+	}
 	a.Thresholds = EvalAll(in.Thresholds, a)
-	return a
+	return a, nil
 }
 
 // errorClass names a failure for the errors table: the API's code when it
@@ -156,6 +184,8 @@ func latencyOf(h *hdrhistogram.Histogram) LatencyMS {
 	}
 }
 
+func roundMS(d time.Duration) float64 { return math.Round(d.Seconds()*1000) / 1000 }
+
 func usToMS(us int64) float64       { return float64(us) / 1000 }
 func durMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
@@ -165,7 +195,9 @@ type reqWindow struct {
 	n, fails int64
 }
 
-func newReqWindow() *reqWindow { return &reqWindow{h: load.NewHistogram()} }
+func newReqWindow(sigFigs int) *reqWindow {
+	return &reqWindow{h: hdrhistogram.New(1, 120_000_000, sigFigs)}
+}
 
 func (w *reqWindow) add(r load.Record) {
 	w.n++
@@ -190,45 +222,59 @@ func (w *reqWindow) errRate() float64 {
 	return float64(w.fails) / float64(w.n)
 }
 
-// faultWindows measures before / during / after each fault from the records
-// (exact percentiles, not averages of per-second ones) and its recovery time.
-// "Before" and "after" are as long as the fault, clipped to the run.
-func faultWindows(faults []FaultRecord, recs []load.Record, runLen time.Duration) []Fault {
-	out := make([]Fault, 0, len(faults))
+// faultWindow measures before / during / after one fault from the records
+// (exact percentiles, not averages of per-second ones) and its recovery
+// time. "Before" and "after" are as long as the fault, clipped to the run.
+type faultWindow struct {
+	f                     FaultRecord
+	end, span             time.Duration
+	before, during, after *reqWindow
+	perSec                map[int]*reqWindow // seconds from the fault's end, for recovery
+}
+
+func newFaultWindows(faults []FaultRecord, runLen time.Duration) []*faultWindow {
+	out := make([]*faultWindow, 0, len(faults))
 	for _, f := range faults {
 		end := f.End
 		if end == 0 || end < f.Start { // never reverted: it lasted to the end
 			end = runLen
 		}
-		span := max(end-f.Start, time.Second)
-		before, during, after := newReqWindow(), newReqWindow(), newReqWindow()
-		perSec := map[int]*reqWindow{}
-		for _, r := range recs {
-			switch p := r.Planned; {
-			case p >= f.Start-span && p < f.Start:
-				before.add(r)
-			case p >= f.Start && p < end:
-				during.add(r)
-			case p >= end && p < end+span:
-				after.add(r)
-			}
-			if r.Planned >= end {
-				s := int(r.Planned / time.Second)
-				if perSec[s] == nil {
-					perSec[s] = newReqWindow()
-				}
-				perSec[s].add(r)
-			}
-		}
-		fr := Fault{
-			Kind: f.Kind, Target: f.Target, Resolved: f.Resolved, Mechanism: f.Mechanism,
-			StartS: f.Start.Seconds(), EndS: end.Seconds(), Error: f.Error,
-			Before: before.summary(), During: during.summary(), After: after.summary(),
-		}
-		fr.RecoveryS = recovery(before, perSec, end)
-		out = append(out, fr)
+		out = append(out, &faultWindow{f: f, end: end, span: max(end-f.Start, time.Second),
+			before: newReqWindow(3), during: newReqWindow(3), after: newReqWindow(3), perSec: map[int]*reqWindow{}})
 	}
 	return out
+}
+
+func (fw *faultWindow) add(r load.Record) {
+	switch p := r.Planned; {
+	case p >= fw.f.Start-fw.span && p < fw.f.Start:
+		fw.before.add(r)
+	case p >= fw.f.Start && p < fw.end:
+		fw.during.add(r)
+	case p >= fw.end && p < fw.end+fw.span:
+		fw.after.add(r)
+	}
+	if r.Planned >= fw.end {
+		s := int(r.Planned / time.Second)
+		w := fw.perSec[s]
+		if w == nil {
+			// Two significant digits (1%) is plenty to compare with 1.5x a
+			// baseline, and keeps a long tail of seconds small.
+			w = newReqWindow(2)
+			fw.perSec[s] = w
+		}
+		w.add(r)
+	}
+}
+
+func (fw *faultWindow) result() Fault {
+	f := fw.f
+	return Fault{
+		Kind: f.Kind, Target: f.Target, Resolved: f.Resolved, Mechanism: f.Mechanism,
+		StartS: roundMS(f.Start), EndS: roundMS(fw.end), Error: f.Error,
+		Before: fw.before.summary(), During: fw.during.summary(), After: fw.after.summary(),
+		RecoveryS: recovery(fw.before, fw.perSec, fw.end),
+	}
 }
 
 // recovery finds the first second after end that starts RecoveryRun healthy

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/chaosbench/chaosbench/chaos"
+	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/scenarios"
+	"github.com/chaosbench/chaosbench/target/stack"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newListCmd) }
+
+func newListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the built-in scenarios, architectures, faults and threshold metrics",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			entries, err := scenarios.Catalogue()
+			if err != nil {
+				return fmt.Errorf("built-in catalogue: %w", err)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "SCENARIO\tARCHITECTURES\tLOAD\tFAULTS\tDESCRIPTION")
+			for _, e := range entries {
+				var archs, faults []string
+				for _, a := range e.Plan.Architectures {
+					archs = append(archs, a.Name)
+				}
+				for _, f := range e.Plan.Faults {
+					faults = append(faults, f.Kind)
+				}
+				if len(faults) == 0 {
+					faults = []string{"-"}
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.Name, strings.Join(archs, ","), e.Plan.Duration(),
+					strings.Join(faults, ","), firstSentence(e.Description))
+			}
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "ARCHITECTURE\tAUTH\tSESSIONS\tIDEMPOTENCY\tCONCURRENCY\tBALANCER")
+			for _, n := range stack.PresetNames() {
+				a, _ := stack.Preset(n)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\n", a.Name, a.Auth, a.Sessions, a.Idempotency, a.Concurrency, a.Balancer)
+			}
+			fmt.Fprintln(w)
+			fmt.Fprintf(w, "FAULTS\t%s\n", strings.Join(chaos.Names(), ", "))
+			var metrics []string
+			for _, m := range results.Metrics() {
+				metrics = append(metrics, m.Name)
+			}
+			fmt.Fprintf(w, "THRESHOLD METRICS\t%s\n", strings.Join(metrics, ", "))
+			return w.Flush()
+		},
+	}
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}

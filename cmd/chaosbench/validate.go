@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/chaosbench/chaosbench/scenarios"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newValidateCmd) }
+
+func newValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE|NAME...",
+		Short: "Check scenario files without running anything",
+		Long: `Check scenario files (or built-in names) against the schema in docs/scenarios.md: unknown
+fields, bad durations and rates, unknown faults, targets, architectures and threshold metrics.
+Every problem is reported with file:line:column and the field. Exit 2 if any file is invalid.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var bad []error
+			for _, a := range args {
+				plan, err := scenarios.Load(a)
+				if err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), err)
+					bad = append(bad, err)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "ok: %s (%s: %d architecture(s), %d phase(s), %s of load, %d fault(s), %d threshold(s))\n",
+					a, plan.Name, len(plan.Architectures), len(plan.Phases), plan.Duration(), len(plan.Faults), len(plan.Thresholds))
+			}
+			if len(bad) > 0 {
+				return usageError{fmt.Errorf("%d of %d scenario(s) invalid", len(bad), len(args))}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,139 @@
+package results
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/chaosbench/chaosbench/internal/redistest"
+	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/target"
+	"github.com/stretchr/testify/require"
+)
+
+// api is the reference API in-process on a real redis-server.
+type api struct {
+	t    *testing.T
+	url  string
+	auth string
+}
+
+func startAPI(t *testing.T, rs *redistest.Server, idempotency bool) *api {
+	cfg := target.DefaultConfig()
+	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost = rs.URL(), "n1", 4
+	cfg.JWTSecret = "checker-test-secret-0123456789abcdef"
+	cfg.Idempotency = idempotency
+	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	a := &api{t: t, url: hs.URL}
+	body := `{"username":"ada","password":"password-ada"}`
+	a.post("/v1/users", body, "")
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.Unmarshal(a.post("/v1/login", body, ""), &out))
+	a.auth = "Bearer " + out.AccessToken
+	return a
+}
+
+func (a *api) post(path, body, key string) []byte {
+	req, _ := http.NewRequest("POST", a.url+path, bytes.NewBufferString(body))
+	req.Header.Set("Content-Type", "application/json")
+	if a.auth != "" {
+		req.Header.Set("Authorization", a.auth)
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(a.t, err)
+	defer res.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(res.Body)
+	require.Less(a.t, res.StatusCode, 300, "%s %s: %s", path, key, b.String())
+	return b.Bytes()
+}
+
+// order sends one logical order `sends` times with the same key and request
+// id, as a client whose answers got lost would, and returns its ledger entry.
+func (a *api) order(key string, sends int) load.OrderEntry {
+	var last []byte
+	for range sends {
+		last = a.post("/v1/orders", fmt.Sprintf(`{"request_id":"req-%s","items":[{"sku":"tea","qty":1}]}`, key), key)
+	}
+	var out struct {
+		OrderID string `json:"order_id"`
+	}
+	require.NoError(a.t, json.Unmarshal(last, &out))
+	return load.OrderEntry{Key: key, RequestID: "req-" + key, OrderID: out.OrderID, Status: load.OrderAcknowledged, HTTPStatus: 201, Attempts: sends}
+}
+
+func TestCheckerCatchesDuplicatesOnlyWithoutIdempotency(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		idempotency bool
+		want        int64
+	}{
+		// Retries of 5 orders (3 sends each) create 2 extra orders each when nothing deduplicates.
+		{"idempotency off", false, 10},
+		// The same retries replay the stored answer: no extra order.
+		{"idempotency on", true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := redistest.Start(t)
+			a := startAPI(t, rs, tc.idempotency)
+			var ledger load.LedgerSnapshot
+			for i := range 5 {
+				ledger.Orders = append(ledger.Orders, a.order(fmt.Sprintf("k%d", i), 3))
+			}
+			c, err := CheckLedger(context.Background(), rs.Client(), ledger)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, c.Writes.Duplicates)
+			require.EqualValues(t, 5, c.Writes.Acknowledged)
+			require.Zero(t, c.Writes.Lost)
+			if tc.want > 0 {
+				require.NotEmpty(t, c.Examples["duplicate"])
+			}
+		})
+	}
+}
+
+func TestCheckerCatchesLostWritesUpdatesAndSessions(t *testing.T) {
+	rs := redistest.Start(t)
+	a := startAPI(t, rs, true)
+	ctx := context.Background()
+	kept, gone := a.order("kept", 1), a.order("gone", 1)
+	// An order that was acknowledged and then vanished (as after a Redis
+	// restart without persistence): the checker must see it missing.
+	require.NoError(t, rs.Client().Del(ctx, keyOrderByKey+"gone", keyOrderByReq+"req-gone").Err())
+	unknownApplied := a.order("maybe", 1)
+	unknownApplied.Status, unknownApplied.OrderID = load.OrderUnknown, ""
+	unknownAbsent := load.OrderEntry{Key: "never", RequestID: "req-never", Status: load.OrderUnknown}
+
+	// Resources: r1 has all 3 acknowledged increments, r2 lost 2 of 5, r3
+	// has one more than acknowledged (an answer lost after it applied).
+	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r1", "value", 3, "version", 3).Err())
+	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r2", "value", 3, "version", 3).Err())
+	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r3", "value", 2, "version", 2).Err())
+
+	ledger := load.LedgerSnapshot{
+		Orders: []load.OrderEntry{kept, gone, unknownApplied, unknownAbsent},
+		Resources: []load.ResourceEntry{
+			{ID: "r1", Acknowledged: 3}, {ID: "r2", Acknowledged: 5}, {ID: "r3", Acknowledged: 1, Uncertain: 1},
+		},
+		Sessions: []load.SessionEntry{{SessionID: "s1"}, {SessionID: "s2", Lost: true, RejectedAlive: 1}},
+	}
+	c, err := CheckLedger(ctx, rs.Client(), ledger)
+	require.NoError(t, err)
+	require.Equal(t, Writes{Acknowledged: 2, Lost: 1, Indeterminate: 2, IndeterminateApplied: 1}, c.Writes)
+	require.Equal(t, []string{"gone"}, c.Examples["lost"])
+	require.Equal(t, Updates{Acknowledged: 9, Lost: 2, Extra: 1}, c.Updates)
+	require.Equal(t, Sessions{Total: 2, Lost: 1}, c.Sessions)
+}

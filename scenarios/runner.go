@@ -1,0 +1,361 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chaosbench/chaosbench/chaos"
+	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/target/stack"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+	"github.com/redis/go-redis/v9"
+)
+
+// RunConfig says how to run a plan. Build it with RunOptions.
+type RunConfig struct {
+	Archs    []string // run only these architectures of the plan (default all)
+	Scale    float64  // multiplies every duration and fault time (default 1)
+	OutDir   string   // the run folder (default runs/<timestamp>-<name>)
+	Seed     *int64   // overrides the scenario's seed
+	Log      io.Writer
+	Progress bool // a live progress line (a terminal)
+	// StackOptions are appended to the ones the plan implies (images, timeouts).
+	StackOptions []stack.Option
+}
+
+// RunOption configures a run.
+type RunOption func(*RunConfig) error
+
+// WithArchs restricts the run to some of the plan's architectures.
+func WithArchs(names ...string) RunOption {
+	return func(c *RunConfig) error { c.Archs = names; return nil }
+}
+
+// WithScale multiplies every duration and fault time by f (0 < f ≤ 10).
+func WithScale(f float64) RunOption {
+	return func(c *RunConfig) error {
+		if f <= 0 || f > 10 {
+			return fmt.Errorf("scale %g: want a factor in (0, 10]", f)
+		}
+		c.Scale = f
+		return nil
+	}
+}
+
+// WithOutDir sets the run folder.
+func WithOutDir(dir string) RunOption { return func(c *RunConfig) error { c.OutDir = dir; return nil } }
+
+// WithSeed overrides the scenario's seed.
+func WithSeed(seed int64) RunOption { return func(c *RunConfig) error { c.Seed = &seed; return nil } }
+
+// WithLog sends progress lines to w.
+func WithLog(w io.Writer, live bool) RunOption {
+	return func(c *RunConfig) error { c.Log, c.Progress = w, live; return nil }
+}
+
+// WithStackOptions passes options to every stack of the run.
+func WithStackOptions(opts ...stack.Option) RunOption {
+	return func(c *RunConfig) error { c.StackOptions = append(c.StackOptions, opts...); return nil }
+}
+
+// Outcome is a finished (or interrupted) run.
+type Outcome struct {
+	Summary results.Summary
+	Dir     string   // the run folder
+	Reports []string // files written
+}
+
+// Run runs plan once per architecture, each on a fresh stack, and writes the
+// run folder. It returns the summary of what was measured even when the run
+// was interrupted (ctx cancelled) or one architecture failed; the error says
+// what went wrong. Faults are always reverted and stacks always removed.
+func Run(ctx context.Context, plan Plan, opts ...RunOption) (Outcome, error) {
+	cfg := RunConfig{Scale: 1}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	archs := plan.Architectures
+	if len(cfg.Archs) > 0 {
+		archs = nil
+		for _, n := range cfg.Archs {
+			a, ok := plan.Arch(n)
+			if !ok {
+				var names []string
+				for _, a := range plan.Architectures {
+					names = append(names, a.Name)
+				}
+				return Outcome{}, fmt.Errorf("architecture %q is not in scenario %s (it has %s)", n, plan.Name, strings.Join(names, ", "))
+			}
+			archs = append(archs, a)
+		}
+	}
+	plan = plan.Scaled(cfg.Scale)
+	seed := plan.Seed
+	if cfg.Seed != nil {
+		seed = *cfg.Seed
+	} else if !plan.SeedSet {
+		seed = rand.Int64N(1 << 40)
+	}
+	started := time.Now()
+	dir := cfg.OutDir
+	if dir == "" {
+		dir = filepath.Join("runs", started.UTC().Format("20060102-150405")+"-"+plan.Name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Outcome{}, fmt.Errorf("create run folder: %w", err)
+	}
+	out := Outcome{Dir: dir, Summary: results.Summary{
+		Schema: results.SchemaVersion, Scenario: plan.Name, Description: plan.Description,
+		Seed: seed, Scale: cfg.Scale, StartedAt: started.UTC(),
+	}}
+	fmt.Fprintf(cfg.Log, "chaosbench: scenario %s (seed %d, scale %g), %d architecture(s), %s of load each; run folder %s\n",
+		plan.Name, seed, cfg.Scale, len(archs), plan.Duration(), dir)
+
+	var errs []error
+	for i, a := range archs {
+		if ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(cfg.Log, "chaosbench: [%d/%d] %s\n", i+1, len(archs), a.Name)
+		res, err := runArch(ctx, plan, a, seed, filepath.Join(dir, a.Name), cfg)
+		if res != nil {
+			out.Summary.Architectures = append(out.Summary.Architectures, *res)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a.Name, err))
+			if errors.Is(err, stack.ErrImagesMissing) {
+				break // every architecture would fail the same way
+			}
+		}
+	}
+	out.Summary.DurationS = time.Since(started).Seconds()
+	out.Summary.Passed = passed(out.Summary, len(archs)) && len(errs) == 0
+	if ctx.Err() != nil {
+		errs = append(errs, fmt.Errorf("interrupted: %w", ctx.Err()))
+	}
+	paths, werr := results.WriteReports(dir, out.Summary)
+	out.Reports = paths
+	errs = append(errs, werr)
+	return out, errors.Join(errs...)
+}
+
+// passed: every planned architecture ran, is valid, and met every threshold.
+func passed(s results.Summary, want int) bool {
+	if len(s.Architectures) != want {
+		return false
+	}
+	for _, a := range s.Architectures {
+		if !a.Valid {
+			return false
+		}
+		for _, t := range a.Thresholds {
+			if !t.OK {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// cleanupTimeout bounds reverting faults and removing a stack after the run
+// (or after Ctrl-C, when the run's context is already cancelled).
+const cleanupTimeout = 60 * time.Second
+
+func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir string, cfg RunConfig) (_ *results.Arch, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create folder: %w", err)
+	}
+	sopts := []stack.Option{stack.WithArchitecture(a), stack.WithReplicas(plan.Replicas), stack.WithRedis(plan.Redis),
+		stack.WithLog(cfg.Log), stack.WithRunID(runID(plan.Name, a.Name))}
+	if plan.SessionTTL > 0 {
+		sopts = append(sopts, stack.WithRefapiEnv("SESSION_TTL", plan.SessionTTL.String()))
+	}
+	st, err := stack.Up(ctx, append(sopts, cfg.StackOptions...)...)
+	if err != nil {
+		return nil, fmt.Errorf("stack up: %w", err)
+	}
+	// Cleanup runs on a context of its own: after Ctrl-C the run's context
+	// is cancelled, and the stack must still go.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		saveLogs(cctx, st, filepath.Join(dir, "logs"))
+		if derr := st.Down(cctx); derr != nil {
+			err = errors.Join(err, fmt.Errorf("stack down: %w", derr))
+		}
+	}()
+
+	env := chaos.NewEnv(st, seed)
+	env.Log = cfg.Log
+	inj := chaos.NewInjector(env)
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		if rerr := inj.RevertAll(cctx); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("revert faults: %w", rerr))
+		}
+	}()
+
+	// Faults start on the load's clock: OnStart fires once clients are set
+	// up, and every fault waits for its offset from that instant.
+	var wg sync.WaitGroup
+	faultCtx, stopFaults := context.WithCancel(ctx)
+	defer stopFaults()
+	var faultErrs []error
+	var feMu sync.Mutex
+	onStart := func(start time.Time) {
+		env.Start = start
+		for _, fp := range plan.Faults {
+			f, ferr := chaos.New(fp.Kind, fp.Params)
+			if ferr != nil { // validated before; a failure here is a bug
+				feMu.Lock()
+				faultErrs = append(faultErrs, ferr)
+				feMu.Unlock()
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case <-time.After(time.Until(start.Add(fp.At))):
+				case <-faultCtx.Done():
+					return
+				}
+				if _, ferr := inj.Run(faultCtx, f, fp.Params, fp.Target, fp.For); ferr != nil {
+					fmt.Fprintf(cfg.Log, "chaosbench: fault %s on %s: %v\n", fp.Kind, fp.Target, ferr)
+				}
+			}()
+		}
+	}
+
+	lopts := []load.Option{load.OnStart(onStart), load.WithLogger(slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn})))}
+	if cfg.Progress {
+		lopts = append(lopts, load.WithProgress(cfg.Log, true))
+	} else {
+		lopts = append(lopts, load.WithProgress(cfg.Log, false))
+	}
+	lr, lerr := load.Run(ctx, load.Config{
+		BaseURL: st.Entry, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.Mix,
+		Retry: plan.Retry, Timeout: plan.Timeout, Seed: uint64(seed), RunDir: dir,
+	}, lopts...)
+	stopFaults()
+	wg.Wait()
+	if lerr != nil && lr == nil {
+		return nil, fmt.Errorf("load: %w", lerr)
+	}
+
+	// Ground truth straight from Redis, once the load is over and every
+	// fault reverted (a Redis restart may have moved its host port).
+	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if rerr := inj.RevertAll(cctx); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("revert faults: %w", rerr))
+	}
+	raddr, aerr := st.RedisHostAddr(cctx)
+	if aerr != nil {
+		return nil, fmt.Errorf("find redis for the checker: %w", aerr)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: raddr})
+	defer rdb.Close()
+	check, cerr := waitAndCheck(cctx, rdb, lr.Ledger)
+	if cerr != nil {
+		return nil, fmt.Errorf("check ground truth: %w", cerr)
+	}
+
+	var exprs []results.Expr
+	for _, t := range plan.ThresholdsFor(a.Name) {
+		exprs = append(exprs, t.Expr)
+	}
+	var faults []results.FaultRecord
+	for _, in := range inj.Records() {
+		faults = append(faults, results.FaultRecord{Kind: in.Fault, Target: in.Spec, Resolved: in.Target,
+			Mechanism: in.Mechanism, Start: in.Start, End: in.End, Error: in.Error})
+	}
+	records := func(fn func(load.Record) error) error {
+		f, err := os.Open(filepath.Join(dir, "records.jsonl"))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return load.ReadRecords(f, fn)
+	}
+	res, aerr := results.Analyze(results.Input{
+		Name: a.Name, Records: records, Load: lr, Check: check, Faults: faults, Thresholds: exprs,
+		Knobs: results.Knobs{Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency,
+			Concurrency: a.Concurrency, Balancer: string(a.Balancer), Replicas: plan.Replicas},
+	})
+	if aerr != nil {
+		return nil, aerr
+	}
+	for _, fe := range faultErrs {
+		res.Valid = false
+		res.InvalidReasons = append(res.InvalidReasons, fe.Error())
+	}
+	hgrm := filepath.Join(dir, "latency.hgrm")
+	if herr := results.WriteHgrmFile(hgrm, lr.Latency("", ""), 1000); herr != nil {
+		err = errors.Join(err, herr)
+	}
+	res.Files = map[string]string{"hgrm": a.Name + "/latency.hgrm", "records": a.Name + "/records.jsonl",
+		"ledger": a.Name + "/ledger.json", "hlog": a.Name + "/latency.hlog", "logs": a.Name + "/logs"}
+	return &res, errors.Join(err, lerr)
+}
+
+// waitAndCheck reads ground truth, waiting briefly for a Redis that a fault
+// just restarted to load its data.
+func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot) (results.Check, error) {
+	var last error
+	for ctx.Err() == nil {
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			last = err
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		return results.CheckLedger(ctx, rdb, l)
+	}
+	return results.Check{}, fmt.Errorf("redis did not answer: %w", errors.Join(last, ctx.Err()))
+}
+
+// runID names one architecture's stack: readable in `docker ps`, unique per run.
+func runID(scenario, arch string) string {
+	id := fmt.Sprintf("%s-%s-%04x", scenario, arch, rand.IntN(1<<16))
+	if len(id) > 48 {
+		id = id[:48]
+	}
+	return id
+}
+
+// saveLogs keeps every container's output in the run folder: when a
+// verdict surprises, the logs say what the nodes saw.
+func saveLogs(ctx context.Context, st *stack.Stack, dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	for _, c := range st.Containers() {
+		rc, err := st.Docker().ContainerLogs(ctx, c.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
+		if err != nil {
+			continue
+		}
+		f, err := os.Create(filepath.Join(dir, c.Name+".log"))
+		if err == nil {
+			_, _ = stdcopy.StdCopy(f, f, rc)
+			_ = f.Close()
+		}
+		_ = rc.Close()
+	}
+}
