@@ -118,3 +118,34 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
 }
+
+func TestReportHTMLGolden(t *testing.T) {
+	out := string(render(t, HTMLReporter{}, fixtureSummary()))
+	golden(t, "report.html", []byte(out))
+	// Self-contained: nothing is fetched when it opens.
+	for _, ext := range []string{"<script", "<link", "src=", "@import", "url("} {
+		require.NotContains(t, out, ext)
+	}
+	// Fault bands are labelled; every architecture has its charts.
+	require.Equal(t, 6, strings.Count(out, `<text class="bl"`)/2, "2 faults × 3 architectures × 2 charts")
+	require.Equal(t, 7, strings.Count(out, "<svg"), "1 percentile chart + 2 per architecture")
+	require.Contains(t, out, "✗ not recovered: packet-loss api-1 at 40s")
+}
+
+// Names come from scenario files: they must not inject markup.
+func TestReportHTMLEscapes(t *testing.T) {
+	s := fixtureSummary()
+	s.Architectures[0].Name = `<img onerror=x>`
+	s.Architectures[0].Faults[0].Kind = `<b>kill</b>`
+	out := string(render(t, HTMLReporter{}, s))
+	require.NotContains(t, out, "<img")
+	require.NotContains(t, out, "<b>kill")
+}
+
+// An architecture that sent nothing still renders (empty charts, no NaN).
+func TestReportHTMLEmpty(t *testing.T) {
+	s := Summary{Schema: SchemaVersion, Scenario: "empty", Architectures: []Arch{{Name: "a"}}}
+	out := string(render(t, HTMLReporter{}, s))
+	require.NotContains(t, out, "NaN")
+	require.NotContains(t, out, "Inf")
+}
