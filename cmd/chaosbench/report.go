@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chaosbench/chaosbench/results"
+)
+
+func init() { register(newReportCmd) }
+
+func newReportCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "report RUN_DIR",
+		Short: "Re-render a run's reports from its summary.json",
+		Long: "Re-render a run's reports from RUN_DIR/summary.json (or a summary.json path): --format text\n" +
+			"(default) and json print to stdout; md and html are written into the run folder as report.md\n" +
+			"and report.html, and their path is printed. Useful after upgrading chaosbench, or to get a\n" +
+			"report of a run that crashed before writing one. Exit 0 when rendered (whatever the run's\n" +
+			"verdict), 2 when the summary is missing or of another schema.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := results.ReporterFor(format)
+			if err != nil {
+				return usageError{fmt.Errorf("--format: %w", err)}
+			}
+			path, dir := summaryPath(args[0])
+			s, err := readSummary(path)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch format {
+			case "text":
+				// Colour only for a person at a terminal; NO_COLOR (no-color.org) wins.
+				_, noColor := os.LookupEnv("NO_COLOR")
+				r = results.TextReporter{Color: isTerminal(out) && !noColor}
+				return r.Render(out, s)
+			case "json":
+				return r.Render(out, s)
+			}
+			dest := filepath.Join(dir, r.File())
+			if err := results.WriteReport(dest, r, s); err != nil {
+				return err
+			}
+			fmt.Fprintln(out, dest)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "text, md, html or json")
+	return cmd
+}
+
+// summaryPath accepts a run folder or a summary.json path and returns the
+// summary's path and the folder reports go to.
+func summaryPath(arg string) (path, dir string) {
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		return filepath.Join(arg, "summary.json"), arg
+	}
+	return arg, filepath.Dir(arg)
+}
+
+// readSummary reads a summary.json; a missing file or another schema is the
+// user's input being wrong (exit 2), and the error names the file.
+func readSummary(path string) (results.Summary, error) {
+	s, err := results.ReadSummary(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, badInput("%s: no such file (want a run folder or a summary.json)", path)
+	case err != nil:
+		return s, usageError{err}
+	}
+	return s, nil
+}
