@@ -46,6 +46,7 @@ type Plan struct {
 	Clients       int
 	Phases        []Phase
 	Mix           load.Mix
+	Resources     int // 0: the load engine's default
 	Retry         load.RetryPolicy
 	Timeout       time.Duration
 	Faults        []FaultPlan
@@ -339,6 +340,12 @@ func validate(v *positioner, f file) Plan {
 		}
 		if total == 0 && len(v.errs) == 0 {
 			v.add("mix", "weights add up to 0: nothing would be sent")
+		}
+	}
+	if f.Resources != nil {
+		p.Resources = *f.Resources
+		if p.Resources < 1 || p.Resources > 100000 {
+			v.add("resources", "%d: want 1 to 100000", p.Resources)
 		}
 	}
 	p.Retry = load.DefaultRetry()

@@ -251,7 +251,7 @@ func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir strin
 		lopts = append(lopts, load.WithProgress(cfg.Log, false))
 	}
 	lr, lerr := load.Run(ctx, load.Config{
-		BaseURL: st.Entry, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.Mix,
+		BaseURL: st.Entry, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.Mix, Resources: plan.Resources,
 		Retry: plan.Retry, Timeout: plan.Timeout, Seed: uint64(seed), RunDir: dir,
 	}, lopts...)
 	stopFaults()

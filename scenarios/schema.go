@@ -18,9 +18,12 @@ type file struct {
 	Clients             *int           `yaml:"clients"`
 	Phases              []phaseSpec    `yaml:"phases"`
 	Mix                 map[string]int `yaml:"mix"`
-	Retry               retrySpec      `yaml:"retry"`
-	Timeout             string         `yaml:"timeout"`
-	Faults              []faultSpec    `yaml:"faults"`
+	// Resources is how many distinct resource ids resource.update spreads
+	// over: fewer means more contention between read and write.
+	Resources *int        `yaml:"resources"`
+	Retry     retrySpec   `yaml:"retry"`
+	Timeout   string      `yaml:"timeout"`
+	Faults    []faultSpec `yaml:"faults"`
 	// Thresholds maps "all" or an architecture name to expressions.
 	Thresholds map[string][]string `yaml:"thresholds"`
 }
