@@ -48,6 +48,11 @@ type Config struct {
 	// MaxInFlight caps concurrent requests (default 4096); requests beyond it
 	// are shed and counted instead of piling up goroutines and memory.
 	MaxInFlight int
+	// FixedInFlight turns the adaptive in-flight limit off: by default,
+	// when the scheduler itself falls behind (the engine is saturated), the
+	// cap drops below MaxInFlight (not under 256) so that past its limit the
+	// engine sheds load and keeps its rate instead of collapsing.
+	FixedInFlight bool
 	// LateAfter marks a request late when it is dispatched more than this
 	// after its planned time (default 10ms). Late requests are still sent.
 	LateAfter time.Duration

@@ -53,13 +53,16 @@ type Totals struct {
 	Sent         int64 `json:"sent"`
 	Late         int64 `json:"late"` // sent, but more than LateAfter after their planned time
 	Shed         int64 `json:"shed"`
-	ShedInFlight int64 `json:"shed_in_flight"` // the in-flight cap was reached
+	ShedInFlight int64 `json:"shed_in_flight"` // the in-flight cap (MaxInFlight or the adaptive limit) was reached
 	ShedLate     int64 `json:"shed_late"`      // could not be sent within MaxLateness
 	Completed    int64 `json:"completed"`
 	Errors       int64 `json:"errors"`
 	Retries      int64 `json:"retries"`
 	Canceled     int64 `json:"canceled"` // still running when the grace period ended
 	LostSessions int64 `json:"lost_sessions"`
+	// InFlightLimitLow is the lowest the adaptive in-flight limit went
+	// (MaxInFlight when the engine always kept up).
+	InFlightLimitLow int64 `json:"in_flight_limit_low"`
 }
 
 // Files are the artefacts written to Config.RunDir.
@@ -97,6 +100,7 @@ type engine struct {
 	agg     *aggregator
 	records chan Record
 	jobs    chan job
+	limit   *inflightLimit // the scheduler's adaptive in-flight cap
 
 	inflight     atomic.Int64
 	workers      int
@@ -196,6 +200,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	// without blocking workers on the aggregator.
 	e.records = make(chan Record, 16384)
 	e.jobs = make(chan job)
+	e.limit = newInflightLimit(cfg.MaxInFlight, cfg.FixedInFlight)
 	secs := int((cfg.Duration() + time.Second - 1) / time.Second)
 	e.secPlanned, e.secSent = make([]int64, secs), make([]int64, secs)
 	e.secLate, e.secShed = make([]int64, secs), make([]int64, secs)
@@ -254,6 +259,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		ShedInFlight: e.shedCap.Load(), ShedLate: e.shedLate.Load(),
 		Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load(),
 		Canceled: agg.canceled.Load(), LostSessions: e.lostSessions.Load(),
+		InFlightLimitLow: e.limit.lowest,
 	}
 	res.Totals.Shed = res.Totals.ShedInFlight + res.Totals.ShedLate
 	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
@@ -301,6 +307,7 @@ func (e *engine) schedule(ctx context.Context) {
 	defer timer.Stop()
 	var seq uint64
 	var phaseStart time.Duration
+	lim := e.limit
 	for pi, ph := range e.cfg.Phases {
 		var t time.Duration
 		var hits uint64
@@ -356,16 +363,21 @@ func (e *engine) schedule(ctx context.Context) {
 			seq++
 			now := time.Since(e.start)
 			lateness := now - planned
+			inflight := e.inflight.Load()
+			lim.update(now)
 			if lateness > e.cfg.MaxLateness {
+				lim.observe(true, false, inflight)
 				e.shedLate.Add(1)
 				e.secShed[sec]++
 				continue
 			}
-			if e.inflight.Load() >= int64(e.cfg.MaxInFlight) {
+			if !lim.allow(inflight) {
+				lim.observe(lateness > e.cfg.LateAfter, true, inflight)
 				e.shedCap.Add(1)
 				e.secShed[sec]++
 				continue
 			}
+			lim.observe(lateness > e.cfg.LateAfter, false, inflight)
 			if lateness > e.cfg.LateAfter {
 				e.late.Add(1)
 				e.secLate[sec]++

@@ -161,7 +161,10 @@ func TestResourceIncrementsMatchLedger(t *testing.T) {
 		stub.mu.Lock()
 		final := stub.values["res-0"]
 		stub.mu.Unlock()
-		assert.Equal(t, r.Acknowledged, final, "cookie=%v", cookie)
+		// Equal unless an attempt's answer was lost (a timeout on a loaded
+		// machine): then the checker's bound applies, and only then.
+		assert.LessOrEqual(t, r.Acknowledged, final, "cookie=%v: no lost update", cookie)
+		assert.LessOrEqual(t, final, r.Acknowledged+r.Uncertain, "cookie=%v: %+v", cookie, r)
 		assert.Greater(t, r.Acknowledged, int64(100))
 		for _, s := range res.Ledger.Sessions {
 			assert.False(t, strings.HasPrefix(s.SessionID, "tok"), "sessions are ids, not tokens")
