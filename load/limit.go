@@ -22,10 +22,13 @@ const (
 )
 
 // inflightLimit is an AIMD controller of the in-flight cap, owned by the
-// scheduler goroutine (no locking). Per interval: when more than 1% of the
-// planned requests were dispatched late (LateAfter), the limit drops to 3/4
-// of what was in flight, not below limitFloor; when none were late but the
-// limit shed requests, it grows by 1/8 (at least 16), up to MaxInFlight.
+// scheduler goroutine (no locking). As soon as more than 1% (and at least 2)
+// of the requests planned so far in the current interval were dispatched
+// late (LateAfter), the limit drops to 3/4 of what was in flight, not below
+// limitFloor, once per interval: at once, because the overdue burst after a
+// stall of the engine is exactly what would otherwise open thousands of
+// connections. When an interval ends with none late but the limit shed
+// requests, it grows by 1/8 (at least 16), up to MaxInFlight.
 type inflightLimit struct {
 	max, floor, cur int64
 	fixed           bool
@@ -33,6 +36,7 @@ type inflightLimit struct {
 	since               time.Duration
 	planned, late, shed int64
 	peak                int64
+	cut                 bool  // decreased in this interval
 	lowest              int64 // lowest limit reached, for Totals
 }
 
@@ -48,13 +52,19 @@ func (l *inflightLimit) allow(inflight int64) bool { return inflight < l.cur }
 // limit shed it, and what was in flight.
 func (l *inflightLimit) observe(late, shed bool, inflight int64) {
 	l.planned++
-	if late {
-		l.late++
-	}
 	if shed {
 		l.shed++
 	}
 	l.peak = max(l.peak, inflight)
+	if !late {
+		return
+	}
+	l.late++
+	if !l.fixed && !l.cut && l.late > l.planned/100 && l.late >= 2 {
+		l.cur = max(l.floor, min(l.cur, l.peak)*3/4)
+		l.lowest = min(l.lowest, l.cur)
+		l.cut = true
+	}
 }
 
 // update closes the interval when limitEvery has passed since its start.
@@ -62,14 +72,8 @@ func (l *inflightLimit) update(now time.Duration) {
 	if now-l.since < limitEvery {
 		return
 	}
-	if !l.fixed && l.planned > 0 {
-		switch {
-		case l.late > l.planned/100 && l.late >= 2:
-			l.cur = max(l.floor, min(l.cur, l.peak)*3/4)
-		case l.late == 0 && l.shed > 0 && l.cur < l.max:
-			l.cur = min(l.max, l.cur+max(16, l.cur/8))
-		}
-		l.lowest = min(l.lowest, l.cur)
+	if !l.fixed && !l.cut && l.late == 0 && l.shed > 0 && l.cur < l.max {
+		l.cur = min(l.max, l.cur+max(16, l.cur/8))
 	}
-	l.since, l.planned, l.late, l.shed, l.peak = now, 0, 0, 0, 0
+	l.since, l.planned, l.late, l.shed, l.peak, l.cut = now, 0, 0, 0, 0, false
 }

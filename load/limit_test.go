@@ -28,8 +28,11 @@ func TestInflightLimit(t *testing.T) {
 		{"late shrinks to 3/4 of in flight", 4096, false, []interval{{1000, 20, 0, 3000}}, 2250},
 		// Repeated lateness stops at the floor.
 		{"floor", 4096, false, []interval{{1000, 500, 0, 4000}, {1000, 500, 0, 3000}, {1000, 500, 0, 2000}, {1000, 500, 0, 300}, {1000, 500, 0, 300}}, limitFloor},
-		// Under 1% late (or a single late request) is noise, not saturation.
+		// Under 1% late (or a single late request) is noise, not saturation;
+		// the late requests come last in each interval here.
 		{"1% is noise", 4096, false, []interval{{1000, 10, 0, 3000}, {20, 1, 0, 3000}}, 4096},
+		// Late requests first: the cut comes at once, once per interval.
+		{"at once, once per interval", 4096, false, []interval{{1000, 1000, 0, 3000}}, 2250},
 		// Back on time while the limit sheds: it grows by 1/8 per interval
 		// (300 -> 337 -> 379).
 		{"grows when it sheds", 4096, false, []interval{{1000, 500, 0, 400}, {1000, 0, 50, 300}, {1000, 0, 50, 337}}, 379},
@@ -45,7 +48,7 @@ func TestInflightLimit(t *testing.T) {
 			now := time.Duration(0)
 			for _, iv := range tc.ivs {
 				for i := 0; i < iv.planned; i++ {
-					l.observe(i < iv.late, i < iv.shed, iv.inflight)
+					l.observe(i >= iv.planned-iv.late, i < iv.shed, iv.inflight)
 				}
 				now += limitEvery
 				l.update(now)
