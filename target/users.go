@@ -184,8 +184,7 @@ func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, ses
 			return
 		}
 		if !found {
-			s.metrics.sessionsMissing.Inc()
-			writeError(w, http.StatusUnauthorized, CodeSessionNotFound, "session not found")
+			s.sessionNotFound(w)
 			return
 		}
 		if sub != "" && sess.UserID != sub {
@@ -194,6 +193,13 @@ func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, ses
 		}
 		next(w, r, sess)
 	}
+}
+
+// sessionNotFound answers a valid credential whose session is gone: the
+// lost session the checker counts (and the metric an operator watches).
+func (s *Server) sessionNotFound(w http.ResponseWriter) {
+	s.metrics.sessionsMissing.Inc()
+	writeError(w, http.StatusUnauthorized, CodeSessionNotFound, "session not found")
 }
 
 func sessionView(s session) map[string]any {
@@ -236,8 +242,7 @@ func (s *Server) putCart(w http.ResponseWriter, r *http.Request, sess session) {
 		return
 	}
 	if !found {
-		s.metrics.sessionsMissing.Inc()
-		writeError(w, http.StatusUnauthorized, CodeSessionNotFound, "session not found")
+		s.sessionNotFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"cart": updated.Cart, "cart_version": updated.CartVersion})

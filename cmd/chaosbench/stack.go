@@ -115,15 +115,11 @@ func newStackDownCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cli, err := stack.NewDocker(ctx)
+			cli, runs, err := listRuns(ctx)
 			if err != nil {
 				return err
 			}
 			defer cli.Close()
-			runs, err := stack.List(ctx, cli)
-			if err != nil {
-				return err
-			}
 			if err := stack.Sweep(ctx, cli, runID); err != nil {
 				return err
 			}
@@ -151,15 +147,11 @@ func newStackStatusCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cli, err := stack.NewDocker(ctx)
+			cli, runs, err := listRuns(ctx)
 			if err != nil {
 				return err
 			}
 			defer cli.Close()
-			runs, err := stack.List(ctx, cli)
-			if err != nil {
-				return err
-			}
 			out := cmd.OutOrStdout()
 			if len(runs) == 0 {
 				fmt.Fprintln(out, "no stack")
@@ -178,4 +170,18 @@ func newStackStatusCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// listRuns connects to Docker and lists the labelled runs; the caller closes the client.
+func listRuns(ctx context.Context) (*stack.Docker, []stack.RunInfo, error) {
+	cli, err := stack.NewDocker(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	runs, err := stack.List(ctx, cli)
+	if err != nil {
+		_ = cli.Close()
+		return nil, nil, err
+	}
+	return cli, runs, nil
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -53,11 +51,12 @@ func TestComposeComesUp(t *testing.T) {
 	if compose == nil {
 		t.Skip("neither docker-compose nor docker compose is installed")
 	}
+	// Below the kernel's ephemeral range, as the stack's own ports: a port from :0 can be taken by any
+	// outgoing connection before compose binds it.
 	free := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		p, err := freePort()
 		require.NoError(t, err)
-		defer l.Close()
-		return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		return p
 	}
 	entryPort := free()
 	project := fmt.Sprintf("chaosbench-compose-test-%d", os.Getpid())

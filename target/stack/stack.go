@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,13 +247,11 @@ func (s *Stack) labels(role string) map[string]string {
 // run starts one container on the stack's network at its fixed address, publishing port on loopback only.
 func (s *Stack) run(ctx context.Context, c Container, image string, env map[string]string, cmd []string,
 	port string, files []testcontainers.ContainerFile) (*testcontainers.DockerContainer, error) {
-	if c.Role == "api" {
-		return s.runOnce(ctx, c, image, env, cmd, port, files, "")
-	}
-	// NGINX's and Redis's host ports stay the same across a kill and restart, so that the load and the
-	// checker keep their addresses through faults: pick a free port now instead of letting Docker choose
-	// one at every start. Nodes are reached through NGINX and may move. Another process may take the
-	// port between our check and Docker's bind: then try another.
+	// Host ports stay the same across a kill and restart, so that the load and the checker keep their
+	// addresses through faults: pick a free port now instead of letting Docker choose one at every start.
+	// Docker's own choice would also come from the kernel's ephemeral range, where any outgoing connection
+	// (a load test's, say) can hold the port by the time Docker binds it. Another listener may still take
+	// our port between the check and the bind: then try another.
 	var lastErr error
 	for range 4 {
 		hp, err := freePort()
@@ -260,7 +259,7 @@ func (s *Stack) run(ctx context.Context, c Container, image string, env map[stri
 			return nil, fmt.Errorf("start %s: %w", c.Name, err)
 		}
 		ctr, err := s.runOnce(ctx, c, image, env, cmd, port, files, hp)
-		if err == nil || !strings.Contains(err.Error(), "already allocated") {
+		if err == nil || !(strings.Contains(err.Error(), "already allocated") || strings.Contains(err.Error(), "address already in use")) {
 			return ctr, err
 		}
 		lastErr = err
@@ -322,14 +321,16 @@ func boolPtr(b bool) *bool { return &b }
 // portMu serialises freePort: two calls at once could otherwise be handed the same just-released port.
 var portMu sync.Mutex
 
-// freePort picks a free loopback port in Docker's own ephemeral range (49153-65535, which the kernel's
-// ephemeral ports mostly avoid), checking it with a listen; Docker may still refuse it, and run retries.
+// freePort picks a free loopback port below the kernel's ephemeral range (ip_local_port_range, usually
+// 32768-60999), which outgoing connections never take, checking it with a listen; Docker may still
+// refuse it, and run retries.
 func freePort() (string, error) {
 	portMu.Lock()
 	defer portMu.Unlock()
+	lo, hi := listenRange()
 	var err error
 	for range 50 {
-		port := 49153 + mrand.IntN(65535-49153)
+		port := lo + mrand.IntN(hi-lo)
 		var l net.Listener
 		if l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
 			_ = l.Close()
@@ -337,6 +338,25 @@ func freePort() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("find a free port: %w", err)
+}
+
+// listenRange is where freePort looks: from 10000 up to the start of the kernel's ephemeral range, or
+// above its end when that leaves too little room.
+func listenRange() (int, int) {
+	ephLo, ephHi := 32768, 60999
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if a, err1 := strconv.Atoi(f[0]); err1 == nil {
+				if z, err2 := strconv.Atoi(f[1]); err2 == nil {
+					ephLo, ephHi = a, z
+				}
+			}
+		}
+	}
+	if ephLo-10000 >= 2000 {
+		return 10000, ephLo
+	}
+	return ephHi + 1, 65535
 }
 
 func redisCmd(r RedisConfig) []string {
@@ -493,7 +513,7 @@ func (s *Stack) RedisHostAddr(ctx context.Context) (string, error) {
 	return "127.0.0.1:" + p, nil
 }
 
-// NodeURL returns a node's own URL on the host, bypassing NGINX (it changes when the node restarts).
+// NodeURL returns a node's own URL on the host, bypassing NGINX (stable across restarts of the node).
 func (s *Stack) NodeURL(ctx context.Context, node string) (string, error) {
 	n, ok := s.Lookup(node)
 	if !ok || n.Role != "api" {
