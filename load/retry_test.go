@@ -165,7 +165,9 @@ func TestResourceIncrementsMatchLedger(t *testing.T) {
 		// machine): then the checker's bound applies, and only then.
 		assert.LessOrEqual(t, r.Acknowledged, final, "cookie=%v: no lost update", cookie)
 		assert.LessOrEqual(t, final, r.Acknowledged+r.Uncertain, "cookie=%v: %+v", cookie, r)
-		assert.Greater(t, r.Acknowledged, int64(100))
+		// How many land depends on how busy the machine is (150 planned on
+		// one contended resource); that some did is what the bounds need.
+		assert.Positive(t, r.Acknowledged)
 		for _, s := range res.Ledger.Sessions {
 			assert.False(t, strings.HasPrefix(s.SessionID, "tok"), "sessions are ids, not tokens")
 		}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/chaosbench/chaosbench/internal/ports"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -57,13 +58,13 @@ func hello(addr string) {
 	}
 }
 
+// freeAddr is a loopback address for a server process to bind (see internal/ports).
 func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	a, err := ports.Addr()
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return a
 }
 
 func start(name string, args []string, env ...string) (*exec.Cmd, error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/internal/ports"
 	"github.com/chaosbench/chaosbench/internal/redistest"
 	"github.com/stretchr/testify/require"
 )
@@ -45,10 +45,8 @@ func TestBadConfigurationExits2(t *testing.T) {
 func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	bin := buildRefapi(t)
 	rs := redistest.Start(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := ports.Addr()
 	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
 	cmd := exec.Command(bin, "--addr", addr, "--bcrypt-cost", "14")
 	cmd.Env = append(os.Environ(), "REDIS_URL="+rs.URL(), "JWT_SECRET=0123456789abcdef0123456789abcdef", "NODE_ID=drain")
 	var logs bytes.Buffer

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/internal/ports"
 	"github.com/chaosbench/chaosbench/internal/redistest"
 	"github.com/stretchr/testify/require"
 )
@@ -31,10 +31,8 @@ func TestReadmeWalkthrough(t *testing.T) {
 
 	bin := buildRefapi(t)
 	rs := redistest.Start(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := ports.Addr()
 	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
 	cmd := exec.Command(bin, "--addr", addr)
 	cmd.Env = append(os.Environ(), "REDIS_URL="+rs.URL(), "JWT_SECRET=0123456789abcdef0123456789abcdef", "BCRYPT_COST=4")
 	require.NoError(t, cmd.Start())

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/internal/ports"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -42,7 +43,11 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skipf("redis-server not found on PATH; install it with apt-get install -y redis-server")
 	}
-	s := &Server{t: t, Port: freePort(t), dir: t.TempDir()}
+	port, err := ports.Free()
+	if err != nil {
+		t.Fatalf("redis-server port: %v", err)
+	}
+	s := &Server{t: t, Port: port, dir: t.TempDir()}
 	t.Cleanup(s.Stop)
 	s.Start()
 	return s
@@ -140,16 +145,6 @@ func (s *Server) FlushAll() {
 	if err := c.FlushAll(context.Background()).Err(); err != nil {
 		s.t.Fatalf("flushall: %v", err)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // String names the server in test output.

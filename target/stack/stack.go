@@ -10,13 +10,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/chaosbench/chaosbench/internal/ports"
 	"hash/fnv"
 	"io"
-	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -318,45 +316,11 @@ func idOf(c *testcontainers.DockerContainer) string {
 
 func boolPtr(b bool) *bool { return &b }
 
-// portMu serialises freePort: two calls at once could otherwise be handed the same just-released port.
-var portMu sync.Mutex
-
-// freePort picks a free loopback port below the kernel's ephemeral range (ip_local_port_range, usually
-// 32768-60999), which outgoing connections never take, checking it with a listen; Docker may still
-// refuse it, and run retries.
+// freePort picks a free loopback port below the kernel's ephemeral range (see internal/ports); Docker
+// may still refuse it, and run retries.
 func freePort() (string, error) {
-	portMu.Lock()
-	defer portMu.Unlock()
-	lo, hi := listenRange()
-	var err error
-	for range 50 {
-		port := lo + mrand.IntN(hi-lo)
-		var l net.Listener
-		if l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			_ = l.Close()
-			return strconv.Itoa(port), nil
-		}
-	}
-	return "", fmt.Errorf("find a free port: %w", err)
-}
-
-// listenRange is where freePort looks: from 10000 up to the start of the kernel's ephemeral range, or
-// above its end when that leaves too little room.
-func listenRange() (int, int) {
-	ephLo, ephHi := 32768, 60999
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if a, err1 := strconv.Atoi(f[0]); err1 == nil {
-				if z, err2 := strconv.Atoi(f[1]); err2 == nil {
-					ephLo, ephHi = a, z
-				}
-			}
-		}
-	}
-	if ephLo-10000 >= 2000 {
-		return 10000, ephLo
-	}
-	return ephHi + 1, 65535
+	p, err := ports.Free()
+	return strconv.Itoa(p), err
 }
 
 func redisCmd(r RedisConfig) []string {
