@@ -252,6 +252,10 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		res.Phases = append(res.Phases, PhaseWindow{Name: p.Name, Start: off, End: off + p.Duration})
 		off += p.Duration
 	}
+	// finish closes the last per-second windows into the timeline: it must
+	// come before the timeline is read, or the final seconds (all of them,
+	// in a short run) show no completions.
+	aggErr := agg.finish()
 	res.Stats, res.Hist = agg.stats()
 	res.Timeline = e.timeline()
 	res.Totals = Totals{
@@ -263,7 +267,6 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	}
 	res.Totals.Shed = res.Totals.ShedInFlight + res.Totals.ShedLate
 	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
-	aggErr := agg.finish()
 	if cfg.RunDir != "" {
 		res.Files = Files{Records: filepath.Join(cfg.RunDir, "records.jsonl"),
 			HLog: filepath.Join(cfg.RunDir, "latency.hlog"), Ledger: filepath.Join(cfg.RunDir, "ledger.json")}

@@ -302,3 +302,21 @@ func TestCheckTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineAddsUpToTotals: every completed request is in exactly one
+// second of the timeline, with that second's percentiles.
+func TestTimelineAddsUpToTotals(t *testing.T) {
+	_, srv := newStub(t)
+	res, err := Run(context.Background(), quick(srv.URL, 100, 3*time.Second), WithoutProgress())
+	require.NoError(t, err)
+	var completed, planned int64
+	for _, s := range res.Timeline {
+		completed += s.Completed
+		planned += s.Planned
+		if s.Completed > 0 {
+			require.Positive(t, s.P99, "second %d has completions but no p99", s.Second)
+		}
+	}
+	require.Equal(t, res.Totals.Completed, completed)
+	require.Equal(t, res.Totals.Planned, planned)
+}
