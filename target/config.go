@@ -50,6 +50,8 @@ type Config struct {
 	TokenIssuer       string
 	TokenAudience     string
 	TokenLeeway       time.Duration // tolerated clock skew for exp/nbf/iat
+	// TokenCacheSize bounds the cache of verified tokens (0 disables it).
+	TokenCacheSize int
 
 	SessionTTL     time.Duration
 	TokenTTL       time.Duration // 0 means SessionTTL
@@ -81,6 +83,7 @@ func DefaultConfig() Config {
 		TokenIssuer:      "chaosbench-refapi",
 		TokenAudience:    "chaosbench",
 		TokenLeeway:      5 * time.Second,
+		TokenCacheSize:   10000,
 		SessionTTL:       30 * time.Minute,
 		IdempotencyTTL:   24 * time.Hour,
 		IdempotencyLease: 10 * time.Second,
@@ -162,6 +165,9 @@ func (c Config) Validate() error {
 	if c.TokenLeeway < 0 {
 		bad("TOKEN_LEEWAY", "must not be negative")
 	}
+	if c.TokenCacheSize < 0 {
+		bad("TOKEN_CACHE_SIZE", "must not be negative (0 disables the cache)")
+	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		bad("BCRYPT_COST", "%d is outside 4..31", c.BcryptCost)
 	}
@@ -234,6 +240,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	dur(&c.IdempotencyLease, "idempotency-lease", "IDEMPOTENCY_LEASE", "how long an unfinished request blocks its key")
 	dur(&c.RedisTimeout, "redis-timeout", "REDIS_TIMEOUT", "timeout of one Redis operation")
 	integer(&c.BcryptCost, "bcrypt-cost", "BCRYPT_COST", "bcrypt cost of password hashes")
+	integer(&c.TokenCacheSize, "token-cache-size", "TOKEN_CACHE_SIZE", "verified tokens kept to skip re-verification (0: off)")
 	str(&c.LogLevel, "log-level", "LOG_LEVEL", "debug, info, warn or error")
 	return func() error {
 		c.Auth = AuthMode(strings.ToLower(auth))

@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -166,13 +168,18 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // the raw path, so that metric cardinality stays bounded.
 func (s *Server) instrument(route string, next http.Handler) http.Handler {
 	lat := s.metrics.latency.WithLabelValues(route)
+	var byCode sync.Map // status code -> prometheus.Counter: no label hashing per request
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		d := time.Since(start)
 		lat.Observe(d.Seconds())
-		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		c, ok := byCode.Load(sw.code)
+		if !ok {
+			c, _ = byCode.LoadOrStore(sw.code, s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.code)))
+		}
+		c.(prometheus.Counter).Inc()
 		if s.log.Enabled(r.Context(), slog.LevelDebug) { // skip building arguments on the hot path
 			s.log.Debug("request", "route", route, "code", sw.code, "ms", float64(d.Microseconds())/1000)
 		}

@@ -193,3 +193,32 @@ func TestAsymmetricKeyMismatchIsAConfigError(t *testing.T) {
 	_, err = newTokens(cfg, time.Now)
 	require.ErrorContains(t, err, "Ed25519 key needs JWT_ALG=EdDSA")
 }
+
+// The verified-token cache must not change any verdict: a cached token
+// still expires, a changed byte is a miss (and fails verification), and a
+// token that failed is never cached.
+func TestTokenCacheKeepsVerdicts(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	tk := hsTokens(t, clk.now, func(c *Config) { c.TokenTTL = time.Minute })
+	require.NotNil(t, tk.cache)
+	tok, err := tk.issue("u1", "s1")
+	require.NoError(t, err)
+	for range 2 { // miss, then hit
+		c, code := tk.parse(tok)
+		require.Empty(t, code)
+		require.Equal(t, "s1", c.SessionID)
+	}
+	require.Equal(t, 1, tk.cache.Len())
+
+	_, code := tk.parse(tamper(t, tok, func(c map[string]any) { c["sid"] = "s2" }))
+	require.Equal(t, CodeTokenInvalid, code, "a tampered token is not served from the cache")
+	require.Equal(t, 1, tk.cache.Len(), "failures are not cached")
+
+	clk.advance(time.Minute + 4*time.Second) // inside the 5 s leeway
+	_, code = tk.parse(tok)
+	require.Empty(t, code)
+	clk.advance(2 * time.Second)
+	_, code = tk.parse(tok)
+	require.Equal(t, CodeTokenExpired, code, "expiry is checked on a cache hit")
+	require.Zero(t, tk.cache.Len())
+}

@@ -202,16 +202,24 @@ func (s *Server) sessionNotFound(w http.ResponseWriter) {
 	writeError(w, http.StatusUnauthorized, CodeSessionNotFound, "session not found")
 }
 
-func sessionView(s session) map[string]any {
+// sessionOut is the session as the API shows it (a struct, not a map: it is
+// encoded on every profile read).
+type sessionOut struct {
+	UserID      string `json:"user_id"`
+	Username    string `json:"username"`
+	SessionID   string `json:"session_id"`
+	Cart        []item `json:"cart"`
+	CartVersion int64  `json:"cart_version"`
+	ExpiresAt   string `json:"expires_at"`
+}
+
+func sessionView(s session) sessionOut {
 	cart := s.Cart
 	if cart == nil {
 		cart = []item{}
 	}
-	return map[string]any{
-		"user_id": s.UserID, "username": s.Username, "session_id": s.ID,
-		"cart": cart, "cart_version": s.CartVersion,
-		"expires_at": s.ExpiresAt.UTC().Format(time.RFC3339),
-	}
+	return sessionOut{UserID: s.UserID, Username: s.Username, SessionID: s.ID, Cart: cart,
+		CartVersion: s.CartVersion, ExpiresAt: s.ExpiresAt.UTC().Format(time.RFC3339)}
 }
 
 // profile: GET /v1/profile.
