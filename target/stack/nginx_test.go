@@ -30,7 +30,7 @@ func TestNginxConfig(t *testing.T) {
 			common := []string{
 				"server 10.213.9.11:8080 max_fails=1 fail_timeout=10s; # api-1", // literal IPs, passive health
 				"keepalive 64;", "proxy_http_version 1.1;", `proxy_set_header Connection "";`,
-				"proxy_next_upstream error timeout http_502 http_503 http_504;",
+				"proxy_next_upstream error timeout http_502 http_504;", // never http_503: a Redis outage is not a node failure
 				"location /_chaosbench/node/api-2/", "proxy_read_timeout 5000ms;", "proxy_connect_timeout 1000ms;",
 				`return 200 "generation 7\n";`,
 			}
