@@ -320,3 +320,28 @@ func TestTimelineAddsUpToTotals(t *testing.T) {
 	require.Equal(t, res.Totals.Completed, completed)
 	require.Equal(t, res.Totals.Planned, planned)
 }
+
+// TestTwoCallOpsAreNotRetries: resource.update reads then writes; with no
+// conflict and no failure that is two calls and zero retries.
+func TestTwoCallOpsAreNotRetries(t *testing.T) {
+	_, srv := newStub(t)
+	cfg := quick(srv.URL, 50, time.Second)
+	cfg.Resources = 100000 // no two updates on one resource: no 412
+	cfg.Mix = Mix{{ResourceUpdate{}, 1}}
+	cfg.RunDir = t.TempDir()
+	res, err := Run(context.Background(), cfg, WithoutProgress())
+	require.NoError(t, err)
+	require.Zero(t, res.Totals.Retries)
+	f, err := os.Open(filepath.Join(cfg.RunDir, "records.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	n := 0
+	require.NoError(t, ReadRecords(f, func(r Record) error {
+		n++
+		require.Equal(t, 2, r.Calls)
+		require.Equal(t, 2, r.Attempts)
+		require.Zero(t, r.Retries())
+		return nil
+	}))
+	require.Positive(t, n)
+}

@@ -77,6 +77,7 @@ type Exec struct {
 	deadline time.Time
 
 	attempts  int
+	calls     int // logical calls (Do), so that retries = attempts - calls
 	service   time.Duration
 	node      string
 	session   string
@@ -110,6 +111,7 @@ func (x *Exec) Offset() time.Duration { return time.Since(x.e.start) }
 // Do performs one logical call with the run's retry policy. It returns the
 // last response, or the last transport error when no attempt got an answer.
 func (x *Exec) Do(ctx context.Context, r Request) (*Response, error) {
+	x.calls++
 	pol := x.e.cfg.Retry
 	maxAttempts := pol.Attempts
 	renewed := false

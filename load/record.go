@@ -24,6 +24,7 @@ type Record struct {
 	Latency  time.Duration `json:"latency_us"`        // end - planned: what the user waited
 	Service  time.Duration `json:"service_us"`        // last attempt alone
 	Attempts int           `json:"attempts"`          // HTTP attempts incl. re-login repeats
+	Calls    int           `json:"calls"`             // logical calls the op made (resource.update: GET and PATCH)
 	Status   int           `json:"status"`            // last HTTP status, 0 if none
 	Class    string        `json:"class"`             // ok, http_4xx, http_5xx, timeout, connect, transport, canceled, setup
 	Code     string        `json:"code,omitempty"`    // API error code
@@ -63,6 +64,7 @@ func (rw *recordWriter) write(r *Record) error {
 	b = appendInt(b, "latency_us", r.Latency.Microseconds())
 	b = appendInt(b, "service_us", r.Service.Microseconds())
 	b = appendInt(b, "attempts", int64(r.Attempts))
+	b = appendInt(b, "calls", int64(r.Calls))
 	b = appendInt(b, "status", int64(r.Status))
 	b = appendStr(b, "class", r.Class)
 	if r.Code != "" {
@@ -140,6 +142,7 @@ func ReadRecords(r io.Reader, fn func(Record) error) error {
 			LatencyUs int64  `json:"latency_us"`
 			ServiceUs int64  `json:"service_us"`
 			Attempts  int    `json:"attempts"`
+			Calls     int    `json:"calls"`
 			Status    int    `json:"status"`
 			Class     string `json:"class"`
 			Code      string `json:"code"`
@@ -156,9 +159,16 @@ func ReadRecords(r io.Reader, fn func(Record) error) error {
 		if err := fn(Record{Seq: raw.Seq, Op: raw.Op, Phase: raw.Phase, Client: raw.Client,
 			Planned: time.Duration(raw.PlannedUs) * us, Sent: time.Duration(raw.SentUs) * us,
 			Latency: time.Duration(raw.LatencyUs) * us, Service: time.Duration(raw.ServiceUs) * us,
-			Attempts: raw.Attempts, Status: raw.Status, Class: raw.Class, Code: raw.Code,
+			Attempts: raw.Attempts, Calls: raw.Calls, Status: raw.Status, Class: raw.Class, Code: raw.Code,
 			Node: raw.Node, Key: raw.Key, Session: raw.Session}); err != nil {
 			return err
 		}
 	}
+}
+
+// Retries is how many attempts were repeats: attempts beyond one per
+// logical call (a read-then-write op makes two calls without retrying).
+func (r Record) Retries() int {
+	calls := max(r.Calls, 1)
+	return max(r.Attempts-calls, 0)
 }

@@ -172,10 +172,7 @@ func (a *aggregator) add(r *Record) {
 	_ = a.cumSvc[o][p].RecordValue(toUs(r.Service))
 	_ = a.all.RecordValue(lat)
 	isErr := r.Class != ClassOK
-	retries := int64(0)
-	if r.Attempts > 1 {
-		retries = int64(r.Attempts - 1)
-	}
+	retries := int64(r.Retries())
 	c := &a.cumCount[o][p]
 	c[0]++
 	c[2] += retries
