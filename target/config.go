@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,8 @@ const (
 	ConcurrencyETag ConcurrencyMode = "etag" // If-Match compare-and-set
 	ConcurrencyNone ConcurrencyMode = "none" // last write wins (updates can be lost)
 )
+
+var nodeIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // Config holds every knob of the reference API. The zero value is not
 // usable; start from DefaultConfig.
@@ -125,8 +128,9 @@ func (c Config) Validate() error {
 	default:
 		bad("CONCURRENCY", "%q is not etag or none", c.Concurrency)
 	}
-	if c.NodeID == "" {
-		bad("NODE_ID", "must not be empty")
+	if !nodeIDRE.MatchString(c.NodeID) {
+		// It travels in a header and, in cookie mode, in the session cookie.
+		bad("NODE_ID", "%q: want 1-64 letters, digits, '.', '_' or '-'", c.NodeID)
 	}
 	if c.RedisURL == "" {
 		bad("REDIS_URL", "must not be empty")

@@ -91,6 +91,7 @@ func TestCookieMemorySessionsArePerNode(t *testing.T) {
 	require.NotContains(t, r.json(t), "access_token")
 	setCookie := r.Header.Get("Set-Cookie")
 	require.True(t, strings.HasPrefix(setCookie, "sid="), setCookie)
+	require.Contains(t, strings.Split(setCookie, ";")[0], ".a", "the session id names its node, for sticky routing")
 	require.Contains(t, setCookie, "HttpOnly")
 	require.Contains(t, setCookie, "Path=/")
 	c := a.login("ada")

@@ -105,8 +105,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
+	sid := newSessionID()
+	if s.cfg.Auth == AuthCookie {
+		// The id names the node that created the session (like a servlet container's jvmRoute), so that
+		// a sticky balancer can send the session back to it (target/stack's nginx.conf does).
+		sid += "." + s.cfg.NodeID
+	}
 	sess := session{
-		ID: newSessionID(), UserID: u.ID, Username: in.Username,
+		ID: sid, UserID: u.ID, Username: in.Username,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), Cart: []item{},
 	}
 	if err := s.sessions.create(r.Context(), sess); err != nil {

@@ -16,11 +16,14 @@ func TestNginxConfig(t *testing.T) {
 		absent   []string // lines that must not
 	}{
 		// nginx's default policy: no directive at all.
-		{RoundRobin, nil, []string{"least_conn", "hash "}},
+		{RoundRobin, []string{"proxy_pass http://api;"}, []string{"least_conn", "hash ", "route_"}},
 		{LeastConn, []string{"least_conn;"}, []string{"hash "}},
 		// A consistent hash of the session credential, never ip_hash (one Docker /24 = one node).
-		{Sticky, []string{"hash $chaosbench_sticky consistent;", `map "$cookie_sid$http_authorization"`},
-			[]string{"ip_hash", "least_conn"}},
+		// And a cookie session goes back to the node named in its id, the others only as backups.
+		{Sticky, []string{"hash $chaosbench_sticky consistent;", `map "$cookie_sid$http_authorization"`,
+			`"~\.api-2$" route_api-2;`, "upstream route_api-2 {", "server 10.213.9.11:8080 max_fails=1 fail_timeout=10s backup; # api-1",
+			"proxy_pass http://$chaosbench_pool;"},
+			[]string{"ip_hash", "least_conn", "proxy_pass http://api;"}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.balancer), func(t *testing.T) {

@@ -145,6 +145,14 @@ func TestStickyPinsASession(t *testing.T) {
 		owners[pinned] = true
 	}
 	require.Greater(t, len(owners), 1, "sessions are spread over nodes, not all on one")
+	// A cookie session whose id names its node (as the API makes them in cookie mode) goes to that node.
+	for _, n := range s.Nodes {
+		for range 4 {
+			code, node := get(t, s.Entry+"/healthz", http.Header{"Cookie": {"sid=abc." + n.Name}})
+			require.Equal(t, http.StatusOK, code)
+			require.Equal(t, n.Name, node, "a session created on %s is served by %s", n.Name, n.Name)
+		}
+	}
 	// jwt mode: the Authorization header is the session's key.
 	pinned := ""
 	for range 8 {
