@@ -42,10 +42,7 @@ func TestExitCodes(t *testing.T) {
 // labelled behind after a SIGINT.
 func TestStackUpSIGINT(t *testing.T) {
 	dockertest.Require(t)
-	bin := filepath.Join(t.TempDir(), "chaosbench")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildCLI(t)
 
 	runID := fmt.Sprintf("test-cli-%d", os.Getpid())
 	cmd := exec.Command(bin, "stack", "up", "--run-id", runID, "--replicas", "2")
@@ -97,4 +94,14 @@ func TestStackUpSIGINT(t *testing.T) {
 	for _, r := range runs {
 		require.NotEqual(t, runID, r.RunID, "nothing labelled with the run is left")
 	}
+}
+
+// buildCLI compiles the real binary, for tests of the process (signals, exit codes, output).
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chaosbench")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	return bin
 }

@@ -48,10 +48,7 @@ func TestRunValidateListExitCodes(t *testing.T) {
 // must revert it, write what it measured and remove every container.
 func TestRunSIGINT(t *testing.T) {
 	dockertest.Require(t)
-	bin := filepath.Join(t.TempDir(), "chaosbench")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildCLI(t)
 
 	name := fmt.Sprintf("sigint-%d", os.Getpid())
 	scenario := filepath.Join(t.TempDir(), "s.yaml")
