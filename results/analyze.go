@@ -65,10 +65,10 @@ func Analyze(in Input) (Arch, error) {
 		a.Percentiles = append(a.Percentiles, Percentile{Quantile: q, MS: usToMS(all.ValueAtQuantile(q))})
 	}
 
-	// One pass over the records: error classes, nodes, per-second outcomes
-	// (by planned time) and the windows around each fault.
+	// One pass over the records for what only they hold: error classes,
+	// nodes and exact windows around each fault. Per-second outcomes are the
+	// engine's own (its timeline), not binned again here.
 	fws := newFaultWindows(in.Faults, r.Planned)
-	perSec := map[int]*reqWindow{}
 	if in.Records != nil {
 		err := in.Records(func(rec load.Record) error {
 			if rec.Class != "ok" {
@@ -76,13 +76,6 @@ func Analyze(in Input) (Arch, error) {
 			} else if rec.Node != "" {
 				a.PerNode[rec.Node]++
 			}
-			sec := int(rec.Planned / time.Second)
-			w := perSec[sec]
-			if w == nil {
-				w = newReqWindow(2)
-				perSec[sec] = w
-			}
-			w.add(rec)
 			for _, fw := range fws {
 				fw.add(rec)
 			}
@@ -96,16 +89,11 @@ func Analyze(in Input) (Arch, error) {
 		a.Errors["session_lost"] = t.LostSessions
 	}
 
-	// Timeline: what was planned and sent comes from the engine's pacing
-	// counters, what came back from the records.
+	// Timeline and availability, from the engine's per-second windows.
 	avail, secs := 0, 0
 	for _, s := range r.Timeline {
-		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Shed}
-		if w := perSec[s.Second]; w != nil && w.n > 0 {
-			sec.OK, sec.Errors = w.n-w.fails, w.fails
-			sec.P50MS, sec.P99MS = usToMS(w.h.ValueAtQuantile(50)), usToMS(w.h.ValueAtQuantile(99))
-			sec.MaxMS = usToMS(w.h.Max())
-		}
+		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Shed,
+			OK: s.Completed - s.Errors, Errors: s.Errors, P50MS: durMS(s.P50), P99MS: durMS(s.P99), MaxMS: durMS(s.Max)}
 		a.Timeline = append(a.Timeline, sec)
 		if s.Planned == 0 {
 			continue

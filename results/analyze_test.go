@@ -41,12 +41,30 @@ func synthetic(sh shape) (*load.Result, func(func(load.Record) error) error) {
 		recs = append(recs, r)
 	}
 	res.Hist[load.HistKey{Op: "profile.read", Phase: "load"}] = h
+	// The engine's timeline, filled as its per-second windows are (by planned time).
+	perSec := map[int]*hdrhistogram.Histogram{}
+	fails := map[int]int64{}
+	for _, r := range recs {
+		sec := int(r.Planned / time.Second)
+		if perSec[sec] == nil {
+			perSec[sec] = hdrhistogram.New(1, 120_000_000, 2)
+		}
+		_ = perSec[sec].RecordValue(r.Latency.Microseconds())
+		if r.Class != "ok" {
+			fails[sec]++
+		}
+	}
 	for s := 0; s < 30; s++ {
 		sent := int64(100)
 		if time.Duration(s)*time.Second < sh.faultAt && sh.sentShare > 0 {
 			sent = int64(100 * sh.sentShare)
 		}
-		res.Timeline = append(res.Timeline, load.Second{Second: s, Phase: "load", Planned: 100, Sent: sent})
+		w := perSec[s]
+		res.Timeline = append(res.Timeline, load.Second{Second: s, Phase: "load", Planned: 100, Sent: sent,
+			Completed: w.TotalCount(), Errors: fails[s],
+			P50: time.Duration(w.ValueAtQuantile(50)) * time.Microsecond,
+			P99: time.Duration(w.ValueAtQuantile(99)) * time.Microsecond,
+			Max: time.Duration(w.Max()) * time.Microsecond})
 		res.Totals.Planned += 100
 		res.Totals.Sent += sent
 	}
