@@ -20,11 +20,10 @@ import (
 // Fault is one kind of failure. A Fault holds only its parameters: everything an injection needs to be
 // undone lives in the Effect that Inject returns, so one Fault may be injected several times.
 type Fault interface {
-	// Name is the registry name, e.g. "packet-loss".
+	// Name is the registry name, e.g. "packet-loss". The roles it can hit are declared with it (Kind).
 	Name() string
-	// Available returns nil when the fault can run against env here, or why it cannot.
-	Available(ctx context.Context, env *Env, t Target) error
-	// Inject breaks t. When it fails it must leave nothing broken.
+	// Inject breaks t, a container of a role the fault declared. When it fails it must leave nothing
+	// broken.
 	Inject(ctx context.Context, env *Env, t Target) (Effect, error)
 }
 
@@ -163,10 +162,36 @@ func (p Params) check(known ...string) error {
 	return nil
 }
 
-// roleIs refuses targets of the wrong kind.
-func roleIs(t Target, fault string, roles ...string) error {
-	if !slices.Contains(roles, t.Role) {
-		return fmt.Errorf("%s cannot target %s (a %s): it targets %s", fault, t.Name, t.Role, strings.Join(roles, " or "))
+// Role is the kind of container a fault hits, as the stack labels it.
+type Role string
+
+const (
+	RoleAPI   Role = "api"
+	RoleRedis Role = "redis"
+	RoleNginx Role = "nginx"
+)
+
+// Every role: for faults that can break any container.
+var anyRole = []Role{RoleAPI, RoleRedis, RoleNginx}
+
+// RoleOf is the role a target spec names: any-api and api-N are API nodes; "" for a spec that names no
+// container of the stack.
+func RoleOf(spec string) Role {
+	switch {
+	case spec == AnyAPI || strings.HasPrefix(spec, "api-"):
+		return RoleAPI
+	case spec == string(RoleRedis):
+		return RoleRedis
+	case spec == string(RoleNginx):
+		return RoleNginx
 	}
-	return nil
+	return ""
+}
+
+// targets is how a role is written as a scenario target.
+func (r Role) targets() string {
+	if r == RoleAPI {
+		return "API nodes (any-api, api-N)"
+	}
+	return string(r)
 }

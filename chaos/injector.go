@@ -35,36 +35,57 @@ type Injector struct {
 // NewInjector returns an Injector on env.
 func NewInjector(env *Env) *Injector { return &Injector{env: env, active: map[int]Effect{}} }
 
-// Inject resolves the target, checks health, and injects f. It returns the injection's id for Revert.
+// Inject resolves the target, checks that f declared its role, checks health, and injects f. It returns
+// the injection's id for Revert. Every failure is recorded with its error (and returned): a fault that
+// did not happen must show in every report and invalidate the run, never vanish from it.
 func (in *Injector) Inject(ctx context.Context, f Fault, params Params, spec string) (int, error) {
+	rec := Injection{Fault: f.Name(), Params: params, Target: spec, Spec: spec, Recovered: -1}
 	t, err := in.env.Resolve(spec)
+	if err == nil {
+		rec.Target = t.Name
+		var k Kind
+		if k, err = Default.Kind(f.Name()); err == nil {
+			err = k.check(t.Name, Role(t.Role))
+		}
+	}
 	if err != nil {
-		return -1, err
+		return -1, in.failed(rec, fmt.Errorf("%s on %s: %w", f.Name(), spec, err))
 	}
-	if err := f.Available(ctx, in.env, t); err != nil {
-		return -1, fmt.Errorf("%s on %s: not available here: %w", f.Name(), t.Name, err)
-	}
-	rec := Injection{Fault: f.Name(), Params: params, Target: t.Name, Spec: spec}
 	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if err := in.env.Stack.Ready(hctx); err != nil {
 		rec.HealthBefore = err.Error()
 	}
 	cancel()
 	eff, err := f.Inject(ctx, in.env, t)
-	rec.Start = in.env.Since()
 	rec.Mechanism = eff.Mechanism
+	if err != nil {
+		return -1, in.failed(rec, fmt.Errorf("inject %s on %s: %w", f.Name(), t.Name, err))
+	}
+	rec.Start = in.env.Since()
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	id := len(in.records)
-	if err != nil {
-		rec.End, rec.Recovered, rec.Error = rec.Start, -1, err.Error()
-		in.records = append(in.records, rec)
-		return -1, fmt.Errorf("inject %s on %s: %w", f.Name(), t.Name, err)
-	}
 	in.records = append(in.records, rec)
 	in.active[id] = eff
 	in.env.logf("chaos: %s on %s (%s) at %s", f.Name(), t.Name, eff.Mechanism, rec.Start.Round(time.Millisecond))
 	return id, nil
+}
+
+// NotRun records a planned fault that never started (the run ended before its time, or it could not be
+// built): it is accounted for like one that failed.
+func (in *Injector) NotRun(fault string, params Params, spec string, why error) {
+	_ = in.failed(Injection{Fault: fault, Params: params, Target: spec, Spec: spec, Recovered: -1}, why)
+}
+
+// failed records rec as a failed injection at the current time and returns err.
+func (in *Injector) failed(rec Injection, err error) error {
+	rec.Start = in.env.Since()
+	rec.End, rec.Error = rec.Start, err.Error()
+	in.mu.Lock()
+	in.records = append(in.records, rec)
+	in.mu.Unlock()
+	in.env.logf("chaos: %v", err)
+	return err
 }
 
 // Revert undoes injection id and waits (up to env.RecoverTimeout) for the stack to be ready again. It

@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	Register("kill", func(p Params) (Fault, error) { return &Kill{}, p.check() })
+	Register(Kind{Name: "kill", Roles: anyRole, New: func(p Params) (Fault, error) { return &Kill{}, p.check() }})
 }
 
 // Kill sends SIGKILL to the target's container: no shutdown, in-flight requests die with it. Revert
@@ -18,8 +18,6 @@ type Kill struct{}
 var _ Fault = (*Kill)(nil)
 
 func (*Kill) Name() string { return "kill" }
-
-func (*Kill) Available(context.Context, *Env, Target) error { return nil }
 
 func (*Kill) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
 	cctx, cancel := context.WithTimeout(ctx, dockerTimeout)

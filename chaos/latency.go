@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
+// Latency targets API nodes only: the netem path would serve any container, but the proxy fallback only
+// API nodes (NGINX's upstreams), and a scenario must mean the same on every kernel.
 func init() {
-	Register("latency", func(p Params) (Fault, error) {
+	Register(Kind{Name: "latency", Roles: []Role{RoleAPI}, New: func(p Params) (Fault, error) {
 		if err := p.check("delay", "jitter"); err != nil {
 			return nil, err
 		}
@@ -24,7 +26,7 @@ func init() {
 			return nil, fmt.Errorf("delay must be > 0")
 		}
 		return &Latency{Delay: d, Jitter: j}, nil
-	})
+	}})
 }
 
 // Latency delays an API node's traffic by Delay ± Jitter. Where the kernel has netem, a sidecar adds a
@@ -40,16 +42,7 @@ var _ Fault = (*Latency)(nil)
 
 func (*Latency) Name() string { return "latency" }
 
-func (*Latency) Available(_ context.Context, _ *Env, t Target) error {
-	// The netem path would serve any container, but the proxy fallback only API nodes; refuse the rest so
-	// that a scenario means the same on every kernel.
-	return roleIs(t, "latency", "api")
-}
-
 func (f *Latency) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
-	if err := roleIs(t, "latency", "api"); err != nil {
-		return Effect{}, err
-	}
 	netem := fmt.Sprintf("tc qdisc add dev eth0 root netem delay %dms", f.Delay.Milliseconds())
 	if f.Jitter > 0 {
 		netem += fmt.Sprintf(" %dms distribution normal", f.Jitter.Milliseconds())

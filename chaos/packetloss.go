@@ -6,13 +6,13 @@ import (
 )
 
 func init() {
-	Register("packet-loss", func(p Params) (Fault, error) {
+	Register(Kind{Name: "packet-loss", Roles: anyRole, New: func(p Params) (Fault, error) {
 		if err := p.check("percent"); err != nil {
 			return nil, err
 		}
 		pct, err := p.Percent("percent", 100)
 		return &PacketLoss{Percent: pct}, err
-	})
+	}})
 }
 
 // PacketLoss drops Percent% of the packets the target sends and receives, on all of its interfaces but
@@ -23,8 +23,6 @@ type PacketLoss struct{ Percent float64 }
 var _ Fault = (*PacketLoss)(nil)
 
 func (*PacketLoss) Name() string { return "packet-loss" }
-
-func (*PacketLoss) Available(context.Context, *Env, Target) error { return nil }
 
 func (f *PacketLoss) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
 	match := "-j DROP"

@@ -6,13 +6,13 @@ import (
 )
 
 func init() {
-	Register("partition", func(p Params) (Fault, error) {
+	Register(Kind{Name: "partition", Roles: []Role{RoleAPI}, New: func(p Params) (Fault, error) {
 		if err := p.check("from"); err != nil {
 			return nil, err
 		}
 		from, err := p.String("from", "redis", "redis", "nginx")
 		return &Partition{From: from}, err
-	})
+	}})
 }
 
 // Partition cuts an API node off from Redis or from NGINX, both directions, by dropping every packet
@@ -26,14 +26,7 @@ var _ Fault = (*Partition)(nil)
 
 func (*Partition) Name() string { return "partition" }
 
-func (f *Partition) Available(_ context.Context, _ *Env, t Target) error {
-	return roleIs(t, "partition", "api")
-}
-
 func (f *Partition) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
-	if err := roleIs(t, "partition", "api"); err != nil {
-		return Effect{}, err
-	}
 	peer := env.Stack.Redis
 	if f.From == "nginx" {
 		peer = env.Stack.Nginx

@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	Register("pause", func(p Params) (Fault, error) { return &Pause{}, p.check() })
+	Register(Kind{Name: "pause", Roles: anyRole, New: func(p Params) (Fault, error) { return &Pause{}, p.check() }})
 }
 
 // Pause freezes every process of the container (cgroup freezer): connections are still accepted by the
@@ -18,8 +18,6 @@ type Pause struct{}
 var _ Fault = (*Pause)(nil)
 
 func (*Pause) Name() string { return "pause" }
-
-func (*Pause) Available(context.Context, *Env, Target) error { return nil }
 
 func (*Pause) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
 	return pause(ctx, env, t)

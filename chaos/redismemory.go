@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Register("redis-memory-pressure", func(p Params) (Fault, error) {
+	Register(Kind{Name: "redis-memory-pressure", Roles: []Role{RoleRedis}, New: func(p Params) (Fault, error) {
 		if err := p.check("maxmemory", "policy"); err != nil {
 			return nil, err
 		}
@@ -17,7 +17,7 @@ func init() {
 		pol, err := p.String("policy", "allkeys-lru", "allkeys-lru", "allkeys-lfu", "allkeys-random",
 			"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "noeviction")
 		return &RedisMemoryPressure{MaxMemory: mm, Policy: pol}, err
-	})
+	}})
 }
 
 // RedisMemoryPressure shrinks Redis's maxmemory at run time (CONFIG SET) so that the eviction policy
@@ -31,10 +31,6 @@ type RedisMemoryPressure struct {
 var _ Fault = (*RedisMemoryPressure)(nil)
 
 func (*RedisMemoryPressure) Name() string { return "redis-memory-pressure" }
-
-func (*RedisMemoryPressure) Available(_ context.Context, _ *Env, t Target) error {
-	return roleIs(t, "redis-memory-pressure", "redis")
-}
 
 // redisClient connects to the stack's Redis through its host port, with short timeouts.
 func redisClient(ctx context.Context, env *Env) (*redis.Client, error) {

@@ -3,13 +3,13 @@ package chaos
 import "context"
 
 func init() {
-	Register("redis-outage", func(p Params) (Fault, error) {
+	Register(Kind{Name: "redis-outage", Roles: []Role{RoleRedis}, New: func(p Params) (Fault, error) {
 		if err := p.check("mode"); err != nil {
 			return nil, err
 		}
 		mode, err := p.String("mode", "kill", "kill", "pause")
 		return &RedisOutage{Mode: mode}, err
-	})
+	}})
 }
 
 // RedisOutage takes Redis away: kill (connections refused or reset; with persistence none its data is
@@ -22,10 +22,6 @@ type RedisOutage struct {
 var _ Fault = (*RedisOutage)(nil)
 
 func (*RedisOutage) Name() string { return "redis-outage" }
-
-func (*RedisOutage) Available(_ context.Context, _ *Env, t Target) error {
-	return roleIs(t, "redis-outage", "redis")
-}
 
 func (f *RedisOutage) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
 	t = Target{Spec: t.Spec, Container: env.Stack.Redis}

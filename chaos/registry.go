@@ -10,35 +10,56 @@ import (
 // Factory builds a fault from its parameters, refusing bad ones.
 type Factory func(Params) (Fault, error)
 
-// Registry maps fault names to factories.
-type Registry struct {
-	mu sync.RWMutex
-	m  map[string]Factory
+// Kind is what a fault declares when it registers: its name, the roles of container it can hit, and
+// the factory that builds it from its parameters. The roles are declared, not discovered at run time, so
+// that `chaosbench validate` refuses a fault on a target it cannot break before anything runs.
+type Kind struct {
+	Name  string
+	Roles []Role
+	New   Factory
 }
 
-// Register adds a fault. A duplicate name is a programming error: it panics, loudly, instead of silently
-// replacing the first fault.
-func (r *Registry) Register(name string, f Factory) {
+// Registry maps fault names to their kinds.
+type Registry struct {
+	mu sync.RWMutex
+	m  map[string]Kind
+}
+
+// Register adds a fault. A duplicate name, or a kind that declares no role, is a programming error: it
+// panics, loudly, instead of silently replacing the first fault or accepting every target.
+func (r *Registry) Register(k Kind) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
-		r.m = map[string]Factory{}
+		r.m = map[string]Kind{}
 	}
-	if _, dup := r.m[name]; dup {
-		panic(fmt.Sprintf("chaos: fault %q registered twice", name))
+	if _, dup := r.m[k.Name]; dup {
+		panic(fmt.Sprintf("chaos: fault %q registered twice", k.Name))
 	}
-	r.m[name] = f
+	if len(k.Roles) == 0 || k.New == nil {
+		panic(fmt.Sprintf("chaos: fault %q declares no role or no factory", k.Name))
+	}
+	r.m[k.Name] = k
+}
+
+// Kind returns the registered kind called name.
+func (r *Registry) Kind(name string) (Kind, error) {
+	r.mu.RLock()
+	k, ok := r.m[name]
+	r.mu.RUnlock()
+	if !ok {
+		return Kind{}, fmt.Errorf("unknown fault %q (known: %s)", name, strings.Join(r.Names(), ", "))
+	}
+	return k, nil
 }
 
 // New builds the named fault.
 func (r *Registry) New(name string, p Params) (Fault, error) {
-	r.mu.RLock()
-	f, ok := r.m[name]
-	r.mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("unknown fault %q (known: %s)", name, strings.Join(r.Names(), ", "))
+	k, err := r.Kind(name)
+	if err != nil {
+		return nil, err
 	}
-	ft, err := f(p)
+	ft, err := k.New(p)
 	if err != nil {
 		return nil, fmt.Errorf("fault %s: %w", name, err)
 	}
@@ -61,7 +82,32 @@ func (r *Registry) Names() []string {
 var Default = &Registry{}
 
 // Register adds a fault to Default.
-func Register(name string, f Factory) { Default.Register(name, f) }
+func Register(k Kind) { Default.Register(k) }
+
+// CheckTarget says whether the named fault can hit a target spec (any-api, api-2, redis, nginx), from
+// the roles it declared: the check validation runs on every fault of a scenario.
+func CheckTarget(fault, spec string) error {
+	k, err := Default.Kind(fault)
+	if err != nil {
+		return err
+	}
+	return k.check(spec, RoleOf(spec))
+}
+
+func (k Kind) check(name string, role Role) error {
+	if slices.Contains(k.Roles, role) {
+		return nil
+	}
+	what := map[Role]string{RoleAPI: "an API node", RoleRedis: "Redis", RoleNginx: "NGINX"}[role]
+	if what == "" {
+		what = "no container of the stack"
+	}
+	targets := make([]string, len(k.Roles))
+	for i, r := range k.Roles {
+		targets[i] = r.targets()
+	}
+	return fmt.Errorf("%s cannot target %s (%s): it targets %s", k.Name, name, what, strings.Join(targets, " or "))
+}
 
 // New builds a fault from Default.
 func New(name string, p Params) (Fault, error) { return Default.New(name, p) }

@@ -12,11 +12,44 @@ func TestRegistry(t *testing.T) {
 		"redis-outage", "restart", "stop"}, Names())
 
 	r := &Registry{}
-	r.Register("x", func(Params) (Fault, error) { return &Kill{}, nil })
-	require.Panics(t, func() { r.Register("x", func(Params) (Fault, error) { return &Kill{}, nil }) },
+	kill := func(Params) (Fault, error) { return &Kill{}, nil }
+	r.Register(Kind{Name: "x", Roles: anyRole, New: kill})
+	require.Panics(t, func() { r.Register(Kind{Name: "x", Roles: anyRole, New: kill}) },
 		"a duplicate name is refused loudly")
+	require.Panics(t, func() { r.Register(Kind{Name: "z", New: kill}) },
+		"a fault that declares no role would accept every target")
 	_, err := r.New("y", nil)
 	require.ErrorContains(t, err, `unknown fault "y"`)
+}
+
+func TestCheckTarget(t *testing.T) {
+	tests := []struct {
+		fault, target string
+		err           string // "" when the fault can hit the target
+	}{
+		{"kill", "api-2", ""},      // any container can be killed
+		{"kill", "nginx", ""},      // the balancer too
+		{"pause", "redis", ""},     // and Redis
+		{"latency", "any-api", ""}, // API nodes only
+		{"latency", "nginx", "latency cannot target nginx (NGINX): it targets API nodes"},
+		{"redis-outage", "redis", ""}, // its one role
+		{"redis-outage", "api-1", "redis-outage cannot target api-1 (an API node): it targets redis"},
+		{"redis-memory-pressure", "any-api", "it targets redis"},
+		{"partition", "api-3", ""}, // an API node cut off from a peer
+		{"partition", "redis", "partition cannot target redis"},
+		{"kill", "postgres", "no container of the stack"}, // not a container of the stack
+		{"explode", "api-1", `unknown fault "explode"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault+"/"+tt.target, func(t *testing.T) {
+			err := CheckTarget(tt.fault, tt.target)
+			if tt.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.err)
+		})
+	}
 }
 
 func TestFaultParams(t *testing.T) {

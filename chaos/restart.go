@@ -9,13 +9,13 @@ import (
 )
 
 func init() {
-	Register("restart", func(p Params) (Fault, error) {
+	Register(Kind{Name: "restart", Roles: anyRole, New: func(p Params) (Fault, error) {
 		if err := p.check("grace"); err != nil {
 			return nil, err
 		}
 		g, err := p.Duration("grace", 10*time.Second)
 		return &Restart{Grace: g}, err
-	})
+	}})
 }
 
 // Restart stops the container gracefully (SIGTERM, then SIGKILL after Grace) and starts it at once. The
@@ -25,8 +25,6 @@ type Restart struct{ Grace time.Duration }
 var _ Fault = (*Restart)(nil)
 
 func (*Restart) Name() string { return "restart" }
-
-func (*Restart) Available(context.Context, *Env, Target) error { return nil }
 
 func (f *Restart) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
 	cctx, cancel := context.WithTimeout(ctx, dockerTimeout+f.Grace)

@@ -9,13 +9,13 @@ import (
 )
 
 func init() {
-	Register("stop", func(p Params) (Fault, error) {
+	Register(Kind{Name: "stop", Roles: anyRole, New: func(p Params) (Fault, error) {
 		if err := p.check("grace"); err != nil {
 			return nil, err
 		}
 		g, err := p.Duration("grace", 10*time.Second)
 		return &Stop{Grace: g}, err
-	})
+	}})
 }
 
 // Stop sends SIGTERM and gives the process Grace to drain before SIGKILL: a graceful shutdown, as in a
@@ -25,8 +25,6 @@ type Stop struct{ Grace time.Duration }
 var _ Fault = (*Stop)(nil)
 
 func (*Stop) Name() string { return "stop" }
-
-func (*Stop) Available(context.Context, *Env, Target) error { return nil }
 
 func (f *Stop) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
 	cctx, cancel := context.WithTimeout(ctx, dockerTimeout+f.Grace)

@@ -407,6 +407,12 @@ func validate(v *positioner, f file) Plan {
 		}
 		if err := checkTarget(fs.Target, p.Replicas); err != nil {
 			v.add(field+".target", "%v", err)
+		} else if slices.Contains(chaos.Names(), fs.Kind) {
+			// Each fault declares the roles it can hit: a fault on a target it cannot break would
+			// otherwise be skipped at run time, and its scenario pass without it.
+			if err := chaos.CheckTarget(fs.Kind, fs.Target); err != nil {
+				v.add(field+".target", "%v", err)
+			}
 		}
 		p.Faults = append(p.Faults, fp)
 	}

@@ -108,6 +108,9 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"bad percent", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: packet-loss, target: api-1, params: {percent: 150}}\n", []string{"faults[0].params", "percentage"}},
 		// A node the stack will not have.
 		{"bad target", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-4}\n", []string{"faults[0].target", `unknown target "api-4"`}},
+		// A fault on a role it cannot break: before, the run skipped it and could pass without it.
+		{"fault on wrong role", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 4s, for: 4s, kind: redis-outage, target: api-1}\n", []string{"bad.yaml:5:", "faults[0].target", "redis-outage cannot target api-1 (an API node): it targets redis"}},
+		{"latency on nginx", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 9s, for: 3s, kind: latency, target: nginx, params: {delay: 500ms}}\n", []string{"faults[0].target", "latency cannot target nginx"}},
 		// A fault that outlasts the load, and one with no baseline before it.
 		{"fault after end", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 25s, for: 10s, kind: kill, target: api-1}\n", []string{"faults[0].for", "after the load ends at 30s"}},
 		{"no baseline", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 1s, for: 10s, kind: kill, target: api-1}\n", []string{"faults[0].at", "no baseline"}},
