@@ -16,7 +16,14 @@ import (
 type FaultRecord struct {
 	Kind, Target, Resolved, Mechanism string
 	Start, End                        time.Duration
-	Error                             string
+	// Error says why the fault did not happen as planned; its windows and
+	// recovery are then not measured and the architecture is invalid.
+	Error string
+	// The injector's health brackets: why the stack was not ready just
+	// before the injection ("" = ready), and how long after End it was
+	// ready again (negative: not within the injector's timeout).
+	HealthBefore string
+	Ready        time.Duration
 }
 
 // Input is everything measured for one architecture.
@@ -38,12 +45,18 @@ type Input struct {
 // absolute slack, so that a 2 ms baseline does not turn noise into "not
 // recovered") and an error rate no worse than before the fault plus 1 point.
 const (
-	RecoveryFactor = 1.5
-	RecoverySlack  = 2 * time.Millisecond
-	RecoveryRun    = 3
+	RecoveryFactor     = 1.5
+	RecoverySlack      = 2 * time.Millisecond
+	RecoveryErrorSlack = 0.01 // error-rate points above the baseline's
+	RecoveryRun        = 3
 	// MinValidRate is the share of the planned rate that must have been sent
 	// before the first fault for the run to mean anything.
 	MinValidRate = 0.9
+	// MaxDroppedShare is the share of the planned requests the harness may
+	// drop (never send: shed, or too late), over the run and within each
+	// fault, before the run is invalid: a request not sent is a request not
+	// measured, and a stall the harness did not measure cannot pass.
+	MaxDroppedShare = 0.01
 )
 
 // Analyze builds the summary of one architecture in one pass over the records.
@@ -131,19 +144,34 @@ func Analyze(in Input) (Arch, error) {
 		a.InvalidReasons = append(a.InvalidReasons, "no request was sent")
 	case n > 0 && a.Requests.AchievedRate < MinValidRate*a.Requests.PlannedRate:
 		a.Valid = false
-		a.InvalidReasons = append(a.InvalidReasons,
-			"achieved rate before the first fault was under 90% of the planned rate: the load generator, not the system, was measured")
+		a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf(
+			"achieved rate before the first fault was under %.0f%% of the planned rate: the load generator, not the system, was measured",
+			MinValidRate*100))
 	}
-	for _, f := range in.Faults {
-		if f.Error != "" {
-			a.Valid = false
-			a.InvalidReasons = append(a.InvalidReasons, "fault "+f.Kind+" on "+f.Target+" failed: "+f.Error)
-		}
+	if tooManyDropped(t.Shed, t.Planned) {
+		a.Valid = false
+		a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf(
+			"the harness dropped %d of %d planned requests (%s), more than %g%%: what was not sent was not measured",
+			t.Shed, t.Planned, fmtPct(float64(t.Shed)/float64(t.Planned)), MaxDroppedShare*100))
 	}
 
 	a.Writes, a.Updates, a.Sessions = in.Check.Writes, in.Check.Updates, in.Check.Sessions
+	resolveBaselines(fws, r.Planned)
 	for _, fw := range fws {
-		a.Faults = append(a.Faults, fw.result())
+		f := fw.result()
+		var planned int64
+		f.Dropped, planned = droppedDuring(r.Timeline, fw.f.Start, fw.end)
+		a.Faults = append(a.Faults, f)
+		switch {
+		case f.Error != "":
+			a.Valid = false
+			a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf("fault %s on %s did not run as planned: %s", f.Kind, faultTarget(f), f.Error))
+		case tooManyDropped(f.Dropped, planned):
+			a.Valid = false
+			a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf(
+				"during %s on %s (%g-%gs) the harness dropped %d of %d planned requests, more than %g%%: the fault was not measured",
+				f.Kind, faultTarget(f), f.StartS, f.EndS, f.Dropped, planned, MaxDroppedShare*100))
+		}
 	}
 	a.Thresholds = EvalAll(in.Thresholds, a)
 	return a, nil
@@ -195,12 +223,15 @@ func (w *reqWindow) add(r load.Record) {
 	_ = w.h.RecordValue(max(1, r.Latency.Microseconds()))
 }
 
-func (w *reqWindow) summary() Window {
+// summary is the window [from, to) on the run's clock.
+func (w *reqWindow) summary(from, to time.Duration) Window {
+	out := Window{FromS: roundMS(from), ToS: roundMS(to)}
 	if w.n == 0 {
-		return Window{}
+		return out
 	}
-	return Window{Requests: w.n, ErrorRate: float64(w.fails) / float64(w.n),
-		P50MS: usToMS(w.h.ValueAtQuantile(50)), P99MS: usToMS(w.h.ValueAtQuantile(99))}
+	out.Requests, out.ErrorRate = w.n, float64(w.fails)/float64(w.n)
+	out.P50MS, out.P99MS = usToMS(w.h.ValueAtQuantile(50)), usToMS(w.h.ValueAtQuantile(99))
+	return out
 }
 
 func (w *reqWindow) errRate() float64 {
@@ -210,14 +241,34 @@ func (w *reqWindow) errRate() float64 {
 	return float64(w.fails) / float64(w.n)
 }
 
+// tooManyDropped applies MaxDroppedShare.
+func tooManyDropped(dropped, planned int64) bool {
+	return planned > 0 && float64(dropped) > MaxDroppedShare*float64(planned)
+}
+
+// droppedDuring counts the requests dropped and planned in the seconds of
+// the timeline that overlap [start, end).
+func droppedDuring(tl []load.Second, start, end time.Duration) (dropped, planned int64) {
+	for _, s := range tl {
+		t0 := time.Duration(s.Second) * time.Second
+		if t0+time.Second > start && t0 < end {
+			dropped, planned = dropped+s.Shed, planned+s.Planned
+		}
+	}
+	return dropped, planned
+}
+
 // faultWindow measures before / during / after one fault from the records
 // (exact percentiles, not averages of per-second ones) and its recovery
-// time. "Before" and "after" are as long as the fault, clipped to the run.
+// time. "Before" and "after" are as long as the fault, clipped to the run;
+// resolveBaselines may replace "before" with the first fault's baseline.
 type faultWindow struct {
 	f                     FaultRecord
 	end, span             time.Duration
+	from, to              time.Duration // the baseline's bounds
 	before, during, after *reqWindow
 	perSec                map[int]*reqWindow // seconds from the fault's end, for recovery
+	recovery              *float64
 }
 
 func newFaultWindows(faults []FaultRecord, runLen time.Duration) []*faultWindow {
@@ -227,15 +278,23 @@ func newFaultWindows(faults []FaultRecord, runLen time.Duration) []*faultWindow 
 		if end == 0 || end < f.Start { // never reverted: it lasted to the end
 			end = runLen
 		}
-		out = append(out, &faultWindow{f: f, end: end, span: max(end-f.Start, time.Second),
+		span := max(end-f.Start, time.Second)
+		out = append(out, &faultWindow{f: f, end: end, span: span, from: max(0, f.Start-span), to: f.Start,
 			before: newReqWindow(3), during: newReqWindow(3), after: newReqWindow(3), perSec: map[int]*reqWindow{}})
 	}
 	return out
 }
 
+// failed: the fault did not happen as planned, so nothing around it is
+// measured (its windows stay empty and its recovery nil).
+func (fw *faultWindow) failed() bool { return fw.f.Error != "" }
+
 func (fw *faultWindow) add(r load.Record) {
+	if fw.failed() {
+		return
+	}
 	switch p := r.Planned; {
-	case p >= fw.f.Start-fw.span && p < fw.f.Start:
+	case p >= fw.from && p < fw.to:
 		fw.before.add(r)
 	case p >= fw.f.Start && p < fw.end:
 		fw.during.add(r)
@@ -255,14 +314,54 @@ func (fw *faultWindow) add(r load.Record) {
 	}
 }
 
+// resolveBaselines gives every fault a steady-state baseline and then its
+// recovery, in order of start: the stretch just before the fault, unless it
+// overlaps an earlier fault or that fault's recovery (to the end of the run
+// when it never recovered); then the first fault's baseline, the one
+// stretch no fault disturbed. Before this rule a kill right after a packet
+// loss had the loss in its baseline (p99 1.5 s) and "recovered" at once.
+func resolveBaselines(fws []*faultWindow, runEnd time.Duration) {
+	order := make([]*faultWindow, 0, len(fws))
+	for _, fw := range fws {
+		if !fw.failed() {
+			order = append(order, fw)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool { return order[i].f.Start < order[j].f.Start })
+	for i, fw := range order {
+		for _, prev := range order[:i] {
+			until := runEnd
+			if prev.recovery != nil {
+				until = prev.end + time.Duration(*prev.recovery*float64(time.Second))
+			}
+			if prev.f.Start < fw.to && fw.from < until {
+				first := order[0]
+				fw.before, fw.from, fw.to = first.before, first.from, first.to
+				break
+			}
+		}
+		fw.recovery = recovery(fw.before, fw.perSec, fw.end)
+	}
+}
+
 func (fw *faultWindow) result() Fault {
 	f := fw.f
-	return Fault{
+	out := Fault{
 		Kind: f.Kind, Target: f.Target, Resolved: f.Resolved, Mechanism: f.Mechanism,
-		StartS: roundMS(f.Start), EndS: roundMS(fw.end), Error: f.Error,
-		Before: fw.before.summary(), During: fw.during.summary(), After: fw.after.summary(),
-		RecoveryS: recovery(fw.before, fw.perSec, fw.end),
+		StartS: roundMS(f.Start), EndS: roundMS(fw.end), Error: f.Error, HealthBefore: f.HealthBefore,
 	}
+	if fw.failed() {
+		return out
+	}
+	out.Before = fw.before.summary(fw.from, fw.to)
+	out.During = fw.during.summary(f.Start, fw.end)
+	out.After = fw.after.summary(fw.end, fw.end+fw.span)
+	out.RecoveryS = fw.recovery
+	if f.Ready >= 0 {
+		r := math.Round(f.Ready.Seconds()*10) / 10
+		out.ReadyAfterS = &r
+	}
+	return out
 }
 
 // recovery finds the first second after end that starts RecoveryRun healthy
@@ -272,7 +371,7 @@ func recovery(before *reqWindow, perSec map[int]*reqWindow, end time.Duration) *
 		return nil
 	}
 	limit := time.Duration(float64(before.h.ValueAtQuantile(99))*RecoveryFactor)*time.Microsecond + RecoverySlack
-	errLimit := before.errRate() + 0.01
+	errLimit := before.errRate() + RecoveryErrorSlack
 	secs := make([]int, 0, len(perSec))
 	for s := range perSec {
 		secs = append(secs, s)

@@ -20,6 +20,22 @@ type shape struct {
 }
 
 func synthetic(sh shape) (*load.Result, func(func(load.Record) error) error) {
+	return syntheticRun(sh.sentShare, sh.faultAt, func(i int, r *load.Record) {
+		switch p := r.Planned; {
+		case p >= sh.faultAt && p < sh.faultEnd:
+			r.Latency = sh.slow
+			if sh.failEvery > 0 && i%sh.failEvery == 0 {
+				r.Class, r.Status, r.Code, r.Node = "http_5xx", 503, "state_store_unavailable", ""
+			}
+		case p >= sh.faultEnd && p < sh.faultEnd+sh.lag:
+			r.Latency = sh.slow / 2
+		}
+	})
+}
+
+// syntheticRun is a 30 s run at 100/s with 5 ms latency that shape changes
+// request by request; sentShare < 1 sends less than planned before weakAt.
+func syntheticRun(sentShare float64, weakAt time.Duration, shape func(i int, r *load.Record)) (*load.Result, func(func(load.Record) error) error) {
 	var recs []load.Record
 	h := load.NewHistogram()
 	res := &load.Result{Planned: 30 * time.Second, Hist: map[load.HistKey]*hdrhistogram.Histogram{}}
@@ -27,15 +43,9 @@ func synthetic(sh shape) (*load.Result, func(func(load.Record) error) error) {
 		p := time.Duration(i) * 10 * time.Millisecond
 		r := load.Record{Seq: uint64(i), Op: "profile.read", Phase: "load", Planned: p, Latency: 5 * time.Millisecond,
 			Class: "ok", Status: 200, Node: []string{"api-1", "api-2"}[i%2]}
-		switch {
-		case p >= sh.faultAt && p < sh.faultEnd:
-			r.Latency = sh.slow
-			if sh.failEvery > 0 && i%sh.failEvery == 0 {
-				r.Class, r.Status, r.Code, r.Node = "http_5xx", 503, "state_store_unavailable", ""
-				res.Totals.Errors++
-			}
-		case p >= sh.faultEnd && p < sh.faultEnd+sh.lag:
-			r.Latency = sh.slow / 2
+		shape(i, &r)
+		if r.Class != "ok" {
+			res.Totals.Errors++
 		}
 		_ = h.RecordValue(r.Latency.Microseconds())
 		recs = append(recs, r)
@@ -56,8 +66,8 @@ func synthetic(sh shape) (*load.Result, func(func(load.Record) error) error) {
 	}
 	for s := 0; s < 30; s++ {
 		sent := int64(100)
-		if time.Duration(s)*time.Second < sh.faultAt && sh.sentShare > 0 {
-			sent = int64(100 * sh.sentShare)
+		if time.Duration(s)*time.Second < weakAt && sentShare > 0 {
+			sent = int64(100 * sentShare)
 		}
 		w := perSec[s]
 		res.Timeline = append(res.Timeline, load.Second{Second: s, Phase: "load", Planned: 100, Sent: sent,
@@ -142,4 +152,100 @@ func TestAnalyzeTimelineErrorsAndNodes(t *testing.T) {
 	require.EqualValues(t, 1000, a.Errors["state_store_unavailable"])
 	require.EqualValues(t, 1000, a.PerNode["api-1"])
 	require.InDelta(t, 1000.0/3000, a.ErrorRate, 1e-9)
+}
+
+// TestAnalyzeBaselineSkipsEarlierFault: a fault's baseline is steady state.
+// Before, the kill's "before" window held the packet loss that ended 2 s
+// earlier (p99 1.5 s), so the kill, which left the service slow for 4 s,
+// "recovered" at once.
+func TestAnalyzeBaselineSkipsEarlierFault(t *testing.T) {
+	ms := time.Millisecond
+	res, recs := syntheticRun(1, 0, func(_ int, r *load.Record) {
+		switch p := r.Planned; {
+		case p >= 5*time.Second && p < 10*time.Second: // the packet loss
+			r.Latency = 1500 * ms
+		case p >= 10*time.Second && p < 11*time.Second: // its recovery
+			r.Latency = 600 * ms
+		case p >= 12*time.Second && p < 15*time.Second: // the kill, right after
+			r.Latency = 200 * ms
+		case p >= 15*time.Second && p < 19*time.Second: // four slow seconds after it
+			r.Latency = 100 * ms
+		}
+	})
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Faults: []FaultRecord{
+		{Kind: "packet-loss", Target: "api-1", Start: 5 * time.Second, End: 10 * time.Second},
+		{Kind: "kill", Target: "api-2", Start: 12 * time.Second, End: 15 * time.Second},
+		// Far from both: the stretch just before it is clean and is its own baseline.
+		{Kind: "pause", Target: "api-3", Start: 25 * time.Second, End: 26 * time.Second},
+	}})
+	require.NoError(t, err)
+	loss, kill, pause := a.Faults[0], a.Faults[1], a.Faults[2]
+	require.NotNil(t, loss.RecoveryS)
+	require.InDelta(t, 9, *loss.RecoveryS, 0.01, "3 healthy seconds in a row first start at 19 s: the kill came before the loss's")
+
+	// The kill's baseline (9-12 s) overlaps the loss and its recovery: it takes the first fault's, 0-5 s.
+	require.Equal(t, 0.0, kill.Before.FromS)
+	require.Equal(t, 5.0, kill.Before.ToS)
+	require.InDelta(t, 5, kill.Before.P99MS, 0.1)
+	require.NotNil(t, kill.RecoveryS)
+	require.InDelta(t, 4, *kill.RecoveryS, 0.01, "judged against steady state, the kill took 4 s to recover")
+
+	require.Equal(t, 24.0, pause.Before.FromS)
+	require.Equal(t, 25.0, pause.Before.ToS)
+	require.EqualValues(t, 100, pause.Before.Requests)
+}
+
+// TestAnalyzeDroppedRequestsInvalidate: requests the harness never sent are
+// not measured; past MaxDroppedShare within a fault the run is invalid, even
+// when the run as a whole dropped less.
+func TestAnalyzeDroppedRequestsInvalidate(t *testing.T) {
+	res, recs := synthetic(shape{faultAt: 10 * time.Second, faultEnd: 15 * time.Second, slow: 2 * time.Second})
+	for s := 10; s < 13; s++ { // 15 of the 500 planned during the fault: 3%
+		res.Timeline[s].Shed, res.Timeline[s].Sent = 5, 95
+	}
+	res.Totals.Shed, res.Totals.Sent = 15, res.Totals.Sent-15 // 0.5% of the run
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs,
+		Faults: []FaultRecord{{Kind: "pause", Target: "api-1", Start: 10 * time.Second, End: 15 * time.Second}}})
+	require.NoError(t, err)
+	require.False(t, a.Valid)
+	require.EqualValues(t, 15, a.Faults[0].Dropped)
+	require.Len(t, a.InvalidReasons, 1)
+	require.Contains(t, a.InvalidReasons[0], "during pause on api-1 (10-15s) the harness dropped 15 of 500 planned requests")
+	st, _ := ArchStatus(a)
+	require.Equal(t, StatusInvalid, st)
+
+	// Over the whole run too.
+	res.Totals.Shed = 40
+	a, err = Analyze(Input{Name: "x", Load: res, Records: recs})
+	require.NoError(t, err)
+	require.False(t, a.Valid)
+	require.Contains(t, a.InvalidReasons[0], "the harness dropped 40 of 3000 planned requests")
+}
+
+// TestAnalyzeFaultThatDidNotRun: before, a fault that failed at injection
+// left "recovery 0.0 s" and a passing run.
+func TestAnalyzeFaultThatDidNotRun(t *testing.T) {
+	res, recs := synthetic(shape{faultAt: 10 * time.Second, faultEnd: 15 * time.Second, slow: 5 * time.Millisecond})
+	thr := []Expr{}
+	for _, x := range []string{"recovery.seconds < 5", "errors.rate < 1%"} {
+		e, err := ParseThreshold(x)
+		require.NoError(t, err)
+		thr = append(thr, e)
+	}
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Thresholds: thr, Faults: []FaultRecord{
+		{Kind: "redis-outage", Target: "redis", Start: 4 * time.Second, End: 4 * time.Second, Ready: -1,
+			Error: "inject redis-outage on redis: kill redis: no such container"}}})
+	require.NoError(t, err)
+	require.False(t, a.Valid)
+	require.Contains(t, a.InvalidReasons[0], "fault redis-outage on redis did not run as planned: inject redis-outage")
+	f := a.Faults[0]
+	require.Nil(t, f.RecoveryS)
+	require.Nil(t, f.ReadyAfterS)
+	require.Zero(t, f.Before.Requests, "nothing around a fault that did not happen is measured")
+	require.False(t, a.Thresholds[0].OK)
+	require.True(t, a.Thresholds[0].Unmeasured)
+	require.True(t, a.Thresholds[1].OK)
+	st, why := ArchStatus(a)
+	require.Equal(t, StatusInvalid, st)
+	require.Contains(t, why[0], "did not run as planned")
 }

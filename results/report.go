@@ -90,43 +90,6 @@ func WriteReport(path string, r Reporter, s Summary) error {
 	return nil
 }
 
-// ArchVerdict says whether an architecture passed, and if not, why: invalid
-// runs never pass (they prove nothing), then every failed threshold.
-func ArchVerdict(a Arch) (passed bool, why []string) {
-	if !a.Valid {
-		r := "invalid run"
-		if len(a.InvalidReasons) > 0 {
-			r += ": " + strings.Join(a.InvalidReasons, "; ")
-		}
-		why = append(why, r)
-	}
-	for _, t := range a.Thresholds {
-		if !t.OK {
-			v := thresholdValue(t)
-			if t.Detail != "" {
-				v = t.Detail
-			}
-			why = append(why, fmt.Sprintf("%s (was %s)", t.Expr, v))
-		}
-	}
-	return len(why) == 0, why
-}
-
-// Verdict is the run's verdict computed from what the reports show, so that
-// a summary.json edited by hand or produced by an older checker cannot show
-// a table of failures under a "passed" line.
-func Verdict(s Summary) bool {
-	if len(s.Architectures) == 0 {
-		return false
-	}
-	for _, a := range s.Architectures {
-		if ok, _ := ArchVerdict(a); !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // thresholdMetric returns the metric a threshold reads, if it parses.
 func thresholdMetric(t Threshold) (Metric, bool) {
 	e, err := ParseThreshold(t.Expr)
@@ -138,6 +101,9 @@ func thresholdMetric(t Threshold) (Metric, bool) {
 
 // thresholdValue formats a threshold's measured value in its metric's unit.
 func thresholdValue(t Threshold) string {
+	if t.Unmeasured {
+		return "not measured"
+	}
 	if t.Detail != "" && t.Value < 0 {
 		return "∞ (not recovered)"
 	}
@@ -214,11 +180,51 @@ func faultLabel(f Fault) string {
 	return fmt.Sprintf("%s %s %g-%gs", f.Kind, f.Target, f.StartS, f.EndS)
 }
 
+// The rules the reports explain, written from the constants that apply them
+// (analyze.go), so that prose and code cannot drift apart.
+var (
+	RecoveryRule = fmt.Sprintf("Recovery is the time from a fault's end until p99 latency is back within %g× its baseline p99 "+
+		"(plus %s) with an error rate at most the baseline's plus %g%%, for %d seconds in a row. A fault's baseline is "+
+		"the stretch as long as the fault just before it or, when that stretch overlaps an earlier fault or its recovery, "+
+		"the baseline of the first fault: never a window that a fault disturbed.",
+		RecoveryFactor, RecoverySlack, RecoveryErrorSlack*100, RecoveryRun)
+	ValidityRule = fmt.Sprintf("A run is valid when every planned fault was injected and reverted, the load generator sent "+
+		"at least %.0f%% of the planned rate before the first fault, and it dropped (never sent) at most %g%% of the planned "+
+		"requests, over the whole run and within each fault; otherwise the numbers prove nothing and the run is marked "+
+		"invalid, never passed.", MinValidRate*100, MaxDroppedShare*100)
+)
+
+// baselineText is a fault's baseline window, saying so when it is not the
+// stretch just before the fault (it overlapped an earlier one).
+func baselineText(f Fault) string {
+	t := windowText(f.Before)
+	if f.Before.ToS > 0 && f.Before.ToS < f.StartS-0.001 {
+		t += fmt.Sprintf(" (first fault's baseline, %g–%g s)", f.Before.FromS, f.Before.ToS)
+	}
+	return t
+}
+
+// healthText is the injector's health brackets around a fault: were the
+// nodes ready before it, and how soon after its revert were they again.
+func healthText(f Fault) (text string, bad bool) {
+	if f.Error != "" {
+		return "–", false
+	}
+	before := "ready before"
+	if f.HealthBefore != "" {
+		before, bad = "NOT ready before ("+f.HealthBefore+")", true
+	}
+	if f.ReadyAfterS == nil {
+		return before + "; not ready again after the revert", true
+	}
+	return fmt.Sprintf("%s; ready %.1f s after the revert", before, *f.ReadyAfterS), bad
+}
+
 func recoveryCell(f Fault) cell {
 	node := faultTarget(f)
 	switch {
 	case f.Error != "":
-		return cell{text: node + ": injection failed", bad: true}
+		return cell{text: node + ": did not run as planned", bad: true}
 	case f.RecoveryS == nil:
 		return cell{text: node + ": not recovered", bad: true}
 	}
@@ -275,10 +281,14 @@ func buildTable(s Summary, ok, fail string) []row {
 	}
 
 	add("verdict", true, func(a Arch) cell {
-		if passed, _ := ArchVerdict(a); passed {
+		switch st, _ := ArchStatus(a); st {
+		case StatusPassed:
 			return cell{text: ok + " pass", good: true}
+		case StatusFailed:
+			return cell{text: fail + " FAIL", bad: true}
+		default:
+			return cell{text: fail + " " + strings.ToUpper(string(st)), bad: true}
 		}
-		return cell{text: fail + " FAIL", bad: true}
 	})
 	add("valid", false, func(a Arch) cell {
 		if a.Valid {
@@ -341,23 +351,6 @@ func buildTable(s Summary, ok, fail string) []row {
 		})
 	}
 	return rows
-}
-
-// verdictLines end the text report and open the Markdown one: the verdict,
-// then one line per failed architecture saying why.
-func verdictLines(s Summary) (head string, failures []string) {
-	if Verdict(s) {
-		return fmt.Sprintf("PASSED: all %d architectures valid and within every threshold", len(s.Architectures)), nil
-	}
-	if len(s.Architectures) == 0 {
-		return "FAILED: no architecture ran", nil
-	}
-	for _, a := range s.Architectures {
-		if ok, why := ArchVerdict(a); !ok {
-			failures = append(failures, a.Name+": "+strings.Join(why, "; "))
-		}
-	}
-	return fmt.Sprintf("FAILED: %d of %d architectures", len(failures), len(s.Architectures)), failures
 }
 
 // headerLine says which run this is.

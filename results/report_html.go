@@ -47,6 +47,7 @@ type htmlCell struct {
 type htmlArch struct {
 	Name, Color   string
 	Knobs         string
+	Status        Status
 	Passed        bool
 	Why           []string
 	Latency, Rate template.HTML
@@ -55,14 +56,16 @@ type htmlArch struct {
 }
 
 type htmlFault struct {
-	Label, Node, Mechanism   string
-	Before, During, After    string
-	Recovery                 string
-	RecoveryBad, InjectError bool
+	Label, Node, Mechanism string
+	Before, During, After  string
+	Recovery, Health       string
+	Error                  string
+	RecoveryBad, HealthBad bool
 }
 
 type htmlPage struct {
 	Title, Header, Description string
+	ValidityRule, RecoveryRule string
 	Passed                     bool
 	Verdict                    string
 	Failures                   []string
@@ -75,7 +78,8 @@ type htmlPage struct {
 }
 
 func (HTMLReporter) Render(w io.Writer, s Summary) error {
-	p := htmlPage{Title: "chaosbench: " + s.Scenario, Header: headerLine(s), Description: s.Description, Passed: Verdict(s), Names: archNames(s)}
+	p := htmlPage{Title: "chaosbench: " + s.Scenario, Header: headerLine(s), Description: s.Description, Passed: RunVerdict(s) == StatusPassed, Names: archNames(s),
+		ValidityRule: ValidityRule, RecoveryRule: RecoveryRule}
 	p.Verdict, p.Failures = verdictLines(s)
 	p.Checks = htmlChecks(s)
 	for _, r := range buildTable(s, "✓", "✗") {
@@ -88,14 +92,17 @@ func (HTMLReporter) Render(w io.Writer, s Summary) error {
 	p.Curves = percentileChart(s)
 	for i, a := range s.Architectures {
 		ha := htmlArch{Name: a.Name, Color: archColors[i%len(archColors)], Knobs: knobsText(a.Knobs)}
-		ha.Passed, ha.Why = ArchVerdict(a)
+		st, why := ArchStatus(a)
+		ha.Status, ha.Passed, ha.Why = st, st == StatusPassed, why
 		ha.Latency = latencyChart(a)
 		ha.Rate = rateChart(a)
 		for _, f := range a.Faults {
 			rec := recoveryCell(f)
+			health, healthBad := healthText(f)
 			ha.Faults = append(ha.Faults, htmlFault{Label: faultLabel(f), Node: faultTarget(f), Mechanism: f.Mechanism,
-				Before: windowText(f.Before), During: windowText(f.During), After: windowText(f.After),
-				Recovery: strings.TrimPrefix(rec.text, faultTarget(f)+": "), RecoveryBad: rec.bad, InjectError: f.Error != ""})
+				Before: baselineText(f), During: windowText(f.During), After: windowText(f.After),
+				Recovery: strings.TrimPrefix(rec.text, faultTarget(f)+": "), RecoveryBad: rec.bad,
+				Health: health, HealthBad: healthBad, Error: f.Error})
 		}
 		var errs []string
 		for _, k := range sortedKeys(a.Errors) {
@@ -147,12 +154,12 @@ func htmlChecks(s Summary) []htmlCheck {
 	add("Lost updates", func(a Arch) htmlCell { return zero(a.Updates.Lost) })
 	add("Lost sessions", func(a Arch) htmlCell { return zero(a.Sessions.Lost) })
 	add("Every fault recovered", func(a Arch) htmlCell {
-		v := maxRecovery(a)
-		if math.IsInf(v, 1) {
-			return htmlCell{Text: "✗ " + recoveryDetail(a), Bad: true}
-		}
 		if len(a.Faults) == 0 {
 			return htmlCell{Text: "no faults"}
+		}
+		v := maxRecovery(a)
+		if math.IsInf(v, 1) || math.IsNaN(v) {
+			return htmlCell{Text: "✗ " + recoveryDetail(a), Bad: true}
 		}
 		return htmlCell{Text: fmt.Sprintf("✓ slowest %.1f s", v), OK: true}
 	})

@@ -19,7 +19,7 @@ func (MarkdownReporter) File() string   { return "report.md" }
 func (MarkdownReporter) Render(w io.Writer, s Summary) error {
 	var b strings.Builder
 	mark := "✅"
-	if !Verdict(s) {
+	if RunVerdict(s) != StatusPassed {
 		mark = "❌"
 	}
 	fmt.Fprintf(&b, "## %s chaosbench: %s\n\n", mark, mdEscape(s.Scenario))
@@ -66,16 +66,20 @@ func (MarkdownReporter) Render(w io.Writer, s Summary) error {
 
 	if maxFaults(s) > 0 {
 		b.WriteString("\n### Faults\n\n")
-		b.WriteString("Latency and errors in the seconds before, during and after each fault; recovery is the time from the fault's end until p99 is back within 1.5× its pre-fault value for 3 s.\n\n")
-		b.WriteString("| architecture | fault | node | before p99 · errors | during p99 · errors | after p99 · errors | recovery |\n")
-		b.WriteString("|---|---|---|---:|---:|---:|---:|\n")
+		b.WriteString("Latency and errors in the baseline before each fault, during it and after it. " + mdEscape(RecoveryRule) + "\n\n")
+		b.WriteString("| architecture | fault | node | baseline p99 · errors | during p99 · errors | after p99 · errors | recovery | health checks |\n")
+		b.WriteString("|---|---|---|---:|---:|---:|---:|---|\n")
 		for _, a := range s.Architectures {
 			for _, f := range a.Faults {
 				rec := recoveryCell(f)
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n",
-					mdEscape(a.Name), mdEscape(faultLabel(f)), mdEscape(faultTarget(f)),
-					windowText(f.Before), windowText(f.During), windowText(f.After),
-					mdEscape(strings.TrimPrefix(rec.text, faultTarget(f)+": ")))
+				before, during, after := mdEscape(baselineText(f)), windowText(f.During), windowText(f.After)
+				if f.Error != "" {
+					before, during, after = "**did not run as planned: "+mdEscape(f.Error)+"**", "–", "–"
+				}
+				health, _ := healthText(f)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+					mdEscape(a.Name), mdEscape(faultLabel(f)), mdEscape(faultTarget(f)), before, during, after,
+					mdEscape(strings.TrimPrefix(rec.text, faultTarget(f)+": ")), mdEscape(health))
 			}
 		}
 	}

@@ -74,7 +74,7 @@ func (r TextReporter) Render(w io.Writer, s Summary) error {
 	v, failures := verdictLines(s)
 	if r.Color {
 		c := ansiRed
-		if Verdict(s) {
+		if RunVerdict(s) == StatusPassed {
 			c = ansiGreen
 		}
 		v = ansiBold + c + v + ansiReset

@@ -24,7 +24,10 @@ type Summary struct {
 	Scale       float64   `json:"scale"`
 	StartedAt   time.Time `json:"started_at"`
 	DurationS   float64   `json:"duration_s"`
-	// Passed is true when every architecture is valid and meets every threshold.
+	// Verdict is the run's status: the worst of its architectures' (see
+	// Status; RunVerdict decides it). Passed is Verdict == "passed", kept for
+	// consumers of the first summaries.
+	Verdict       Status `json:"verdict"`
 	Passed        bool   `json:"passed"`
 	Architectures []Arch `json:"architectures"`
 }
@@ -33,6 +36,10 @@ type Summary struct {
 type Arch struct {
 	Name  string `json:"name"`
 	Knobs Knobs  `json:"knobs"`
+	// Error says why this architecture did not run to the end (its stack
+	// did not start, the run was interrupted, it never started because an
+	// earlier one failed): whatever it measured proves nothing.
+	Error string `json:"error,omitempty"`
 	// Valid is false for a run too weak to mean anything (e.g. the achieved
 	// rate before the first fault was under 90% of the planned rate); such a
 	// run is never "passed". InvalidReasons says why.
@@ -140,16 +147,36 @@ type Fault struct {
 	StartS    float64 `json:"start_s"` // on the run's clock
 	EndS      float64 `json:"end_s"`
 	// RecoveryS is the time from the fault's end until p99 is back within
-	// 1.5x the pre-fault p99 for 3 consecutive seconds; nil: not recovered.
+	// RecoveryFactor of the baseline p99 for RecoveryRun consecutive seconds
+	// (docs/reports.md); nil: not recovered, or the fault did not run.
 	RecoveryS *float64 `json:"recovery_s"`
-	Before    Window   `json:"before"`
-	During    Window   `json:"during"`
-	After     Window   `json:"after"`
-	Error     string   `json:"error,omitempty"` // the injection itself failed
+	// Before is the fault's baseline: the stretch as long as the fault just
+	// before it, or, when that overlaps an earlier fault or its recovery,
+	// the baseline of the first fault (Before.FromS/ToS say which).
+	Before Window `json:"before"`
+	During Window `json:"during"`
+	After  Window `json:"after"`
+	// Dropped counts requests planned during the fault that the harness
+	// never sent (shed or too late): past MaxDroppedShare of the planned
+	// ones the architecture is invalid.
+	Dropped int64 `json:"dropped"`
+	// Error says why the fault did not happen as planned (could not be
+	// injected, not reverted, never started): the architecture is then
+	// invalid, and its recovery is not measured.
+	Error string `json:"error,omitempty"`
+	// The injector's health brackets: HealthBefore is why the stack was not
+	// ready just before the injection ("" = every node ready through NGINX);
+	// ReadyAfterS is how long after the revert every node was ready again
+	// (nil: not within the injector's timeout, or never injected).
+	HealthBefore string   `json:"health_before,omitempty"`
+	ReadyAfterS  *float64 `json:"ready_after_s"`
 }
 
-// Window summarises a stretch of the timeline around a fault.
+// Window summarises a stretch of the timeline around a fault, by planned
+// send time [FromS, ToS) on the run's clock.
 type Window struct {
+	FromS     float64 `json:"from_s"`
+	ToS       float64 `json:"to_s"`
 	Requests  int64   `json:"requests"`
 	ErrorRate float64 `json:"error_rate"`
 	P50MS     float64 `json:"p50_ms"`
@@ -161,6 +188,9 @@ type Threshold struct {
 	Expr  string  `json:"expr"`
 	Value float64 `json:"value"` // in the metric's base unit (ms, ratio, count, s); -1: infinite, see Detail
 	OK    bool    `json:"ok"`
+	// Unmeasured: the metric had nothing to measure (recovery.seconds when a
+	// fault did not run, or there was none); such a threshold never passes.
+	Unmeasured bool `json:"unmeasured,omitempty"`
 	// Detail explains a value a number cannot carry, e.g. "not recovered:
 	// kill api-2 at 20s" (recovery.seconds is then infinite and Value -1).
 	Detail string `json:"detail,omitempty"`

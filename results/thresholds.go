@@ -115,7 +115,7 @@ var metrics = []Metric{
 	{Name: "sessions.lost", Kind: KindCount, Help: "live sessions rejected as unknown",
 		value: func(a Arch) float64 { return float64(a.Sessions.Lost) }},
 	{Name: "recovery.seconds", Kind: KindSeconds,
-		Help:  "slowest recovery over the faults (a fault that never recovered counts as infinite)",
+		Help:  "slowest recovery over the faults (a fault that never recovered counts as infinite; one that did not run, or none at all, is not measured and fails)",
 		value: maxRecovery, detail: recoveryDetail},
 }
 
@@ -150,33 +150,48 @@ func achievedRatio(a Arch) float64 {
 	return a.Requests.AchievedRate / a.Requests.PlannedRate
 }
 
-// maxRecovery is the slowest recovery; +Inf when a fault never recovered
-// (one that failed to inject did nothing to recover from and is skipped).
+// maxRecovery is the slowest recovery; +Inf when a fault never recovered.
+// It is NaN (not measured) when a planned fault did not happen or the run
+// had none: a recovery from a fault that never ran is never 0.
 func maxRecovery(a Arch) float64 {
+	if len(a.Faults) == 0 {
+		return math.NaN()
+	}
 	worst := 0.0
 	for _, f := range a.Faults {
-		if f.Error != "" {
-			continue
+		switch {
+		case f.Error != "":
+			return math.NaN()
+		case f.RecoveryS == nil:
+			worst = math.Inf(1)
+		default:
+			worst = math.Max(worst, *f.RecoveryS)
 		}
-		if f.RecoveryS == nil {
-			return math.Inf(1)
-		}
-		worst = math.Max(worst, *f.RecoveryS)
 	}
 	return worst
 }
 
 func recoveryDetail(a Arch) string {
-	var not []string
+	if len(a.Faults) == 0 {
+		return "not measured: no fault ran"
+	}
+	var failed, not []string
 	for _, f := range a.Faults {
-		if f.Error == "" && f.RecoveryS == nil {
+		switch {
+		case f.Error != "":
+			failed = append(failed, fmt.Sprintf("%s on %s did not run as planned (%s)", f.Kind, faultTarget(f), f.Error))
+		case f.RecoveryS == nil:
 			not = append(not, fmt.Sprintf("%s %s at %gs", f.Kind, faultTarget(f), f.StartS))
 		}
 	}
-	if len(not) == 0 {
-		return ""
+	var parts []string
+	if len(failed) > 0 {
+		parts = append(parts, "not measured: "+strings.Join(failed, ", "))
 	}
-	return "not recovered: " + strings.Join(not, ", ")
+	if len(not) > 0 {
+		parts = append(parts, "not recovered: "+strings.Join(not, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func faultTarget(f Fault) string {
@@ -241,11 +256,13 @@ func (e *Expr) UnmarshalText(b []byte) error {
 }
 
 // Eval evaluates the expression on a. A fault that never recovered makes
-// recovery.seconds +Inf, so "recovery.seconds < 10" fails; JSON cannot hold
-// +Inf, so the stored Value is then -1 and Detail says which fault.
+// recovery.seconds +Inf, so "recovery.seconds < 10" fails; one that did not
+// run makes it NaN, not measured, which fails whatever the operator. JSON
+// cannot hold either, so the stored Value is then -1 and Detail says why.
 func (e Expr) Eval(a Arch) Threshold {
 	v := e.Metric.value(a)
-	t := Threshold{Expr: e.Source, Value: v, OK: e.Op.holds(v, e.Limit)}
+	// NaN is "nothing was measured": it fails every comparison, != included.
+	t := Threshold{Expr: e.Source, Value: v, OK: !math.IsNaN(v) && e.Op.holds(v, e.Limit), Unmeasured: math.IsNaN(v)}
 	if e.Metric.detail != nil {
 		t.Detail = e.Metric.detail(a)
 	}

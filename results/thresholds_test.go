@@ -97,14 +97,21 @@ func TestThresholdNotRecovered(t *testing.T) {
 	_, err = json.Marshal(got)
 	require.NoError(t, err)
 
-	// A fault whose injection failed did nothing and is not counted.
+	// A fault that did not happen is not measured, and fails whatever the
+	// operator: before, it was skipped and the recovery read 0.0 s, a pass.
 	a.Faults[1].Error = "no such container"
-	got = e.Eval(a)
-	require.True(t, got.OK)
-	require.Equal(t, 3.5, got.Value)
+	for _, expr := range []string{"recovery.seconds < 1000", "recovery.seconds != 0", "recovery.seconds >= 0"} {
+		e, err := ParseThreshold(expr)
+		require.NoError(t, err)
+		got = e.Eval(a)
+		require.False(t, got.OK, expr)
+		require.True(t, got.Unmeasured, expr)
+		require.Equal(t, -1.0, got.Value, expr)
+		require.Contains(t, got.Detail, "not measured: pause on api-1 did not run as planned (no such container)", expr)
+	}
 
-	// No faults at all: nothing to recover from.
-	require.Equal(t, 0.0, maxRecovery(Arch{}))
+	// No faults at all: nothing recovered, so nothing is measured.
+	require.True(t, math.IsNaN(maxRecovery(Arch{})))
 	require.True(t, math.IsInf(maxRecovery(Arch{Faults: []Fault{{Kind: "kill"}}}), 1))
 }
 

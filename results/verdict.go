@@ -1,0 +1,121 @@
+package results
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Status is the verdict of an architecture, or of a run (the worst of its
+// architectures'). One function decides each (ArchStatus, RunVerdict); the
+// runner's exit code and every report read them, so they cannot disagree.
+type Status string
+
+const (
+	// StatusPassed: valid, and every threshold met.
+	StatusPassed Status = "passed"
+	// StatusFailed: valid, and some threshold not met. The system is worse
+	// than the scenario demands.
+	StatusFailed Status = "failed"
+	// StatusInvalid: it ran, but what was measured cannot carry a verdict
+	// (a fault did not happen, the harness dropped requests, the load was
+	// not sent at its rate). It never passes.
+	StatusInvalid Status = "invalid"
+	// StatusErrored: it did not run to the end (the stack did not start,
+	// the run was interrupted). The tool, not the system, is at fault.
+	StatusErrored Status = "errored"
+)
+
+// rank orders statuses from best to worst.
+func (s Status) rank() int {
+	switch s {
+	case StatusPassed:
+		return 0
+	case StatusFailed:
+		return 1
+	case StatusInvalid:
+		return 2
+	}
+	return 3 // errored, or anything unknown: never better than an error
+}
+
+// Worse returns the worse of s and o.
+func (s Status) Worse(o Status) Status {
+	if o.rank() > s.rank() {
+		return o
+	}
+	return s
+}
+
+// ArchStatus decides one architecture and says why it did not pass: an
+// error first, then why the run is invalid, then every failed threshold.
+func ArchStatus(a Arch) (Status, []string) {
+	st := StatusPassed
+	var why []string
+	if a.Error != "" {
+		st = StatusErrored
+		why = append(why, "did not run to the end: "+a.Error)
+	}
+	if !a.Valid && a.Error == "" {
+		st = st.Worse(StatusInvalid)
+		r := "invalid run"
+		if len(a.InvalidReasons) > 0 {
+			r += ": " + strings.Join(a.InvalidReasons, "; ")
+		}
+		why = append(why, r)
+	}
+	for _, t := range a.Thresholds {
+		if !t.OK {
+			st = st.Worse(StatusFailed)
+			v := thresholdValue(t)
+			if t.Detail != "" {
+				v = t.Detail
+			}
+			why = append(why, fmt.Sprintf("%s (was %s)", t.Expr, v))
+		}
+	}
+	return st, why
+}
+
+// RunVerdict is the run's status computed from its architectures (never
+// from a stored field, so that a summary.json edited by hand or written by
+// an older chaosbench cannot show failures under a "passed" line). A run
+// with no architecture errored.
+func RunVerdict(s Summary) Status {
+	if len(s.Architectures) == 0 {
+		return StatusErrored
+	}
+	st := StatusPassed
+	for _, a := range s.Architectures {
+		as, _ := ArchStatus(a)
+		st = st.Worse(as)
+	}
+	return st
+}
+
+// verdictLines end the text report and open the Markdown and HTML ones: the
+// verdict, then one line per architecture that did not pass, saying why.
+func verdictLines(s Summary) (head string, failures []string) {
+	st := RunVerdict(s)
+	n := len(s.Architectures)
+	if n == 0 {
+		return "ERRORED: no architecture ran", nil
+	}
+	if st == StatusPassed {
+		return fmt.Sprintf("PASSED: all %d architectures valid and within every threshold", n), nil
+	}
+	for _, a := range s.Architectures {
+		if as, why := ArchStatus(a); as != StatusPassed {
+			name := a.Name
+			if as != StatusFailed {
+				name += " (" + string(as) + ")"
+			}
+			failures = append(failures, name+": "+strings.Join(why, "; "))
+		}
+	}
+	what := map[Status]string{
+		StatusFailed:  "FAILED: %d of %d architectures",
+		StatusInvalid: "INVALID: %d of %d architectures did not pass, and a run that measured too little proves nothing",
+		StatusErrored: "ERRORED: %d of %d architectures did not pass, and a run that did not finish proves nothing",
+	}[st]
+	return fmt.Sprintf(what, len(failures), n), failures
+}
