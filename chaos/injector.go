@@ -39,53 +39,70 @@ func NewInjector(env *Env) *Injector { return &Injector{env: env, active: map[in
 // the injection's id for Revert. Every failure is recorded with its error (and returned): a fault that
 // did not happen must show in every report and invalidate the run, never vanish from it.
 func (in *Injector) Inject(ctx context.Context, f Fault, params Params, spec string) (int, error) {
-	rec := Injection{Fault: f.Name(), Params: params, Target: spec, Spec: spec, Recovered: -1}
+	id, _, err := in.inject(ctx, f, params, spec)
+	return id, err
+}
+
+// inject is Inject, also returning the index of the record it wrote (the
+// failed one, when it failed).
+func (in *Injector) inject(ctx context.Context, f Fault, params Params, spec string) (id, rec int, err error) {
+	r := Injection{Fault: f.Name(), Params: params, Target: spec, Spec: spec, Recovered: -1}
 	t, err := in.env.Resolve(spec)
 	if err == nil {
-		rec.Target = t.Name
+		r.Target = t.Name
 		var k Kind
 		if k, err = Default.Kind(f.Name()); err == nil {
 			err = k.check(t.Name, Role(t.Role))
 		}
 	}
 	if err != nil {
-		return -1, in.failed(rec, fmt.Errorf("%s on %s: %w", f.Name(), spec, err))
+		err = fmt.Errorf("%s on %s: %w", f.Name(), spec, err)
+		return -1, in.failed(r, err), err
 	}
 	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	if err := in.env.Stack.Ready(hctx); err != nil {
-		rec.HealthBefore = err.Error()
+	if herr := in.env.Stack.Ready(hctx); herr != nil {
+		r.HealthBefore = herr.Error()
 	}
 	cancel()
 	eff, err := f.Inject(ctx, in.env, t)
-	rec.Mechanism = eff.Mechanism
+	r.Mechanism = eff.Mechanism
 	if err != nil {
-		return -1, in.failed(rec, fmt.Errorf("inject %s on %s: %w", f.Name(), t.Name, err))
+		err = fmt.Errorf("inject %s on %s: %w", f.Name(), t.Name, err)
+		return -1, in.failed(r, err), err
 	}
-	rec.Start = in.env.Since()
+	r.Start = in.env.Since()
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	id := len(in.records)
-	in.records = append(in.records, rec)
+	id = len(in.records)
+	in.records = append(in.records, r)
 	in.active[id] = eff
-	in.env.logf("chaos: %s on %s (%s) at %s", f.Name(), t.Name, eff.Mechanism, rec.Start.Round(time.Millisecond))
-	return id, nil
+	in.env.logf("chaos: %s on %s (%s) at %s", f.Name(), t.Name, eff.Mechanism, r.Start.Round(time.Millisecond))
+	return id, id, nil
 }
 
 // NotRun records a planned fault that never started (the run ended before its time, or it could not be
-// built): it is accounted for like one that failed.
-func (in *Injector) NotRun(fault string, params Params, spec string, why error) {
-	_ = in.failed(Injection{Fault: fault, Params: params, Target: spec, Spec: spec, Recovered: -1}, why)
+// built) and returns its record: it is accounted for like one that failed.
+func (in *Injector) NotRun(fault string, params Params, spec string, why error) Injection {
+	i := in.failed(Injection{Fault: fault, Params: params, Target: spec, Spec: spec, Recovered: -1}, why)
+	return in.record(i)
 }
 
-// failed records rec as a failed injection at the current time and returns err.
-func (in *Injector) failed(rec Injection, err error) error {
+// failed records rec as a failed injection at the current time and returns its index.
+func (in *Injector) failed(rec Injection, err error) int {
 	rec.Start = in.env.Since()
 	rec.End, rec.Error = rec.Start, err.Error()
 	in.mu.Lock()
+	i := len(in.records)
 	in.records = append(in.records, rec)
 	in.mu.Unlock()
 	in.env.logf("chaos: %v", err)
-	return err
+	return i
+}
+
+func (in *Injector) record(i int) Injection {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.records[i]
 }
 
 // Revert undoes injection id and waits (up to env.RecoverTimeout) for the stack to be ready again. It
@@ -143,11 +160,12 @@ func (in *Injector) RevertAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Run injects f, holds it for d (or until ctx ends) and reverts it, whatever happens.
+// Run injects f, holds it for d (or until ctx ends) and reverts it, whatever happens. It returns the
+// injection's record, failed or not.
 func (in *Injector) Run(ctx context.Context, f Fault, params Params, spec string, d time.Duration) (Injection, error) {
-	id, err := in.Inject(ctx, f, params, spec)
+	id, rec, err := in.inject(ctx, f, params, spec)
 	if err != nil {
-		return in.last(), err
+		return in.record(rec), err
 	}
 	t := time.NewTimer(d)
 	select {
@@ -156,18 +174,7 @@ func (in *Injector) Run(ctx context.Context, f Fault, params Params, spec string
 		t.Stop()
 	}
 	err = in.Revert(ctx, id)
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.records[id], err
-}
-
-func (in *Injector) last() Injection {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if len(in.records) == 0 {
-		return Injection{}
-	}
-	return in.records[len(in.records)-1]
+	return in.record(id), err
 }
 
 // Records returns a copy of every injection so far, in order.

@@ -127,59 +127,76 @@ func Run(ctx context.Context, plan Plan, opts ...RunOption) (Outcome, error) {
 	fmt.Fprintf(cfg.Log, "chaosbench: scenario %s (seed %d, scale %g), %d architecture(s), %s of load each; run folder %s\n",
 		plan.Name, seed, cfg.Scale, len(archs), plan.Duration(), dir)
 
+	// Every planned architecture gets an entry, whatever happens to it: one
+	// that did not start or was never reached is "errored", so that the
+	// verdict of the run cannot be decided by the architectures that did run.
 	var errs []error
 	for i, a := range archs {
 		if ctx.Err() != nil {
-			break
+			out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: a.Name, Knobs: knobsOf(a, plan),
+				Error: "not run: the run was interrupted before it"})
+			continue
 		}
 		fmt.Fprintf(cfg.Log, "chaosbench: [%d/%d] %s\n", i+1, len(archs), a.Name)
 		res, err := runArch(ctx, plan, a, seed, filepath.Join(dir, a.Name), cfg)
-		if res != nil {
-			out.Summary.Architectures = append(out.Summary.Architectures, *res)
+		if ctx.Err() != nil {
+			// The load stops quietly when its context ends: what it measured
+			// is a partial run, never a verdict.
+			err = errors.Join(err, fmt.Errorf("interrupted (%w) before the load's end", context.Cause(ctx)))
 		}
 		if err != nil {
+			res.Error = err.Error()
 			errs = append(errs, fmt.Errorf("%s: %w", a.Name, err))
-			if errors.Is(err, stack.ErrImagesMissing) {
-				break // every architecture would fail the same way
+		}
+		out.Summary.Architectures = append(out.Summary.Architectures, res)
+		if errors.Is(err, stack.ErrImagesMissing) {
+			// Every architecture would fail the same way.
+			for _, b := range archs[i+1:] {
+				out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: b.Name, Knobs: knobsOf(b, plan),
+					Error: "not run: " + err.Error()})
 			}
+			break
 		}
 	}
 	out.Summary.DurationS = time.Since(started).Seconds()
-	out.Summary.Passed = passed(out.Summary, len(archs)) && len(errs) == 0
-	if ctx.Err() != nil {
-		errs = append(errs, fmt.Errorf("interrupted: %w", ctx.Err()))
-	}
+	out.Summary.Verdict = results.RunVerdict(out.Summary)
+	out.Summary.Passed = out.Summary.Verdict == results.StatusPassed
 	paths, werr := results.WriteReports(dir, out.Summary)
 	out.Reports = paths
 	errs = append(errs, werr)
 	return out, errors.Join(errs...)
 }
 
-// passed: every planned architecture ran, is valid, and met every threshold.
-func passed(s results.Summary, want int) bool {
-	if len(s.Architectures) != want {
-		return false
-	}
-	for _, a := range s.Architectures {
-		if !a.Valid {
-			return false
-		}
-		for _, t := range a.Thresholds {
-			if !t.OK {
-				return false
-			}
-		}
-	}
-	return true
+// knobsOf is an architecture's settings as the summary shows them.
+func knobsOf(a stack.Arch, plan Plan) results.Knobs {
+	return results.Knobs{Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency,
+		Concurrency: a.Concurrency, Balancer: string(a.Balancer), Replicas: plan.Replicas}
+}
+
+// engineSeed turns the scenario's seed into the load engine's, where 0
+// means "pick one at random": a splitmix64 step, so that every scenario
+// seed, 0 included, is a real one and a run can be replayed from the seed
+// its summary records.
+func engineSeed(seed int64) uint64 {
+	z := uint64(seed) + 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return (z ^ (z >> 31)) | 1
 }
 
 // cleanupTimeout bounds reverting faults and removing a stack after the run
 // (or after Ctrl-C, when the run's context is already cancelled).
 const cleanupTimeout = 60 * time.Second
 
-func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir string, cfg RunConfig) (_ *results.Arch, err error) {
+// runArch runs one architecture on its own stack. It always returns the
+// architecture's entry; an error means it did not run to the end (whatever
+// it measured is still in the entry). A fault that could not be injected or
+// reverted is not such an error: it is recorded on the fault, and makes the
+// architecture invalid.
+func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir string, cfg RunConfig) (res results.Arch, err error) {
+	res = results.Arch{Name: a.Name, Knobs: knobsOf(a, plan)}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create folder: %w", err)
+		return res, fmt.Errorf("create folder: %w", err)
 	}
 	sopts := []stack.Option{stack.WithArchitecture(a), stack.WithReplicas(plan.Replicas), stack.WithRedis(plan.Redis),
 		stack.WithLog(cfg.Log), stack.WithRunID(runID(plan.Name, a.Name))}
@@ -188,7 +205,7 @@ func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir strin
 	}
 	st, err := stack.Up(ctx, append(sopts, cfg.StackOptions...)...)
 	if err != nil {
-		return nil, fmt.Errorf("stack up: %w", err)
+		return res, fmt.Errorf("stack up: %w", err)
 	}
 	// Cleanup runs on a context of its own: after Ctrl-C the run's context
 	// is cancelled, and the stack must still go.
@@ -204,78 +221,59 @@ func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir strin
 	env := chaos.NewEnv(st, seed)
 	env.Log = cfg.Log
 	inj := chaos.NewInjector(env)
+	// Reverting is always attempted; a revert that fails is recorded on
+	// its fault (and so in the verdict), not turned into a run error.
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
-		if rerr := inj.RevertAll(cctx); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("revert faults: %w", rerr))
-		}
+		_ = inj.RevertAll(cctx)
 	}()
 
 	// Faults start on the load's clock: OnStart fires once clients are set
-	// up, and every fault waits for its offset from that instant.
+	// up, and every fault waits for its offset from that instant. Each
+	// planned fault ends with a record in its slot, injected or not, so the
+	// summary lists them in the scenario's order and none can vanish.
 	var wg sync.WaitGroup
 	faultCtx, stopFaults := context.WithCancel(ctx)
 	defer stopFaults()
-	var faultErrs []error
-	var feMu sync.Mutex
+	injections := make([]chaos.Injection, len(plan.Faults))
 	onStart := func(start time.Time) {
 		env.Start = start
-		for _, fp := range plan.Faults {
-			f, ferr := chaos.New(fp.Kind, fp.Params)
-			if ferr != nil { // validated before; a failure here is a bug
-				feMu.Lock()
-				faultErrs = append(faultErrs, ferr)
-				feMu.Unlock()
-				continue
-			}
+		for i, fp := range plan.Faults {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				select {
-				case <-time.After(time.Until(start.Add(fp.At))):
-				case <-faultCtx.Done():
-					return
-				}
-				if _, ferr := inj.Run(faultCtx, f, fp.Params, fp.Target, fp.For); ferr != nil {
-					fmt.Fprintf(cfg.Log, "chaosbench: fault %s on %s: %v\n", fp.Kind, fp.Target, ferr)
-				}
+				injections[i] = runFault(faultCtx, inj, fp, start)
 			}()
 		}
 	}
 
-	lopts := []load.Option{load.OnStart(onStart), load.WithLogger(slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn})))}
-	if cfg.Progress {
-		lopts = append(lopts, load.WithProgress(cfg.Log, true))
-	} else {
-		lopts = append(lopts, load.WithProgress(cfg.Log, false))
-	}
+	lopts := []load.Option{load.OnStart(onStart), load.WithLogger(slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+		load.WithProgress(cfg.Log, cfg.Progress)}
 	lr, lerr := load.Run(ctx, load.Config{
 		BaseURL: st.Entry, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.Mix, Resources: plan.Resources,
-		Retry: plan.Retry, Timeout: plan.Timeout, Seed: uint64(seed), RunDir: dir,
+		Retry: plan.Retry, Timeout: plan.Timeout, Seed: engineSeed(seed), RunDir: dir,
 	}, lopts...)
 	stopFaults()
 	wg.Wait()
 	if lerr != nil && lr == nil {
-		return nil, fmt.Errorf("load: %w", lerr)
+		return res, fmt.Errorf("load: %w", lerr)
 	}
 
 	// Ground truth straight from Redis, once the load is over and every
 	// fault reverted (a Redis restart may have moved its host port).
 	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if rerr := inj.RevertAll(cctx); rerr != nil {
-		err = errors.Join(err, fmt.Errorf("revert faults: %w", rerr))
-	}
+	_ = inj.RevertAll(cctx)
 	raddr, aerr := st.RedisHostAddr(cctx)
 	if aerr != nil {
-		return nil, fmt.Errorf("find redis for the checker: %w", aerr)
+		return res, fmt.Errorf("find redis for the checker: %w", aerr)
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: raddr})
 	defer rdb.Close()
 	check, cerr := waitAndCheck(cctx, rdb, lr.Ledger)
 	if cerr != nil {
-		return nil, fmt.Errorf("check ground truth: %w", cerr)
+		return res, fmt.Errorf("check ground truth: %w", cerr)
 	}
 
 	var exprs []results.Expr
@@ -283,9 +281,10 @@ func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir strin
 		exprs = append(exprs, t.Expr)
 	}
 	var faults []results.FaultRecord
-	for _, in := range inj.Records() {
+	for _, in := range injections {
 		faults = append(faults, results.FaultRecord{Kind: in.Fault, Target: in.Spec, Resolved: in.Target,
-			Mechanism: in.Mechanism, Start: in.Start, End: in.End, Error: in.Error})
+			Mechanism: in.Mechanism, Start: in.Start, End: in.End, Error: in.Error,
+			HealthBefore: in.HealthBefore, Ready: in.Recovered})
 	}
 	records := func(fn func(load.Record) error) error {
 		f, err := os.Open(filepath.Join(dir, "records.jsonl"))
@@ -295,17 +294,11 @@ func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir strin
 		defer f.Close()
 		return load.ReadRecords(f, fn)
 	}
-	res, aerr := results.Analyze(results.Input{
-		Name: a.Name, Records: records, Load: lr, Check: check, Faults: faults, Thresholds: exprs,
-		Knobs: results.Knobs{Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency,
-			Concurrency: a.Concurrency, Balancer: string(a.Balancer), Replicas: plan.Replicas},
+	res, aerr = results.Analyze(results.Input{
+		Name: a.Name, Records: records, Load: lr, Check: check, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
 	})
 	if aerr != nil {
-		return nil, aerr
-	}
-	for _, fe := range faultErrs {
-		res.Valid = false
-		res.InvalidReasons = append(res.InvalidReasons, fe.Error())
+		return results.Arch{Name: a.Name, Knobs: knobsOf(a, plan)}, aerr
 	}
 	hgrm := filepath.Join(dir, "latency.hgrm")
 	if herr := results.WriteHgrmFile(hgrm, lr.Latency("", ""), 1000); herr != nil {
@@ -313,7 +306,26 @@ func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir strin
 	}
 	res.Files = map[string]string{"hgrm": a.Name + "/latency.hgrm", "records": a.Name + "/records.jsonl",
 		"ledger": a.Name + "/ledger.json", "hlog": a.Name + "/latency.hlog", "logs": a.Name + "/logs"}
-	return &res, errors.Join(err, lerr)
+	return res, errors.Join(err, lerr)
+}
+
+// runFault waits for fp's time on the load's clock, injects it, holds it and
+// reverts it, and returns its record: a failed or never-started fault is
+// recorded with why.
+func runFault(ctx context.Context, inj *chaos.Injector, fp FaultPlan, start time.Time) chaos.Injection {
+	f, err := chaos.New(fp.Kind, fp.Params)
+	if err != nil { // validated before; a failure here is a bug, and still accounted for
+		return inj.NotRun(fp.Kind, fp.Params, fp.Target, fmt.Errorf("build %s: %w", fp.Kind, err))
+	}
+	t := time.NewTimer(time.Until(start.Add(fp.At)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return inj.NotRun(fp.Kind, fp.Params, fp.Target, fmt.Errorf("not injected: the load ended before %s", fp.At))
+	}
+	rec, _ := inj.Run(ctx, f, fp.Params, fp.Target, fp.For)
+	return rec
 }
 
 // waitAndCheck reads ground truth, waiting briefly for a Redis that a fault

@@ -59,11 +59,48 @@ func newRootCmd() *cobra.Command {
 	return root
 }
 
+// stopSignals end a command early and cleanly: Ctrl-C, a termination request, and the terminal going
+// away (SIGHUP: the window closed, an SSH session dropped, a CI runner's shell ended). Without SIGHUP
+// here, closing the terminal killed chaosbench at once and left the stack running.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 func main() {
-	// The first Ctrl-C cancels the context so that commands clean up; a second one kills the process.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := handleSignals(cancel, os.Stderr)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:]))
+}
+
+// handleSignals cancels the commands' context on the first stop signal, so that they revert faults,
+// write what they measured and remove what they started. Later signals do not cut that cleanup short
+// (a half-removed stack is the worst outcome): they are acknowledged and ignored; cleanup is bounded
+// by its own timeouts. SIGPIPE is caught too, so that writing to a terminal or pipe that has gone away
+// returns an error instead of killing the process mid-cleanup.
+func handleSignals(cancel context.CancelFunc, log *os.File) (stop func()) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, append(stopSignals, syscall.SIGPIPE)...)
+	done := make(chan struct{})
+	go func() {
+		first := true
+		for {
+			select {
+			case sig := <-ch:
+				if sig == syscall.SIGPIPE {
+					continue
+				}
+				if first {
+					first = false
+					fmt.Fprintf(log, "\nchaosbench: %v: stopping; reverting faults, writing what was measured, removing the stack\n", sig)
+					cancel()
+					continue
+				}
+				fmt.Fprintf(log, "chaosbench: %v: still cleaning up, please wait (it is bounded and stops by itself)\n", sig)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done); cancel() }
 }
 
 func run(ctx context.Context, args []string) int {
@@ -74,6 +111,14 @@ func run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "chaosbench:", err)
+	return exitCode(err)
+}
+
+// exitCode maps a command's error to the process's exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
 	var ue usageError
 	var fe failedError
 	switch {

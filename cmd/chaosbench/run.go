@@ -33,7 +33,12 @@ The run folder (default runs/<timestamp>-<name>/) gets summary.json, report.txt,
 report.html and, per architecture, records.jsonl, ledger.json, latency.hlog, latency.hgrm and
 container logs. Ctrl-C reverts the faults, writes what was measured and removes the stacks.
 
-Exit codes: 0 passed, 1 error, 2 bad input, 3 thresholds failed or the run was invalid.`,
+The verdict of each architecture is one of: passed; failed (a threshold not met); invalid (a fault
+did not run as planned, the harness dropped more than 1% of the planned requests, or the load was
+not sent at its rate: nothing proven, never a pass); errored (it did not run to the end).
+
+Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input, 3 thresholds failed or the run
+was invalid.`,
 		Example: `  chaosbench run compare-architectures
   chaosbench run kill-node --scale 0.5 --seed 7
   chaosbench run my-scenario.yaml --arch stateless,stateful --out /tmp/run1`,
@@ -68,13 +73,7 @@ Exit codes: 0 passed, 1 error, 2 bad input, 3 thresholds failed or the run was i
 			if res.Dir != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", filepath.Join(res.Dir, "report.html"))
 			}
-			switch {
-			case runErr != nil:
-				return runErr
-			case !res.Summary.Passed:
-				return failedError{fmt.Errorf("scenario %s did not pass (see the verdicts above)", plan.Name)}
-			}
-			return nil
+			return verdictError(plan.Name, results.RunVerdict(res.Summary), runErr)
 		},
 	}
 	f := cmd.Flags()
@@ -83,6 +82,21 @@ Exit codes: 0 passed, 1 error, 2 bad input, 3 thresholds failed or the run was i
 	f.StringVar(&out, "out", "", "run folder (default runs/<timestamp>-<name>)")
 	f.Int64Var(&seed, "seed", 0, "seed for every random choice (default the scenario's)")
 	return cmd
+}
+
+// verdictError turns the run's one verdict (results.RunVerdict, the function
+// every report uses) into the command's error, and so its exit code: the
+// tool breaking (1) apart from the system failing the scenario (3).
+func verdictError(name string, st results.Status, runErr error) error {
+	switch {
+	case runErr != nil:
+		return runErr
+	case st == results.StatusPassed:
+		return nil
+	case st == results.StatusFailed || st == results.StatusInvalid:
+		return failedError{fmt.Errorf("scenario %s %s (see the verdicts above)", name, st)}
+	}
+	return fmt.Errorf("scenario %s %s: it did not run to the end", name, st)
 }
 
 // validateRunFlags refuses bad flags before any container starts.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,13 +45,55 @@ func TestRunValidateListExitCodes(t *testing.T) {
 	}
 }
 
-// TestRunSIGINT interrupts a real run while a fault is active: the binary
-// must revert it, write what it measured and remove every container.
-func TestRunSIGINT(t *testing.T) {
+// TestVerdictExitCodes: the exit code comes from the same verdict as every
+// report (results.RunVerdict), so they agree on passed, failed, invalid and
+// errored.
+func TestVerdictExitCodes(t *testing.T) {
+	tests := []struct {
+		status results.Status
+		runErr error
+		want   int
+	}{
+		{results.StatusPassed, nil, exitOK},                                           // valid, every threshold met
+		{results.StatusFailed, nil, exitFailed},                                       // the system failed the scenario
+		{results.StatusInvalid, nil, exitFailed},                                      // nothing proven: never 0
+		{results.StatusErrored, nil, exitError},                                       // did not run to the end
+		{results.StatusErrored, errors.New("stack up: images missing"), exitError},    // and said why
+		{results.StatusFailed, errors.New("write report.html: disk full"), exitError}, // the tool broke
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			require.Equal(t, tt.want, exitCode(verdictError("s", tt.status, tt.runErr)))
+		})
+	}
+}
+
+// TestRunStopSignals interrupts a real run while a fault is active, with
+// each signal that ends a run early: Ctrl-C, a termination request, and the
+// terminal going away (SIGHUP, which used to kill chaosbench at once and
+// strand the stack). A second signal during cleanup must not cut it short.
+// The binary must revert the fault, write what it measured and remove every
+// container and network it created.
+func TestRunStopSignals(t *testing.T) {
 	dockertest.Require(t)
 	bin := buildCLI(t)
+	tests := []struct {
+		name string
+		sigs []syscall.Signal
+	}{
+		{"SIGINT", []syscall.Signal{syscall.SIGINT}},
+		{"SIGTERM", []syscall.Signal{syscall.SIGTERM}},
+		{"SIGHUP then SIGINT during cleanup", []syscall.Signal{syscall.SIGHUP, syscall.SIGINT}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			runAndSignal(t, bin, fmt.Sprintf("sig%d-%d", i, os.Getpid()), tt.sigs)
+		})
+	}
+}
 
-	name := fmt.Sprintf("sigint-%d", os.Getpid())
+func runAndSignal(t *testing.T, bin, name string, sigs []syscall.Signal) {
 	scenario := filepath.Join(t.TempDir(), "s.yaml")
 	require.NoError(t, os.WriteFile(scenario, []byte(`name: `+name+`
 clients: 10
@@ -70,14 +113,19 @@ faults:
 	})
 
 	injected := make(chan struct{})
+	cleaning := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		once := false
+		var once, once2 bool
 		for sc.Scan() {
 			t.Log(sc.Text())
 			if !once && strings.Contains(sc.Text(), "chaos: packet-loss on api-1") {
 				once = true
 				close(injected)
+			}
+			if !once2 && strings.Contains(sc.Text(), "stopping; reverting faults") {
+				once2 = true
+				close(cleaning)
 			}
 		}
 	}()
@@ -86,28 +134,39 @@ faults:
 	case <-time.After(90 * time.Second):
 		t.Fatal("the fault was never injected")
 	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	require.NoError(t, cmd.Process.Signal(sigs[0]))
+	if len(sigs) > 1 {
+		select {
+		case <-cleaning:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no word of cleaning up after the first signal")
+		}
+		for _, sig := range sigs[1:] {
+			require.NoError(t, cmd.Process.Signal(sig))
+		}
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err = <-done:
 	case <-time.After(90 * time.Second):
-		t.Fatal("chaosbench run did not stop within 90s of SIGINT")
+		t.Fatalf("chaosbench run did not stop within 90s of %v", sigs)
 	}
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit)
 	require.Equal(t, exitError, exit.ExitCode(), "an interrupted run is not a verdict")
 
-	// What was measured is on disk.
+	// What was measured is on disk, and the verdict says the run did not finish.
 	s, err := results.ReadSummary(filepath.Join(out, "summary.json"))
 	require.NoError(t, err)
 	require.Len(t, s.Architectures, 1)
 	require.Positive(t, s.Architectures[0].Requests.Sent)
 	require.Len(t, s.Architectures[0].Faults, 1)
 	require.Positive(t, s.Architectures[0].Faults[0].EndS, "the fault was reverted and its end recorded")
+	require.Equal(t, results.StatusErrored, s.Verdict)
 	require.FileExists(t, filepath.Join(out, "report.html"))
 
-	// Nothing labelled is left.
+	// Nothing labelled is left: no container, no network.
 	cli, err := stack.NewDocker(context.Background())
 	require.NoError(t, err)
 	defer cli.Close()
