@@ -102,11 +102,16 @@ func (k Kind) check(name string, role Role) error {
 	if what == "" {
 		what = "no container of the stack"
 	}
-	targets := make([]string, len(k.Roles))
-	for i, r := range k.Roles {
+	return fmt.Errorf("%s cannot target %s (%s): it targets %s", k.Name, name, what, TargetsText(k.Roles))
+}
+
+// TargetsText says which targets roles allow, as a scenario writes them.
+func TargetsText(roles []Role) string {
+	targets := make([]string, len(roles))
+	for i, r := range roles {
 		targets[i] = r.targets()
 	}
-	return fmt.Errorf("%s cannot target %s (%s): it targets %s", k.Name, name, what, strings.Join(targets, " or "))
+	return strings.Join(targets, " or ")
 }
 
 // New builds a fault from Default.

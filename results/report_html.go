@@ -143,7 +143,7 @@ func htmlChecks(s Summary) []htmlCheck {
 		}
 		return htmlCell{Text: fmt.Sprintf("✗ %d", v), Bad: true}
 	}
-	add("Run valid (enough load delivered)", func(a Arch) htmlCell {
+	add("Run valid (faults ran, load delivered)", func(a Arch) htmlCell {
 		if a.Valid {
 			return htmlCell{Text: "✓ yes", OK: true}
 		}

@@ -432,6 +432,10 @@ func validate(v *positioner, f file) Plan {
 				v.add(fmt.Sprintf("thresholds.%s[%d]", key, i), "%v", err)
 				continue
 			}
+			if e.Metric.Name == "recovery.seconds" && len(f.Faults) == 0 {
+				v.add(fmt.Sprintf("thresholds.%s[%d]", key, i), "recovery.seconds needs a fault to recover from: this scenario has none, so it would never be measured")
+				continue
+			}
 			p.Thresholds = append(p.Thresholds, ThresholdPlan{Arch: arch, Expr: e, Text: text})
 		}
 	}

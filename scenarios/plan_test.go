@@ -118,6 +118,8 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"bad custom knob", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, sessions: disk}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].sessions", `"disk"`}},
 		{"unknown op", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nmix: {profile.read: 1, profile.delete: 1}\n", []string{"bad.yaml:4:", `mix."profile.delete"`, "unknown operation", "order.create"}},
 		{"bad threshold", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  all: [latency.p99 < fast]\n", []string{"bad.yaml:5:", "thresholds.all[0]"}},
+		// A recovery threshold with no fault: never measured, so never passed.
+		{"recovery without fault", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  all: [recovery.seconds < 5]\n", []string{"bad.yaml:5:", "thresholds.all[0]", "recovery.seconds needs a fault"}},
 		{"threshold for absent arch", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  stateful: [sessions.lost == 0]\n", []string{"bad.yaml:5:", "thresholds.stateful", "not an architecture of this scenario"}},
 		// A value of the wrong type is named in the file's terms, not Go's.
 		{"wrong type", "name: x\nclients: many\n", []string{"bad.yaml:2:10", `value "many" is of the wrong type: want a whole number`}},

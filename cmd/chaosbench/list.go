@@ -47,7 +47,12 @@ func newListCmd() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\n", a.Name, a.Auth, a.Sessions, a.Idempotency, a.Concurrency, a.Balancer)
 			}
 			fmt.Fprintln(w)
-			fmt.Fprintf(w, "FAULTS\t%s\n", strings.Join(chaos.Names(), ", "))
+			fmt.Fprintln(w, "FAULT\tTARGETS")
+			for _, n := range chaos.Names() {
+				k, _ := chaos.Default.Kind(n)
+				fmt.Fprintf(w, "%s\t%s\n", n, chaos.TargetsText(k.Roles))
+			}
+			fmt.Fprintln(w)
 			var metrics []string
 			for _, m := range results.Metrics() {
 				metrics = append(metrics, m.Name)
