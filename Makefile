@@ -12,10 +12,12 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# check fails on unformatted code and vet findings, before any test runs.
+# check fails on unformatted code, vet findings and go.mod drift (a direct dependency marked
+# indirect, an unused one), before any test runs.
 check:
 	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$fmt" ]; then echo "gofmt would change:"; echo "$$fmt"; exit 1; fi
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 
 # tools installs the Debian packages the images and tests need, only those missing
