@@ -220,6 +220,19 @@ func healthText(f Fault) (text string, bad bool) {
 	return fmt.Sprintf("%s; ready %.1f s after the revert", before, *f.ReadyAfterS), bad
 }
 
+// healthCell is healthText, short enough for a column of the shared table.
+func healthCell(f Fault) cell {
+	switch {
+	case f.Error != "":
+		return cell{text: "–"}
+	case f.HealthBefore != "":
+		return cell{text: "NOT ready before", bad: true}
+	case f.ReadyAfterS == nil:
+		return cell{text: "not ready after", bad: true}
+	}
+	return cell{text: fmt.Sprintf("ready, again %.1f s after", *f.ReadyAfterS)}
+}
+
 func recoveryCell(f Fault) cell {
 	node := faultTarget(f)
 	switch {
@@ -336,6 +349,12 @@ func buildTable(s Summary, ok, fail string) []row {
 				return cell{text: "-"}
 			}
 			return recoveryCell(a.Faults[i])
+		})
+		add("  health checks", false, func(a Arch) cell {
+			if i >= len(a.Faults) {
+				return cell{text: "-"}
+			}
+			return healthCell(a.Faults[i])
 		})
 	}
 	for i, expr := range thresholdExprs(s) {
