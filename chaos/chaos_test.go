@@ -264,3 +264,51 @@ func TestRunRevertsOnCancel(t *testing.T) {
 	require.Positive(t, rec.End, "reverted")
 	require.NoError(t, s.NodeReady(context.Background(), "api-3"))
 }
+
+// failing is a fault whose injection is refused, as a Docker error would be.
+type failing struct{ injected *bool }
+
+func (failing) Name() string { return "kill" } // a registered name, so the role check applies
+func (f failing) Inject(context.Context, *chaos.Env, chaos.Target) (chaos.Effect, error) {
+	*f.injected = true
+	return chaos.Effect{}, fmt.Errorf("refused")
+}
+
+// TestInjectorRecordsEveryFailure: a fault that did not happen leaves a
+// record with its error, whichever way it failed; before, an unresolved
+// target or a role the fault cannot hit left no record at all.
+func TestInjectorRecordsEveryFailure(t *testing.T) {
+	s := sharedStack(t)
+	ctx := context.Background()
+	in := chaos.NewInjector(chaos.NewEnv(s, 1))
+	injected := false
+	f := failing{&injected}
+
+	rec, err := in.Run(ctx, f, nil, "api-1", time.Second)
+	require.ErrorContains(t, err, "refused")
+	require.True(t, injected)
+	require.Equal(t, "api-1", rec.Target)
+	require.Contains(t, rec.Error, "inject kill on api-1: refused")
+
+	rec, err = in.Run(ctx, f, nil, "api-9", time.Second)
+	require.ErrorContains(t, err, `unknown target "api-9"`)
+	require.Contains(t, rec.Error, `unknown target "api-9"`)
+
+	injected = false
+	lat, err := chaos.New("latency", chaos.Params{"delay": "10ms"})
+	require.NoError(t, err)
+	rec, err = in.Run(ctx, lat, nil, "redis", time.Second)
+	require.ErrorContains(t, err, "latency cannot target redis")
+	require.Contains(t, rec.Error, "it targets API nodes")
+
+	rec = in.NotRun("pause", nil, "api-2", fmt.Errorf("not injected: the load ended before 20s"))
+	require.Equal(t, "pause", rec.Fault)
+
+	recs := in.Records()
+	require.Len(t, recs, 4, "every failure is on the record")
+	for _, r := range recs {
+		require.NotEmpty(t, r.Error)
+		require.Equal(t, r.Start, r.End)
+		require.EqualValues(t, -1, r.Recovered)
+	}
+}
