@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/runner"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/spf13/cobra"
 )
@@ -48,23 +49,23 @@ was invalid.`,
 			if err != nil {
 				return usageError{err}
 			}
-			opts := []scenarios.RunOption{scenarios.WithLog(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))}
+			opts := []runner.Option{runner.WithLog(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))}
 			if archs != "" {
-				opts = append(opts, scenarios.WithArchs(strings.Split(archs, ",")...))
+				opts = append(opts, runner.WithArchs(strings.Split(archs, ",")...))
 			}
 			if cmd.Flags().Changed("scale") {
-				opts = append(opts, scenarios.WithScale(scale))
+				opts = append(opts, runner.WithScale(scale))
 			}
 			if out != "" {
-				opts = append(opts, scenarios.WithOutDir(out))
+				opts = append(opts, runner.WithOutDir(out))
 			}
 			if cmd.Flags().Changed("seed") {
-				opts = append(opts, scenarios.WithSeed(seed))
+				opts = append(opts, runner.WithSeed(seed))
 			}
 			if err := validateRunFlags(plan, archs, scale, cmd.Flags().Changed("scale")); err != nil {
 				return err
 			}
-			res, runErr := scenarios.Run(cmd.Context(), plan, opts...)
+			res, runErr := runner.Run(cmd.Context(), plan, opts...)
 			if len(res.Summary.Architectures) > 0 {
 				if err := (results.TextReporter{}).Render(cmd.OutOrStdout(), res.Summary); err != nil {
 					runErr = errors.Join(runErr, err)

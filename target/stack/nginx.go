@@ -2,7 +2,13 @@ package stack
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
 	"text/template"
 	"time"
 )
@@ -136,4 +142,107 @@ func nginxConfig(b Balancer, nodes []upstream, timeout time.Duration, generation
 		return nil, fmt.Errorf("render nginx.conf: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// ---- NGINX at run time: the configuration of this stack, routes, balancer and graceful reloads ----
+
+func (s *Stack) nginxConf() ([]byte, error) {
+	s.mu.Lock()
+	ups := make([]upstream, len(s.Nodes))
+	for i, n := range s.Nodes {
+		ups[i] = upstream{Name: n.Name, Addr: s.routes[n.Name]}
+	}
+	b, gen := s.Config.Arch.Balancer, s.gen
+	s.mu.Unlock()
+	return nginxConfig(b, ups, s.Config.UpstreamTimeout, gen)
+}
+
+// NginxConfig returns NGINX's current configuration.
+func (s *Stack) NginxConfig() ([]byte, error) { return s.nginxConf() }
+
+// Route makes NGINX send node's traffic to addr (ip:port, e.g. a fault proxy on the gateway), or back to
+// the node itself when addr is empty, and reloads NGINX gracefully.
+func (s *Stack) Route(ctx context.Context, node, addr string) error {
+	n, ok := s.Lookup(node)
+	if !ok || n.Role != "api" {
+		return fmt.Errorf("route: %q is not an API node", node)
+	}
+	if addr == "" {
+		addr = netip.AddrPortFrom(n.IP, 8080).String()
+	}
+	s.mu.Lock()
+	s.routes[node] = addr
+	s.mu.Unlock()
+	return s.reloadNginx(ctx)
+}
+
+// reloadNginx writes the current configuration with a new generation and returns once NGINX serves it:
+// `nginx -s reload` only signals the master, and old workers keep answering for a moment.
+func (s *Stack) reloadNginx(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.mu.Lock()
+	s.gen++
+	gen := s.gen
+	s.mu.Unlock()
+	conf, err := s.nginxConf()
+	if err != nil {
+		return err
+	}
+	// Write through the Docker API (a tar upload) and reload by exec: the image may be
+	// the official nginx one as well as ours.
+	ctr := s.nginxCtr
+	if err := ctr.CopyToContainer(ctx, conf, "/etc/nginx/nginx.conf", 0o644); err != nil {
+		return fmt.Errorf("write nginx.conf: %w", err)
+	}
+	code, out, err := ctr.Exec(ctx, []string{"nginx", "-s", "reload"})
+	if err != nil {
+		return fmt.Errorf("reload nginx: %w", err)
+	}
+	if code != 0 {
+		b, _ := io.ReadAll(out)
+		return fmt.Errorf("reload nginx: exit %d: %s", code, strings.TrimSpace(string(b)))
+	}
+	entry, err := s.EntryURL(ctx)
+	if err != nil {
+		return err
+	}
+	want := fmt.Sprintf("generation %d", gen)
+	for {
+		if body, err := probeBody(ctx, entry+"/_chaosbench/nginx"); err == nil && strings.TrimSpace(body) == want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("reload nginx: %s not served: %w", want, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func probeBody(ctx context.Context, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	return string(b), err
+}
+
+// SetBalancer switches NGINX's balancing policy at run time (a graceful reload).
+func (s *Stack) SetBalancer(ctx context.Context, b Balancer) error {
+	if !slices.Contains(Balancers, b) {
+		return fmt.Errorf("balancer %q: want round-robin, least-conn or sticky", b)
+	}
+	s.mu.Lock()
+	s.Config.Arch.Balancer = b
+	s.mu.Unlock()
+	return s.reloadNginx(ctx)
 }

@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/require"
 )
 
@@ -32,7 +33,7 @@ func init() {
 // architecture is invalid, and recovery.seconds is not measured.
 func TestFaultThatFailsIsAccounted(t *testing.T) {
 	dockertest.Require(t)
-	plan, err := Parse("refused.yaml", []byte(`name: refused
+	plan, err := scenarios.Parse("refused.yaml", []byte(`name: refused
 seed: 0
 clients: 10
 phases: [{duration: 8s, rate: 50/s}]

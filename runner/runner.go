@@ -1,4 +1,9 @@
-package scenarios
+// Package runner runs a scenario: for each architecture of its plan, the
+// stack up, the clients, the load phases with faults on the load's clock,
+// every fault reverted, ground truth read from Redis, the analysis, the
+// stack down; then the run folder's reports. Package scenarios only parses
+// and validates; this package is what starts containers.
+package runner
 
 import (
 	"context"
@@ -16,13 +21,12 @@ import (
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/stack"
-	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/client"
 	"github.com/redis/go-redis/v9"
 )
 
-// RunConfig says how to run a plan. Build it with RunOptions.
+// RunConfig says how to run a plan. Build it with Options.
 type RunConfig struct {
 	Archs    []string // run only these architectures of the plan (default all)
 	Scale    float64  // multiplies every duration and fault time (default 1)
@@ -34,16 +38,16 @@ type RunConfig struct {
 	StackOptions []stack.Option
 }
 
-// RunOption configures a run.
-type RunOption func(*RunConfig) error
+// Option configures a run.
+type Option func(*RunConfig) error
 
 // WithArchs restricts the run to some of the plan's architectures.
-func WithArchs(names ...string) RunOption {
+func WithArchs(names ...string) Option {
 	return func(c *RunConfig) error { c.Archs = names; return nil }
 }
 
 // WithScale multiplies every duration and fault time by f (0 < f ≤ 10).
-func WithScale(f float64) RunOption {
+func WithScale(f float64) Option {
 	return func(c *RunConfig) error {
 		if f <= 0 || f > 10 {
 			return fmt.Errorf("scale %g: want a factor in (0, 10]", f)
@@ -54,18 +58,18 @@ func WithScale(f float64) RunOption {
 }
 
 // WithOutDir sets the run folder.
-func WithOutDir(dir string) RunOption { return func(c *RunConfig) error { c.OutDir = dir; return nil } }
+func WithOutDir(dir string) Option { return func(c *RunConfig) error { c.OutDir = dir; return nil } }
 
 // WithSeed overrides the scenario's seed.
-func WithSeed(seed int64) RunOption { return func(c *RunConfig) error { c.Seed = &seed; return nil } }
+func WithSeed(seed int64) Option { return func(c *RunConfig) error { c.Seed = &seed; return nil } }
 
 // WithLog sends progress lines to w.
-func WithLog(w io.Writer, live bool) RunOption {
+func WithLog(w io.Writer, live bool) Option {
 	return func(c *RunConfig) error { c.Log, c.Progress = w, live; return nil }
 }
 
 // WithStackOptions passes options to every stack of the run.
-func WithStackOptions(opts ...stack.Option) RunOption {
+func WithStackOptions(opts ...stack.Option) Option {
 	return func(c *RunConfig) error { c.StackOptions = append(c.StackOptions, opts...); return nil }
 }
 
@@ -80,7 +84,7 @@ type Outcome struct {
 // run folder. It returns the summary of what was measured even when the run
 // was interrupted (ctx cancelled) or one architecture failed; the error says
 // what went wrong. Faults are always reverted and stacks always removed.
-func Run(ctx context.Context, plan Plan, opts ...RunOption) (Outcome, error) {
+func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, error) {
 	cfg := RunConfig{Scale: 1}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
@@ -168,7 +172,7 @@ func Run(ctx context.Context, plan Plan, opts ...RunOption) (Outcome, error) {
 }
 
 // knobsOf is an architecture's settings as the summary shows them.
-func knobsOf(a stack.Arch, plan Plan) results.Knobs {
+func knobsOf(a stack.Arch, plan scenarios.Plan) results.Knobs {
 	return results.Knobs{Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency,
 		Concurrency: a.Concurrency, Balancer: string(a.Balancer), Replicas: plan.Replicas}
 }
@@ -193,7 +197,7 @@ const cleanupTimeout = 60 * time.Second
 // it measured is still in the entry). A fault that could not be injected or
 // reverted is not such an error: it is recorded on the fault, and makes the
 // architecture invalid.
-func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir string, cfg RunConfig) (res results.Arch, err error) {
+func runArch(ctx context.Context, plan scenarios.Plan, a stack.Arch, seed int64, dir string, cfg RunConfig) (res results.Arch, err error) {
 	res = results.Arch{Name: a.Name, Knobs: knobsOf(a, plan)}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res, fmt.Errorf("create folder: %w", err)
@@ -212,7 +216,7 @@ func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir strin
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
-		saveLogs(cctx, st, filepath.Join(dir, "logs"))
+		st.SaveLogs(cctx, filepath.Join(dir, "logs"))
 		if derr := st.Down(cctx); derr != nil {
 			err = errors.Join(err, fmt.Errorf("stack down: %w", derr))
 		}
@@ -312,7 +316,7 @@ func runArch(ctx context.Context, plan Plan, a stack.Arch, seed int64, dir strin
 // runFault waits for fp's time on the load's clock, injects it, holds it and
 // reverts it, and returns its record: a failed or never-started fault is
 // recorded with why.
-func runFault(ctx context.Context, inj *chaos.Injector, fp FaultPlan, start time.Time) chaos.Injection {
+func runFault(ctx context.Context, inj *chaos.Injector, fp scenarios.FaultPlan, start time.Time) chaos.Injection {
 	f, err := chaos.New(fp.Kind, fp.Params)
 	if err != nil { // validated before; a failure here is a bug, and still accounted for
 		return inj.NotRun(fp.Kind, fp.Params, fp.Target, fmt.Errorf("build %s: %w", fp.Kind, err))
@@ -350,24 +354,4 @@ func runID(scenario, arch string) string {
 		id = id[:48]
 	}
 	return id
-}
-
-// saveLogs keeps every container's output in the run folder: when a
-// verdict surprises, the logs say what the nodes saw.
-func saveLogs(ctx context.Context, st *stack.Stack, dir string) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return
-	}
-	for _, c := range st.Containers() {
-		rc, err := st.Docker().ContainerLogs(ctx, c.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
-		if err != nil {
-			continue
-		}
-		f, err := os.Create(filepath.Join(dir, c.Name+".log"))
-		if err == nil {
-			_, _ = stdcopy.StdCopy(f, f, rc)
-			_ = f.Close()
-		}
-		_ = rc.Close()
-	}
 }

@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,7 +36,7 @@ faults:
 // under exactly the same load and faults.
 func TestCheckerHonesty(t *testing.T) {
 	dockertest.Require(t)
-	plan, err := Parse("honesty.yaml", []byte(honesty))
+	plan, err := scenarios.Parse("honesty.yaml", []byte(honesty))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

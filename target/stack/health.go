@@ -1,0 +1,89 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Readiness: the checks that say every node serves through NGINX, used by Up, the injector's health
+// brackets and WaitReady.
+
+// probeClient has no keep-alive: a probe must not ride a connection opened before a fault.
+var probeClient = &http.Client{
+	Timeout:   2 * time.Second,
+	Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+}
+
+// Ready checks once that NGINX answers and that every node answers /readyz through NGINX with its own
+// X-Node-Id. It returns every failure.
+func (s *Stack) Ready(ctx context.Context) error {
+	entry, err := s.EntryURL(ctx)
+	if err != nil {
+		return err
+	}
+	if err := probe(ctx, entry+"/_chaosbench/nginx", ""); err != nil {
+		return fmt.Errorf("nginx: %w", err)
+	}
+	errs := make([]error, len(s.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range s.Nodes {
+		wg.Go(func() {
+			if err := probe(ctx, entry+"/_chaosbench/node/"+n.Name+"/readyz", n.Name); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", n.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// NodeReady checks one node's /readyz through NGINX.
+func (s *Stack) NodeReady(ctx context.Context, node string) error {
+	entry, err := s.EntryURL(ctx)
+	if err != nil {
+		return err
+	}
+	return probe(ctx, entry+"/_chaosbench/node/"+node+"/readyz", node)
+}
+
+func probe(ctx context.Context, url, wantNode string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	if got := resp.Header.Get("X-Node-Id"); wantNode != "" && got != wantNode {
+		return fmt.Errorf("GET %s: X-Node-Id %q, want %q", url, got, wantNode)
+	}
+	return nil
+}
+
+// WaitReady polls Ready until it succeeds or ctx ends, returning the last failure.
+func (s *Stack) WaitReady(ctx context.Context) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := s.Ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last check: %w)", ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
