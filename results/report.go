@@ -318,7 +318,7 @@ func buildTable(s Summary, ok, fail string) []row {
 	add("  rate before faults", false, func(a Arch) cell {
 		return cell{
 			text: fmt.Sprintf("%.1f of %.0f/s", a.Requests.AchievedRate, a.Requests.PlannedRate),
-			bad:  a.Requests.PlannedRate > 0 && a.Requests.AchievedRate < 0.9*a.Requests.PlannedRate,
+			bad:  a.Requests.PlannedRate > 0 && a.Requests.AchievedRate < MinValidRate*a.Requests.PlannedRate,
 		}
 	})
 	add("latency p50", true, func(a Arch) cell { return cell{text: fmtMS(a.Latency.P50)} })

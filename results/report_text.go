@@ -99,6 +99,9 @@ func (r TextReporter) paint(c cell, text string) string {
 	return text
 }
 
+// padRunes pads by runes, not bytes (✓ and ✗ are one column). The table
+// is laid out here rather than by text/tabwriter because its cells may be
+// colored: tabwriter would count the ANSI escapes as text and misalign them.
 func padRunes(s string, w int) string {
 	if n := utf8.RuneCountInString(s); n < w {
 		return s + strings.Repeat(" ", w-n)

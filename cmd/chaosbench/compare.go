@@ -33,8 +33,9 @@ func newCompareCmd() *cobra.Command {
 			"tolerance), 1 other error.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "md" && format != "json" {
-				return badInput("--format %q: want text, md or json", format)
+			rep, err := results.CompareReporterFor(format)
+			if err != nil {
+				return badInput("--format %q: want one of %s", format, compareFormats())
 			}
 			tol := results.Tolerances{}
 			for _, t := range tols {
@@ -56,15 +57,7 @@ func newCompareCmd() *cobra.Command {
 			c.Base, c.New = basePaths, newPaths
 
 			var buf bytes.Buffer
-			switch format {
-			case "text":
-				err = c.WriteText(&buf, all)
-			case "md":
-				err = c.WriteMarkdown(&buf, all)
-			case "json":
-				err = c.WriteJSON(&buf)
-			}
-			if err != nil {
+			if err := rep.Render(&buf, c, all); err != nil {
 				return err
 			}
 			if out != "" {
@@ -81,7 +74,7 @@ func newCompareCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "text", "text, md or json")
+	f.StringVar(&format, "format", "text", "output format: "+compareFormats())
 	f.StringVar(&out, "out", "", "write the comparison to FILE instead of stdout")
 	// StringArray, not StringSlice: a bound list ("10%,2ms") has commas.
 	f.StringArrayVar(&tols, "tolerance", nil, "METRIC=BOUND[,BOUND] overriding a default tolerance (repeatable)")
@@ -127,4 +120,13 @@ func loadSide(side, arg string) ([]string, []results.Summary, error) {
 		sums = append(sums, s)
 	}
 	return files, sums, nil
+}
+
+// compareFormats lists the --format values, from the registry.
+func compareFormats() string {
+	var names []string
+	for _, r := range results.CompareReporters() {
+		names = append(names, r.Format())
+	}
+	return strings.Join(names, ", ")
 }
