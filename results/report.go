@@ -90,8 +90,12 @@ func WriteReport(path string, r Reporter, s Summary) error {
 	return nil
 }
 
-// thresholdMetric returns the metric a threshold reads, if it parses.
+// thresholdMetric returns the metric a threshold reads: by its name, or
+// from its expression in a summary written before thresholds carried it.
 func thresholdMetric(t Threshold) (Metric, bool) {
+	if t.Metric != "" {
+		return LookupMetric(t.Metric)
+	}
 	e, err := ParseThreshold(t.Expr)
 	if err != nil {
 		return Metric{}, false

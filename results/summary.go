@@ -185,7 +185,10 @@ type Window struct {
 
 // Threshold is one evaluated expression, e.g. "latency.p99 < 300ms".
 type Threshold struct {
-	Expr  string  `json:"expr"`
+	Expr string `json:"expr"`
+	// Metric is the name of the metric the expression reads, so that a
+	// report formats the value in its unit without parsing Expr again.
+	Metric string  `json:"metric,omitempty"`
 	Value float64 `json:"value"` // in the metric's base unit (ms, ratio, count, s); -1: infinite, see Detail
 	OK    bool    `json:"ok"`
 	// Unmeasured: the metric had nothing to measure (recovery.seconds when a

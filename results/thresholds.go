@@ -3,7 +3,6 @@ package results
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -16,190 +15,6 @@ import (
 // They are parsed once, when the scenario is validated, so that a typo or a
 // unit that does not fit the metric is reported with the scenario's line
 // before any container starts; Eval then cannot fail.
-
-// Kind is what a metric measures; it decides which units a threshold may use.
-type Kind int
-
-const (
-	// KindMS is a duration in milliseconds; thresholds may say ms, s or us.
-	KindMS Kind = iota
-	// KindSeconds is a duration in seconds; thresholds may say s or ms.
-	KindSeconds
-	// KindRatio is a fraction 0..1; thresholds say 1% or 0.01.
-	KindRatio
-	// KindCount is a plain number of things.
-	KindCount
-	// KindRate is per second; thresholds say 450 or 450/s.
-	KindRate
-)
-
-// Unit is how values of the kind are written in reports.
-func (k Kind) Unit() string {
-	switch k {
-	case KindMS:
-		return "ms"
-	case KindSeconds:
-		return "s"
-	case KindRatio:
-		return "%"
-	case KindRate:
-		return "/s"
-	}
-	return ""
-}
-
-// Better says which direction of change is an improvement (for compare).
-type Better int
-
-const (
-	LowerIsBetter Better = iota
-	HigherIsBetter
-)
-
-// Metric is one name a threshold or a comparison can use.
-type Metric struct {
-	Name   string
-	Kind   Kind
-	Better Better
-	Help   string
-	// value reads the metric from an architecture's results; detail, when
-	// set, explains a value a number alone would mislead about (a fault
-	// that never recovered).
-	value  func(Arch) float64
-	detail func(Arch) string
-}
-
-// Value reads the metric from a.
-func (m Metric) Value(a Arch) float64 { return m.value(a) }
-
-var metrics = []Metric{
-	{Name: "latency.p50", Kind: KindMS, Help: "median latency from the planned send time, retries included",
-		value: func(a Arch) float64 { return a.Latency.P50 }},
-	{Name: "latency.p95", Kind: KindMS, Help: "95th percentile latency",
-		value: func(a Arch) float64 { return a.Latency.P95 }},
-	{Name: "latency.p99", Kind: KindMS, Help: "99th percentile latency",
-		value: func(a Arch) float64 { return a.Latency.P99 }},
-	{Name: "latency.p999", Kind: KindMS, Help: "99.9th percentile latency",
-		value: func(a Arch) float64 { return a.Latency.P999 }},
-	{Name: "latency.max", Kind: KindMS, Help: "slowest request",
-		value: func(a Arch) float64 { return a.Latency.Max }},
-	{Name: "latency.mean", Kind: KindMS, Help: "mean latency",
-		value: func(a Arch) float64 { return a.Latency.Mean }},
-	{Name: "errors.rate", Kind: KindRatio, Help: "failed / sent logical requests (after all retries)",
-		value: func(a Arch) float64 { return a.ErrorRate }},
-	{Name: "errors.count", Kind: KindCount, Help: "failed logical requests (after all retries)",
-		value: func(a Arch) float64 { return float64(a.Requests.Failed) }},
-	{Name: "availability", Kind: KindRatio, Better: HigherIsBetter,
-		Help:  "share of seconds with at least one success and under 50% errors",
-		value: func(a Arch) float64 { return a.Availability }},
-	{Name: "requests.dropped", Kind: KindCount, Help: "planned requests never sent (shed or too late)",
-		value: func(a Arch) float64 { return float64(a.Requests.Dropped) }},
-	{Name: "requests.late", Kind: KindCount, Help: "requests sent later than the late threshold",
-		value: func(a Arch) float64 { return float64(a.Requests.Late) }},
-	{Name: "requests.retries", Kind: KindCount, Help: "extra attempts made by the retry policy",
-		value: func(a Arch) float64 { return float64(a.Requests.Retries) }},
-	{Name: "requests.achieved_rate", Kind: KindRate, Better: HigherIsBetter,
-		Help:  "requests sent per second before the first fault",
-		value: func(a Arch) float64 { return a.Requests.AchievedRate }},
-	{Name: "requests.achieved_ratio", Kind: KindRatio, Better: HigherIsBetter,
-		Help:  "achieved / planned rate before the first fault",
-		value: achievedRatio},
-	{Name: "writes.duplicates", Kind: KindCount, Help: "extra orders created for one logical write",
-		value: func(a Arch) float64 { return float64(a.Writes.Duplicates) }},
-	{Name: "writes.lost", Kind: KindCount, Help: "acknowledged orders absent from Redis",
-		value: func(a Arch) float64 { return float64(a.Writes.Lost) }},
-	{Name: "writes.indeterminate", Kind: KindCount, Help: "writes with no answer after all retries",
-		value: func(a Arch) float64 { return float64(a.Writes.Indeterminate) }},
-	{Name: "updates.lost", Kind: KindCount, Help: "acknowledged increments missing from the final values",
-		value: func(a Arch) float64 { return float64(a.Updates.Lost) }},
-	{Name: "sessions.lost", Kind: KindCount, Help: "live sessions rejected as unknown",
-		value: func(a Arch) float64 { return float64(a.Sessions.Lost) }},
-	{Name: "recovery.seconds", Kind: KindSeconds,
-		Help:  "slowest recovery over the faults (a fault that never recovered counts as infinite; one that did not run, or none at all, is not measured and fails)",
-		value: maxRecovery, detail: recoveryDetail},
-}
-
-var metricByName = func() map[string]Metric {
-	m := make(map[string]Metric, len(metrics))
-	for _, x := range metrics {
-		if _, dup := m[x.Name]; dup {
-			panic("results: metric registered twice: " + x.Name)
-		}
-		m[x.Name] = x
-	}
-	return m
-}()
-
-// Metrics lists every metric thresholds and compare understand, by name.
-func Metrics() []Metric {
-	out := append([]Metric(nil), metrics...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// LookupMetric returns the metric called name.
-func LookupMetric(name string) (Metric, bool) {
-	m, ok := metricByName[name]
-	return m, ok
-}
-
-func achievedRatio(a Arch) float64 {
-	if a.Requests.PlannedRate <= 0 {
-		return 0
-	}
-	return a.Requests.AchievedRate / a.Requests.PlannedRate
-}
-
-// maxRecovery is the slowest recovery; +Inf when a fault never recovered.
-// It is NaN (not measured) when a planned fault did not happen or the run
-// had none: a recovery from a fault that never ran is never 0.
-func maxRecovery(a Arch) float64 {
-	if len(a.Faults) == 0 {
-		return math.NaN()
-	}
-	worst := 0.0
-	for _, f := range a.Faults {
-		switch {
-		case f.Error != "":
-			return math.NaN()
-		case f.RecoveryS == nil:
-			worst = math.Inf(1)
-		default:
-			worst = math.Max(worst, *f.RecoveryS)
-		}
-	}
-	return worst
-}
-
-func recoveryDetail(a Arch) string {
-	if len(a.Faults) == 0 {
-		return "not measured: no fault ran"
-	}
-	var failed, not []string
-	for _, f := range a.Faults {
-		switch {
-		case f.Error != "":
-			failed = append(failed, fmt.Sprintf("%s on %s did not run as planned (%s)", f.Kind, faultTarget(f), f.Error))
-		case f.RecoveryS == nil:
-			not = append(not, fmt.Sprintf("%s %s at %gs", f.Kind, faultTarget(f), f.StartS))
-		}
-	}
-	var parts []string
-	if len(failed) > 0 {
-		parts = append(parts, "not measured: "+strings.Join(failed, ", "))
-	}
-	if len(not) > 0 {
-		parts = append(parts, "not recovered: "+strings.Join(not, ", "))
-	}
-	return strings.Join(parts, "; ")
-}
-
-func faultTarget(f Fault) string {
-	if f.Resolved != "" {
-		return f.Resolved
-	}
-	return f.Target
-}
 
 // Op is a comparison operator.
 type Op string
@@ -262,7 +77,7 @@ func (e *Expr) UnmarshalText(b []byte) error {
 func (e Expr) Eval(a Arch) Threshold {
 	v := e.Metric.value(a)
 	// NaN is "nothing was measured": it fails every comparison, != included.
-	t := Threshold{Expr: e.Source, Value: v, OK: !math.IsNaN(v) && e.Op.holds(v, e.Limit), Unmeasured: math.IsNaN(v)}
+	t := Threshold{Expr: e.Source, Metric: e.Metric.Name, Value: v, OK: !math.IsNaN(v) && e.Op.holds(v, e.Limit), Unmeasured: math.IsNaN(v)}
 	if e.Metric.detail != nil {
 		t.Detail = e.Metric.detail(a)
 	}
