@@ -179,7 +179,17 @@ func validate(v *positioner, f file) Plan {
 		p.Seed, p.SeedSet = *f.Seed, true
 	}
 
-	// Architectures: presets and custom ones.
+	validateArchitectures(v, f, &p)
+	validateStack(v, f, &p)
+	validateLoad(v, f, &p)
+	validateRetry(v, f, &p)
+	validateFaults(v, f, &p)
+	validateThresholds(v, f, &p)
+	return p
+}
+
+// validateArchitectures resolves presets and custom architectures.
+func validateArchitectures(v *positioner, f file, p *Plan) {
 	custom := map[string]stack.Arch{}
 	for i, c := range f.CustomArchitectures {
 		field := fmt.Sprintf("custom_architectures[%d]", i)
@@ -250,8 +260,10 @@ func validate(v *positioner, f file) Plan {
 		}
 		p.Architectures = append(p.Architectures, a)
 	}
+}
 
-	// Stack.
+// validateStack reads replicas, Redis settings and the session TTL.
+func validateStack(v *positioner, f file, p *Plan) {
 	p.Replicas = DefaultReplicas
 	if f.Stack.Replicas != nil {
 		p.Replicas = *f.Stack.Replicas
@@ -276,8 +288,10 @@ func validate(v *positioner, f file) Plan {
 	if f.Stack.SessionTTL != "" {
 		p.SessionTTL = duration(v, "stack.session_ttl", f.Stack.SessionTTL, true)
 	}
+}
 
-	// Load.
+// validateLoad reads clients, phases, the mix and the resource count.
+func validateLoad(v *positioner, f file, p *Plan) {
 	p.Clients = DefaultClients
 	if f.Clients != nil {
 		p.Clients = *f.Clients
@@ -348,6 +362,10 @@ func validate(v *positioner, f file) Plan {
 			v.add("resources", "%d: want 1 to 100000", p.Resources)
 		}
 	}
+}
+
+// validateRetry reads the retry policy and the per-attempt timeout.
+func validateRetry(v *positioner, f file, p *Plan) {
 	p.Retry = load.DefaultRetry()
 	if f.Retry.Attempts != nil {
 		p.Retry.Attempts = *f.Retry.Attempts
@@ -371,8 +389,11 @@ func validate(v *positioner, f file) Plan {
 	if f.Timeout != "" {
 		p.Timeout = duration(v, "timeout", f.Timeout, true)
 	}
+}
 
-	// Faults, on the load's timeline.
+// validateFaults places faults on the load's timeline and checks each against
+// the fault registry: kind, parameters, and a target of a role it can hit.
+func validateFaults(v *positioner, f file, p *Plan) {
 	total := p.Duration()
 	for i, fs := range f.Faults {
 		field := fmt.Sprintf("faults[%d]", i)
@@ -416,8 +437,10 @@ func validate(v *positioner, f file) Plan {
 		}
 		p.Faults = append(p.Faults, fp)
 	}
+}
 
-	// Thresholds.
+// validateThresholds parses every threshold, per architecture or for all.
+func validateThresholds(v *positioner, f file, p *Plan) {
 	for _, key := range sortedKeys(f.Thresholds) {
 		arch := key
 		if key == "all" {
@@ -439,7 +462,6 @@ func validate(v *positioner, f file) Plan {
 			p.Thresholds = append(p.Thresholds, ThresholdPlan{Arch: arch, Expr: e, Text: text})
 		}
 	}
-	return p
 }
 
 // checkTarget accepts any-api, api-1..api-N, redis and nginx.
