@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/chaos"
+	"github.com/chaosbench/chaosbench/internal/poll"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
@@ -335,16 +336,10 @@ func runFault(ctx context.Context, inj *chaos.Injector, fp scenarios.FaultPlan, 
 // waitAndCheck reads ground truth, waiting briefly for a Redis that a fault
 // just restarted to load its data.
 func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot) (results.Check, error) {
-	var last error
-	for ctx.Err() == nil {
-		if err := rdb.Ping(ctx).Err(); err != nil {
-			last = err
-			time.Sleep(200 * time.Millisecond)
-			continue
-		}
-		return results.CheckLedger(ctx, rdb, l)
+	if err := poll.Until(ctx, 200*time.Millisecond, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }); err != nil {
+		return results.Check{}, fmt.Errorf("redis did not answer: %w", err)
 	}
-	return results.Check{}, fmt.Errorf("redis did not answer: %w", errors.Join(last, ctx.Err()))
+	return results.CheckLedger(ctx, rdb, l)
 }
 
 // runID names one architecture's stack: readable in `docker ps`, unique per run.

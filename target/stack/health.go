@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/chaosbench/chaosbench/internal/poll"
 )
 
 // Readiness: the checks that say every node serves through NGINX, used by Up, the injector's health
@@ -73,17 +75,5 @@ func probe(ctx context.Context, url, wantNode string) error {
 
 // WaitReady polls Ready until it succeeds or ctx ends, returning the last failure.
 func (s *Stack) WaitReady(ctx context.Context) error {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := s.Ready(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last check: %w)", ctx.Err(), err)
-		case <-tick.C:
-		}
-	}
+	return poll.Until(ctx, 100*time.Millisecond, s.Ready)
 }

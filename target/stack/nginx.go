@@ -11,6 +11,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/chaosbench/chaosbench/internal/poll"
 )
 
 // upstream is one API node as NGINX sees it.
@@ -210,16 +212,17 @@ func (s *Stack) reloadNginx(ctx context.Context) error {
 		return err
 	}
 	want := fmt.Sprintf("generation %d", gen)
-	for {
-		if body, err := probeBody(ctx, entry+"/_chaosbench/nginx"); err == nil && strings.TrimSpace(body) == want {
-			return nil
+	err = poll.Until(ctx, 20*time.Millisecond, func(ctx context.Context) error {
+		body, err := probeBody(ctx, entry+"/_chaosbench/nginx")
+		if err == nil && strings.TrimSpace(body) != want {
+			err = fmt.Errorf("serving %q", strings.TrimSpace(body))
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("reload nginx: %s not served: %w", want, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reload nginx: %s not served: %w", want, err)
 	}
+	return nil
 }
 
 func probeBody(ctx context.Context, url string) (string, error) {
