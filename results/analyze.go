@@ -84,7 +84,7 @@ func Analyze(in Input) (Arch, error) {
 	fws := newFaultWindows(in.Faults, r.Planned)
 	if in.Records != nil {
 		err := in.Records(func(rec load.Record) error {
-			if rec.Class != "ok" {
+			if rec.Class != load.ClassOK {
 				a.Errors[errorClass(rec)]++
 			} else if rec.Node != "" {
 				a.PerNode[rec.Node]++
@@ -217,7 +217,7 @@ func newReqWindow(sigFigs int) *reqWindow {
 
 func (w *reqWindow) add(r load.Record) {
 	w.n++
-	if r.Class != "ok" {
+	if r.Class != load.ClassOK {
 		w.fails++
 	}
 	_ = w.h.RecordValue(max(1, r.Latency.Microseconds()))
