@@ -189,8 +189,8 @@ type Threshold struct {
 	// Metric is the name of the metric the expression reads, so that a
 	// report formats the value in its unit without parsing Expr again.
 	Metric string  `json:"metric,omitempty"`
-	Value float64 `json:"value"` // in the metric's base unit (ms, ratio, count, s); -1: infinite, see Detail
-	OK    bool    `json:"ok"`
+	Value  float64 `json:"value"` // in the metric's base unit (ms, ratio, count, s); -1: infinite, see Detail
+	OK     bool    `json:"ok"`
 	// Unmeasured: the metric had nothing to measure (recovery.seconds when a
 	// fault did not run, or there was none); such a threshold never passes.
 	Unmeasured bool `json:"unmeasured,omitempty"`
