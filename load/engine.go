@@ -63,6 +63,10 @@ type Totals struct {
 	// InFlightLimitLow is the lowest the adaptive in-flight limit went
 	// (MaxInFlight when the engine always kept up).
 	InFlightLimitLow int64 `json:"in_flight_limit_low"`
+	// MaxBehind is the longest the scheduler stayed behind its schedule
+	// (consecutive wake-ups later than LateAfter, see limit.go): the
+	// adaptive limit only cuts past limitSustain (100 ms).
+	MaxBehind time.Duration `json:"max_behind_ns"`
 }
 
 // Files are the artefacts written to Config.RunDir.
@@ -263,7 +267,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		ShedInFlight: e.shedCap.Load(), ShedLate: e.shedLate.Load(),
 		Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load(),
 		Canceled: agg.canceled.Load(), LostSessions: e.lostSessions.Load(),
-		InFlightLimitLow: e.limit.lowest,
+		InFlightLimitLow: e.limit.lowest, MaxBehind: e.limit.maxBehind,
 	}
 	res.Totals.Shed = res.Totals.ShedInFlight + res.Totals.ShedLate
 	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
@@ -351,7 +355,9 @@ func (e *engine) schedule(ctx context.Context) {
 			planned := phaseStart + t
 			sec := int(planned / time.Second)
 			e.rateMilli.Store(int64(ph.Pacer.Rate(t) * 1000))
+			slept := false
 			if d := planned - time.Since(e.start); d > 0 {
+				slept = true
 				timer.Reset(d)
 				select {
 				case <-timer.C:
@@ -367,21 +373,23 @@ func (e *engine) schedule(ctx context.Context) {
 			now := time.Since(e.start)
 			lateness := now - planned
 			inflight := e.inflight.Load()
-			lim.update(now)
+			obs := dispatch{now: now, lateness: lateness, late: lateness > e.cfg.LateAfter,
+				slept: slept, sent: e.sent.Load(), inflight: inflight}
 			if lateness > e.cfg.MaxLateness {
-				lim.observe(true, false, inflight)
+				lim.observe(obs)
 				e.shedLate.Add(1)
 				e.secShed[sec]++
 				continue
 			}
 			if !lim.allow(inflight) {
-				lim.observe(lateness > e.cfg.LateAfter, true, inflight)
+				obs.shed = true
+				lim.observe(obs)
 				e.shedCap.Add(1)
 				e.secShed[sec]++
 				continue
 			}
-			lim.observe(lateness > e.cfg.LateAfter, false, inflight)
-			if lateness > e.cfg.LateAfter {
+			lim.observe(obs)
+			if obs.late {
 				e.late.Add(1)
 				e.secLate[sec]++
 			}
