@@ -26,14 +26,17 @@ type Result struct {
 	Seed  uint64 `json:"seed"`
 	// Start is the run's clock origin (with a monotonic reading): planned
 	// times, phases and record offsets are relative to it.
-	Start    time.Time     `json:"start"`
-	End      time.Time     `json:"end"`
-	Planned  time.Duration `json:"planned_duration_ns"`
-	Setup    time.Duration `json:"setup_ns"`
-	Phases   []PhaseWindow `json:"phases"`
-	Totals   Totals        `json:"totals"`
-	Stats    []OpStats     `json:"stats"`
-	Timeline []Second      `json:"timeline"`
+	Start   time.Time     `json:"start"`
+	End     time.Time     `json:"end"`
+	Planned time.Duration `json:"planned_duration_ns"`
+	Setup   time.Duration `json:"setup_ns"`
+	// WarmConns is how many keep-alive connections setup opened before the
+	// clock started (Config.WarmConns).
+	WarmConns int           `json:"warm_conns"`
+	Phases    []PhaseWindow `json:"phases"`
+	Totals    Totals        `json:"totals"`
+	Stats     []OpStats     `json:"stats"`
+	Timeline  []Second      `json:"timeline"`
 	// Hist holds cumulative latency histograms per op × phase.
 	Hist   map[HistKey]*hdrhistogram.Histogram `json:"-"`
 	Ledger LedgerSnapshot                      `json:"-"`
@@ -63,6 +66,10 @@ type Totals struct {
 	// InFlightLimitLow is the lowest the adaptive in-flight limit went
 	// (MaxInFlight when the engine always kept up).
 	InFlightLimitLow int64 `json:"in_flight_limit_low"`
+	// MaxBehind is the longest the scheduler stayed behind its schedule
+	// (consecutive wake-ups later than LateAfter, see limit.go): the
+	// adaptive limit only cuts past limitSustain (100 ms).
+	MaxBehind time.Duration `json:"max_behind_ns"`
 }
 
 // Files are the artefacts written to Config.RunDir.
@@ -188,6 +195,10 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 			return nil, err
 		}
 	}
+	warm, werr := e.warmUp(ctx)
+	if werr != nil {
+		e.set.logger.Warn("load warm-up failed: the first requests may have to dial", "err", werr)
+	}
 	setup := time.Since(setupStart)
 
 	lag := cfg.MaxLateness + cfg.Retry.Budget + cfg.Grace
@@ -246,7 +257,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	end := time.Now()
 
 	res := &Result{RunID: e.runID, Seed: e.cfg.Seed, Start: e.start, End: end,
-		Planned: cfg.Duration(), Setup: setup}
+		Planned: cfg.Duration(), Setup: setup, WarmConns: warm}
 	var off time.Duration
 	for _, p := range cfg.Phases {
 		res.Phases = append(res.Phases, PhaseWindow{Name: p.Name, Start: off, End: off + p.Duration})
@@ -263,7 +274,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		ShedInFlight: e.shedCap.Load(), ShedLate: e.shedLate.Load(),
 		Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load(),
 		Canceled: agg.canceled.Load(), LostSessions: e.lostSessions.Load(),
-		InFlightLimitLow: e.limit.lowest,
+		InFlightLimitLow: e.limit.lowest, MaxBehind: e.limit.maxBehind,
 	}
 	res.Totals.Shed = res.Totals.ShedInFlight + res.Totals.ShedLate
 	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
@@ -351,7 +362,9 @@ func (e *engine) schedule(ctx context.Context) {
 			planned := phaseStart + t
 			sec := int(planned / time.Second)
 			e.rateMilli.Store(int64(ph.Pacer.Rate(t) * 1000))
+			slept := false
 			if d := planned - time.Since(e.start); d > 0 {
+				slept = true
 				timer.Reset(d)
 				select {
 				case <-timer.C:
@@ -367,21 +380,23 @@ func (e *engine) schedule(ctx context.Context) {
 			now := time.Since(e.start)
 			lateness := now - planned
 			inflight := e.inflight.Load()
-			lim.update(now)
+			obs := dispatch{now: now, lateness: lateness, late: lateness > e.cfg.LateAfter,
+				slept: slept, sent: e.sent.Load(), inflight: inflight}
 			if lateness > e.cfg.MaxLateness {
-				lim.observe(true, false, inflight)
+				lim.observe(obs)
 				e.shedLate.Add(1)
 				e.secShed[sec]++
 				continue
 			}
 			if !lim.allow(inflight) {
-				lim.observe(lateness > e.cfg.LateAfter, true, inflight)
+				obs.shed = true
+				lim.observe(obs)
 				e.shedCap.Add(1)
 				e.secShed[sec]++
 				continue
 			}
-			lim.observe(lateness > e.cfg.LateAfter, false, inflight)
-			if lateness > e.cfg.LateAfter {
+			lim.observe(obs)
+			if obs.late {
 				e.late.Add(1)
 				e.secLate[sec]++
 			}

@@ -3,6 +3,7 @@ package load
 import (
 	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -149,6 +150,171 @@ func TestInFlightCapShedsAndCounts(t *testing.T) {
 	assert.Equal(t, res.Totals.Shed, tlShed, "the timeline accounts for every shed request")
 }
 
+// stallableServer answers at once, except while stalled: then every handler
+// blocks until the stall ends (a paused node, a stop-the-world pause).
+type stallableServer struct {
+	*httptest.Server
+	mu      sync.Mutex
+	release chan struct{} // non-nil while stalled
+}
+
+func newStallableServer(t *testing.T) *stallableServer {
+	s := &stallableServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		ch := s.release
+		s.mu.Unlock()
+		if ch != nil {
+			select {
+			case <-ch:
+			case <-r.Context().Done():
+			}
+		}
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(func() { s.resume(); s.Close() })
+	return s
+}
+
+func (s *stallableServer) stall() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release == nil {
+		s.release = make(chan struct{})
+	}
+}
+
+func (s *stallableServer) resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release != nil {
+		close(s.release)
+		s.release = nil
+	}
+}
+
+// TestStalledTargetIsMeasuredNotShed: a target whose handlers all block for
+// 2 s at 400/s (200/s under the race detector, see race_test.go) leaves ~800
+// requests in flight and then answers them at once.
+// The engine must keep the full MaxInFlight and send every planned request:
+// the stall is the target's, and its cost is latency, not shed load. With
+// the old limit rule, any scheduler wake-up delayed 10-25 ms (a GC cycle,
+// the burst of answers at the resume, a neighbour) cut the limit to 3/4 of
+// what was in flight and this test shed 195-545 requests (limit down to
+// 256-489).
+func TestStalledTargetIsMeasuredNotShed(t *testing.T) {
+	const maxInFlight = 4096
+	srv := newStallableServer(t)
+	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, MaxInFlight: maxInFlight,
+		// One attempt outlives the stall: no timeouts, no retries.
+		Timeout: 5 * time.Second,
+		Phases: []Phase{{"before", time.Second, Constant(stallRate)}, {"stall", 2 * time.Second, Constant(stallRate)},
+			{"after", 1500 * time.Millisecond, Constant(stallRate)}}}
+	var timers []*time.Timer
+	onStart := OnStart(func(start time.Time) {
+		timers = append(timers, time.AfterFunc(time.Until(start.Add(time.Second)), srv.stall),
+			time.AfterFunc(time.Until(start.Add(3*time.Second)), srv.resume))
+	})
+	res, err := Run(context.Background(), cfg, WithoutProgress(), onStart)
+	for _, tm := range timers {
+		tm.Stop()
+	}
+	srv.resume()
+	require.NoError(t, err)
+	// The stall really happened: requests planned in its first half waited
+	// for its end, so hundreds (more than limitFloor) were in flight at once.
+	stallP50 := time.Duration(res.Latency("get", "stall").ValueAtQuantile(50)) * time.Microsecond
+	require.GreaterOrEqual(t, stallP50, 900*time.Millisecond, "the stall must hold requests")
+	t.Logf("planned %d, shed %d, late %d, limit low %d, scheduler behind at most %s",
+		res.Totals.Planned, res.Totals.Shed, res.Totals.Late, res.Totals.InFlightLimitLow, res.Totals.MaxBehind)
+	assert.Zero(t, res.Totals.Shed, "a stalled target is measured, not shed: %+v", res.Totals)
+	assert.Equal(t, int64(maxInFlight), res.Totals.InFlightLimitLow, "the in-flight limit must not drop for a stalled target")
+	assert.Equal(t, res.Totals.Planned, res.Totals.Completed)
+}
+
+// costlyPacer is a vegeta pacer whose every call spins for cost: the
+// scheduler's own work then exceeds what it can do on time, whatever the
+// machine (a spin measured in wall time, not in iterations).
+type costlyPacer struct {
+	vegeta.Pacer
+	cost time.Duration
+}
+
+func (p costlyPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	for t0 := time.Now(); time.Since(t0) < p.cost; {
+	}
+	return p.Pacer.Pace(elapsed, hits)
+}
+
+// TestSchedulerBacklogCutsTheLimit is the other side of the stall test: when
+// the engine itself cannot keep up (here its pacer costs 200 µs a call, so a
+// planned 10000/s goes out at 5000/s at best and the scheduler falls further
+// behind with every request) and in-flight work reaches the cap while the
+// target answers (in 200 ms), the adaptive limit must come down below
+// MaxInFlight and shed, and every planned request is still sent or counted.
+// Overloading the engine through HTTP alone does not make a deterministic
+// test: at 50000/s against an in-process server the scheduler sometimes
+// stays on time at the cap. limit_test.go covers the other rules.
+func TestSchedulerBacklogCutsTheLimit(t *testing.T) {
+	const maxInFlight = 1024
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, MaxInFlight: maxInFlight,
+		Phases: []Phase{{"flood", time.Second, costlyPacer{Constant(10000), 200 * time.Microsecond}}}}
+	res, err := Run(context.Background(), cfg, WithoutProgress())
+	require.NoError(t, err)
+	t.Logf("planned %d sent %d shed %d (in-flight %d, late %d) limit low %d, scheduler behind up to %s",
+		res.Totals.Planned, res.Totals.Sent, res.Totals.Shed, res.Totals.ShedInFlight, res.Totals.ShedLate,
+		res.Totals.InFlightLimitLow, res.Totals.MaxBehind)
+	assert.Less(t, res.Totals.InFlightLimitLow, int64(maxInFlight), "an engine that cannot keep up must lower its limit")
+	assert.Positive(t, res.Totals.ShedInFlight)
+	assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Shed)
+	assert.Equal(t, res.Totals.Sent, res.Totals.Completed)
+}
+
+// TestWarmStartOpensPoolBeforeClock: the connections for the first phase
+// exist before the first planned request (counted on the server when OnStart
+// runs), sized by Little's law for 2000/s: at least 2000 x 2 x LateAfter =
+// 40. WarmConns -1 opens none.
+func TestWarmStartOpensPoolBeforeClock(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		warm      int
+		min, most int64
+	}{
+		// Sized for the first phase: rate x (latency + 2 x LateAfter).
+		{"sized", 0, 40, 1024},
+		// Asked for exactly 7.
+		{"fixed", 7, 7, 7},
+		// Off: not even the latency probe.
+		{"off", -1, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var accepted atomic.Int64
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(`{"ok":true}`))
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					accepted.Add(1)
+				}
+			}
+			srv.Start()
+			t.Cleanup(srv.Close)
+			var atStart int64 = -1
+			cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, WarmConns: tc.warm,
+				Phases: []Phase{{"idle", 100 * time.Millisecond, Pause()}, {"c", 300 * time.Millisecond, Constant(2000)}}}
+			res, err := Run(context.Background(), cfg, WithoutProgress(), OnStart(func(time.Time) { atStart = accepted.Load() }))
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, int64(res.WarmConns), tc.min)
+			assert.LessOrEqual(t, int64(res.WarmConns), tc.most)
+			assert.Equal(t, int64(res.WarmConns), atStart, "every warm connection is open when the clock starts, and no other")
+		})
+	}
+}
+
 // TestRunIsBounded: a target that never answers cannot keep a run alive past
 // duration + grace; unfinished requests are recorded as canceled.
 func TestRunIsBounded(t *testing.T) {
@@ -259,6 +425,8 @@ func TestValidate(t *testing.T) {
 		{"dup phase", func(c *Config) { c.Phases = append(c.Phases, c.Phases[0]) }, []string{"duplicate"}},
 		// a broken retry policy
 		{"retry", func(c *Config) { c.Retry = RetryPolicy{Attempts: 0, Base: 2, Max: 1, Budget: 0} }, []string{"attempts", "base", "budget"}},
+		// warm-up: -1 is the only negative count, and a path is a path
+		{"warm", func(c *Config) { c.WarmConns = -2; c.WarmPath = "healthz" }, []string{"warm_conns", "warm_path"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
