@@ -5,7 +5,7 @@ BIN := bin
 # The full suite must stay well under 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build test check unit bench-api bench-load clean images tools demo
+.PHONY: all build test check unit bench-api bench-load bench-truth clean images tools demo
 
 all: build
 
@@ -58,6 +58,15 @@ bench-load:
 	@command -v wrk >/dev/null || apt-get install -y wrk
 	$(GO) build -o $(BIN)/bench-load ./bench/load
 	$(BIN)/bench-load $(BENCH_LOAD_FLAGS)
+
+# bench-truth freezes a trivial server (SIGSTOP) for S seconds in the middle of a 10 s constant-rate run, at
+# 400/s S=2s, 1000/s S=1s and 2000/s S=2s, and compares the p99 and the dropped requests of our engine and of
+# the vegeta CLI with the analytical p99 and a witness client (about 1 minute; docs/benchmarks.md).
+bench-truth:
+	@command -v vegeta >/dev/null || test -x "$$($(GO) env GOPATH)/bin/vegeta" || \
+	  $(GO) install github.com/tsenart/vegeta/v12@v12.13.0
+	$(GO) build -o $(BIN)/bench-truth ./bench/truth
+	$(BIN)/bench-truth $(BENCH_TRUTH_FLAGS)
 
 clean:
 	rm -rf $(BIN)
