@@ -108,12 +108,13 @@ func planned(rate int, d time.Duration, engine int64) int64 {
 	return engine
 }
 
-// ShedNote says why the engine shed requests ("" when it shed none).
+// ShedNote says why the engine shed requests over the whole run, warm-up
+// included ("" when it shed none).
 func (r OursResult) ShedNote() string {
 	t := r.Totals
 	if t.Shed == 0 {
 		return ""
 	}
-	return fmt.Sprintf("engine shed %d: %d at the in-flight limit (lowest %d), %d over max lateness",
+	return fmt.Sprintf("engine shed %d in the whole run: %d at the in-flight limit (lowest %d), %d over max lateness",
 		t.Shed, t.ShedInFlight, t.InFlightLimitLow, t.ShedLate)
 }
