@@ -20,6 +20,13 @@ import (
 // trial): it stops as soon as two agree, since the third cannot change the
 // majority. One trial spoiled by a neighbour's burst no longer decides a
 // rung, in either direction.
+//
+// Other people's processes only ever make a tool look worse, never better.
+// So a trial that failed while they took more than a quarter of the machine
+// (trial.Others, see benchkit.Watch) is not counted and is run again, at
+// most twice per rung and ten times per run (bounded time); a trial that
+// held counts whatever the machine did. On a quiet machine this never
+// happens.
 type search struct {
 	tool  string
 	run   func(rate int) (trial, error)
@@ -28,14 +35,35 @@ type search struct {
 	res   float64 // stop when hi/lo <= res
 	limit int     // never plan more than this
 
-	lo, hi int // highest rung held, lowest failed (0: none yet)
-	cur    int
-	votes  []trial
-	done   bool
+	noise *noise
+
+	lo, hi  int // highest rung held, lowest failed (0: none yet)
+	cur     int
+	votes   []trial
+	ignored int // disturbed failures not counted at this rung
+	done    bool
 }
 
-func newSearch(tool string, run func(int) (trial, error), start int, step, res float64, limit int) *search {
-	return &search{tool: tool, run: run, start: start, step: step, res: res, limit: limit, cur: start}
+// noise is the rule for disturbed trials, shared by the searches of a run.
+type noise struct {
+	above   float64 // others' share of the machine over which a failure is not counted
+	perRung int
+	left    int // for the whole run
+	ignored int
+}
+
+// ignore says whether a failed trial is left out, and counts it.
+func (n *noise) ignore(t trial, atRung int) bool {
+	if n == nil || t.ok() || t.Others <= n.above || atRung >= n.perRung || n.left <= 0 {
+		return false
+	}
+	n.left--
+	n.ignored++
+	return true
+}
+
+func newSearch(tool string, run func(int) (trial, error), start int, step, res float64, limit int, n *noise) *search {
+	return &search{tool: tool, run: run, start: start, step: step, res: res, limit: limit, cur: start, noise: n}
 }
 
 // roundRate keeps rungs readable: to 100/s (50/s under 1000/s).
@@ -54,7 +82,12 @@ func (s *search) trial() error {
 	if err != nil {
 		return err
 	}
-	report(t)
+	if s.noise.ignore(t, s.ignored) {
+		s.ignored++
+		report(t, fmt.Sprintf("not counted: others took %s of the machine", pct(t.Others)))
+		return nil
+	}
+	report(t, "")
 	s.votes = append(s.votes, t)
 	pass, fail := 0, 0
 	for _, v := range s.votes {
@@ -71,7 +104,7 @@ func (s *search) trial() error {
 	med := median(s.votes)
 	fmt.Printf("  %-6s rung %6d/s %s (%d of %d trials; median late %.2f%%)\n", s.tool, s.cur,
 		map[bool]string{true: "held", false: "failed"}[held], max(pass, fail), len(s.votes), 100*med.lateFrac())
-	s.votes = nil
+	s.votes, s.ignored = nil, 0
 	if held {
 		s.lo = s.cur
 	} else {

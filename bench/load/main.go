@@ -36,6 +36,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -53,6 +54,7 @@ type options struct {
 	rounds        int
 	past          []float64
 	rss60, noK6   bool
+	noCPU         bool
 }
 
 func main() {
@@ -76,6 +78,7 @@ func main() {
 	past := flag.String("past", "2,4", "bench: past-the-limit rates, as multiples of the higher sustained rate")
 	flag.BoolVar(&o.rss60, "rss60", false, "bench: also run ours for 60 s at its sustained rate and at twice it, and report peak RSS")
 	flag.BoolVar(&o.noK6, "nok6", false, "bench: leave k6 out")
+	flag.BoolVar(&o.noCPU, "nocpu", false, "bench: leave out the CPU-per-request runs (their lines too)")
 	flag.Parse()
 
 	var err error
@@ -142,7 +145,7 @@ func bench(o options) error {
 	if err != nil {
 		return err
 	}
-	p := peers{self: self, url: srv.URL, vegeta: benchkit.Vegeta{Bin: vbin}, k6: benchkit.K6{Bin: kbin}}
+	p := peers{self: self, url: srv.URL, server: srv.PID(), vegeta: benchkit.Vegeta{Bin: vbin}, k6: benchkit.K6{Bin: kbin}}
 	fmt.Printf("target %s (base latency %.2fms); late = sent >%s after planned, shed or not sent\n",
 		srv.URL, float64(base)/1e6, benchkit.LateAfter)
 
@@ -159,9 +162,10 @@ func bench(o options) error {
 	fmt.Printf("sustained rate: trials of %s warm-up + %s measured, median of 3 per rung, rungs x1.5 from 2000/s then bisected to 12%%\n",
 		o.warmup, o.trial)
 	const limit = 64000
+	nz := &noise{above: 0.25, perRung: 2, left: 10}
 	searches := []*search{
-		newSearch("ours", func(r int) (trial, error) { return p.ours(r, o.warmup, o.trial, false) }, 2000, 1.5, 1.12, limit),
-		newSearch("vegeta", func(r int) (trial, error) { return p.vegetaTrial(r, o.warmup, o.trial) }, 2000, 1.5, 1.12, limit),
+		newSearch("ours", func(r int) (trial, error) { return p.ours(r, o.warmup, o.trial, false) }, 2000, 1.5, 1.12, limit, nz),
+		newSearch("vegeta", func(r int) (trial, error) { return p.vegetaTrial(r, o.warmup, o.trial) }, 2000, 1.5, 1.12, limit, nz),
 	}
 	for round := 0; ; round++ {
 		active := 0
@@ -187,6 +191,9 @@ func bench(o options) error {
 		fmt.Printf("; the ratio lies between %.2f and %.2f", float64(so.lo)/float64(sv.hi), float64(so.hi)/float64(sv.lo))
 	}
 	fmt.Println()
+	if nz.ignored > 0 {
+		fmt.Printf("  (%d failed trials not counted: other processes took over %s of the machine during them)\n", nz.ignored, pct(nz.above))
+	}
 
 	// 2. wrk.
 	wrk, err := p.wrkMax(o.trial)
@@ -233,13 +240,25 @@ func bench(o options) error {
 	}
 
 	// 4. CPU per request, peak RSS, p99.
-	if err := cpu(p, o); err != nil {
-		return err
+	if !o.noCPU {
+		if err := cpu(p, o); err != nil {
+			return err
+		}
 	}
 
 	ratio := 0.0
 	if veg > 0 {
 		ratio = float64(ours) / float64(veg)
+	}
+	if machine.n > 0 {
+		fmt.Printf("machine: other processes took on average %.0f%% of its %d CPUs during the %d loader runs (over 25%% in %d);",
+			100*machine.sum/float64(machine.n), runtime.NumCPU(), machine.n, machine.over)
+		if machine.sum/float64(machine.n) > 0.05 {
+			fmt.Print(" a busy machine: compare ratios within this run, and expect them to move between runs")
+		} else {
+			fmt.Print(" a quiet machine")
+		}
+		fmt.Println()
 	}
 	fmt.Printf("bench-load took %s\n", time.Since(began).Round(time.Second))
 	fmt.Printf("load-engine sustained rate: ours=%d/s vegeta=%d/s wrk=%.0f/s ratio_vs_vegeta=%.2f\n", ours, veg, wrk, ratio)
@@ -285,9 +304,9 @@ func cpu(p peers, o options) error {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  %-6s %5d/s  sent %6d  late %6.2f%%  errors %d  cpu %6.2fs  %6.1fus/req  peak RSS %5.1f MiB  p99 %7.2fms %s\n",
+			fmt.Printf("  %-6s %5d/s  sent %6d  late %6.2f%%  errors %d  cpu %6.2fs  %6.1fus/req  peak RSS %5.1f MiB  p99 %7.2fms  others %s %s\n",
 				tl.name, r, t.Requests, 100*t.lateFrac(), t.Errors, t.Usage.CPU.Seconds(), t.cpuPerReq(),
-				t.Usage.PeakRSS, msf(t.P99), t.Note)
+				t.Usage.PeakRSS, msf(t.P99), pct(t.Others), t.Note)
 			if r == o.ratioRate {
 				at[tl.name] = append(at[tl.name], t)
 			}
@@ -321,13 +340,24 @@ func cpu(p peers, o options) error {
 	return nil
 }
 
-func report(t trial) {
+func report(t trial, why string) {
 	verdict := "ok"
 	if !t.ok() {
 		verdict = "FAIL"
 	}
-	fmt.Printf("    %-6s rate %6d/s  achieved %7.0f/s  late %6.2f%%  errors %d  p99 %7.1fms  %s %s\n",
-		t.Tool, t.Rate, t.achieved(), 100*t.lateFrac(), t.Errors, msf(t.P99), verdict, t.Note)
+	if why != "" {
+		verdict += " (" + why + ")"
+	}
+	fmt.Printf("    %-6s rate %6d/s  achieved %7.0f/s  late %6.2f%%  errors %d  p99 %7.1fms  others %s  %s %s\n",
+		t.Tool, t.Rate, t.achieved(), 100*t.lateFrac(), t.Errors, msf(t.P99), pct(t.Others), verdict, t.Note)
+}
+
+// pct prints a share of the machine ("?" when unknown).
+func pct(f float64) string {
+	if f < 0 {
+		return "  ?"
+	}
+	return fmt.Sprintf("%2.0f%%", 100*f)
 }
 
 func msf(d time.Duration) float64 { return float64(d) / 1e6 }

@@ -26,7 +26,27 @@ type trial struct {
 	P99      time.Duration
 	Usage    benchkit.Usage
 	Requests int64 // whole run, warm-up included: the denominator of CPU per request
-	Note     string
+	// Others is the share of the machine that other processes (not the
+	// loader, the target or the harness) used during the trial; -1 unknown.
+	Others float64
+	Note   string
+}
+
+// machine collects trial.Others over the run, for its summary line.
+var machine struct {
+	sum     float64
+	n, over int
+}
+
+func seen(others float64) {
+	if others < 0 {
+		return
+	}
+	machine.sum += others
+	machine.n++
+	if others > 0.25 {
+		machine.over++
+	}
 }
 
 func (t trial) lateFrac() float64 { return float64(t.Late) / math.Max(1, float64(t.Planned)) }
@@ -40,6 +60,7 @@ func (t trial) cpuPerReq() float64 { return t.Usage.PerRequest(t.Requests) }
 type peers struct {
 	self   string // this binary, for -mode=ours
 	url    string
+	server int // the target's pid, for benchkit.Watch
 	vegeta benchkit.Vegeta
 	k6     benchkit.K6
 }
@@ -47,6 +68,7 @@ type peers struct {
 // ours runs one trial of our engine in a child process. The first warmup
 // seconds are sent but left out of the counts.
 func (p peers) ours(rate int, warmup, d time.Duration, fixed bool) (trial, error) {
+	w := benchkit.StartWatch(p.server)
 	out, u, err := benchkit.Run(exec.Command(p.self, "-mode=ours", "-url="+p.url, "-rate="+strconv.Itoa(rate),
 		"-duration="+(warmup+d).String(), "-warmup="+warmup.String(), "-fixedinflight="+strconv.FormatBool(fixed)))
 	if err != nil {
@@ -57,8 +79,10 @@ func (p peers) ours(rate int, warmup, d time.Duration, fixed bool) (trial, error
 		return trial{}, fmt.Errorf("ours at %d/s: decode %q: %w", rate, out, err)
 	}
 	s := r.Steady
+	others := w.Others(u.CPU)
+	seen(others)
 	return trial{Tool: "ours", Rate: rate, Window: d, Planned: s.Planned, Sent: s.Sent, Late: s.Late + s.Shed,
-		Errors: s.Errors, P99: r.P99, Usage: u, Requests: r.Whole.Sent, Note: r.ShedNote()}, nil
+		Errors: s.Errors, P99: r.P99, Usage: u, Requests: r.Whole.Sent, Others: others, Note: r.ShedNote()}, nil
 }
 
 // vegetaTrial runs `vegeta attack` for warmup+d and counts the hits planned
@@ -70,16 +94,19 @@ func (p peers) vegetaTrial(rate int, warmup, d time.Duration) (trial, error) {
 		return trial{}, err
 	}
 	defer os.RemoveAll(dir)
+	w := benchkit.StartWatch(p.server)
 	res, u, err := p.vegeta.Attack(dir, p.url, rate, warmup+d, 0)
 	if err != nil {
 		return trial{}, err
 	}
+	others := w.Others(u.CPU)
+	seen(others)
 	hits, err := p.vegeta.Hits(res)
 	if err != nil {
 		return trial{}, err
 	}
 	t := trial{Tool: "vegeta", Rate: rate, Window: d, Planned: int64(float64(rate) * d.Seconds()), Usage: u,
-		Requests: int64(len(hits))}
+		Requests: int64(len(hits)), Others: others}
 	began, interval := benchkit.Schedule(hits, rate)
 	first := int64(float64(rate) * warmup.Seconds()) // hit k is planned at (k+1)/rate
 	h := benchkit.NewHistogram()
@@ -111,14 +138,17 @@ func (p peers) k6Trial(rate int, d time.Duration) (trial, error) {
 		return trial{}, err
 	}
 	defer os.RemoveAll(dir)
+	w := benchkit.StartWatch(p.server)
 	r, u, err := p.k6.Run(dir, p.url, rate, d, 0)
 	if err != nil {
 		return trial{}, err
 	}
+	others := w.Others(u.CPU)
+	seen(others)
 	planned := int64(float64(rate) * d.Seconds())
 	return trial{Tool: "k6", Rate: rate, Window: d, Planned: planned, Sent: r.Requests,
 		Late: r.Dropped + max(0, planned-r.Iterations-r.Dropped), Errors: r.Failed, P99: r.P99, Usage: u,
-		Requests: r.Requests}, nil
+		Requests: r.Requests, Others: others}, nil
 }
 
 var wrkRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)

@@ -63,6 +63,9 @@ func StartServer(bin string, args ...string) (*Server, error) {
 	return &Server{URL: "http://" + strings.TrimSpace(addr), cmd: cmd}, nil
 }
 
+// PID is the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Stop kills the server (a frozen one too) and reaps it.
 func (s *Server) Stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGCONT)
