@@ -9,10 +9,12 @@
 //  1. Sustained rate (ours, vegeta): the highest constant rate at which the
 //     median of three trials has under 1% of requests late (sent > 10 ms
 //     after plan, shed, or never sent) and under 1% errors. Each trial
-//     sends for -warmup (connections opened, pools and the runtime grown)
-//     and counts only the -trial after it. Rungs grow ×1.5 from 2000/s and
-//     are then bisected to within 12% (see search); the two tools' trials
-//     alternate in time so that a neighbour's load falls on both.
+//     sends for -warmup-trial (connections opened, pools and the runtime
+//     grown) and counts only the -trial after it. Rungs grow ×1.5 from
+//     2000/s and are then bisected to within 12% (see search); the two
+//     tools' trials alternate in time so that a neighbour's load falls on
+//     both, and a failure while other processes took over a quarter of the
+//     machine is run again (benchkit.Watch).
 //  2. wrk's closed-loop throughput: the server's ceiling, for scale.
 //  3. Past the limit: planned against achieved for ours, ours with a fixed
 //     in-flight cap, and vegeta.
@@ -159,7 +161,7 @@ func bench(o options) error {
 	}
 
 	// 1. Sustained rate.
-	fmt.Printf("sustained rate: trials of %s warm-up + %s measured, median of 3 per rung, rungs x1.5 from 2000/s then bisected to 12%%\n",
+	fmt.Printf("sustained rate: trials of %s warm-up + %s measured, median of 3 per rung (a failure while others took >25%% is re-run), rungs x1.5 from 2000/s then bisected to 12%%\n",
 		o.warmup, o.trial)
 	const limit = 64000
 	nz := &noise{above: 0.25, perRung: 2, left: 10}

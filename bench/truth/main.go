@@ -104,6 +104,8 @@ type measured struct {
 	base          time.Duration // server base latency before the run
 	// The witness (see witness.go): its p99 and the drain after the thaw.
 	witnessP99, drain time.Duration
+	cpu               time.Duration // the loader's, from its rusage
+	others            float64       // share of the machine other processes took (benchkit.Watch)
 	note              string
 }
 
@@ -197,9 +199,9 @@ func bench(rungs []rung, T, timeout time.Duration) error {
 	}
 	fmt.Printf("bench-truth: constant rate for %s, server frozen (SIGSTOP) for S mid-run; client timeout %s, no retries\n", T, timeout)
 	fmt.Printf("analytical p99 = S + b - 0.01*T (S as measured, b = server base latency); goal: within 5%% and 0 dropped\n")
-	fmt.Printf("%-15s %-7s %7s %7s %7s %6s %6s %9s %9s %9s %10s %7s %9s %7s %7s  %s\n",
+	fmt.Printf("%-15s %-7s %7s %7s %7s %6s %6s %9s %9s %9s %10s %7s %9s %7s %7s %6s  %s\n",
 		"rung", "tool", "planned", "sent", "dropped", "late", "errors", "p50", "p99", "p99 plan", "analytical", "diff",
-		"witness", "vs wit", "drain", "stall (at)")
+		"witness", "vs wit", "drain", "others", "stall (at)")
 	type pair struct{ ours, veg measured }
 	results := make([]pair, len(rungs))
 	for i, r := range rungs {
@@ -233,10 +235,10 @@ func verdict(m measured, T time.Duration) string {
 }
 
 func row(r rung, m measured, T time.Duration) {
-	fmt.Printf("%-15s %-7s %7d %7d %7d %6d %6d %9s %9s %9s %10s %+6.1f%% %9s %+6.1f%% %7s  %s (%s)%s\n",
+	fmt.Printf("%-15s %-7s %7d %7d %7d %6d %6d %9s %9s %9s %10s %+6.1f%% %9s %+6.1f%% %7s %5.0f%%  %s (%s)%s\n",
 		fmt.Sprintf("R=%d/s S=%s", r.rate, r.stall), m.tool, m.planned, m.sent, m.dropped(), m.late, m.errors,
 		ms(m.p50), secs(m.p99), secs(m.p99Plan), secs(m.analytical(T)), m.diff(T),
-		secs(m.witnessP99), m.vsWitness(), secs(m.drain), secs(m.stall), secs(m.stallAt), m.note)
+		secs(m.witnessP99), m.vsWitness(), secs(m.drain), 100*m.others, secs(m.stall), secs(m.stallAt), m.note)
 }
 
 func ms(d time.Duration) string   { return fmt.Sprintf("%.2fms", float64(d)/1e6) }
@@ -262,6 +264,7 @@ func withStall(self string, r rung, T, timeout time.Duration, run func(url strin
 	done := make(chan stall, 1)
 	wit := &witness{rate: max(50, r.rate/20)}
 	witnessed := make(chan struct{})
+	watch := benchkit.StartWatch(srv.PID())
 	began := time.Now()
 	go func() {
 		defer close(witnessed)
@@ -289,6 +292,7 @@ func withStall(self string, r rung, T, timeout time.Duration, run func(url strin
 	if s.err != nil {
 		return m, fmt.Errorf("freeze the server: %w", s.err)
 	}
+	m.others = watch.Others(m.cpu)
 	var werrs int
 	m.witnessP99, m.drain, werrs = wit.result(s.at, s.took)
 	if werrs > 0 || wit.late > 0 {
@@ -299,7 +303,7 @@ func withStall(self string, r rung, T, timeout time.Duration, run func(url strin
 }
 
 func oursRun(self, url string, rate int, T, timeout time.Duration) (measured, error) {
-	out, _, err := benchkit.Run(exec.Command(self, "-mode=ours", "-url="+url, "-rate="+strconv.Itoa(rate),
+	out, u, err := benchkit.Run(exec.Command(self, "-mode=ours", "-url="+url, "-rate="+strconv.Itoa(rate),
 		"-duration="+T.String(), "-timeout="+timeout.String()))
 	if err != nil {
 		return measured{}, fmt.Errorf("ours at %d/s: %w", rate, err)
@@ -309,7 +313,7 @@ func oursRun(self, url string, rate int, T, timeout time.Duration) (measured, er
 		return measured{}, fmt.Errorf("ours at %d/s: decode %q: %w", rate, out, err)
 	}
 	m := measured{tool: "ours", planned: int64(float64(rate) * T.Seconds()), sent: r.Whole.Sent, late: r.Whole.Late,
-		errors: r.Whole.Errors, p50: r.P50, p99: r.P99, p99Plan: r.P99}
+		errors: r.Whole.Errors, p50: r.P50, p99: r.P99, p99Plan: r.P99, cpu: u.CPU}
 	if n := r.ShedNote(); n != "" {
 		m.note = " " + n
 	}
@@ -322,7 +326,7 @@ func vegetaRun(v benchkit.Vegeta, url string, rate int, T, timeout time.Duration
 		return measured{}, err
 	}
 	defer os.RemoveAll(dir)
-	res, _, err := v.Attack(dir, url, rate, T, timeout)
+	res, u, err := v.Attack(dir, url, rate, T, timeout)
 	if err != nil {
 		return measured{}, err
 	}
@@ -338,7 +342,7 @@ func vegetaRun(v benchkit.Vegeta, url string, rate int, T, timeout time.Duration
 		return measured{}, errors.New("vegeta sent nothing")
 	}
 	m := measured{tool: "vegeta", planned: int64(float64(rate) * T.Seconds()), sent: rep.Requests,
-		p50: rep.Latencies.P50, p99: rep.Latencies.P99}
+		p50: rep.Latencies.P50, p99: rep.Latencies.P99, cpu: u.CPU}
 	for code, n := range rep.StatusCodes {
 		if code != "200" {
 			m.errors += n
