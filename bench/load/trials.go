@@ -23,9 +23,13 @@ type trial struct {
 	Sent     int64
 	Late     int64 // sent > 10 ms after plan, shed, or not sent (k6: dropped)
 	Errors   int64
-	P99      time.Duration
+	P99      time.Duration // over the measured window
 	Usage    benchkit.Usage
 	Requests int64 // whole run, warm-up included: the denominator of CPU per request
+	// Over the whole run, warm-up included: late, shed or not sent as a
+	// share of planned, and p99 (k6: its only p99).
+	WholeLate float64
+	P99Whole  time.Duration
 	// Others is the share of the machine that other processes (not the
 	// loader, the target or the harness) used during the trial; -1 unknown.
 	Others float64
@@ -82,7 +86,8 @@ func (p peers) ours(rate int, warmup, d time.Duration, fixed bool) (trial, error
 	others := w.Others(u.CPU)
 	seen(others)
 	return trial{Tool: "ours", Rate: rate, Window: d, Planned: s.Planned, Sent: s.Sent, Late: s.Late + s.Shed,
-		Errors: s.Errors, P99: r.P99, Usage: u, Requests: r.Whole.Sent, Others: others, Note: r.ShedNote()}, nil
+		Errors: s.Errors, P99: r.P99Steady, Usage: u, Requests: r.Whole.Sent, Others: others, Note: r.ShedNote(),
+		WholeLate: float64(r.Whole.Late+r.Whole.Shed) / math.Max(1, float64(r.Whole.Planned)), P99Whole: r.P99}, nil
 }
 
 // vegetaTrial runs `vegeta attack` for warmup+d and counts the hits planned
@@ -109,13 +114,19 @@ func (p peers) vegetaTrial(rate int, warmup, d time.Duration) (trial, error) {
 		Requests: int64(len(hits)), Others: others}
 	began, interval := benchkit.Schedule(hits, rate)
 	first := int64(float64(rate) * warmup.Seconds()) // hit k is planned at (k+1)/rate
-	h := benchkit.NewHistogram()
+	h, whole := benchkit.NewHistogram(), benchkit.NewHistogram()
+	var wholeLate int64
 	for _, x := range hits {
+		late := benchkit.Lateness(x, began, interval) > benchkit.LateAfter
+		_ = whole.RecordValue(max(1, x.Latency.Microseconds()))
+		if late {
+			wholeLate++
+		}
 		if x.Seq < first {
 			continue
 		}
 		t.Sent++
-		if benchkit.Lateness(x, began, interval) > benchkit.LateAfter {
+		if late {
 			t.Late++
 		}
 		if x.Code != 200 {
@@ -125,6 +136,9 @@ func (p peers) vegetaTrial(rate int, warmup, d time.Duration) (trial, error) {
 	}
 	t.Late += max(0, t.Planned-t.Sent) // never sent within the run
 	t.P99 = time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
+	t.P99Whole = time.Duration(whole.ValueAtQuantile(99)) * time.Microsecond
+	planned := int64(float64(rate) * (warmup + d).Seconds())
+	t.WholeLate = float64(wholeLate+max(0, planned-int64(len(hits)))) / math.Max(1, float64(planned))
 	return t, nil
 }
 
@@ -146,9 +160,11 @@ func (p peers) k6Trial(rate int, d time.Duration) (trial, error) {
 	others := w.Others(u.CPU)
 	seen(others)
 	planned := int64(float64(rate) * d.Seconds())
-	return trial{Tool: "k6", Rate: rate, Window: d, Planned: planned, Sent: r.Requests,
+	t := trial{Tool: "k6", Rate: rate, Window: d, Planned: planned, Sent: r.Requests,
 		Late: r.Dropped + max(0, planned-r.Iterations-r.Dropped), Errors: r.Failed, P99: r.P99, Usage: u,
-		Requests: r.Requests, Others: others}, nil
+		Requests: r.Requests, Others: others, P99Whole: r.P99}
+	t.WholeLate = t.lateFrac()
+	return t, nil
 }
 
 var wrkRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)

@@ -10,10 +10,10 @@ import (
 )
 
 // This file is the benchmarks' only use of package load, kept small so
-// that changes to the engine merge easily: Run, Config, Constant, Mix,
-// HTTPGet, WithoutProgress, NoRetry, and from the Result the Totals, the
-// whole-run latency histogram and (to leave out a warm-up) the per-second
-// Timeline.
+// that changes to the engine merge easily: Run, Config, Phase, Constant,
+// Mix, HTTPGet, WithoutProgress, NoRetry, and from the Result the Totals,
+// the latency histograms (whole run, and the steady phase) and, to leave a
+// warm-up out of the counts, the per-second Timeline.
 
 // LateAfter is the lateness threshold of every benchmark, for every tool.
 const LateAfter = 10 * time.Millisecond
@@ -23,8 +23,10 @@ type OursSpec struct {
 	URL      string
 	Rate     int
 	Duration time.Duration // whole run, warm-up included
-	// Warmup leaves the first seconds out of the Steady counts (whole
-	// seconds; the engine's timeline is per second of planned time).
+	// Warmup leaves the first seconds out of the Steady counts and of
+	// P99Steady (whole seconds: the engine's timeline is per second of
+	// planned time). The run is then two phases at the same rate,
+	// "warmup" and "steady".
 	Warmup        time.Duration
 	Timeout       time.Duration // per attempt; 0: the engine's default
 	NoRetry       bool          // one attempt per request
@@ -44,13 +46,15 @@ type Counts struct {
 // OursResult is what one run measured; latencies are from the planned send
 // time (the engine's own measure).
 type OursResult struct {
-	Rate   int         `json:"rate"`
-	Whole  Counts      `json:"whole"`
-	Steady Counts      `json:"steady"` // seconds from Warmup on
-	Totals load.Totals `json:"totals"`
-	P50    time.Duration
-	P99    time.Duration
-	Max    time.Duration
+	Rate   int           `json:"rate"`
+	Whole  Counts        `json:"whole"`
+	Steady Counts        `json:"steady"` // seconds from Warmup on
+	Totals load.Totals   `json:"totals"`
+	P50    time.Duration // whole run
+	P99    time.Duration // whole run
+	Max    time.Duration // whole run
+	// P99Steady leaves the warm-up out (P99 when there is none).
+	P99Steady time.Duration
 }
 
 // RunOurs runs the engine in this process, with records, hlog and ledger
@@ -65,6 +69,13 @@ func RunOurs(s OursSpec) (OursResult, error) {
 		Timeout: s.Timeout, MaxInFlight: s.MaxInFlight, FixedInFlight: s.FixedInFlight,
 		Mix:    load.Mix{{Op: load.HTTPGet{OpName: "get", Path: "/"}, Weight: 1}},
 		Phases: []load.Phase{{Name: "steady", Duration: s.Duration, Pacer: load.Constant(s.Rate)}}}
+	skip := s.Warmup.Truncate(time.Second)
+	if skip > 0 && skip < s.Duration {
+		cfg.Phases = []load.Phase{{Name: "warmup", Duration: skip, Pacer: load.Constant(s.Rate)},
+			{Name: "steady", Duration: s.Duration - skip, Pacer: load.Constant(s.Rate)}}
+	} else {
+		skip = 0
+	}
 	if s.NoRetry {
 		cfg.Retry = load.NoRetry()
 	}
@@ -75,23 +86,23 @@ func RunOurs(s OursSpec) (OursResult, error) {
 	tot := res.Totals
 	h := res.Latency("", "")
 	out := OursResult{Rate: s.Rate, Totals: tot,
-		P50: time.Duration(h.ValueAtQuantile(50)) * time.Microsecond,
-		P99: time.Duration(h.ValueAtQuantile(99)) * time.Microsecond,
-		Max: time.Duration(h.Max()) * time.Microsecond}
+		P50:       time.Duration(h.ValueAtQuantile(50)) * time.Microsecond,
+		P99:       time.Duration(h.ValueAtQuantile(99)) * time.Microsecond,
+		Max:       time.Duration(h.Max()) * time.Microsecond,
+		P99Steady: time.Duration(res.Latency("", "steady").ValueAtQuantile(99)) * time.Microsecond}
 	out.Whole = Counts{Planned: planned(s.Rate, s.Duration, tot.Planned), Sent: tot.Sent, Late: tot.Late,
 		Errors: tot.Errors}
 	out.Whole.Shed = max(0, out.Whole.Planned-tot.Sent)
-	skip := int(s.Warmup / time.Second)
 	var steadyPlanned int64
 	for _, sec := range res.Timeline {
-		if sec.Second >= skip {
+		if sec.Second >= int(skip/time.Second) {
 			steadyPlanned += sec.Planned
 			out.Steady.Sent += sec.Sent
 			out.Steady.Late += sec.Late
 			out.Steady.Errors += sec.Errors
 		}
 	}
-	out.Steady.Planned = planned(s.Rate, s.Duration-time.Duration(skip)*time.Second, steadyPlanned)
+	out.Steady.Planned = planned(s.Rate, s.Duration-skip, steadyPlanned)
 	out.Steady.Shed = max(0, out.Steady.Planned-out.Steady.Sent)
 	return out, nil
 }
