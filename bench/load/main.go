@@ -334,20 +334,33 @@ func cpu(p peers, o options) error {
 	rss := func(t trial) float64 { return t.Usage.PeakRSS }
 	n := len(at["ours"])
 	fmt.Printf("at %d/s, medians of %d rounds of %s (busy-machine caveat: compare ratios, not absolutes):\n", o.ratioRate, n, o.cpuDur)
-	fmt.Printf("load-engine p99 at %d/s: ours=%.2fms vegeta=%.2fms diff=%+.2fms (whole run, cold start included; ours from the planned time, vegeta from its actual send)\n",
-		o.ratioRate, med("ours", p99), med("vegeta", p99), med("ours", p99)-med("vegeta", p99))
-	fmt.Printf("load-engine steady p99 at %d/s: ours=%.2fms vegeta=%.2fms diff=%+.2fms (after the first second)\n",
-		o.ratioRate, med("ours", p99s), med("vegeta", p99s), med("ours", p99s)-med("vegeta", p99s))
+	// A tool that did not keep the rate did less work, later: its CPU per
+	// request and p99 are not comparable. Say so on the lines themselves.
+	lateOf := func(t trial) float64 { return t.WholeLate }
+	var behind []string
+	for _, tl := range tools {
+		if l := med(tl.name, lateOf); l > 0.01 {
+			behind = append(behind, fmt.Sprintf("%s %.1f%%", tl.name, 100*l))
+		}
+	}
+	warn := ""
+	if len(behind) > 0 {
+		warn = " [NOT COMPARABLE: late or not sent at " + strconv.Itoa(o.ratioRate) + "/s: " + strings.Join(behind, ", ") + "]"
+	}
+	fmt.Printf("load-engine p99 at %d/s: ours=%.2fms vegeta=%.2fms diff=%+.2fms (whole run, cold start included; ours from the planned time, vegeta from its actual send)%s\n",
+		o.ratioRate, med("ours", p99), med("vegeta", p99), med("ours", p99)-med("vegeta", p99), warn)
+	fmt.Printf("load-engine steady p99 at %d/s: ours=%.2fms vegeta=%.2fms diff=%+.2fms (after the first second)%s\n",
+		o.ratioRate, med("ours", p99s), med("vegeta", p99s), med("ours", p99s)-med("vegeta", p99s), warn)
 	line := fmt.Sprintf("load-engine peak RSS at %d/s: ours=%.0fMiB vegeta=%.0fMiB", o.ratioRate, med("ours", rss), med("vegeta", rss))
 	if !o.noK6 {
 		line += fmt.Sprintf(" k6=%.0fMiB (k6 p99=%.2fms, stamped at the actual send)", med("k6", rss), med("k6", p99))
 	}
 	fmt.Println(line)
 	o1, v1 := med("ours", perReq), med("vegeta", perReq)
-	fmt.Printf("load-engine cpu per request: ours=%.1fus vegeta=%.1fus ratio=%.2f\n", o1, v1, safeDiv(o1, v1))
+	fmt.Printf("load-engine cpu per request: ours=%.1fus vegeta=%.1fus ratio=%.2f%s\n", o1, v1, safeDiv(o1, v1), warn)
 	if !o.noK6 {
 		k1 := med("k6", perReq)
-		fmt.Printf("load-engine cpu per request vs k6: ours=%.1fus k6=%.1fus ratio=%.2f\n", o1, k1, safeDiv(o1, k1))
+		fmt.Printf("load-engine cpu per request vs k6: ours=%.1fus k6=%.1fus ratio=%.2f%s\n", o1, k1, safeDiv(o1, k1), warn)
 	}
 	return nil
 }
