@@ -50,6 +50,8 @@ func (u Usage) PerRequest(n int64) float64 {
 func Run(cmd *exec.Cmd) ([]byte, Usage, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A loader dies with the harness rather than run on against nothing.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	err := cmd.Run()
 	u := UsageOf(cmd.ProcessState)
 	if err != nil {

@@ -46,6 +46,9 @@ type Server struct {
 func StartServer(bin string, args ...string) (*Server, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
+	// If the harness dies (Ctrl-C, a panic), the server goes with it, even
+	// when it is frozen: SIGKILL reaches a stopped process.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("server pipe: %w", err)
