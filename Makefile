@@ -5,7 +5,7 @@ BIN := bin
 # The full suite must stay well under 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build test check unit bench-api bench-load clean images tools demo
+.PHONY: all build test check unit bench-api bench-load bench-truth clean images tools demo
 
 all: build
 
@@ -52,14 +52,28 @@ images: tools
 bench-api: build
 	$(GO) run ./bench/api
 
-# bench-load compares the load engine with the vegeta CLI and wrk on loopback
-# (~3-4 minutes); BENCH_LOAD_FLAGS=-rss60 adds two 60 s runs for peak RSS.
+# bench-load compares the load engine with the vegeta CLI, k6 and wrk on loopback, each its own process (about
+# 6 minutes, under 8): sustained rate (median of three trials per rung, warmed), past the limit, CPU per request
+# and peak RSS from each loader's rusage, p99 at 3000/s; the last line is the sustained-rate ratio.
+# Installs what is missing: vegeta and k6 (go install, k6 builds in about 2 minutes), wrk (apt).
+# BENCH_LOAD_FLAGS=-rss60 adds two 60 s runs for peak RSS; docs/benchmarks.md explains every line.
 bench-load:
 	@command -v vegeta >/dev/null || test -x "$$($(GO) env GOPATH)/bin/vegeta" || \
 	  $(GO) install github.com/tsenart/vegeta/v12@v12.13.0
-	@command -v wrk >/dev/null || apt-get install -y wrk
+	@command -v k6 >/dev/null || test -x "$$($(GO) env GOPATH)/bin/k6" || \
+	  { echo "building k6 v0.54.0 from the module proxy (about 2 minutes)"; $(GO) install go.k6.io/k6@v0.54.0; }
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(GO) build -o $(BIN)/bench-load ./bench/load
 	$(BIN)/bench-load $(BENCH_LOAD_FLAGS)
+
+# bench-truth freezes a trivial server (SIGSTOP) for S seconds in the middle of a 10 s constant-rate run, at
+# 400/s S=2s, 1000/s S=1s and 2000/s S=2s, and compares the p99 and the dropped requests of our engine and of
+# the vegeta CLI with the analytical p99 and a witness client (about 1 minute; docs/benchmarks.md).
+bench-truth:
+	@command -v vegeta >/dev/null || test -x "$$($(GO) env GOPATH)/bin/vegeta" || \
+	  $(GO) install github.com/tsenart/vegeta/v12@v12.13.0
+	$(GO) build -o $(BIN)/bench-truth ./bench/truth
+	$(BIN)/bench-truth $(BENCH_TRUTH_FLAGS)
 
 clean:
 	rm -rf $(BIN)

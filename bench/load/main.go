@@ -1,17 +1,31 @@
-// Command load benchmarks the load engine against the vegeta CLI and wrk on
-// loopback, side by side in one run (machines are shared and noisy: only the
-// ratios measured together mean something).
+// Command load (make bench-load) benchmarks the load engine against the
+// vegeta CLI, k6 and wrk on loopback, side by side in one run (machines are
+// shared and noisy: only the ratios measured together mean something).
+// docs/benchmarks.md says what each line means and how long it takes.
 //
-// For each constant rate on a ladder it runs our engine (with records,
-// histograms and hlog written, as in a real run) and `vegeta attack`, each as
-// its own process against a trivial Go HTTP server in a third process, and
-// counts the requests not sent within 10 ms of their planned time (late,
-// shed, or never sent). The sustained rate of a tool is the highest rung with
-// under 1% such requests and under 1% errors. wrk has no rate control (the
-// Debian build is wrk, not wrk2): its figure is its closed-loop maximum
-// throughput, the ceiling of this server on this machine.
+// Every tool runs as its own process against a trivial Go HTTP server in a
+// third process, warmed before anything is timed:
 //
-// Usage: go run ./bench/load [-trial 3s] [-rss60]
+//  1. Sustained rate (ours, vegeta): the highest constant rate at which the
+//     median of three trials has under 1% of requests late (sent > 10 ms
+//     after plan, shed, or never sent) and under 1% errors. Each trial
+//     sends for -warmup-trial (connections opened, pools and the runtime
+//     grown) and counts only the -trial after it. Rungs grow ×1.5 from
+//     2000/s and are then bisected to within 12% (see search); the two
+//     tools' trials alternate in time so that a neighbour's load falls on
+//     both, and a failure while other processes took over a quarter of the
+//     machine is run again (benchkit.Watch).
+//  2. wrk's closed-loop throughput: the server's ceiling, for scale.
+//  3. Past the limit: planned against achieved for ours, ours with a fixed
+//     in-flight cap, and vegeta.
+//  4. CPU time per request (user+sys of the loader process from its rusage,
+//     whole run) and peak RSS of ours, vegeta and k6 at the same rates for
+//     -cpu-duration; at -ratio-rate three rounds, whose medians give the
+//     headline ratios and the p99 comparison.
+//
+// The last line is always
+//
+//	load-engine sustained rate: ours=N/s vegeta=N/s wrk=N/s ratio_vs_vegeta=R
 //
 // One trial of ours alone, e.g. to profile it against a running target:
 //
@@ -20,66 +34,59 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"math"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
+	"runtime"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/bench/internal/benchkit"
 )
 
-const lateAfter = 10 * time.Millisecond
-
-// trial is one tool at one rate.
-type trial struct {
-	Rate      int     `json:"rate"`
-	Planned   int64   `json:"planned"`
-	Sent      int64   `json:"sent"`
-	Late      int64   `json:"late"` // late, shed or never sent
-	Errors    int64   `json:"errors"`
-	Achieved  float64 `json:"achieved"` // sent per second of planned duration
-	P99Ms     float64 `json:"p99_ms"`
-	PeakRSSMB float64 `json:"peak_rss_mb"`
-	// Ours only: the engine's own counts, to see why requests were late.
-	Totals *load.Totals `json:"totals,omitempty"`
-}
-
-func (t trial) lateFrac() float64 { return float64(t.Late) / math.Max(1, float64(t.Planned)) }
-func (t trial) ok() bool {
-	return t.Planned > 0 && t.lateFrac() < 0.01 && float64(t.Errors) < 0.01*float64(t.Planned)
+type options struct {
+	trial, warmup time.Duration
+	cpuDur        time.Duration
+	cpuRates      []int
+	ratioRate     int
+	rounds        int
+	past          []float64
+	rss60, noK6   bool
+	noCPU         bool
 }
 
 func main() {
 	mode := flag.String("mode", "bench", "bench | server | ours (internal: child processes)")
 	rate := flag.Int("rate", 1000, "ours: requests per second")
-	dur := flag.Duration("duration", 3*time.Second, "ours: run length")
+	dur := flag.Duration("duration", 3*time.Second, "ours: run length (warm-up included)")
+	warm := flag.Duration("warmup", 0, "ours: seconds sent but left out of the steady counts")
 	url := flag.String("url", "", "ours: target base URL")
-	trialDur := flag.Duration("trial", 3*time.Second, "bench: length of each trial")
-	rss60 := flag.Bool("rss60", false, "bench: also run ours for 60 s at its sustained rate and at twice it, and report peak RSS")
 	cpuProfile := flag.String("cpuprofile", "", "ours: write a CPU profile here")
 	memProfile := flag.String("memprofile", "", "ours: write an allocation profile here")
 	maxInFlight := flag.Int("maxinflight", 0, "ours: Config.MaxInFlight (0: the engine's default)")
 	fixed := flag.Bool("fixedinflight", false, "ours: Config.FixedInFlight (no adaptive in-flight limit)")
+
+	var o options
+	flag.DurationVar(&o.trial, "trial", 3*time.Second, "bench: measured length of each sustained-rate trial")
+	flag.DurationVar(&o.warmup, "warmup-trial", time.Second, "bench: warm-up sent before each trial's measured window")
+	flag.DurationVar(&o.cpuDur, "cpu-duration", 10*time.Second, "bench: length of each CPU-per-request run")
+	cpuRates := flag.String("cpu-rates", "2000,4000,6000", "bench: rates of the CPU-per-request table")
+	flag.IntVar(&o.ratioRate, "ratio-rate", 3000, "bench: rate of the headline CPU ratios and the p99 comparison")
+	flag.IntVar(&o.rounds, "ratio-rounds", 3, "bench: rounds at -ratio-rate (medians)")
+	past := flag.String("past", "2,4", "bench: past-the-limit rates, as multiples of the higher sustained rate")
+	flag.BoolVar(&o.rss60, "rss60", false, "bench: also run ours for 60 s at its sustained rate and at twice it, and report peak RSS")
+	flag.BoolVar(&o.noK6, "nok6", false, "bench: leave k6 out")
+	flag.BoolVar(&o.noCPU, "nocpu", false, "bench: leave out the CPU-per-request runs (their lines too)")
 	flag.Parse()
+
 	var err error
 	switch *mode {
 	case "server":
-		err = serve()
+		err = benchkit.Serve()
 	case "ours":
 		if *cpuProfile != "" {
 			f, perr := os.Create(*cpuProfile)
@@ -87,7 +94,12 @@ func main() {
 				defer pprof.StopCPUProfile()
 			}
 		}
-		err = runOurs(*url, *rate, *dur, *maxInFlight, *fixed)
+		var r benchkit.OursResult
+		r, err = benchkit.RunOurs(benchkit.OursSpec{URL: *url, Rate: *rate, Duration: *dur, Warmup: *warm,
+			MaxInFlight: *maxInFlight, FixedInFlight: *fixed})
+		if err == nil {
+			err = json.NewEncoder(os.Stdout).Encode(r)
+		}
 		if err == nil && *memProfile != "" {
 			if f, perr := os.Create(*memProfile); perr == nil {
 				_ = pprof.Lookup("allocs").WriteTo(f, 0)
@@ -95,7 +107,11 @@ func main() {
 			}
 		}
 	case "bench":
-		err = bench(*trialDur, *rss60)
+		if o.cpuRates, err = ints(*cpuRates); err == nil {
+			if o.past, err = floats(*past); err == nil {
+				err = bench(o)
+			}
+		}
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}
@@ -106,327 +122,316 @@ func main() {
 	}
 }
 
-// serve is the trivial target: a fixed small JSON body, keep-alive.
-func serve() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	fmt.Println(ln.Addr().String())
-	body := []byte(`{"ok":true}`)
-	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
-	}))
-}
-
-// runOurs is one trial of our engine, printed as JSON.
-func runOurs(url string, rate int, d time.Duration, maxInFlight int, fixed bool) error {
-	dir, err := os.MkdirTemp("", "bench-load-")
-	if err != nil {
-		return fmt.Errorf("temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	cfg := load.Config{BaseURL: url, RunDir: dir, Seed: 1, LateAfter: lateAfter, MaxInFlight: maxInFlight,
-		FixedInFlight: fixed,
-		Mix:           load.Mix{{Op: load.HTTPGet{OpName: "get", Path: "/"}, Weight: 1}},
-		Phases:        []load.Phase{{Name: "steady", Duration: d, Pacer: load.Constant(rate)}}}
-	res, err := load.Run(context.Background(), cfg, load.WithoutProgress())
-	if err != nil {
-		return err
-	}
-	tot := res.Totals
-	out := trial{Rate: rate, Planned: int64(float64(rate) * d.Seconds()), Sent: tot.Sent,
-		Errors:   tot.Errors,
-		Achieved: float64(tot.Sent) / d.Seconds(),
-		P99Ms:    float64(res.Latency("", "").ValueAtQuantile(99)) / 1000, PeakRSSMB: peakRSSMB(), Totals: &tot}
-	// Late, shed, and anything the schedule did not even plan in time.
-	out.Late = tot.Late + tot.Shed + max(0, out.Planned-tot.Planned)
-	return json.NewEncoder(os.Stdout).Encode(out)
-}
-
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			f := strings.Fields(l)
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
-func bench(trialDur time.Duration, rss60 bool) error {
+func bench(o options) error {
+	began := time.Now()
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
 	}
-	vegetaBin, err := findVegeta()
+	vbin, err := benchkit.FindTool("vegeta", benchkit.VegetaInstall)
 	if err != nil {
 		return err
 	}
-	srv := exec.Command(self, "-mode=server")
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("server pipe: %w", err)
-	}
-	if err := srv.Start(); err != nil {
-		return fmt.Errorf("start server: %w", err)
-	}
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	addr, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("read server address: %w", err)
-	}
-	base := "http://" + strings.TrimSpace(addr)
-	fmt.Printf("target %s, trials of %s, late = sent >%s after planned, shed or not sent\n", base, trialDur, lateAfter)
-
-	ladder := []int{2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 18000, 20000, 24000, 28000, 32000}
-	// A tool is done after two failed rungs in a row: on a shared machine a
-	// neighbour's burst can fail one rung that the tool otherwise holds.
-	tools := []*toolState{
-		{name: "ours", run: func(r int) (trial, error) { return oursTrial(self, base, r, trialDur, false) }},
-		{name: "vegeta", run: func(r int) (trial, error) { return vegetaTrial(vegetaBin, base, r, trialDur) }},
-	}
-	for i, r := range ladder {
-		// Alternate who goes first on each rung so that a neighbour's load
-		// does not always land on the same tool.
-		order := []*toolState{tools[0], tools[1]}
-		if i%2 == 1 {
-			order[0], order[1] = order[1], order[0]
+	var kbin string
+	if !o.noK6 {
+		if kbin, err = benchkit.FindTool("k6", benchkit.K6Install); err != nil {
+			return err
 		}
-		active := false
-		for _, ts := range order {
-			if ts.fails >= 2 {
+	}
+	srv, err := benchkit.StartServer(self, "-mode=server")
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	base, err := srv.Warm(1000)
+	if err != nil {
+		return err
+	}
+	p := peers{self: self, url: srv.URL, server: srv.PID(), vegeta: benchkit.Vegeta{Bin: vbin}, k6: benchkit.K6{Bin: kbin}}
+	fmt.Printf("target %s (base latency %.2fms); late = sent >%s after planned, shed or not sent\n",
+		srv.URL, float64(base)/1e6, benchkit.LateAfter)
+
+	// Warm-up, not reported: the first run of each binary on a fresh
+	// target pays for page faults, the server's first goroutines and heap.
+	if _, err := p.ours(2000, 0, time.Second, false); err != nil {
+		return err
+	}
+	if _, err := p.vegetaTrial(2000, 0, time.Second); err != nil {
+		return err
+	}
+
+	// 1. Sustained rate.
+	fmt.Printf("sustained rate: trials of %s warm-up + %s measured, median of 3 per rung (a failure while others took >25%% is re-run), rungs x1.5 from 2000/s then bisected to 12%%\n",
+		o.warmup, o.trial)
+	const limit = 64000
+	nz := &noise{above: 0.25, perRung: 2, left: 10}
+	searches := []*search{
+		newSearch("ours", func(r int) (trial, error) { return p.ours(r, o.warmup, o.trial, false) }, 2000, 1.5, 1.12, limit, nz),
+		newSearch("vegeta", func(r int) (trial, error) { return p.vegetaTrial(r, o.warmup, o.trial) }, 2000, 1.5, 1.12, limit, nz),
+	}
+	for round := 0; ; round++ {
+		active := 0
+		for i := range searches {
+			// Alternate who goes first so that a neighbour's load does
+			// not always land on the same tool.
+			s := searches[(i+round)%len(searches)]
+			if s.done {
 				continue
 			}
-			active = true
-			t, err := ts.run(r)
-			if err != nil {
+			active++
+			if err := s.trial(); err != nil {
 				return err
 			}
-			report(ts.name, t)
-			if !t.ok() {
-				// One retry: a neighbour's burst can fail a single trial.
-				if t, err = ts.run(r); err != nil {
-					return err
-				}
-				report(ts.name+" (retry)", t)
-			}
-			if t.ok() {
-				ts.best, ts.fails = t, 0
-			} else {
-				ts.fails++
-			}
 		}
-		if !active {
+		if active == 0 {
 			break
 		}
 	}
-	bestOurs, bestVeg := tools[0].best, tools[1].best
-	wrkRate, err := wrkMax(base, trialDur)
+	ours, veg := searches[0].lo, searches[1].lo
+	fmt.Printf("sustained: ours %s; vegeta %s", searches[0].bracket(), searches[1].bracket())
+	if so, sv := searches[0], searches[1]; so.hi > 0 && sv.hi > 0 && so.lo > 0 && sv.lo > 0 {
+		fmt.Printf("; the ratio lies between %.2f and %.2f", float64(so.lo)/float64(sv.hi), float64(so.hi)/float64(sv.lo))
+	}
+	fmt.Println()
+	if nz.ignored > 0 {
+		fmt.Printf("  (%d failed trials not counted: other processes took over %s of the machine during them)\n", nz.ignored, pct(nz.above))
+	}
+
+	// 2. wrk.
+	wrk, err := p.wrkMax(o.trial)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrk (closed loop, -t2 -c64): %.0f req/s\n", wrkRate)
+	fmt.Printf("wrk (closed loop, -t2 -c64): %.0f req/s\n", wrk)
 
-	// Past the limit: planned vs achieved for both open-model tools, and
-	// ours with the adaptive in-flight limit off (a fixed cap of 4096) to
-	// show what the limit buys.
-	fmt.Println("past the limit: planned -> achieved (late/shed %, p99, peak RSS)")
-	// From the higher of the two sustained rates, so that on a noisy run
-	// where ours failed early the curve still goes well past both limits.
-	limit := max(bestOurs.Rate, bestVeg.Rate, 2000)
-	for _, f := range []float64{1.5, 2, 3, 4} {
-		r := int(float64(limit) * f)
-		t, err := oursTrial(self, base, r, trialDur, false)
-		if err != nil {
-			return err
+	// 3. Past the limit.
+	if len(o.past) > 0 {
+		fmt.Println("past the limit: planned -> achieved (late/shed %, p99, peak RSS)")
+		top := max(ours, veg, 2000)
+		for _, f := range o.past {
+			r := int(float64(top) * f)
+			t, err := p.ours(r, o.warmup, o.trial, false)
+			if err != nil {
+				return err
+			}
+			fx, err := p.ours(r, o.warmup, o.trial, true)
+			if err != nil {
+				return err
+			}
+			v, err := p.vegetaTrial(r, o.warmup, o.trial)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("  planned %6d/s  ours %6.0f/s (%5.1f%%, p99 %6.0fms, %3.0f MiB)  ours-fixed-cap %6.0f/s (%5.1f%%, p99 %6.0fms, %3.0f MiB)  vegeta %6.0f/s (%5.1f%%, p99 %6.0fms, %3.0f MiB)\n",
+				r, t.achieved(), 100*t.lateFrac(), msf(t.P99), t.Usage.PeakRSS,
+				fx.achieved(), 100*fx.lateFrac(), msf(fx.P99), fx.Usage.PeakRSS,
+				v.achieved(), 100*v.lateFrac(), msf(v.P99), v.Usage.PeakRSS)
 		}
-		fx, err := oursTrial(self, base, r, trialDur, true)
-		if err != nil {
-			return err
-		}
-		v, err := vegetaTrial(vegetaBin, base, r, trialDur)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("  planned %6d/s  ours %6.0f/s (%5.1f%%, p99 %6.0fms, %3.0f MiB)  ours-fixed-cap %6.0f/s (%5.1f%%, p99 %6.0fms, %3.0f MiB)  vegeta %6.0f/s (%5.1f%%, p99 %6.0fms)\n",
-			r, t.Achieved, 100*t.lateFrac(), t.P99Ms, t.PeakRSSMB,
-			fx.Achieved, 100*fx.lateFrac(), fx.P99Ms, fx.PeakRSSMB,
-			v.Achieved, 100*v.lateFrac(), v.P99Ms)
 	}
-	fmt.Printf("ours peak RSS at %d/s for %s: %.0f MiB\n", bestOurs.Rate, trialDur, bestOurs.PeakRSSMB)
-	if rss60 && bestOurs.Rate > 0 {
+	if o.rss60 && ours > 0 {
 		// At the sustained rate, and at twice it: past the limit, memory
 		// must stay bounded too (the in-flight limit, not the run's length).
-		for _, r := range []int{bestOurs.Rate, 2 * bestOurs.Rate} {
-			t, err := oursTrial(self, base, r, 60*time.Second, false)
+		for _, r := range []int{ours, 2 * ours} {
+			t, err := p.ours(r, 0, 60*time.Second, false)
 			if err != nil {
 				return err
 			}
 			fmt.Printf("ours 60 s at %d/s: achieved %.0f/s, late %.2f%%, peak RSS %.0f MiB\n",
-				r, t.Achieved, 100*t.lateFrac(), t.PeakRSSMB)
+				r, t.achieved(), 100*t.lateFrac(), t.Usage.PeakRSS)
 		}
 	}
-	ratio := 0.0
-	if bestVeg.Rate > 0 {
-		ratio = float64(bestOurs.Rate) / float64(bestVeg.Rate)
+
+	// 4. CPU per request, peak RSS, p99.
+	if !o.noCPU {
+		if err := cpu(p, o); err != nil {
+			return err
+		}
 	}
-	fmt.Printf("load-engine sustained rate: ours=%d/s vegeta=%d/s wrk=%.0f/s ratio_vs_vegeta=%.2f\n",
-		bestOurs.Rate, bestVeg.Rate, wrkRate, ratio)
+
+	ratio := 0.0
+	if veg > 0 {
+		ratio = float64(ours) / float64(veg)
+	}
+	if machine.n > 0 {
+		fmt.Printf("machine: other processes took on average %.0f%% of its %d CPUs during the %d loader runs (over 25%% in %d);",
+			100*machine.sum/float64(machine.n), runtime.NumCPU(), machine.n, machine.over)
+		if machine.sum/float64(machine.n) > 0.05 {
+			fmt.Print(" a busy machine: compare ratios within this run, and expect them to move between runs")
+		} else {
+			fmt.Print(" a quiet machine")
+		}
+		fmt.Println()
+	}
+	fmt.Printf("bench-load took %s\n", time.Since(began).Round(time.Second))
+	fmt.Printf("load-engine sustained rate: ours=%d/s vegeta=%d/s wrk=%.0f/s ratio_vs_vegeta=%.2f\n", ours, veg, wrk, ratio)
 	return nil
 }
 
-type toolState struct {
-	name  string
-	run   func(rate int) (trial, error)
-	best  trial
-	fails int
+// cpu runs every tool at the same rates for the same length, one process
+// each, and reads what the process cost from its rusage. At the ratio rate
+// it runs o.rounds rounds (the tool that goes first rotates) and takes
+// medians.
+func cpu(p peers, o options) error {
+	tools := []struct {
+		name string
+		run  func(rate int) (trial, error)
+	}{
+		// The first second is part of the run (CPU, late, whole-run p99)
+		// and is left out of the steady p99 only.
+		{"ours", func(r int) (trial, error) { return p.ours(r, time.Second, o.cpuDur-time.Second, false) }},
+		{"vegeta", func(r int) (trial, error) { return p.vegetaTrial(r, time.Second, o.cpuDur-time.Second) }},
+	}
+	if !o.noK6 {
+		tools = append(tools, struct {
+			name string
+			run  func(rate int) (trial, error)
+		}{"k6", func(r int) (trial, error) { return p.k6Trial(r, o.cpuDur) }})
+	}
+	// The rounds at the ratio rate are spread between the other rates, so
+	// that one neighbour's burst does not fall on all three.
+	var rates []int
+	for i := range max(1, o.rounds, len(o.cpuRates)) {
+		if i < max(1, o.rounds) {
+			rates = append(rates, o.ratioRate)
+		}
+		if i < len(o.cpuRates) {
+			rates = append(rates, o.cpuRates[i])
+		}
+	}
+	fmt.Printf("cpu per request: user+sys of the loader process (rusage, whole %s run incl. start-up) / requests sent; peak RSS from rusage\n", o.cpuDur)
+	fmt.Println("  (late: ours/vegeta sent >10ms after plan or not sent; k6: dropped_iterations only; p99 whole run / after the first second;")
+	fmt.Println("   ours from the planned time, vegeta and k6 stamped at the actual send, k6 whole run only)")
+	at := map[string][]trial{} // ratio-rate trials per tool
+	for i, r := range rates {
+		for j := range tools {
+			tl := tools[(i+j)%len(tools)]
+			t, err := tl.run(r)
+			if err != nil {
+				return err
+			}
+			steady := fmt.Sprintf("%7.2fms", msf(t.P99))
+			if tl.name == "k6" {
+				steady = fmt.Sprintf("%9s", "-")
+			}
+			fmt.Printf("  %-6s %5d/s  sent %6d  late %6.2f%%  errors %d  cpu %6.2fs  %6.1fus/req  peak RSS %5.1f MiB  p99 %7.2fms / %s  others %s %s\n",
+				tl.name, r, t.Requests, 100*t.WholeLate, t.Errors, t.Usage.CPU.Seconds(), t.cpuPerReq(),
+				t.Usage.PeakRSS, msf(t.P99Whole), steady, pct(t.Others), t.Note)
+			if r == o.ratioRate {
+				at[tl.name] = append(at[tl.name], t)
+			}
+		}
+	}
+	med := func(tool string, f func(trial) float64) float64 {
+		var v []float64
+		for _, t := range at[tool] {
+			v = append(v, f(t))
+		}
+		return medianOf(v)
+	}
+	perReq := func(t trial) float64 { return t.cpuPerReq() }
+	p99 := func(t trial) float64 { return msf(t.P99Whole) }
+	p99s := func(t trial) float64 { return msf(t.P99) }
+	rss := func(t trial) float64 { return t.Usage.PeakRSS }
+	n := len(at["ours"])
+	fmt.Printf("at %d/s, medians of %d rounds of %s (busy-machine caveat: compare ratios, not absolutes):\n", o.ratioRate, n, o.cpuDur)
+	// A tool that did not keep the rate did less work, later: its CPU per
+	// request and p99 are not comparable. Say so on the lines themselves.
+	lateOf := func(t trial) float64 { return t.WholeLate }
+	var behind []string
+	for _, tl := range tools {
+		if l := med(tl.name, lateOf); l > 0.01 {
+			behind = append(behind, fmt.Sprintf("%s %.1f%%", tl.name, 100*l))
+		}
+	}
+	warn := ""
+	if len(behind) > 0 {
+		warn = " [NOT COMPARABLE: late or not sent at " + strconv.Itoa(o.ratioRate) + "/s: " + strings.Join(behind, ", ") + "]"
+	}
+	fmt.Printf("load-engine p99 at %d/s: ours=%.2fms vegeta=%.2fms diff=%+.2fms (whole run, cold start included; ours from the planned time, vegeta from its actual send)%s\n",
+		o.ratioRate, med("ours", p99), med("vegeta", p99), med("ours", p99)-med("vegeta", p99), warn)
+	fmt.Printf("load-engine steady p99 at %d/s: ours=%.2fms vegeta=%.2fms diff=%+.2fms (after the first second)%s\n",
+		o.ratioRate, med("ours", p99s), med("vegeta", p99s), med("ours", p99s)-med("vegeta", p99s), warn)
+	line := fmt.Sprintf("load-engine peak RSS at %d/s: ours=%.0fMiB vegeta=%.0fMiB", o.ratioRate, med("ours", rss), med("vegeta", rss))
+	if !o.noK6 {
+		line += fmt.Sprintf(" k6=%.0fMiB (k6 p99=%.2fms, stamped at the actual send)", med("k6", rss), med("k6", p99))
+	}
+	fmt.Println(line)
+	o1, v1 := med("ours", perReq), med("vegeta", perReq)
+	fmt.Printf("load-engine cpu per request: ours=%.1fus vegeta=%.1fus ratio=%.2f%s\n", o1, v1, safeDiv(o1, v1), warn)
+	if !o.noK6 {
+		k1 := med("k6", perReq)
+		fmt.Printf("load-engine cpu per request vs k6: ours=%.1fus k6=%.1fus ratio=%.2f%s\n", o1, k1, safeDiv(o1, k1), warn)
+	}
+	return nil
 }
 
-func report(tool string, t trial) {
+func report(t trial, why string) {
 	verdict := "ok"
 	if !t.ok() {
 		verdict = "FAIL"
 	}
-	fmt.Printf("  %-14s rate %6d/s  achieved %7.0f/s  late %6.2f%%  errors %d  p99 %7.1fms  %s\n",
-		tool, t.Rate, t.Achieved, 100*t.lateFrac(), t.Errors, t.P99Ms, verdict)
+	if why != "" {
+		verdict += " (" + why + ")"
+	}
+	fmt.Printf("    %-6s rate %6d/s  achieved %7.0f/s  late %6.2f%%  errors %d  p99 %7.1fms  others %s  %s %s\n",
+		t.Tool, t.Rate, t.achieved(), 100*t.lateFrac(), t.Errors, msf(t.P99), pct(t.Others), verdict, t.Note)
 }
 
-func oursTrial(self, base string, rate int, d time.Duration, fixed bool) (trial, error) {
-	cmd := exec.Command(self, "-mode=ours", "-url="+base, "-rate="+strconv.Itoa(rate), "-duration="+d.String(),
-		"-fixedinflight="+strconv.FormatBool(fixed))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return trial{}, fmt.Errorf("ours at %d/s: %w", rate, err)
+// pct prints a share of the machine ("?" when unknown).
+func pct(f float64) string {
+	if f < 0 {
+		return "  ?"
 	}
-	var t trial
-	if err := json.Unmarshal(out, &t); err != nil {
-		return trial{}, fmt.Errorf("ours at %d/s: decode %q: %w", rate, out, err)
-	}
-	return t, nil
+	return fmt.Sprintf("%2.0f%%", 100*f)
 }
 
-func findVegeta() (string, error) {
-	if p, err := exec.LookPath("vegeta"); err == nil {
-		return p, nil
+func msf(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
 	}
-	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-	p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "vegeta")
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	return "", errors.New("vegeta CLI not found: go install github.com/tsenart/vegeta/v12@v12.13.0 (make bench-load does it)")
+	return a / b
 }
 
-// vegetaTrial runs `vegeta attack` and derives lateness from its results:
-// the planned time of hit k is began + (k+1)/rate (its ConstantPacer), and
-// began is estimated as the earliest value consistent with every timestamp,
-// which is the most favourable reading for vegeta.
-func vegetaTrial(bin, base string, rate int, d time.Duration) (trial, error) {
-	dir, err := os.MkdirTemp("", "bench-vegeta-")
-	if err != nil {
-		return trial{}, fmt.Errorf("temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	resFile := filepath.Join(dir, "results.bin")
-	atk := exec.Command(bin, "attack", "-rate="+strconv.Itoa(rate)+"/s", "-duration="+d.String(),
-		"-max-body=0", "-output="+resFile)
-	atk.Stdin = strings.NewReader("GET " + base + "/\n")
-	atk.Stderr = os.Stderr
-	if err := atk.Run(); err != nil {
-		return trial{}, fmt.Errorf("vegeta attack at %d/s: %w", rate, err)
-	}
-	enc := exec.Command(bin, "encode", "-to=csv", resFile)
-	pipe, err := enc.StdoutPipe()
-	if err != nil {
-		return trial{}, fmt.Errorf("vegeta encode pipe: %w", err)
-	}
-	if err := enc.Start(); err != nil {
-		return trial{}, fmt.Errorf("vegeta encode: %w", err)
-	}
-	interval := float64(time.Second) / float64(rate)
-	type hit struct {
-		ts  int64
-		seq int64
-		lat int64
-	}
-	var hits []hit
-	var errs int64
-	rd := csv.NewReader(pipe)
-	rd.FieldsPerRecord = -1
-	for {
-		rec, err := rd.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return trial{}, fmt.Errorf("vegeta csv: %w", err)
-		}
-		if len(rec) < 9 {
-			continue
-		}
-		ts, _ := strconv.ParseInt(rec[0], 10, 64)
-		code, _ := strconv.Atoi(rec[1])
-		lat, _ := strconv.ParseInt(rec[2], 10, 64)
-		seq, _ := strconv.ParseInt(rec[8], 10, 64)
-		if code != 200 {
-			errs++
-		}
-		hits = append(hits, hit{ts, seq, lat})
-	}
-	if err := enc.Wait(); err != nil {
-		return trial{}, fmt.Errorf("vegeta encode: %w", err)
-	}
-	began := int64(math.MaxInt64)
-	for _, h := range hits {
-		if b := h.ts - int64(float64(h.seq+1)*interval); b < began {
-			began = b
-		}
-	}
-	planned := int64(float64(rate) * d.Seconds())
-	t := trial{Rate: rate, Planned: planned, Sent: int64(len(hits)), Errors: errs,
-		Achieved: float64(len(hits)) / d.Seconds()}
-	lats := make([]int64, 0, len(hits))
-	for _, h := range hits {
-		if h.ts-began-int64(float64(h.seq+1)*interval) > int64(lateAfter) {
-			t.Late++
-		}
-		lats = append(lats, h.lat)
-	}
-	t.Late += max(0, planned-int64(len(hits))) // never sent within the duration
-	t.P99Ms = p99(lats) / 1e6
-	return t, nil
-}
-
-func p99(v []int64) float64 {
+func medianOf(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
-	h := load.NewHistogram()
-	for _, x := range v {
-		_ = h.RecordValue(max(1, x/1000))
+	c := append([]float64(nil), v...)
+	sort.Float64s(c)
+	if len(c)%2 == 1 {
+		return c[len(c)/2]
 	}
-	return float64(h.ValueAtQuantile(99)) * 1000
+	return (c[len(c)/2-1] + c[len(c)/2]) / 2
 }
 
-var wrkRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q: want positive integers", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
 
-func wrkMax(base string, d time.Duration) (float64, error) {
-	secs := max(1, int(d.Seconds()))
-	out, err := exec.Command("wrk", "-t2", "-c64", "-d"+strconv.Itoa(secs)+"s", base+"/").CombinedOutput()
-	if err != nil {
-		return 0, fmt.Errorf("wrk (apt-get install -y wrk): %w: %s", err, out)
+func floats(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.ParseFloat(f, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q: want positive numbers", s)
+		}
+		out = append(out, n)
 	}
-	m := wrkRate.FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("wrk output without Requests/sec: %s", out)
-	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	return out, nil
 }
