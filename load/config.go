@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -67,6 +68,14 @@ type Config struct {
 	// Seed makes op, client, resource and jitter choices reproducible; it is
 	// recorded in the Result. Zero means "pick one" (the pick is recorded).
 	Seed uint64
+
+	// WarmConns is how many keep-alive connections setup opens before the
+	// clock starts (see warm.go): 0 sizes the pool for the first phase's
+	// expected concurrency, -1 opens none.
+	WarmConns int
+	// WarmPath is what warm-up requests GET (default /healthz, the
+	// contract's liveness check): a path without side effects.
+	WarmPath string
 
 	// RunDir, when set, receives records.jsonl, latency.hlog and ledger.json.
 	RunDir string
@@ -263,6 +272,12 @@ func (c Config) Validate() []error {
 			errs = append(errs, fmt.Errorf("%s: must be >= 0", name))
 		}
 	}
+	if c.WarmConns < -1 {
+		errs = append(errs, errors.New("warm_conns: must be >= -1 (-1: none, 0: sized for the first phase)"))
+	}
+	if c.WarmPath != "" && !strings.HasPrefix(c.WarmPath, "/") {
+		errs = append(errs, fmt.Errorf("warm_path: %q must start with /", c.WarmPath))
+	}
 	if c.MaxInFlight < 0 || c.SetupConcurrency < 0 || c.Resources < 0 {
 		errs = append(errs, errors.New("max_in_flight, setup_concurrency, resources: must be >= 0"))
 	}
@@ -301,6 +316,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Grace == 0 {
 		c.Grace = c.Retry.Budget + c.Timeout
+	}
+	if c.WarmPath == "" {
+		c.WarmPath = "/healthz"
 	}
 	return c
 }

@@ -26,14 +26,17 @@ type Result struct {
 	Seed  uint64 `json:"seed"`
 	// Start is the run's clock origin (with a monotonic reading): planned
 	// times, phases and record offsets are relative to it.
-	Start    time.Time     `json:"start"`
-	End      time.Time     `json:"end"`
-	Planned  time.Duration `json:"planned_duration_ns"`
-	Setup    time.Duration `json:"setup_ns"`
-	Phases   []PhaseWindow `json:"phases"`
-	Totals   Totals        `json:"totals"`
-	Stats    []OpStats     `json:"stats"`
-	Timeline []Second      `json:"timeline"`
+	Start   time.Time     `json:"start"`
+	End     time.Time     `json:"end"`
+	Planned time.Duration `json:"planned_duration_ns"`
+	Setup   time.Duration `json:"setup_ns"`
+	// WarmConns is how many keep-alive connections setup opened before the
+	// clock started (Config.WarmConns).
+	WarmConns int           `json:"warm_conns"`
+	Phases    []PhaseWindow `json:"phases"`
+	Totals    Totals        `json:"totals"`
+	Stats     []OpStats     `json:"stats"`
+	Timeline  []Second      `json:"timeline"`
 	// Hist holds cumulative latency histograms per op × phase.
 	Hist   map[HistKey]*hdrhistogram.Histogram `json:"-"`
 	Ledger LedgerSnapshot                      `json:"-"`
@@ -192,6 +195,10 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 			return nil, err
 		}
 	}
+	warm, werr := e.warmUp(ctx)
+	if werr != nil {
+		e.set.logger.Warn("load warm-up failed: the first requests may have to dial", "err", werr)
+	}
 	setup := time.Since(setupStart)
 
 	lag := cfg.MaxLateness + cfg.Retry.Budget + cfg.Grace
@@ -250,7 +257,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	end := time.Now()
 
 	res := &Result{RunID: e.runID, Seed: e.cfg.Seed, Start: e.start, End: end,
-		Planned: cfg.Duration(), Setup: setup}
+		Planned: cfg.Duration(), Setup: setup, WarmConns: warm}
 	var off time.Duration
 	for _, p := range cfg.Phases {
 		res.Phases = append(res.Phases, PhaseWindow{Name: p.Name, Start: off, End: off + p.Duration})

@@ -3,6 +3,7 @@ package load
 import (
 	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -82,12 +83,17 @@ func TestRateDoesNotDependOnResponses(t *testing.T) {
 }
 
 // stallServer answers at once, except that every request arriving in
-// [from, from+1s) after the first request waits until the stall ends.
+// [from, from+1s) after the first measured request waits until the stall
+// ends. Warm-up requests (GET /healthz, before the clock) neither start the
+// stall's clock nor stall.
 func stallServer(t *testing.T, from time.Duration) *httptest.Server {
 	var once sync.Once
 	var begin time.Time
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
 		mu.Lock()
 		once.Do(func() { begin = time.Now() })
 		el := time.Since(begin)
@@ -273,6 +279,47 @@ func TestSchedulerBacklogCutsTheLimit(t *testing.T) {
 	assert.Equal(t, res.Totals.Sent, res.Totals.Completed)
 }
 
+// TestWarmStartOpensPoolBeforeClock: the connections for the first phase
+// exist before the first planned request (counted on the server when OnStart
+// runs), sized by Little's law for 2000/s: at least 2000 x 2 x LateAfter =
+// 40. WarmConns -1 opens none.
+func TestWarmStartOpensPoolBeforeClock(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		warm      int
+		min, most int64
+	}{
+		// Sized for the first phase: rate x (latency + 2 x LateAfter).
+		{"sized", 0, 40, 1024},
+		// Asked for exactly 7.
+		{"fixed", 7, 7, 7},
+		// Off: not even the latency probe.
+		{"off", -1, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var accepted atomic.Int64
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(`{"ok":true}`))
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					accepted.Add(1)
+				}
+			}
+			srv.Start()
+			t.Cleanup(srv.Close)
+			var atStart int64 = -1
+			cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, WarmConns: tc.warm,
+				Phases: []Phase{{"idle", 100 * time.Millisecond, Pause()}, {"c", 300 * time.Millisecond, Constant(2000)}}}
+			res, err := Run(context.Background(), cfg, WithoutProgress(), OnStart(func(time.Time) { atStart = accepted.Load() }))
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, int64(res.WarmConns), tc.min)
+			assert.LessOrEqual(t, int64(res.WarmConns), tc.most)
+			assert.Equal(t, int64(res.WarmConns), atStart, "every warm connection is open when the clock starts, and no other")
+		})
+	}
+}
+
 // TestRunIsBounded: a target that never answers cannot keep a run alive past
 // duration + grace; unfinished requests are recorded as canceled.
 func TestRunIsBounded(t *testing.T) {
@@ -383,6 +430,8 @@ func TestValidate(t *testing.T) {
 		{"dup phase", func(c *Config) { c.Phases = append(c.Phases, c.Phases[0]) }, []string{"duplicate"}},
 		// a broken retry policy
 		{"retry", func(c *Config) { c.Retry = RetryPolicy{Attempts: 0, Base: 2, Max: 1, Budget: 0} }, []string{"attempts", "base", "budget"}},
+		// warm-up: -1 is the only negative count, and a path is a path
+		{"warm", func(c *Config) { c.WarmConns = -2; c.WarmPath = "healthz" }, []string{"warm_conns", "warm_path"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
