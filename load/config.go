@@ -77,7 +77,8 @@ type Config struct {
 	// contract's liveness check): a path without side effects.
 	WarmPath string
 
-	// RunDir, when set, receives records.jsonl, latency.hlog and ledger.json.
+	// RunDir, when set, receives records.jsonl, latency.hlog, orders.jsonl
+	// (streamed) and ledger.json.
 	RunDir string
 }
 

@@ -77,6 +77,7 @@ type Files struct {
 	Records string `json:"records,omitempty"`
 	HLog    string `json:"hlog,omitempty"`
 	Ledger  string `json:"ledger,omitempty"`
+	Orders  string `json:"orders,omitempty"` // the ledger's orders, streamed
 }
 
 // Latency merges the cumulative histograms of op and phase; "" means all.
@@ -207,6 +208,12 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		return nil, err
 	}
 	e.agg = agg
+	if cfg.RunDir != "" {
+		if err := e.ledger.stream(filepath.Join(cfg.RunDir, OrdersFileName)); err != nil {
+			_ = agg.finish()
+			return nil, err
+		}
+	}
 	// A deep buffer absorbs bursts (a stall releasing thousands of answers)
 	// without blocking workers on the aggregator.
 	e.records = make(chan Record, 16384)
@@ -253,6 +260,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	e.workerWG.Wait()
 	close(e.records)
 	<-aggDone
+	ledgerErr := e.ledger.close() // every worker is done: no order can follow
 	stopProgress()
 	end := time.Now()
 
@@ -266,7 +274,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	// finish closes the last per-second windows into the timeline: it must
 	// come before the timeline is read, or the final seconds (all of them,
 	// in a short run) show no completions.
-	aggErr := agg.finish()
+	aggErr := errors.Join(agg.finish(), ledgerErr)
 	res.Stats, res.Hist = agg.stats()
 	res.Timeline = e.timeline()
 	res.Totals = Totals{
@@ -280,7 +288,8 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
 	if cfg.RunDir != "" {
 		res.Files = Files{Records: filepath.Join(cfg.RunDir, "records.jsonl"),
-			HLog: filepath.Join(cfg.RunDir, "latency.hlog"), Ledger: filepath.Join(cfg.RunDir, "ledger.json")}
+			HLog: filepath.Join(cfg.RunDir, "latency.hlog"), Ledger: filepath.Join(cfg.RunDir, "ledger.json"),
+			Orders: filepath.Join(cfg.RunDir, OrdersFileName)}
 		if err := res.Ledger.WriteFile(res.Files.Ledger); err != nil {
 			return res, err
 		}
@@ -304,6 +313,7 @@ func (e *engine) aggregate(done chan<- struct{}) {
 			e.agg.add(&r)
 		case <-t.C:
 			e.agg.tick(time.Since(e.start))
+			e.ledger.flush()
 		}
 	}
 }

@@ -83,12 +83,17 @@ func TestRateDoesNotDependOnResponses(t *testing.T) {
 }
 
 // stallServer answers at once, except that every request arriving in
-// [from, from+1s) after the first request waits until the stall ends.
+// [from, from+1s) after the first measured request waits until the stall
+// ends. Warm-up requests (GET /healthz, before the clock) neither start the
+// stall's clock nor stall.
 func stallServer(t *testing.T, from time.Duration) *httptest.Server {
 	var once sync.Once
 	var begin time.Time
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
 		mu.Lock()
 		once.Do(func() { begin = time.Now() })
 		el := time.Since(begin)

@@ -98,14 +98,21 @@ func TestAgainstReferenceAPI(t *testing.T) {
 			assert.Zero(t, res.Totals.LostSessions)
 			assert.Len(t, res.Ledger.Sessions, 10)
 			byStatus := res.Ledger.OrdersBy()
-			assert.Equal(t, len(res.Ledger.Orders), byStatus[OrderAcknowledged])
-			assert.NotEmpty(t, res.Ledger.Orders)
+			orders := allOrders(t, res.Ledger)
+			assert.Empty(t, res.Ledger.Orders, "with a RunDir, orders are streamed, not kept")
+			assert.Equal(t, len(orders), byStatus[OrderAcknowledged])
+			assert.NotEmpty(t, orders)
 			for _, r := range res.Ledger.Resources {
 				assert.Equal(t, r.Acknowledged, resourceValue(t, base, r.ID), "resource %s", r.ID)
 			}
 			snap, err := ReadLedger(res.Files.Ledger)
 			require.NoError(t, err)
-			assert.Equal(t, res.Ledger.Orders, snap.Orders, "ledger.json round-trips")
+			assert.Equal(t, orders, allOrders(t, snap), "ledger.json and orders.jsonl round-trip")
+			require.Len(t, snap.Sessions, len(res.Ledger.Sessions))
+			for i, s := range snap.Sessions {
+				assert.Equal(t, res.Ledger.Sessions[i].SessionID, s.SessionID)
+				assert.True(t, res.Ledger.Sessions[i].StartedAt.Equal(s.StartedAt))
+			}
 		})
 	}
 }
@@ -192,7 +199,8 @@ func TestRedisOutageAgainstReferenceAPI(t *testing.T) {
 	seen.mu.Lock()
 	defer seen.mu.Unlock()
 	retriedAfter503 := 0
-	for _, o := range res.Ledger.Orders {
+	orders := allOrders(t, res.Ledger)
+	for _, o := range orders {
 		statuses := seen.byKey[o.Key]
 		assert.Len(t, statuses, o.Attempts, "order %s: attempts counted vs reaching the API with its key", o.Key)
 		if len(statuses) > 1 && statuses[0] == http.StatusServiceUnavailable {
@@ -206,7 +214,7 @@ func TestRedisOutageAgainstReferenceAPI(t *testing.T) {
 	ctx := context.Background()
 	by := map[OrderStatus]int{}
 	unknown503, unknownStored := 0, 0
-	for _, o := range res.Ledger.Orders {
+	for _, o := range orders {
 		by[o.Status]++
 		n, err := rdb.LLen(ctx, "v1:order-index:key:"+o.Key).Result()
 		require.NoError(t, err)
@@ -228,5 +236,6 @@ func TestRedisOutageAgainstReferenceAPI(t *testing.T) {
 	assert.Positive(t, by[OrderAcknowledged], "orders before and after the outage are acknowledged")
 	assert.Positive(t, by[OrderUnknown], "orders without an answer through the outage are unknown")
 	assert.Positive(t, unknown503, "unknown orders carry the API's last answer: 503 state_store_unavailable")
-	assert.Equal(t, len(res.Ledger.Orders), by[OrderAcknowledged]+by[OrderUnknown]+by[OrderRejected])
+	assert.Equal(t, len(orders), by[OrderAcknowledged]+by[OrderUnknown]+by[OrderRejected])
+	assert.Equal(t, by, res.Ledger.OrdersBy())
 }

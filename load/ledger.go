@@ -1,9 +1,13 @@
 package load
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -75,37 +79,114 @@ type SessionEntry struct {
 
 // LedgerSnapshot is the ledger as plain data: what ledger.json holds and what
 // the checker in package results compares with Redis.
+//
+// Orders are not held in memory when the run has a RunDir: they are
+// appended to OrdersFile (orders.jsonl, one OrderEntry per line, flushed
+// every second) as they complete, so that memory does not grow with the
+// run's length, and read back in batches (OrderBatches, EachOrder).
+// Without a RunDir (unit tests) they are in Orders. Resources and sessions
+// are bounded by the resources and the logins and stay in memory.
 type LedgerSnapshot struct {
-	Version   int             `json:"version"`
-	RunID     string          `json:"run_id"`
-	Start     time.Time       `json:"start"`
-	Orders    []OrderEntry    `json:"orders"`
+	Version int       `json:"version"`
+	RunID   string    `json:"run_id"`
+	Start   time.Time `json:"start"`
+	// OrdersFile is orders.jsonl: in ledger.json a name relative to the
+	// ledger's folder, in a Result or after ReadLedger a usable path.
+	OrdersFile string `json:"orders_file,omitempty"`
+	// OrderCounts counts orders by status (all of them, streamed or not).
+	OrderCounts map[OrderStatus]int `json:"order_counts"`
+	// Orders holds the orders only when there is no OrdersFile.
+	Orders    []OrderEntry    `json:"orders,omitempty"`
 	Resources []ResourceEntry `json:"resources"`
 	Sessions  []SessionEntry  `json:"sessions"`
 }
 
-// LedgerVersion is bumped on any incompatible change of LedgerSnapshot.
-const LedgerVersion = 1
+// LedgerVersion is bumped on any incompatible change of the ledger files.
+// 2: orders moved from ledger.json to orders.jsonl; ReadLedger still reads
+// version 1 files (orders inline).
+const LedgerVersion = 2
+
+// OrdersFileName is the streamed orders file in a run folder.
+const OrdersFileName = "orders.jsonl"
 
 // Ledger records every write and session outcome. Safe for concurrent use:
 // writes are a minority of requests, so one mutex does not limit the rate.
 type Ledger struct {
 	mu        sync.Mutex
-	orders    []OrderEntry
+	orders    []OrderEntry // only without a file
+	counts    map[OrderStatus]int
 	resources map[string]*ResourceEntry
 	sessions  map[string]*SessionEntry
 	order     []string // session ids in start order, for a stable export
+
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	enc  *json.Encoder
+	err  error // first write error, reported by close
 }
 
 func newLedger() *Ledger {
-	return &Ledger{resources: map[string]*ResourceEntry{}, sessions: map[string]*SessionEntry{}}
+	return &Ledger{counts: map[OrderStatus]int{}, resources: map[string]*ResourceEntry{},
+		sessions: map[string]*SessionEntry{}}
+}
+
+// stream makes the ledger append orders to path instead of keeping them.
+func (l *Ledger) stream(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create orders file: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.path, l.f, l.w = path, f, bufio.NewWriterSize(f, 64<<10)
+	l.enc = json.NewEncoder(l.w)
+	return nil
 }
 
 // RecordOrder adds the final outcome of one logical order.
 func (l *Ledger) RecordOrder(o OrderEntry) {
 	l.mu.Lock()
-	l.orders = append(l.orders, o)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	l.counts[o.Status]++
+	if l.enc == nil {
+		l.orders = append(l.orders, o)
+		return
+	}
+	if err := l.enc.Encode(o); err != nil && l.err == nil {
+		l.err = fmt.Errorf("write order %s: %w", o.Key, err)
+	}
+}
+
+// flush pushes buffered orders to the file: the aggregator calls it every
+// second, so a crash loses at most the last second, as for records.
+func (l *Ledger) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.w == nil {
+		return
+	}
+	if err := l.w.Flush(); err != nil && l.err == nil {
+		l.err = fmt.Errorf("flush orders: %w", err)
+	}
+}
+
+// close flushes and closes the orders file; orders recorded after it (none:
+// every worker has finished) would be lost, so it comes last.
+func (l *Ledger) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	if err := l.w.Flush(); err != nil && l.err == nil {
+		l.err = fmt.Errorf("flush orders: %w", err)
+	}
+	if err := l.f.Close(); err != nil && l.err == nil {
+		l.err = fmt.Errorf("close orders: %w", err)
+	}
+	l.f, l.w, l.enc = nil, nil, nil
+	return l.err
 }
 
 // RecordResourceUpdate adds the outcome of one logical increment.
@@ -158,16 +239,20 @@ func (l *Ledger) sessionEnded(sid string, at time.Time, reason string) {
 	}
 }
 
-// Snapshot copies the ledger into plain data, sorted for stable diffs.
+// Snapshot copies the ledger into plain data, sorted for stable diffs
+// (streamed orders stay in their file, in completion order).
 func (l *Ledger) Snapshot(runID string, start time.Time) LedgerSnapshot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := LedgerSnapshot{Version: LedgerVersion, RunID: runID, Start: start,
-		Orders:    append([]OrderEntry{}, l.orders...),
-		Resources: make([]ResourceEntry, 0, len(l.resources)),
-		Sessions:  make([]SessionEntry, 0, len(l.sessions)),
+	s := LedgerSnapshot{Version: LedgerVersion, RunID: runID, Start: start, OrdersFile: l.path,
+		OrderCounts: maps.Clone(l.counts),
+		Resources:   make([]ResourceEntry, 0, len(l.resources)),
+		Sessions:    make([]SessionEntry, 0, len(l.sessions)),
 	}
-	sort.Slice(s.Orders, func(i, j int) bool { return s.Orders[i].Key < s.Orders[j].Key })
+	if l.path == "" {
+		s.Orders = append([]OrderEntry{}, l.orders...)
+		sort.Slice(s.Orders, func(i, j int) bool { return s.Orders[i].Key < s.Orders[j].Key })
+	}
 	for _, r := range l.resources {
 		s.Resources = append(s.Resources, *r)
 	}
@@ -178,8 +263,16 @@ func (l *Ledger) Snapshot(runID string, start time.Time) LedgerSnapshot {
 	return s
 }
 
-// WriteFile writes the snapshot as indented JSON.
+// WriteFile writes the snapshot as indented JSON, naming the orders file
+// relative to the ledger's folder so that a run folder can be moved.
 func (s LedgerSnapshot) WriteFile(path string) error {
+	if s.OrdersFile != "" {
+		rel, err := filepath.Rel(filepath.Dir(path), s.OrdersFile)
+		if err != nil {
+			return fmt.Errorf("orders file %s beside ledger %s: %w", s.OrdersFile, path, err)
+		}
+		s.OrdersFile = rel
+	}
 	b, err := json.MarshalIndent(s, "", " ")
 	if err != nil {
 		return fmt.Errorf("encode ledger: %w", err)
@@ -190,7 +283,8 @@ func (s LedgerSnapshot) WriteFile(path string) error {
 	return nil
 }
 
-// ReadLedger reads a ledger.json written by a run.
+// ReadLedger reads a ledger.json written by a run (version 1 or 2). Orders
+// stay in their file: read them with OrderBatches or EachOrder.
 func ReadLedger(path string) (LedgerSnapshot, error) {
 	var s LedgerSnapshot
 	b, err := os.ReadFile(path)
@@ -200,10 +294,75 @@ func ReadLedger(path string) (LedgerSnapshot, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, fmt.Errorf("decode ledger %s: %w", path, err)
 	}
-	if s.Version != LedgerVersion {
-		return s, fmt.Errorf("ledger %s: version %d, want %d", path, s.Version, LedgerVersion)
+	switch s.Version {
+	case 1: // orders inline
+		s.OrderCounts = map[OrderStatus]int{}
+		for _, o := range s.Orders {
+			s.OrderCounts[o.Status]++
+		}
+	case LedgerVersion:
+		if s.OrdersFile != "" && !filepath.IsAbs(s.OrdersFile) {
+			s.OrdersFile = filepath.Join(filepath.Dir(path), s.OrdersFile)
+		}
+	default:
+		return s, fmt.Errorf("ledger %s: version %d, want 1 or %d", path, s.Version, LedgerVersion)
 	}
 	return s, nil
+}
+
+// OrderBatches calls fn with the orders, at most n at a time, from the
+// orders file or from memory. The slice is reused between calls: fn must
+// not keep it. Memory stays at one batch whatever the run's length.
+func (s LedgerSnapshot) OrderBatches(n int, fn func([]OrderEntry) error) error {
+	n = max(n, 1)
+	if s.OrdersFile == "" {
+		for i := 0; i < len(s.Orders); i += n {
+			if err := fn(s.Orders[i:min(i+n, len(s.Orders))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	f, err := os.Open(s.OrdersFile)
+	if err != nil {
+		return fmt.Errorf("open orders: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	batch := make([]OrderEntry, 0, n)
+	for line := 1; ; line++ {
+		batch = append(batch, OrderEntry{})
+		err := dec.Decode(&batch[len(batch)-1])
+		if err == io.EOF {
+			batch = batch[:len(batch)-1]
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("decode order %d of %s: %w", line, s.OrdersFile, err)
+		}
+		if len(batch) == n {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		return fn(batch)
+	}
+	return nil
+}
+
+// EachOrder calls fn for every order (see OrderBatches).
+func (s LedgerSnapshot) EachOrder(fn func(OrderEntry) error) error {
+	return s.OrderBatches(512, func(b []OrderEntry) error {
+		for _, o := range b {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // LostSessions counts sessions rejected while believed alive.
@@ -219,9 +378,14 @@ func (s LedgerSnapshot) LostSessions() int {
 
 // OrdersBy counts orders by status.
 func (s LedgerSnapshot) OrdersBy() map[OrderStatus]int {
-	m := map[OrderStatus]int{}
-	for _, o := range s.Orders {
-		m[o.Status]++
+	return maps.Clone(s.OrderCounts)
+}
+
+// OrderCount is the number of orders recorded.
+func (s LedgerSnapshot) OrderCount() int {
+	n := 0
+	for _, c := range s.OrderCounts {
+		n += c
 	}
-	return m
+	return n
 }

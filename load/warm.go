@@ -26,7 +26,11 @@ import (
 const (
 	warmProbes = 5    // sequential requests that measure latency
 	warmMax    = 1024 // bound on setup work for the highest rates
-	warmHold   = 10 * time.Second
+	// warmTimeout bounds each warm-up request (at most Timeout): a target
+	// that does not answer its liveness check within it is left cold, and a
+	// run never waits on warm-up much longer than that. Held requests get
+	// it again to wait for the whole pool.
+	warmTimeout = 3 * time.Second
 )
 
 // warmSize is the pool for the first phase's expected concurrency (Little's
@@ -120,8 +124,11 @@ func (e *engine) warmUp(ctx context.Context) (int, error) {
 // connection returns to the pool; hold, if set, runs once the answer's
 // headers have arrived, before the body is read.
 func (e *engine) warmGet(ctx context.Context, hold func()) error {
-	// Held requests wait for the whole pool: give them more than Timeout.
-	rctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout+warmHold)
+	to := min(e.cfg.Timeout, warmTimeout)
+	if hold != nil {
+		to *= 2 // held until the whole pool has answered
+	}
+	rctx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, e.base+e.cfg.WarmPath, nil)
 	if err != nil {

@@ -38,46 +38,33 @@ func (c *Check) example(kind, key string) {
 // CheckLedger compares ledger with Redis: how many orders exist for each
 // logical write (by idempotency key and by request_id, whichever shows more),
 // and each resource's final value against its acknowledged increments.
+// Orders are read in batches from the ledger's orders file (or from memory
+// for a ledger without one), so the check holds one batch at a time however
+// long the run was.
 func CheckLedger(ctx context.Context, rdb *redis.Client, ledger load.LedgerSnapshot) (Check, error) {
 	c := Check{Examples: map[string][]string{}}
 
 	// Orders, pipelined in batches: one round trip per batch, not per order.
 	const batch = 500
-	for i := 0; i < len(ledger.Orders); i += batch {
-		end := min(i+batch, len(ledger.Orders))
-		part := ledger.Orders[i:end]
+	byKey := make([]*redis.IntCmd, 0, batch)
+	byReq := make([]*redis.IntCmd, 0, batch)
+	err := ledger.OrderBatches(batch, func(part []load.OrderEntry) error {
 		pipe := rdb.Pipeline()
-		byKey := make([]*redis.IntCmd, len(part))
-		byReq := make([]*redis.IntCmd, len(part))
-		for j, o := range part {
-			byKey[j] = pipe.LLen(ctx, keyOrderByKey+o.Key)
-			byReq[j] = pipe.LLen(ctx, keyOrderByReq+o.RequestID)
+		byKey, byReq = byKey[:0], byReq[:0]
+		for _, o := range part {
+			byKey = append(byKey, pipe.LLen(ctx, keyOrderByKey+o.Key))
+			byReq = append(byReq, pipe.LLen(ctx, keyOrderByReq+o.RequestID))
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			return Check{}, fmt.Errorf("read order indexes from redis: %w", err)
+			return fmt.Errorf("read order indexes from redis: %w", err)
 		}
 		for j, o := range part {
-			n := max(byKey[j].Val(), byReq[j].Val())
-			if n > 1 {
-				c.Writes.Duplicates += n - 1
-				c.example("duplicate", o.Key)
-			}
-			switch o.Status {
-			case load.OrderAcknowledged:
-				c.Writes.Acknowledged++
-				if n == 0 {
-					c.Writes.Lost++
-					c.example("lost", o.Key)
-				}
-			case load.OrderRejected:
-				c.Writes.Rejected++
-			case load.OrderUnknown:
-				c.Writes.Indeterminate++
-				if n > 0 {
-					c.Writes.IndeterminateApplied++
-				}
-			}
+			c.checkOrder(o, max(byKey[j].Val(), byReq[j].Val()))
 		}
+		return nil
+	})
+	if err != nil {
+		return Check{}, fmt.Errorf("check orders: %w", err)
 	}
 
 	// Resources: the final value against acknowledged increments. Each
@@ -111,4 +98,27 @@ func CheckLedger(ctx context.Context, rdb *redis.Client, ledger load.LedgerSnaps
 		}
 	}
 	return c, nil
+}
+
+// checkOrder counts one logical order that exists n times in Redis.
+func (c *Check) checkOrder(o load.OrderEntry, n int64) {
+	if n > 1 {
+		c.Writes.Duplicates += n - 1
+		c.example("duplicate", o.Key)
+	}
+	switch o.Status {
+	case load.OrderAcknowledged:
+		c.Writes.Acknowledged++
+		if n == 0 {
+			c.Writes.Lost++
+			c.example("lost", o.Key)
+		}
+	case load.OrderRejected:
+		c.Writes.Rejected++
+	case load.OrderUnknown:
+		c.Writes.Indeterminate++
+		if n > 0 {
+			c.Writes.IndeterminateApplied++
+		}
+	}
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chaosbench/chaosbench/internal/redistest"
 	"github.com/chaosbench/chaosbench/load"
@@ -136,4 +138,48 @@ func TestCheckerCatchesLostWritesUpdatesAndSessions(t *testing.T) {
 	require.Equal(t, []string{"gone"}, c.Examples["lost"])
 	require.Equal(t, Updates{Acknowledged: 9, Lost: 2, Extra: 1}, c.Updates)
 	require.Equal(t, Sessions{Total: 2, Lost: 1}, c.Sessions)
+}
+
+// TestCheckerReadsStreamedOrders: a real load run (orders only) against the
+// reference API on a real redis-server streams its orders to orders.jsonl;
+// the checker reads them back in batches (more orders than one batch) and
+// finds every acknowledged order exactly once. From the run folder alone
+// (ReadLedger), an acknowledged order deleted from Redis afterwards is lost.
+func TestCheckerReadsStreamedOrders(t *testing.T) {
+	rs := redistest.Start(t)
+	a := startAPI(t, rs, true)
+	ctx := context.Background()
+	dir := t.TempDir()
+	lr, err := load.Run(ctx, load.Config{BaseURL: a.url, Clients: 4, Seed: 5, RunDir: dir,
+		Mix:         load.Mix{{Op: load.OrderCreate{}, Weight: 1}},
+		MaxLateness: 5 * time.Second,
+		Phases:      []load.Phase{{Name: "orders", Duration: 2 * time.Second, Pacer: load.Constant(400)}}},
+		load.WithoutProgress())
+	require.NoError(t, err)
+	require.Empty(t, lr.Ledger.Orders, "streamed, not in memory")
+	acked := lr.Ledger.OrdersBy()[load.OrderAcknowledged]
+	require.Greater(t, lr.Ledger.OrderCount(), 500, "more than one batch of orders")
+	require.Positive(t, acked)
+
+	c, err := CheckLedger(ctx, rs.Client(), lr.Ledger)
+	require.NoError(t, err)
+	require.EqualValues(t, acked, c.Writes.Acknowledged)
+	require.Zero(t, c.Writes.Lost)
+	require.Zero(t, c.Writes.Duplicates)
+	require.EqualValues(t, lr.Ledger.OrderCount(), c.Writes.Acknowledged+c.Writes.Rejected+c.Writes.Indeterminate)
+
+	var gone load.OrderEntry
+	require.NoError(t, lr.Ledger.EachOrder(func(o load.OrderEntry) error {
+		if o.Status == load.OrderAcknowledged {
+			gone = o // the last one: it sits in the last batch
+		}
+		return nil
+	}))
+	require.NoError(t, rs.Client().Del(ctx, keyOrderByKey+gone.Key, keyOrderByReq+gone.RequestID).Err())
+	snap, err := load.ReadLedger(filepath.Join(dir, "ledger.json"))
+	require.NoError(t, err)
+	c, err = CheckLedger(ctx, rs.Client(), snap)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, c.Writes.Lost)
+	require.Equal(t, []string{gone.Key}, c.Examples["lost"])
 }
