@@ -310,7 +310,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a stack.Arch, seed int64,
 		err = errors.Join(err, herr)
 	}
 	res.Files = map[string]string{"hgrm": a.Name + "/latency.hgrm", "records": a.Name + "/records.jsonl",
-		"ledger": a.Name + "/ledger.json", "hlog": a.Name + "/latency.hlog", "logs": a.Name + "/logs"}
+		"ledger": a.Name + "/ledger.json", "orders": a.Name + "/orders.jsonl", "hlog": a.Name + "/latency.hlog", "logs": a.Name + "/logs"}
 	return res, errors.Join(err, lerr)
 }
 
