@@ -60,6 +60,22 @@ func (c *Client) authorize(req *http.Request) string {
 	return c.session
 }
 
+// authorizeWire is authorize for the wire client: it appends the header.
+func (c *Client) authorizeWire(w *wire) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.token != "" {
+		w.req = append(w.req, "Authorization: Bearer "...)
+		w.req = append(w.req, c.token...)
+		w.req = append(w.req, "\r\n"...)
+	} else if c.cookie != "" {
+		w.req = append(w.req, "Cookie: sid="...)
+		w.req = append(w.req, c.cookie...)
+		w.req = append(w.req, "\r\n"...)
+	}
+	return c.session
+}
+
 // renew logs in again because session generation gen was refused (code) or
 // expired. Concurrent requests of the same client that saw the same refusal
 // wait for one login instead of each logging in.

@@ -70,6 +70,7 @@ type Response struct {
 // concurrent use: each request gets its own.
 type Exec struct {
 	e        *engine
+	w        *worker // the worker running it: its wire connection
 	client   *Client
 	seq      uint64
 	planned  time.Duration
@@ -210,6 +211,9 @@ func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error
 	if to <= 0 {
 		return nil, ClassTimeout, errors.New("retry budget exhausted before the attempt")
 	}
+	if x.w != nil && x.w.wire != nil {
+		return x.attemptWire(ctx, r, to)
+	}
 	actx, cancel := context.WithTimeout(ctx, to)
 	defer cancel()
 	var body io.Reader
@@ -258,6 +262,56 @@ func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error
 		out.Code = errorCode(b)
 	}
 	return out, classOfStatus(resp.StatusCode), nil
+}
+
+// attemptWire is attempt on the worker's own connection (wire.go).
+func (x *Exec) attemptWire(ctx context.Context, r Request, to time.Duration) (*Response, string, error) {
+	w := x.w.wire
+	w.appendHead(r.Method, r.Path, r.Body)
+	if r.IdempotencyKey != "" {
+		w.header("Idempotency-Key", r.IdempotencyKey)
+	}
+	if r.IfMatch != "" {
+		w.header("If-Match", r.IfMatch)
+	}
+	if x.client != nil && !r.NoAuth {
+		x.session = x.client.authorizeWire(w)
+	}
+	w.endHead(r.Body)
+	x.attempts++
+	t0 := time.Now()
+	a, err := w.roundTrip(ctx, t0.Add(to), r.Method, r.Body != nil)
+	x.service = time.Since(t0)
+	if n := a.header.Get("X-Node-Id"); n != "" {
+		x.node = n
+	}
+	if err != nil {
+		return nil, classifyWireErr(ctx, err), fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
+	}
+	out := &Response{Status: a.status, Header: a.header, Body: a.body,
+		Replayed: a.header.Get("Idempotent-Replayed") == "true"}
+	if a.status >= 400 {
+		out.Code = errorCode(a.body)
+	}
+	return out, classOfStatus(a.status), nil
+}
+
+// classifyWireErr is classifyErr for the wire client, whose attempt timeout
+// is a connection deadline: a timeout, dial included, is ClassTimeout as it
+// was with the attempt's context.
+func classifyWireErr(runCtx context.Context, err error) string {
+	if runCtx.Err() != nil || errors.Is(err, errWireCanceled) {
+		return ClassCanceled
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return ClassTimeout
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return ClassConnect
+	}
+	return ClassTransport
 }
 
 func errorCode(b []byte) string {

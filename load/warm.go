@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -63,8 +64,10 @@ func firstRate(phases []Phase) float64 {
 
 // warmUp probes the target's latency and opens the pool; it returns how
 // many connections it opened. Failures are not fatal: the run still measures
-// everything, its first requests may only have to dial.
-func (e *engine) warmUp(ctx context.Context) (int, error) {
+// everything, its first requests may only have to dial. With the wire client
+// the pool is workers, each started with its own used connection; with
+// WithHTTPClient it is the client's idle pool.
+func (e *engine) warmUp(ctx, runCtx context.Context) (int, error) {
 	if e.cfg.WarmConns < 0 {
 		return 0, nil
 	}
@@ -72,19 +75,76 @@ func (e *engine) warmUp(ctx context.Context) (int, error) {
 	if rate == 0 {
 		return 0, nil
 	}
+	var w0 *worker
+	get := func(hold func()) error { return e.warmGet(ctx, hold) }
+	if e.wt != nil {
+		w0 = e.newWorker()
+		get = func(func()) error { return e.warmWire(ctx, w0) }
+	}
 	var lats []time.Duration
 	for range warmProbes {
 		t0 := time.Now()
-		if err := e.warmGet(ctx, nil); err != nil {
+		if err := get(nil); err != nil {
+			if w0 != nil {
+				w0.wire.close()
+			}
 			return 0, fmt.Errorf("warm-up probe GET %s: %w", e.cfg.WarmPath, err)
 		}
 		lats = append(lats, time.Since(t0))
 	}
 	slices.Sort(lats)
-	n := e.cfg.WarmConns
+	n := min(e.cfg.WarmConns, e.cfg.MaxInFlight)
 	if n == 0 {
 		n = warmSize(rate, lats[len(lats)/2], e.cfg.LateAfter, e.cfg.MaxInFlight)
 	}
+	if w0 != nil {
+		return e.warmWorkers(ctx, runCtx, w0, n)
+	}
+	return e.warmPool(ctx, n)
+}
+
+// warmWorkers starts n workers, w0 (the probes' connection) and n-1 that
+// dial and send one GET each, concurrently; a worker whose warm-up failed
+// starts cold and dials on its first request.
+func (e *engine) warmWorkers(ctx, runCtx context.Context, w0 *worker, n int) (int, error) {
+	ws := []*worker{w0}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		w := e.newWorker()
+		ws = append(ws, w)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = e.warmWire(ctx, w)
+		}()
+	}
+	wg.Wait()
+	for _, w := range ws {
+		e.startWorker(runCtx, w, nil)
+	}
+	if err := errors.Join(errs...); err != nil {
+		failed := 0
+		for _, err := range errs {
+			if err != nil {
+				failed++
+			}
+		}
+		return n - failed, fmt.Errorf("warm up %d of %d connections: %w", failed, n, err)
+	}
+	return n, nil
+}
+
+// warmWire sends GET WarmPath on w's own connection.
+func (e *engine) warmWire(ctx context.Context, w *worker) error {
+	w.wire.appendHead(http.MethodGet, e.cfg.WarmPath, nil)
+	w.wire.endHead(nil)
+	_, err := w.wire.roundTrip(ctx, time.Now().Add(min(e.cfg.Timeout, warmTimeout)), http.MethodGet, false)
+	return err
+}
+
+// warmPool opens n connections in WithHTTPClient's pool.
+func (e *engine) warmPool(ctx context.Context, n int) (int, error) {
 	// Every response is held open until all have arrived: a connection is
 	// reused only once its body is closed, so each request takes its own.
 	release := make(chan struct{})
