@@ -10,13 +10,15 @@ import (
 
 // Injection is the record of one fault, on the run's clock, for reports (drawn as a band).
 type Injection struct {
-	Fault     string        `json:"fault"`
-	Params    Params        `json:"params,omitempty"`
-	Target    string        `json:"target"`      // the container hit (api-2)
-	Spec      string        `json:"target_spec"` // as asked (any-api)
-	Mechanism string        `json:"mechanism,omitempty"`
-	Start     time.Duration `json:"start_ns"` // when the fault took effect
-	End       time.Duration `json:"end_ns"`   // when it was reverted; 0 while active
+	Fault     string `json:"fault"`
+	Params    Params `json:"params,omitempty"`
+	Target    string `json:"target"`      // the container hit (api-2)
+	Spec      string `json:"target_spec"` // as asked (any-api)
+	Mechanism string `json:"mechanism,omitempty"`
+	// Begin is when the injection started (the fault may take effect any time from then until Start).
+	Begin time.Duration `json:"begin_ns"`
+	Start time.Duration `json:"start_ns"` // when the fault took effect
+	End   time.Duration `json:"end_ns"`   // when it was reverted; 0 while active
 	// HealthBefore is the stack's health just before the injection ("" = every node ready).
 	HealthBefore string `json:"health_before,omitempty"`
 	// Recovered is how long after End the stack was ready again; -1 when it did not recover in time.
@@ -64,6 +66,7 @@ func (in *Injector) inject(ctx context.Context, f Fault, params Params, spec str
 		r.HealthBefore = herr.Error()
 	}
 	cancel()
+	r.Begin = in.env.Since()
 	eff, err := f.Inject(ctx, in.env, t)
 	r.Mechanism = eff.Mechanism
 	if err != nil {

@@ -16,6 +16,9 @@ import (
 type FaultRecord struct {
 	Kind, Target, Resolved, Mechanism string
 	Start, End                        time.Duration
+	// Begin is when the injection began: the fault may act from then on,
+	// so a baseline ends there (0: at Start).
+	Begin time.Duration
 	// Error says why the fault did not happen as planned; its windows and
 	// recovery are then not measured and the architecture is invalid.
 	Error string
@@ -279,7 +282,11 @@ func newFaultWindows(faults []FaultRecord, runLen time.Duration) []*faultWindow 
 			end = runLen
 		}
 		span := max(end-f.Start, time.Second)
-		out = append(out, &faultWindow{f: f, end: end, span: span, from: max(0, f.Start-span), to: f.Start,
+		to := f.Start
+		if f.Begin > 0 && f.Begin < to {
+			to = f.Begin
+		}
+		out = append(out, &faultWindow{f: f, end: end, span: span, from: max(0, to-span), to: to,
 			before: newReqWindow(3), during: newReqWindow(3), after: newReqWindow(3), perSec: map[int]*reqWindow{}})
 	}
 	return out
@@ -295,7 +302,14 @@ func (fw *faultWindow) add(r load.Record) {
 	}
 	switch p := r.Planned; {
 	case p >= fw.from && p < fw.to:
-		fw.before.add(r)
+		// Only requests answered before the fault could touch them: one
+		// planned just before it and still waiting when it began is not
+		// steady state (a packet loss put 1.5 s into such baselines).
+		if p+r.Latency <= fw.to {
+			fw.before.add(r)
+		}
+	case p >= fw.to && p < fw.f.Start:
+		// Between the injection's start and its taking effect: neither.
 	case p >= fw.f.Start && p < fw.end:
 		fw.during.add(r)
 	case p >= fw.end && p < fw.end+fw.span:

@@ -249,3 +249,27 @@ func TestAnalyzeFaultThatDidNotRun(t *testing.T) {
 	require.Equal(t, StatusInvalid, st)
 	require.Contains(t, why[0], "did not run as planned")
 }
+
+// TestAnalyzeBaselineEndsWhereTheInjectionBegins: the baseline holds only
+// requests answered before the injection began. Before, it ran to the
+// moment the injection returned, and took in requests planned just before a
+// packet loss that then waited through it (baseline p99 211 ms in the demo,
+// against 7 ms of steady state).
+func TestAnalyzeBaselineEndsWhereTheInjectionBegins(t *testing.T) {
+	res, recs := syntheticRun(1, 0, func(_ int, r *load.Record) {
+		p := r.Planned
+		switch {
+		case p >= 9500*time.Millisecond && p < 10*time.Second: // still waiting when the loss began
+			r.Latency = time.Second
+		case p >= 10*time.Second && p < 15*time.Second:
+			r.Latency = 800 * time.Millisecond
+		}
+	})
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Faults: []FaultRecord{
+		{Kind: "packet-loss", Target: "api-2", Begin: 10 * time.Second, Start: 10400 * time.Millisecond, End: 15 * time.Second}}})
+	require.NoError(t, err)
+	f := a.Faults[0]
+	require.Equal(t, 10.0, f.Before.ToS, "the baseline ends where the injection began")
+	require.InDelta(t, 5, f.Before.P99MS, 0.1, "requests caught by the fault are not steady state")
+	require.EqualValues(t, 410, f.Before.Requests, "5.4-9.5 s (as long as the fault): answered before the injection began")
+}

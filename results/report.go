@@ -189,8 +189,9 @@ func faultLabel(f Fault) string {
 var (
 	RecoveryRule = fmt.Sprintf("Recovery is the time from a fault's end until p99 latency is back within %g× its baseline p99 "+
 		"(plus %s) with an error rate at most the baseline's plus %g%%, for %d seconds in a row. A fault's baseline is "+
-		"the stretch as long as the fault just before it or, when that stretch overlaps an earlier fault or its recovery, "+
-		"the baseline of the first fault: never a window that a fault disturbed.",
+		"the stretch as long as the fault just before its injection began (requests answered by then) or, when that "+
+		"stretch overlaps an earlier fault or its recovery, the baseline of the first fault: never a window that a fault "+
+		"disturbed.",
 		RecoveryFactor, RecoverySlack, RecoveryErrorSlack*100, RecoveryRun)
 	ValidityRule = fmt.Sprintf("A run is valid when every planned fault was injected and reverted, the load generator sent "+
 		"at least %.0f%% of the planned rate before the first fault, and it dropped (never sent) at most %g%% of the planned "+

@@ -288,7 +288,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a stack.Arch, seed int64,
 	var faults []results.FaultRecord
 	for _, in := range injections {
 		faults = append(faults, results.FaultRecord{Kind: in.Fault, Target: in.Spec, Resolved: in.Target,
-			Mechanism: in.Mechanism, Start: in.Start, End: in.End, Error: in.Error,
+			Mechanism: in.Mechanism, Begin: in.Begin, Start: in.Start, End: in.End, Error: in.Error,
 			HealthBefore: in.HealthBefore, Ready: in.Recovered})
 	}
 	records := func(fn func(load.Record) error) error {
