@@ -272,6 +272,7 @@ type faultWindow struct {
 	before, during, after *reqWindow
 	perSec                map[int]*reqWindow // seconds from the fault's end, for recovery
 	recovery              *float64
+	borrowed              bool // before is the first fault's baseline
 }
 
 func newFaultWindows(faults []FaultRecord, runLen time.Duration) []*faultWindow {
@@ -350,7 +351,7 @@ func resolveBaselines(fws []*faultWindow, runEnd time.Duration) {
 			}
 			if prev.f.Start < fw.to && fw.from < until {
 				first := order[0]
-				fw.before, fw.from, fw.to = first.before, first.from, first.to
+				fw.before, fw.from, fw.to, fw.borrowed = first.before, first.from, first.to, true
 				break
 			}
 		}
@@ -367,7 +368,7 @@ func (fw *faultWindow) result() Fault {
 	if fw.failed() {
 		return out
 	}
-	out.Before = fw.before.summary(fw.from, fw.to)
+	out.Before, out.BaselineOfFirst = fw.before.summary(fw.from, fw.to), fw.borrowed
 	out.During = fw.during.summary(f.Start, fw.end)
 	out.After = fw.after.summary(fw.end, fw.end+fw.span)
 	out.RecoveryS = fw.recovery

@@ -186,6 +186,8 @@ func TestAnalyzeBaselineSkipsEarlierFault(t *testing.T) {
 	// The kill's baseline (9-12 s) overlaps the loss and its recovery: it takes the first fault's, 0-5 s.
 	require.Equal(t, 0.0, kill.Before.FromS)
 	require.Equal(t, 5.0, kill.Before.ToS)
+	require.True(t, kill.BaselineOfFirst)
+	require.False(t, loss.BaselineOfFirst)
 	require.InDelta(t, 5, kill.Before.P99MS, 0.1)
 	require.NotNil(t, kill.RecoveryS)
 	require.InDelta(t, 4, *kill.RecoveryS, 0.01, "judged against steady state, the kill took 4 s to recover")
@@ -270,6 +272,7 @@ func TestAnalyzeBaselineEndsWhereTheInjectionBegins(t *testing.T) {
 	require.NoError(t, err)
 	f := a.Faults[0]
 	require.Equal(t, 10.0, f.Before.ToS, "the baseline ends where the injection began")
+	require.False(t, f.BaselineOfFirst, "its own")
 	require.InDelta(t, 5, f.Before.P99MS, 0.1, "requests caught by the fault are not steady state")
 	require.EqualValues(t, 410, f.Before.Requests, "5.4-9.5 s (as long as the fault): answered before the injection began")
 }

@@ -138,7 +138,7 @@ func fixtureSummary() Summary {
 				Before: fixtureWindow(a.Timeline, 10, 20), During: fixtureWindow(a.Timeline, 20, 30), After: fixtureWindow(a.Timeline, 30, 40),
 				ReadyAfterS: f64(0.8)},
 			{Kind: "packet-loss", Target: "any-api", Resolved: "api-1", Mechanism: "iptables statistic 20%", StartS: 40, EndS: 50, RecoveryS: sh.recLoss,
-				Before: fixtureWindow(a.Timeline, 10, 20), During: fixtureWindow(a.Timeline, 40, 50), After: fixtureWindow(a.Timeline, 50, 60),
+				Before: fixtureWindow(a.Timeline, 10, 20), BaselineOfFirst: true, During: fixtureWindow(a.Timeline, 40, 50), After: fixtureWindow(a.Timeline, 50, 60),
 				ReadyAfterS: f64(0.1)},
 		}
 		for _, x := range exprs {

@@ -203,7 +203,7 @@ var (
 // stretch just before the fault (it overlapped an earlier one).
 func baselineText(f Fault) string {
 	t := windowText(f.Before)
-	if f.Before.ToS > 0 && f.Before.ToS < f.StartS-0.001 {
+	if f.BaselineOfFirst {
 		t += fmt.Sprintf(" (first fault's baseline, %g–%g s)", f.Before.FromS, f.Before.ToS)
 	}
 	return t

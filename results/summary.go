@@ -154,8 +154,11 @@ type Fault struct {
 	// before it, or, when that overlaps an earlier fault or its recovery,
 	// the baseline of the first fault (Before.FromS/ToS say which).
 	Before Window `json:"before"`
-	During Window `json:"during"`
-	After  Window `json:"after"`
+	// BaselineOfFirst: Before is the first fault's baseline, because the
+	// stretch before this fault overlapped an earlier one or its recovery.
+	BaselineOfFirst bool   `json:"baseline_of_first,omitempty"`
+	During          Window `json:"during"`
+	After           Window `json:"after"`
 	// Dropped counts requests planned during the fault that the harness
 	// never sent (shed or too late): past MaxDroppedShare of the planned
 	// ones the architecture is invalid.
