@@ -303,6 +303,12 @@ func classifyWireErr(runCtx context.Context, err error) string {
 	if runCtx.Err() != nil || errors.Is(err, errWireCanceled) {
 		return ClassCanceled
 	}
+	return classifyNetErr(err)
+}
+
+// classifyNetErr names a transport error: a timeout, a dial that failed
+// (nothing listens: certainly not applied), or anything else.
+func classifyNetErr(err error) string {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return ClassTimeout
@@ -344,15 +350,7 @@ func classifyErr(runCtx, attemptCtx context.Context, err error) string {
 	if errors.Is(attemptCtx.Err(), context.DeadlineExceeded) {
 		return ClassTimeout
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return ClassTimeout
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" {
-		return ClassConnect
-	}
-	return ClassTransport
+	return classifyNetErr(err)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
