@@ -60,10 +60,14 @@ func (c *Client) authorize(req *http.Request) string {
 	return c.session
 }
 
-// authorizeWire is authorize for the wire client: it appends the header.
-func (c *Client) authorizeWire(w *wire) string {
+// authorizeWire is authorize for the wire client: it appends the header,
+// unless the token or cookie could not go into one (ok false).
+func (c *Client) authorizeWire(w *wire) (session string, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if !validWire(c.token, false) || !validWire(c.cookie, false) {
+		return c.session, false
+	}
 	if c.token != "" {
 		w.req = append(w.req, "Authorization: Bearer "...)
 		w.req = append(w.req, c.token...)
@@ -73,7 +77,7 @@ func (c *Client) authorizeWire(w *wire) string {
 		w.req = append(w.req, c.cookie...)
 		w.req = append(w.req, "\r\n"...)
 	}
-	return c.session
+	return c.session, true
 }
 
 // renew logs in again because session generation gen was refused (code) or

@@ -267,6 +267,10 @@ func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error
 // attemptWire is attempt on the worker's own connection (wire.go).
 func (x *Exec) attemptWire(ctx context.Context, r Request, to time.Duration) (*Response, string, error) {
 	w := x.w.wire
+	if r.Method == "" || !validWire(r.Method, true) || !validWire(r.Path, true) ||
+		!validWire(r.IdempotencyKey, false) || !validWire(r.IfMatch, false) {
+		return nil, ClassSetup, fmt.Errorf("build %s %s: invalid method, path or header value", r.Method, r.Path)
+	}
 	w.appendHead(r.Method, r.Path, r.Body)
 	if r.IdempotencyKey != "" {
 		w.header("Idempotency-Key", r.IdempotencyKey)
@@ -275,7 +279,10 @@ func (x *Exec) attemptWire(ctx context.Context, r Request, to time.Duration) (*R
 		w.header("If-Match", r.IfMatch)
 	}
 	if x.client != nil && !r.NoAuth {
-		x.session = x.client.authorizeWire(w)
+		var ok bool
+		if x.session, ok = x.client.authorizeWire(w); !ok {
+			return nil, ClassSetup, fmt.Errorf("build %s %s: invalid token or cookie from the login answer", r.Method, r.Path)
+		}
 	}
 	w.endHead(r.Body)
 	x.attempts++

@@ -250,6 +250,19 @@ func (w *wire) appendHead(method, path string, body []byte) {
 	w.req = b
 }
 
+// validWire reports whether s can go into a request line or a header value
+// as is: net/http refuses requests with control characters there (header
+// injection) and so does the wire client; a path must also hold no space.
+func validWire(s string, path bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 0x20 && c != '\t') || c == 0x7f || (path && (c == ' ' || c == '\t')) {
+			return false
+		}
+	}
+	return true
+}
+
 func (w *wire) header(k, v string) {
 	w.req = append(w.req, k...)
 	w.req = append(w.req, ": "...)

@@ -285,6 +285,29 @@ func TestWireFailures(t *testing.T) {
 	})
 }
 
+// TestWireRefusesInjection: a value that would break the request line or
+// smuggle a header (an ETag echoed as If-Match, a path from a custom op) is
+// refused before anything is sent, as net/http refuses it: class setup.
+func TestWireRefusesInjection(t *testing.T) {
+	s := newScripted(t)
+	wt, err := newWireTarget("http://" + s.ln.Addr().String())
+	require.NoError(t, err)
+	e := &engine{cfg: Config{Timeout: time.Second}, wt: wt}
+	w := e.newWorker()
+	defer w.wire.close()
+	for _, r := range []Request{
+		{Method: http.MethodPatch, Path: "/v1/resources/r", IfMatch: "\"v1\"\r\nX-Evil: 1"},
+		{Method: http.MethodGet, Path: "/a b"},
+		{Method: http.MethodPost, Path: "/v1/orders", IdempotencyKey: "k\n"},
+	} {
+		x := &Exec{e: e, w: w, rnd: w.rnd, deadline: time.Now().Add(time.Second)}
+		_, class, err := x.attempt(context.Background(), r)
+		require.Error(t, err, "%+v", r)
+		assert.Equal(t, ClassSetup, class)
+	}
+	assert.Zero(t, s.conns.Load(), "nothing was sent")
+}
+
 // TestWithHTTPClientStillWorks: with WithHTTPClient the measured requests
 // go through net/http (and warm-up fills its pool), with the same results.
 func TestWithHTTPClientStillWorks(t *testing.T) {
