@@ -153,7 +153,7 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 	lr, err := load.Run(ctx, load.Config{BaseURL: a.url, Clients: 4, Seed: 5, RunDir: dir,
 		Mix:         load.Mix{{Op: load.OrderCreate{}, Weight: 1}},
 		MaxLateness: 5 * time.Second,
-		Phases:      []load.Phase{{Name: "orders", Duration: 2 * time.Second, Pacer: load.Constant(400)}}},
+		Phases:      []load.Phase{{Name: "orders", Duration: 3 * time.Second, Pacer: load.Constant(400)}}},
 		load.WithoutProgress())
 	require.NoError(t, err)
 	require.Empty(t, lr.Ledger.Orders, "streamed, not in memory")

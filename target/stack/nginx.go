@@ -211,19 +211,36 @@ func (s *Stack) reloadNginx(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// One answer from the new generation is not enough: an old worker may
+	// still accept a few connections after the master told it to stop (seen
+	// under load: a request rerouted to a fault proxy went to the node
+	// directly). So the new generation must answer reloadConfirm fresh
+	// connections in a row.
 	want := fmt.Sprintf("generation %d", gen)
+	inRow := 0
 	err = poll.Until(ctx, 20*time.Millisecond, func(ctx context.Context) error {
-		body, err := probeBody(ctx, entry+"/_chaosbench/nginx")
-		if err == nil && strings.TrimSpace(body) != want {
-			err = fmt.Errorf("serving %q", strings.TrimSpace(body))
+		for inRow < reloadConfirm {
+			body, err := probeBody(ctx, entry+"/_chaosbench/nginx")
+			if err == nil && strings.TrimSpace(body) != want {
+				err = fmt.Errorf("serving %q", strings.TrimSpace(body))
+			}
+			if err != nil {
+				inRow = 0
+				return err
+			}
+			inRow++
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("reload nginx: %s not served: %w", want, err)
 	}
 	return nil
 }
+
+// reloadConfirm is how many fresh connections in a row must be answered by
+// a new NGINX configuration before a reload counts as done.
+const reloadConfirm = 10
 
 func probeBody(ctx context.Context, url string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
