@@ -50,9 +50,11 @@ type Config struct {
 	// are shed and counted instead of piling up goroutines and memory.
 	MaxInFlight int
 	// FixedInFlight turns the adaptive in-flight limit off: by default,
-	// when the scheduler itself falls behind (the engine is saturated), the
-	// cap drops below MaxInFlight (not under 256) so that past its limit the
-	// engine sheds load and keeps its rate instead of collapsing.
+	// when the engine itself falls behind with in-flight work piling up
+	// while the target answers (limit.go), the cap drops below MaxInFlight
+	// (not under 256) so that past its limit the engine sheds load and
+	// keeps its rate instead of collapsing. A stalled or slow target keeps
+	// the full MaxInFlight.
 	FixedInFlight bool
 	// LateAfter marks a request late when it is dispatched more than this
 	// after its planned time (default 10ms). Late requests are still sent.
