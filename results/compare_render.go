@@ -49,14 +49,7 @@ func CompareReporters() []CompareReporter {
 
 // CompareReporterFor returns the compare reporter for a --format value.
 func CompareReporterFor(format string) (CompareReporter, error) {
-	var names []string
-	for _, r := range CompareReporters() {
-		if r.Format() == format {
-			return r, nil
-		}
-		names = append(names, r.Format())
-	}
-	return nil, fmt.Errorf("unknown compare format %q (want one of %s)", format, strings.Join(names, ", "))
+	return byFormat(CompareReporters(), "compare", format)
 }
 
 // MarshalJSON writes infinite values as "+Inf"/"-Inf" (JSON has no

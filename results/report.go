@@ -47,15 +47,20 @@ func Reporters() []Reporter {
 }
 
 // ReporterFor returns the reporter for a --format value.
-func ReporterFor(format string) (Reporter, error) {
+func ReporterFor(format string) (Reporter, error) { return byFormat(Reporters(), "report", format) }
+
+// byFormat finds the renderer of a registry (run reports, compare
+// formats) whose Format is format, or says which formats there are.
+func byFormat[R interface{ Format() string }](rs []R, what, format string) (R, error) {
 	var names []string
-	for _, r := range Reporters() {
+	for _, r := range rs {
 		if r.Format() == format {
 			return r, nil
 		}
 		names = append(names, r.Format())
 	}
-	return nil, fmt.Errorf("unknown report format %q (want one of %s)", format, strings.Join(names, ", "))
+	var none R
+	return none, fmt.Errorf("unknown %s format %q (want one of %s)", what, format, strings.Join(names, ", "))
 }
 
 // WriteReports writes every report into a run folder and returns the paths
