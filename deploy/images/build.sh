@@ -4,8 +4,10 @@
 #   base   (CHAOSBENCH_BASE_IMAGE)   Debian bookworm minbase rootfs from debootstrap with redis-server,
 #                                    nginx-light, iproute2, iptables; runs Redis, NGINX and the fault sidecar.
 #   refapi (CHAOSBENCH_REFAPI_IMAGE) the static ./cmd/refapi binary alone (like FROM scratch).
+#   naiveshop (CHAOSBENCH_NAIVESHOP_IMAGE) the static ./examples/naiveshop binary alone: the example of a
+#                                    user's own service (examples/README.md).
 #
-# Both are made with `docker import`, so neither a registry nor a Docker builder (buildx) is needed.
+# All are made with `docker import`, so neither a registry nor a Docker builder (buildx) is needed.
 # Each image carries the label chaosbench.inputs=<sha256 of its inputs>; an image whose label matches is
 # left alone, so a warm run costs a hash and two `docker image inspect` calls.
 set -euo pipefail
@@ -13,6 +15,7 @@ cd "$(dirname "$0")/../.."
 
 BASE_IMAGE=${CHAOSBENCH_BASE_IMAGE:-chaosbench/base:bookworm}
 REFAPI_IMAGE=${CHAOSBENCH_REFAPI_IMAGE:-chaosbench/refapi:dev}
+NAIVESHOP_IMAGE=${CHAOSBENCH_NAIVESHOP_IMAGE:-chaosbench/naiveshop:dev}
 SUITE=${CHAOSBENCH_SUITE:-bookworm}
 # Empty means debootstrap's default mirror; set it to a local mirror on an air-gapped machine.
 MIRROR=${CHAOSBENCH_DEBIAN_MIRROR:-}
@@ -59,27 +62,35 @@ else
     - "$BASE_IMAGE" >/dev/null
 fi
 
-# --- refapi image ------------------------------------------------------------------------------------
-# REFAPI_PKG lets a developer build the image from another main package (say, a local stub).
-REFAPI_PKG=${REFAPI_PKG:-./cmd/refapi}
-"$GO" list "$REFAPI_PKG" >/dev/null 2>&1 || die "cannot build $REFAPI_PKG (go list fails): nothing to build the refapi image from"
-# A reproducible static build: the binary's hash is the image's input hash, so an unchanged source tree
-# (Go's build cache makes this fast) leaves the image alone.
-mkdir -p "$OUT/refapi"
-CGO_ENABLED=0 "$GO" build -trimpath -ldflags='-s -w -buildid=' -o "$OUT/refapi/refapi" "$REFAPI_PKG"
-refapi_hash=$(sha256sum "$OUT/refapi/refapi" | cut -c1-16)
-if [ "$(label "$REFAPI_IMAGE")" = "$refapi_hash" ]; then
-  log "$REFAPI_IMAGE is up to date"
-else
-  log "importing $REFAPI_IMAGE"
+# --- Go service images -------------------------------------------------------------------------------
+# go_image IMAGE PKG NAME builds the static binary of main package PKG and imports it alone (like FROM
+# scratch) as IMAGE, with /NAME as its entrypoint. A reproducible build: the binary's hash is the image's
+# input hash, so an unchanged source tree (Go's build cache makes this fast) leaves the image alone.
+go_image() {
+  local image=$1 pkg=$2 name=$3 dir=$OUT/$3
+  "$GO" list "$pkg" >/dev/null 2>&1 || die "cannot build $pkg (go list fails): nothing to build $image from"
+  mkdir -p "$dir"
+  CGO_ENABLED=0 "$GO" build -trimpath -ldflags='-s -w -buildid=' -o "$dir/$name" "$pkg"
+  local hash
+  hash=$(sha256sum "$dir/$name" | cut -c1-16)
+  if [ "$(label "$image")" = "$hash" ]; then
+    log "$image is up to date"
+    return
+  fi
+  log "importing $image"
   # /tmp exists because Go's os.TempDir and some libraries expect it even in a scratch image.
-  mkdir -p "$OUT/refapi/tmp"
-  chmod 1777 "$OUT/refapi/tmp"
-  tar -C "$OUT/refapi" -c refapi tmp | docker import \
-    --change "LABEL chaosbench.inputs=$refapi_hash" \
-    --change 'ENTRYPOINT ["/refapi"]' \
+  mkdir -p "$dir/tmp"
+  chmod 1777 "$dir/tmp"
+  tar -C "$dir" -c "$name" tmp | docker import \
+    --change "LABEL chaosbench.inputs=$hash" \
+    --change "ENTRYPOINT [\"/$name\"]" \
     --change 'EXPOSE 8080' \
     --change 'USER 65534:65534' \
-    - "$REFAPI_IMAGE" >/dev/null
-fi
-log "ready: $BASE_IMAGE $REFAPI_IMAGE"
+    - "$image" >/dev/null
+}
+
+# REFAPI_PKG lets a developer build the refapi image from another main package (say, a local stub).
+go_image "$REFAPI_IMAGE" "${REFAPI_PKG:-./cmd/refapi}" refapi
+# The second implementation of the contract (examples/README.md): a user's image, as far as chaosbench knows.
+go_image "$NAIVESHOP_IMAGE" ./examples/naiveshop naiveshop
+log "ready: $BASE_IMAGE $REFAPI_IMAGE $NAIVESHOP_IMAGE"
