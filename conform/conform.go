@@ -313,7 +313,7 @@ func describe(r *Resp, err error) string {
 	if c := r.Code(); c != "" {
 		return fmt.Sprintf("%d %s", r.Status, c)
 	}
-	b := strings.TrimSpace(string(r.Body))
+	b := strings.Join(strings.Fields(string(r.Body)), " ")
 	if len(b) > 80 {
 		b = b[:80] + "…"
 	}

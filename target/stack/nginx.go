@@ -91,6 +91,9 @@ http {
     server {
         listen 80;
         client_max_body_size 2m;
+        # Headers up to 64 KiB reach the API, which answers its own limit (431 with a JSON code) instead of
+        # NGINX's HTML 400: a big token or cookie is the service's to judge.
+        large_client_header_buffers 4 64k;
 
         location / {
             proxy_pass http://{{if eq .Balancer "sticky"}}$chaosbench_pool{{else}}api{{end}};
