@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
 
@@ -40,7 +41,7 @@ type Effect struct {
 // Target is what a fault hits, resolved from a spec: a node name (api-2), any-api, redis or nginx.
 type Target struct {
 	Spec string // as written in the scenario
-	stack.Container
+	arch.Container
 }
 
 // Env is what faults act on: the stack, its Docker client, the run's clock and its random source.
