@@ -218,6 +218,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		}
 	}()
 
+	// The faults act on this stack through chaos's port; *stack.Stack is its Docker implementation.
 	env := chaos.NewEnv(st, seed)
 	env.Log = cfg.Log
 	inj := chaos.NewInjector(env)
@@ -336,6 +337,9 @@ func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot)
 	}
 	return results.CheckLedger(ctx, rdb, l)
 }
+
+// *stack.Stack is the Docker side of the port through which faults act.
+var _ chaos.Stack = (*stack.Stack)(nil)
 
 // runID names one architecture's stack: readable in `docker ps`, unique per run.
 func runID(scenario, arch string) string {
