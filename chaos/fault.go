@@ -1,6 +1,8 @@
 // Package chaos breaks the reference stack on purpose: a small Fault interface, one file per fault, a
 // registry by name, and an Injector that brackets every injection with health checks, records it on the
-// run's clock and always reverts it (at the end, on error, on Ctrl-C). docs/faults.md tells how to add one.
+// run's clock and always reverts it (at the end, on error, on Ctrl-C). Faults act on the stack through the
+// Stack port (stack.go), so this package imports no Docker or Redis client. docs/faults.md tells how to add
+// one.
 package chaos
 
 import (
@@ -14,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chaosbench/chaosbench/target/stack"
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 // Fault is one kind of failure. A Fault holds only its parameters: everything an injection needs to be
@@ -40,12 +42,12 @@ type Effect struct {
 // Target is what a fault hits, resolved from a spec: a node name (api-2), any-api, redis or nginx.
 type Target struct {
 	Spec string // as written in the scenario
-	stack.Container
+	arch.Container
 }
 
-// Env is what faults act on: the stack, its Docker client, the run's clock and its random source.
+// Env is what faults act on: the stack (through its port), the run's clock and its random source.
 type Env struct {
-	Stack *stack.Stack
+	Stack Stack
 	// Rand picks any-api targets and jitter. It is seeded: the seed goes into the report, so that a run
 	// can be replayed. Guarded by mu: the runner may inject concurrently.
 	Rand *rand.Rand
@@ -60,13 +62,10 @@ type Env struct {
 }
 
 // NewEnv returns an Env on s with a random source seeded by seed and time zero now.
-func NewEnv(s *stack.Stack, seed int64) *Env {
+func NewEnv(s Stack, seed int64) *Env {
 	return &Env{Stack: s, Rand: rand.New(rand.NewSource(seed)), Seed: seed, Start: time.Now(),
 		RecoverTimeout: 30 * time.Second}
 }
-
-// Docker returns the stack's Docker client.
-func (e *Env) Docker() *stack.Docker { return e.Stack.Docker() }
 
 // Since returns the run's clock: the time elapsed since Start.
 func (e *Env) Since() time.Duration { return time.Since(e.Start) }
@@ -96,19 +95,38 @@ const AnyAPI = "any-api"
 
 // Resolve turns a target spec into a container of the stack.
 func (e *Env) Resolve(spec string) (Target, error) {
+	cs := e.Stack.Containers()
 	if spec == AnyAPI {
-		n := e.Stack.Nodes[e.Intn(len(e.Stack.Nodes))]
-		return Target{Spec: spec, Container: n}, nil
-	}
-	c, ok := e.Stack.Lookup(spec)
-	if !ok {
-		names := []string{AnyAPI}
-		for _, c := range e.Stack.Containers() {
-			names = append(names, c.Name)
+		var nodes []arch.Container
+		for _, c := range cs {
+			if c.Role == arch.RoleAPI {
+				nodes = append(nodes, c)
+			}
 		}
-		return Target{}, fmt.Errorf("unknown target %q (known: %s)", spec, strings.Join(names, ", "))
+		if len(nodes) > 0 {
+			return Target{Spec: spec, Container: nodes[e.Intn(len(nodes))]}, nil
+		}
 	}
-	return Target{Spec: spec, Container: c}, nil
+	for _, c := range cs {
+		if c.Name == spec {
+			return Target{Spec: spec, Container: c}, nil
+		}
+	}
+	names := []string{AnyAPI}
+	for _, c := range cs {
+		names = append(names, c.Name)
+	}
+	return Target{}, fmt.Errorf("unknown target %q (known: %s)", spec, strings.Join(names, ", "))
+}
+
+// one returns the stack's container of role r (redis or nginx: there is one of each).
+func (e *Env) one(r arch.Role) (arch.Container, error) {
+	for _, c := range e.Stack.Containers() {
+		if c.Role == r {
+			return c, nil
+		}
+	}
+	return arch.Container{}, fmt.Errorf("the stack has no %s", r)
 }
 
 // Params are a fault's parameters as written in a scenario (percent: "30", delay: "200ms").
@@ -162,35 +180,18 @@ func (p Params) check(known ...string) error {
 	return nil
 }
 
-// Role is the kind of container a fault hits, as the stack labels it.
-type Role string
-
-const (
-	RoleAPI   Role = "api"
-	RoleRedis Role = "redis"
-	RoleNginx Role = "nginx"
-)
-
-// Every role: for faults that can break any container.
-var anyRole = []Role{RoleAPI, RoleRedis, RoleNginx}
-
-// RoleOf is the role a target spec names: any-api and api-N are API nodes; "" for a spec that names no
-// container of the stack.
-func RoleOf(spec string) Role {
-	switch {
-	case spec == AnyAPI || strings.HasPrefix(spec, "api-"):
-		return RoleAPI
-	case spec == string(RoleRedis):
-		return RoleRedis
-	case spec == string(RoleNginx):
-		return RoleNginx
+// RoleOf is the role a target spec names (arch.Role: the kind of container a fault hits, as the stack
+// labels it): any-api and api-N are API nodes; "" for a spec that names no container of the stack.
+func RoleOf(spec string) arch.Role {
+	if spec == AnyAPI {
+		return arch.RoleAPI
 	}
-	return ""
+	return arch.RoleOf(spec)
 }
 
 // targets is how a role is written as a scenario target.
-func (r Role) targets() string {
-	if r == RoleAPI {
+func targets(r arch.Role) string {
+	if r == arch.RoleAPI {
 		return "API nodes (any-api, api-N)"
 	}
 	return string(r)

@@ -54,7 +54,7 @@ func (in *Injector) inject(ctx context.Context, f Fault, params Params, spec str
 		r.Target = t.Name
 		var k Kind
 		if k, err = Default.Kind(f.Name()); err == nil {
-			err = k.check(t.Name, Role(t.Role))
+			err = k.check(t.Name, t.Role)
 		}
 	}
 	if err != nil {

@@ -22,13 +22,13 @@ func iptablesFault(ctx context.Context, env *Env, t Target, rules []string, mech
 		}
 		return b.String()
 	}
-	if _, err := sidecar(ctx, env, t, script("-I")); err != nil {
+	if _, err := env.Stack.Sidecar(ctx, t.Name, script("-I")); err != nil {
 		// A partial insert must not stay behind: delete what made it, ignoring the rules that did not.
-		_, _ = sidecar(context.WithoutCancel(ctx), env, t, strings.ReplaceAll(script("-D"), "\n", " || true\n"))
+		_, _ = env.Stack.Sidecar(context.WithoutCancel(ctx), t.Name, strings.ReplaceAll(script("-D"), "\n", " || true\n"))
 		return Effect{}, err
 	}
 	return Effect{Mechanism: mechanism, Revert: func(ctx context.Context) error {
-		_, err := sidecar(ctx, env, t, script("-D"))
+		_, err := env.Stack.Sidecar(ctx, t.Name, script("-D"))
 		return err
 	}}, nil
 }

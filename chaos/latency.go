@@ -3,14 +3,17 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 // Latency targets API nodes only: the netem path would serve any container, but the proxy fallback only
 // API nodes (NGINX's upstreams), and a scenario must mean the same on every kernel.
 func init() {
-	Register(Kind{Name: "latency", Roles: []Role{RoleAPI}, New: func(p Params) (Fault, error) {
+	Register(Kind{Name: "latency", Roles: []arch.Role{arch.RoleAPI}, New: func(p Params) (Fault, error) {
 		if err := p.check("delay", "jitter"); err != nil {
 			return nil, err
 		}
@@ -47,10 +50,10 @@ func (f *Latency) Inject(ctx context.Context, env *Env, t Target) (Effect, error
 	if f.Jitter > 0 {
 		netem += fmt.Sprintf(" %dms distribution normal", f.Jitter.Milliseconds())
 	}
-	out, err := sidecar(ctx, env, t, netem)
+	out, err := env.Stack.Sidecar(ctx, t.Name, netem)
 	if err == nil {
 		return Effect{Mechanism: "netem", Revert: func(ctx context.Context) error {
-			_, err := sidecar(ctx, env, t, "tc qdisc del dev eth0 root")
+			_, err := env.Stack.Sidecar(ctx, t.Name, "tc qdisc del dev eth0 root")
 			return err
 		}}, nil
 	}
@@ -62,8 +65,8 @@ func (f *Latency) Inject(ctx context.Context, env *Env, t Target) (Effect, error
 
 func (f *Latency) proxy(ctx context.Context, env *Env, t Target) (Effect, error) {
 	// The proxy listens on the host's address on the stack's network, where NGINX can reach it.
-	p, err := startDelayProxy(env.Stack.Gateway.String()+":0", t.IP.String()+":8080", f.Delay, f.Jitter,
-		env.Float64)
+	listen := netip.AddrPortFrom(env.Stack.HostIP(), 0).String()
+	p, err := startDelayProxy(listen, netip.AddrPortFrom(t.IP, arch.APIPort).String(), f.Delay, f.Jitter, env.Float64)
 	if err != nil {
 		return Effect{}, fmt.Errorf("latency proxy for %s: %w", t.Name, err)
 	}

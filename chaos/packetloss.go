@@ -3,10 +3,12 @@ package chaos
 import (
 	"context"
 	"fmt"
+
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 func init() {
-	Register(Kind{Name: "packet-loss", Roles: anyRole, New: func(p Params) (Fault, error) {
+	Register(Kind{Name: "packet-loss", Roles: arch.Roles, New: func(p Params) (Fault, error) {
 		if err := p.check("percent"); err != nil {
 			return nil, err
 		}

@@ -3,10 +3,12 @@ package chaos
 import (
 	"context"
 	"fmt"
+
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 func init() {
-	Register(Kind{Name: "partition", Roles: []Role{RoleAPI}, New: func(p Params) (Fault, error) {
+	Register(Kind{Name: "partition", Roles: []arch.Role{arch.RoleAPI}, New: func(p Params) (Fault, error) {
 		if err := p.check("from"); err != nil {
 			return nil, err
 		}
@@ -27,9 +29,9 @@ var _ Fault = (*Partition)(nil)
 func (*Partition) Name() string { return "partition" }
 
 func (f *Partition) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
-	peer := env.Stack.Redis
-	if f.From == "nginx" {
-		peer = env.Stack.Nginx
+	peer, err := env.one(arch.Role(f.From))
+	if err != nil {
+		return Effect{}, err
 	}
 	rules := []string{"INPUT -s " + peer.IP.String() + " -j DROP", "OUTPUT -d " + peer.IP.String() + " -j DROP"}
 	return iptablesFault(ctx, env, t, rules, fmt.Sprintf("iptables drop %s<->%s via sidecar", t.Name, peer.Name))

@@ -3,13 +3,14 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 func init() {
-	Register(Kind{Name: "redis-memory-pressure", Roles: []Role{RoleRedis}, New: func(p Params) (Fault, error) {
+	Register(Kind{Name: "redis-memory-pressure", Roles: []arch.Role{arch.RoleRedis}, New: func(p Params) (Fault, error) {
 		if err := p.check("maxmemory", "policy"); err != nil {
 			return nil, err
 		}
@@ -22,7 +23,8 @@ func init() {
 
 // RedisMemoryPressure shrinks Redis's maxmemory at run time (CONFIG SET) so that the eviction policy
 // throws keys out (sessions, idempotency records) or, with noeviction, writes fail with OOM. Revert
-// restores both settings as they were.
+// restores both settings as they were. The commands run with redis-cli inside the Redis container (every
+// Redis image has it), so that this package needs no Redis client.
 type RedisMemoryPressure struct {
 	MaxMemory string // e.g. 2mb
 	Policy    string // maxmemory-policy while the fault lasts
@@ -32,44 +34,72 @@ var _ Fault = (*RedisMemoryPressure)(nil)
 
 func (*RedisMemoryPressure) Name() string { return "redis-memory-pressure" }
 
-// redisClient connects to the stack's Redis through its host port, with short timeouts.
-func redisClient(ctx context.Context, env *Env) (*redis.Client, error) {
-	addr, err := env.Stack.RedisHostAddr(ctx)
+// redisTimeout bounds one redis-cli command: a Redis that does not answer (paused, say) must fail the
+// fault, not hang it.
+const redisTimeout = 5 * time.Second
+
+// redisCLI runs one command against the stack's Redis with redis-cli in its container.
+func redisCLI(ctx context.Context, env *Env, args ...string) (string, error) {
+	redis, err := env.one(arch.RoleRedis)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 2 * time.Second,
-		ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, MaxRetries: 1}), nil
+	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+	defer cancel()
+	return env.Stack.Exec(ctx, redis.Name, append([]string{"redis-cli"}, args...)...)
+}
+
+// configSet sets one Redis setting; redis-cli prints the server's error and may still exit 0, so only
+// its OK counts.
+func configSet(ctx context.Context, env *Env, key, value string) error {
+	out, err := redisCLI(ctx, env, "CONFIG", "SET", key, value)
+	if err == nil && out != "OK" {
+		err = fmt.Errorf("%s", out)
+	}
+	if err != nil {
+		return fmt.Errorf("redis CONFIG SET %s %s: %w", key, value, err)
+	}
+	return nil
+}
+
+// maxmemorySettings reads maxmemory and maxmemory-policy: redis-cli prints each name that matches and its
+// value on lines of their own.
+func maxmemorySettings(ctx context.Context, env *Env) (map[string]string, error) {
+	out, err := redisCLI(ctx, env, "CONFIG", "GET", "maxmemory*")
+	if err != nil {
+		return nil, fmt.Errorf("redis CONFIG GET: %w", err)
+	}
+	lines := strings.Split(out, "\n")
+	m := map[string]string{}
+	for i := 0; i+1 < len(lines); i += 2 {
+		m[strings.TrimSpace(lines[i])] = strings.TrimSpace(lines[i+1])
+	}
+	for _, k := range []string{"maxmemory", "maxmemory-policy"} {
+		if _, ok := m[k]; !ok {
+			return nil, fmt.Errorf("redis CONFIG GET: no %s in %q", k, out)
+		}
+	}
+	return m, nil
 }
 
 func (f *RedisMemoryPressure) Inject(ctx context.Context, env *Env, _ Target) (Effect, error) {
-	rdb, err := redisClient(ctx, env)
+	old, err := maxmemorySettings(ctx, env)
 	if err != nil {
 		return Effect{}, err
 	}
-	defer rdb.Close()
-	old, err := rdb.ConfigGet(ctx, "maxmemory*").Result()
-	if err != nil {
-		return Effect{}, fmt.Errorf("redis CONFIG GET: %w", err)
+	if err := configSet(ctx, env, "maxmemory-policy", f.Policy); err != nil {
+		return Effect{}, err
 	}
-	if err := rdb.ConfigSet(ctx, "maxmemory-policy", f.Policy).Err(); err != nil {
-		return Effect{}, fmt.Errorf("redis CONFIG SET maxmemory-policy: %w", err)
-	}
-	if err := rdb.ConfigSet(ctx, "maxmemory", f.MaxMemory).Err(); err != nil {
-		_ = rdb.ConfigSet(ctx, "maxmemory-policy", old["maxmemory-policy"]).Err()
-		return Effect{}, fmt.Errorf("redis CONFIG SET maxmemory %s: %w", f.MaxMemory, err)
+	if err := configSet(ctx, env, "maxmemory", f.MaxMemory); err != nil {
+		_ = configSet(ctx, env, "maxmemory-policy", old["maxmemory-policy"])
+		return Effect{}, err
 	}
 	return Effect{Mechanism: "redis CONFIG SET maxmemory " + f.MaxMemory + " " + f.Policy,
 		Revert: func(ctx context.Context) error {
-			rdb, err := redisClient(ctx, env)
-			if err != nil {
-				return err
-			}
-			defer rdb.Close()
-			if err := rdb.ConfigSet(ctx, "maxmemory", old["maxmemory"]).Err(); err != nil {
+			if err := configSet(ctx, env, "maxmemory", old["maxmemory"]); err != nil {
 				return fmt.Errorf("redis restore maxmemory: %w", err)
 			}
-			if err := rdb.ConfigSet(ctx, "maxmemory-policy", old["maxmemory-policy"]).Err(); err != nil {
+			if err := configSet(ctx, env, "maxmemory-policy", old["maxmemory-policy"]); err != nil {
 				return fmt.Errorf("redis restore maxmemory-policy: %w", err)
 			}
 			return nil

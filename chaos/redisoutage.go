@@ -1,9 +1,13 @@
 package chaos
 
-import "context"
+import (
+	"context"
+
+	"github.com/chaosbench/chaosbench/target/arch"
+)
 
 func init() {
-	Register(Kind{Name: "redis-outage", Roles: []Role{RoleRedis}, New: func(p Params) (Fault, error) {
+	Register(Kind{Name: "redis-outage", Roles: []arch.Role{arch.RoleRedis}, New: func(p Params) (Fault, error) {
 		if err := p.check("mode"); err != nil {
 			return nil, err
 		}
@@ -24,13 +28,14 @@ var _ Fault = (*RedisOutage)(nil)
 func (*RedisOutage) Name() string { return "redis-outage" }
 
 func (f *RedisOutage) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
-	t = Target{Spec: t.Spec, Container: env.Stack.Redis}
-	var (
-		eff Effect
-		err error
-	)
+	redis, err := env.one(arch.RoleRedis)
+	if err != nil {
+		return Effect{}, err
+	}
+	t = Target{Spec: t.Spec, Container: redis}
+	var eff Effect
 	if f.Mode == "pause" {
-		eff, err = pause(ctx, env, t)
+		eff, err = (&Pause{}).Inject(ctx, env, t)
 	} else {
 		eff, err = (&Kill{}).Inject(ctx, env, t)
 	}

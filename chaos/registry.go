@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 // Factory builds a fault from its parameters, refusing bad ones.
@@ -15,7 +17,7 @@ type Factory func(Params) (Fault, error)
 // that `chaosbench validate` refuses a fault on a target it cannot break before anything runs.
 type Kind struct {
 	Name  string
-	Roles []Role
+	Roles []arch.Role
 	New   Factory
 }
 
@@ -94,11 +96,11 @@ func CheckTarget(fault, spec string) error {
 	return k.check(spec, RoleOf(spec))
 }
 
-func (k Kind) check(name string, role Role) error {
+func (k Kind) check(name string, role arch.Role) error {
 	if slices.Contains(k.Roles, role) {
 		return nil
 	}
-	what := map[Role]string{RoleAPI: "an API node", RoleRedis: "Redis", RoleNginx: "NGINX"}[role]
+	what := map[arch.Role]string{arch.RoleAPI: "an API node", arch.RoleRedis: "Redis", arch.RoleNginx: "NGINX"}[role]
 	if what == "" {
 		what = "no container of the stack"
 	}
@@ -106,12 +108,12 @@ func (k Kind) check(name string, role Role) error {
 }
 
 // TargetsText says which targets roles allow, as a scenario writes them.
-func TargetsText(roles []Role) string {
-	targets := make([]string, len(roles))
+func TargetsText(roles []arch.Role) string {
+	texts := make([]string, len(roles))
 	for i, r := range roles {
-		targets[i] = r.targets()
+		texts[i] = targets(r)
 	}
-	return strings.Join(targets, " or ")
+	return strings.Join(texts, " or ")
 }
 
 // New builds a fault from Default.

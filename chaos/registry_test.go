@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 func TestRegistry(t *testing.T) {
@@ -13,8 +15,8 @@ func TestRegistry(t *testing.T) {
 
 	r := &Registry{}
 	kill := func(Params) (Fault, error) { return &Kill{}, nil }
-	r.Register(Kind{Name: "x", Roles: anyRole, New: kill})
-	require.Panics(t, func() { r.Register(Kind{Name: "x", Roles: anyRole, New: kill}) },
+	r.Register(Kind{Name: "x", Roles: arch.Roles, New: kill})
+	require.Panics(t, func() { r.Register(Kind{Name: "x", Roles: arch.Roles, New: kill}) },
 		"a duplicate name is refused loudly")
 	require.Panics(t, func() { r.Register(Kind{Name: "z", New: kill}) },
 		"a fault that declares no role would accept every target")

@@ -2,14 +2,13 @@ package chaos
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/moby/moby/client"
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 func init() {
-	Register(Kind{Name: "restart", Roles: anyRole, New: func(p Params) (Fault, error) {
+	Register(Kind{Name: "restart", Roles: arch.Roles, New: func(p Params) (Fault, error) {
 		if err := p.check("grace"); err != nil {
 			return nil, err
 		}
@@ -27,11 +26,8 @@ var _ Fault = (*Restart)(nil)
 func (*Restart) Name() string { return "restart" }
 
 func (f *Restart) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
-	cctx, cancel := context.WithTimeout(ctx, dockerTimeout+f.Grace)
-	defer cancel()
-	secs := int(f.Grace / time.Second)
-	if _, err := env.Docker().ContainerRestart(cctx, t.ID, client.ContainerRestartOptions{Timeout: &secs}); err != nil {
-		return Effect{}, fmt.Errorf("restart %s: %w", t.Name, err)
+	if err := env.Stack.Restart(ctx, t.Name, f.Grace); err != nil {
+		return Effect{}, err
 	}
 	return Effect{Mechanism: "docker restart"}, nil
 }

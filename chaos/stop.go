@@ -2,14 +2,13 @@ package chaos
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/moby/moby/client"
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 func init() {
-	Register(Kind{Name: "stop", Roles: anyRole, New: func(p Params) (Fault, error) {
+	Register(Kind{Name: "stop", Roles: arch.Roles, New: func(p Params) (Fault, error) {
 		if err := p.check("grace"); err != nil {
 			return nil, err
 		}
@@ -27,12 +26,9 @@ var _ Fault = (*Stop)(nil)
 func (*Stop) Name() string { return "stop" }
 
 func (f *Stop) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
-	cctx, cancel := context.WithTimeout(ctx, dockerTimeout+f.Grace)
-	defer cancel()
-	secs := int(f.Grace / time.Second)
-	if _, err := env.Docker().ContainerStop(cctx, t.ID, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil {
-		return Effect{}, fmt.Errorf("stop %s: %w", t.Name, err)
+	if err := env.Stack.Stop(ctx, t.Name, f.Grace); err != nil {
+		return Effect{}, err
 	}
 	return Effect{Mechanism: "docker stop SIGTERM",
-		Revert: func(ctx context.Context) error { return startContainer(ctx, env, t.ID) }}, nil
+		Revert: func(ctx context.Context) error { return env.Stack.Start(ctx, t.Name) }}, nil
 }

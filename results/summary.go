@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 // SchemaVersion names the layout of summary.json. Bump it on any change that
@@ -69,7 +71,8 @@ type Arch struct {
 	Files map[string]string `json:"files,omitempty"`
 }
 
-// Knobs are the architecture's settings as they ran.
+// Knobs are the architecture's settings as they ran: arch.Arch's knobs under the same names, and the
+// stack's size. KnobsOf is the one conversion.
 type Knobs struct {
 	Auth        string `json:"auth"`
 	Sessions    string `json:"sessions"`
@@ -77,6 +80,12 @@ type Knobs struct {
 	Concurrency string `json:"concurrency"`
 	Balancer    string `json:"balancer"`
 	Replicas    int    `json:"replicas"`
+}
+
+// KnobsOf is a's settings on a stack of replicas API nodes, as the summary records them.
+func KnobsOf(a arch.Arch, replicas int) Knobs {
+	return Knobs{Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
+		Balancer: string(a.Balancer), Replicas: replicas}
 }
 
 // Requests counts logical requests (a request and its retries count once).

@@ -23,6 +23,7 @@ import (
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
+	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/redis/go-redis/v9"
 )
@@ -138,7 +139,7 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 	var errs []error
 	for i, a := range archs {
 		if ctx.Err() != nil {
-			out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: a.Name, Knobs: knobsOf(a, plan),
+			out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas),
 				Error: "not run: the run was interrupted before it"})
 			continue
 		}
@@ -157,7 +158,7 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 		if errors.Is(err, stack.ErrImagesMissing) {
 			// Every architecture would fail the same way.
 			for _, b := range archs[i+1:] {
-				out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: b.Name, Knobs: knobsOf(b, plan),
+				out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: b.Name, Knobs: results.KnobsOf(b, plan.Replicas),
 					Error: "not run: " + err.Error()})
 			}
 			break
@@ -170,12 +171,6 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 	out.Reports = paths
 	errs = append(errs, werr)
 	return out, errors.Join(errs...)
-}
-
-// knobsOf is an architecture's settings as the summary shows them.
-func knobsOf(a stack.Arch, plan scenarios.Plan) results.Knobs {
-	return results.Knobs{Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency,
-		Concurrency: a.Concurrency, Balancer: string(a.Balancer), Replicas: plan.Replicas}
 }
 
 // engineSeed turns the scenario's seed into the load engine's, where 0
@@ -198,8 +193,8 @@ const cleanupTimeout = 60 * time.Second
 // it measured is still in the entry). A fault that could not be injected or
 // reverted is not such an error: it is recorded on the fault, and makes the
 // architecture invalid.
-func runArch(ctx context.Context, plan scenarios.Plan, a stack.Arch, seed int64, dir string, cfg RunConfig) (res results.Arch, err error) {
-	res = results.Arch{Name: a.Name, Knobs: knobsOf(a, plan)}
+func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, dir string, cfg RunConfig) (res results.Arch, err error) {
+	res = results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res, fmt.Errorf("create folder: %w", err)
 	}
@@ -223,6 +218,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a stack.Arch, seed int64,
 		}
 	}()
 
+	// The faults act on this stack through chaos's port; *stack.Stack is its Docker implementation.
 	env := chaos.NewEnv(st, seed)
 	env.Log = cfg.Log
 	inj := chaos.NewInjector(env)
@@ -303,7 +299,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a stack.Arch, seed int64,
 		Name: a.Name, Records: records, Load: lr, Check: check, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
 	})
 	if aerr != nil {
-		return results.Arch{Name: a.Name, Knobs: knobsOf(a, plan)}, aerr
+		return results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}, aerr
 	}
 	hgrm := filepath.Join(dir, "latency.hgrm")
 	if herr := results.WriteHgrmFile(hgrm, lr.Latency("", ""), 1000); herr != nil {
@@ -341,6 +337,9 @@ func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot)
 	}
 	return results.CheckLedger(ctx, rdb, l)
 }
+
+// *stack.Stack is the Docker side of the port through which faults act.
+var _ chaos.Stack = (*stack.Stack)(nil)
 
 // runID names one architecture's stack: readable in `docker ps`, unique per run.
 func runID(scenario, arch string) string {

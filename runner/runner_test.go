@@ -10,6 +10,7 @@ import (
 	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
+	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,7 +24,7 @@ func (refused) Inject(context.Context, *chaos.Env, chaos.Target) (chaos.Effect, 
 }
 
 func init() {
-	chaos.Register(chaos.Kind{Name: "test-refused", Roles: []chaos.Role{chaos.RoleAPI},
+	chaos.Register(chaos.Kind{Name: "test-refused", Roles: []arch.Role{arch.RoleAPI},
 		New: func(chaos.Params) (chaos.Fault, error) { return refused{}, nil }})
 }
 

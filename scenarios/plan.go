@@ -13,7 +13,7 @@ import (
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
-	"github.com/chaosbench/chaosbench/target/stack"
+	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 )
@@ -39,9 +39,9 @@ type Plan struct {
 	Source        string // file path, or catalogue/NAME.yaml for built-ins
 	Seed          int64
 	SeedSet       bool // false: the runner picks one and records it
-	Architectures []stack.Arch
+	Architectures []arch.Arch
 	Replicas      int
-	Redis         stack.RedisConfig
+	Redis         arch.RedisConfig
 	SessionTTL    time.Duration // 0: the API's default
 	Clients       int
 	Phases        []Phase
@@ -129,13 +129,13 @@ func (p Plan) ThresholdsFor(arch string) []ThresholdPlan {
 }
 
 // Arch returns the plan's architecture named name.
-func (p Plan) Arch(name string) (stack.Arch, bool) {
+func (p Plan) Arch(name string) (arch.Arch, bool) {
 	for _, a := range p.Architectures {
 		if a.Name == name {
 			return a, true
 		}
 	}
-	return stack.Arch{}, false
+	return arch.Arch{}, false
 }
 
 // Parse reads and validates a scenario. Every problem is reported at once,
@@ -190,14 +190,14 @@ func validate(v *positioner, f file) Plan {
 
 // validateArchitectures resolves presets and custom architectures.
 func validateArchitectures(v *positioner, f file, p *Plan) {
-	custom := map[string]stack.Arch{}
+	custom := map[string]arch.Arch{}
 	for i, c := range f.CustomArchitectures {
 		field := fmt.Sprintf("custom_architectures[%d]", i)
 		if !nameRE.MatchString(c.Name) {
 			v.add(field+".name", "%q: want lowercase letters, digits and dashes", c.Name)
 			continue
 		}
-		if _, err := stack.Preset(c.Name); err == nil {
+		if _, err := arch.Preset(c.Name); err == nil {
 			v.add(field+".name", "%q is a preset; give the custom architecture another name", c.Name)
 			continue
 		}
@@ -205,9 +205,9 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 			v.add(field+".name", "%q is defined twice", c.Name)
 			continue
 		}
-		a := stack.Arch{Auth: "jwt", Sessions: "redis", Idempotency: true, Concurrency: "etag", Balancer: stack.RoundRobin}
+		a := arch.Arch{Auth: "jwt", Sessions: "redis", Idempotency: true, Concurrency: "etag", Balancer: arch.RoundRobin}
 		if c.Base != "" {
-			base, err := stack.Preset(c.Base)
+			base, err := arch.Preset(c.Base)
 			if err != nil {
 				v.add(field+".base", "%v", err)
 			} else {
@@ -228,7 +228,7 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 			a.Concurrency = c.Concurrency
 		}
 		if c.Balancer != "" {
-			a.Balancer = stack.Balancer(c.Balancer)
+			a.Balancer = arch.Balancer(c.Balancer)
 		}
 		for _, err := range a.Validate() {
 			knob, _, _ := strings.Cut(err.Error(), " ")
@@ -252,9 +252,9 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 			p.Architectures = append(p.Architectures, a)
 			continue
 		}
-		a, err := stack.Preset(n)
+		a, err := arch.Preset(n)
 		if err != nil {
-			known := append(stack.PresetNames(), sortedKeys(custom)...)
+			known := append(arch.PresetNames(), sortedKeys(custom)...)
 			v.add(field, "unknown architecture %q (known: %s)", n, strings.Join(known, ", "))
 			continue
 		}
@@ -271,11 +271,11 @@ func validateStack(v *positioner, f file, p *Plan) {
 			v.add("stack.replicas", "%d: want 1 to 9", p.Replicas)
 		}
 	}
-	p.Redis = stack.RedisConfig{Persistence: stack.PersistNone, MaxMemory: f.Stack.Redis.MaxMemory, Eviction: f.Stack.Redis.Eviction}
+	p.Redis = arch.RedisConfig{Persistence: arch.PersistNone, MaxMemory: f.Stack.Redis.MaxMemory, Eviction: f.Stack.Redis.Eviction}
 	switch per := f.Stack.Redis.Persistence; per {
 	case "", "none":
 	case "everysec", "always":
-		p.Redis.Persistence = stack.Persistence(per)
+		p.Redis.Persistence = arch.Persistence(per)
 	default:
 		v.add("stack.redis.persistence", "%q: want none, everysec or always", per)
 	}

@@ -1,7 +1,8 @@
 // Package scenarios holds the scenario file format (strict YAML), its
-// validation into a Plan, the built-in catalogue and the runner that drives
-// the stack, the load and the faults for each architecture of a scenario.
-// The schema is documented in docs/scenarios.md.
+// validation into a Plan and the built-in catalogue; package runner runs a
+// Plan. It starts nothing and imports no Docker client (TestPure), so that
+// `chaosbench validate` and anything else that only reads a scenario stays
+// light. The schema is documented in docs/scenarios.md.
 package scenarios
 
 // file is a scenario file exactly as written. Durations and rates stay

@@ -8,7 +8,7 @@ import (
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
-	"github.com/chaosbench/chaosbench/target/stack"
+	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/spf13/cobra"
 )
 
@@ -42,8 +42,8 @@ func newListCmd() *cobra.Command {
 			}
 			fmt.Fprintln(w)
 			fmt.Fprintln(w, "ARCHITECTURE\tAUTH\tSESSIONS\tIDEMPOTENCY\tCONCURRENCY\tBALANCER")
-			for _, n := range stack.PresetNames() {
-				a, _ := stack.Preset(n)
+			for _, n := range arch.PresetNames() {
+				a, _ := arch.Preset(n)
 				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\n", a.Name, a.Auth, a.Sessions, a.Idempotency, a.Concurrency, a.Balancer)
 			}
 			fmt.Fprintln(w)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
 
@@ -27,8 +28,8 @@ func newStackCmd() *cobra.Command {
 
 func newStackUpCmd() *cobra.Command {
 	var (
-		arch, balancer, runID, persistence, maxmemory string
-		replicas                                      int
+		preset, balancer, runID, persistence, maxmemory string
+		replicas                                        int
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -37,10 +38,10 @@ func newStackUpCmd() *cobra.Command {
 			"`redis: HOST:PORT`, then wait; Ctrl-C or `chaosbench stack down` removes everything.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := []stack.Option{stack.WithArch(arch), stack.WithReplicas(replicas), stack.WithLog(os.Stderr),
-				stack.WithRedis(stack.RedisConfig{Persistence: stack.Persistence(persistence), MaxMemory: maxmemory})}
+			opts := []stack.Option{stack.WithArch(preset), stack.WithReplicas(replicas), stack.WithLog(os.Stderr),
+				stack.WithRedis(arch.RedisConfig{Persistence: arch.Persistence(persistence), MaxMemory: maxmemory})}
 			if balancer != "" {
-				opts = append(opts, stack.WithBalancer(stack.Balancer(balancer)))
+				opts = append(opts, stack.WithBalancer(arch.Balancer(balancer)))
 			}
 			if runID != "" {
 				opts = append(opts, stack.WithRunID(runID))
@@ -84,7 +85,7 @@ func newStackUpCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&arch, "arch", "stateless", "architecture preset: stateless, stateful, stateless-no-idempotency")
+	f.StringVar(&preset, "arch", "stateless", "architecture preset: stateless, stateful, stateless-no-idempotency")
 	f.IntVar(&replicas, "replicas", 3, "number of API nodes")
 	f.StringVar(&balancer, "balancer", "", "round-robin, least-conn or sticky (default: the preset's)")
 	f.StringVar(&runID, "run-id", "", "label value chaosbench.run=<id> (default: random)")

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 var update = flag.Bool("update", false, "rewrite deploy/compose/nginx.conf")
@@ -23,7 +24,7 @@ var composeNodes = []upstream{{"api-1", "10.214.0.11:8080"}, {"api-2", "10.214.0
 
 // The compose file's nginx.conf is the one Up would generate for the default stack, so the two stay alike.
 func TestComposeNginxConfIsGenerated(t *testing.T) {
-	want, err := nginxConfig(RoundRobin, composeNodes, 5*time.Second, 0)
+	want, err := nginxConfig(arch.RoundRobin, composeNodes, 5*time.Second, 0)
 	require.NoError(t, err)
 	path := filepath.Join("..", "..", "deploy", "compose", "nginx.conf")
 	if *update {

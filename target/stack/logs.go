@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/chaosbench/chaosbench/target/arch"
+
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 )
@@ -27,7 +29,7 @@ func (s *Stack) SaveLogs(ctx context.Context, dir string) error {
 	return errors.Join(errs...)
 }
 
-func (s *Stack) saveLog(ctx context.Context, c Container, path string) error {
+func (s *Stack) saveLog(ctx context.Context, c arch.Container, path string) error {
 	rc, err := s.docker.ContainerLogs(ctx, c.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
 	if err != nil {
 		return err

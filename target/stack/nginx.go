@@ -7,12 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strings"
 	"text/template"
 	"time"
 
 	"github.com/chaosbench/chaosbench/internal/poll"
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 // upstream is one API node as NGINX sees it.
@@ -22,7 +22,7 @@ type upstream struct {
 }
 
 type nginxParams struct {
-	Balancer        Balancer
+	Balancer        arch.Balancer
 	Nodes           []upstream
 	ConnectTimeout  string
 	UpstreamTimeout string
@@ -132,7 +132,7 @@ http {
 `))
 
 // nginxConfig renders the NGINX configuration for these nodes.
-func nginxConfig(b Balancer, nodes []upstream, timeout time.Duration, generation int) ([]byte, error) {
+func nginxConfig(b arch.Balancer, nodes []upstream, timeout time.Duration, generation int) ([]byte, error) {
 	connect := max(timeout/5, time.Second)
 	var buf bytes.Buffer
 	err := nginxTemplate.Execute(&buf, nginxParams{
@@ -169,11 +169,11 @@ func (s *Stack) NginxConfig() ([]byte, error) { return s.nginxConf() }
 // the node itself when addr is empty, and reloads NGINX gracefully.
 func (s *Stack) Route(ctx context.Context, node, addr string) error {
 	n, ok := s.Lookup(node)
-	if !ok || n.Role != "api" {
+	if !ok || n.Role != arch.RoleAPI {
 		return fmt.Errorf("route: %q is not an API node", node)
 	}
 	if addr == "" {
-		addr = netip.AddrPortFrom(n.IP, 8080).String()
+		addr = netip.AddrPortFrom(n.IP, arch.APIPort).String()
 	}
 	s.mu.Lock()
 	s.routes[node] = addr
@@ -260,9 +260,9 @@ func probeBody(ctx context.Context, url string) (string, error) {
 }
 
 // SetBalancer switches NGINX's balancing policy at run time (a graceful reload).
-func (s *Stack) SetBalancer(ctx context.Context, b Balancer) error {
-	if !slices.Contains(Balancers, b) {
-		return fmt.Errorf("balancer %q: want round-robin, least-conn or sticky", b)
+func (s *Stack) SetBalancer(ctx context.Context, b arch.Balancer) error {
+	if err := arch.CheckBalancer(b); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.Config.Arch.Balancer = b

@@ -6,21 +6,23 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 func TestNginxConfig(t *testing.T) {
 	nodes := []upstream{{"api-1", "10.213.9.11:8080"}, {"api-2", "10.213.9.12:8080"}}
 	tests := []struct {
-		balancer Balancer
+		balancer arch.Balancer
 		want     []string // lines that must appear
 		absent   []string // lines that must not
 	}{
 		// nginx's default policy: no directive at all.
-		{RoundRobin, []string{"proxy_pass http://api;"}, []string{"least_conn", "hash ", "route_"}},
-		{LeastConn, []string{"least_conn;"}, []string{"hash "}},
+		{arch.RoundRobin, []string{"proxy_pass http://api;"}, []string{"least_conn", "hash ", "route_"}},
+		{arch.LeastConn, []string{"least_conn;"}, []string{"hash "}},
 		// A consistent hash of the session credential, never ip_hash (one Docker /24 = one node).
 		// And a cookie session goes back to the node named in its id, the others only as backups.
-		{Sticky, []string{"hash $chaosbench_sticky consistent;", `map "$cookie_sid$http_authorization"`,
+		{arch.Sticky, []string{"hash $chaosbench_sticky consistent;", `map "$cookie_sid$http_authorization"`,
 			`"~\.api-2$" route_api-2;`, "upstream route_api-2 {", "server 10.213.9.11:8080 max_fails=1 fail_timeout=10s backup; # api-1",
 			"proxy_pass http://$chaosbench_pool;"},
 			[]string{"ip_hash", "least_conn", "proxy_pass http://api;"}},

@@ -5,98 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/chaosbench/chaosbench/target/arch"
 )
-
-// Balancer is NGINX's policy for spreading requests over the API nodes.
-type Balancer string
-
-const (
-	RoundRobin Balancer = "round-robin" // nginx's default weighted round-robin
-	LeastConn  Balancer = "least-conn"  // fewest active connections first
-	// Sticky pins a session to one node with a consistent hash of its credential: the `sid` cookie in
-	// cookie mode, the Authorization header in jwt mode (never ip_hash: it hashes the client's /24,
-	// which sends every client of one Docker network to a single node).
-	Sticky Balancer = "sticky"
-)
-
-// Balancers lists the accepted balancer names.
-var Balancers = []Balancer{RoundRobin, LeastConn, Sticky}
-
-// Persistence is Redis's durability setting.
-type Persistence string
-
-const (
-	PersistNone     Persistence = "none"     // no RDB, no AOF: a Redis restart loses everything
-	PersistEverysec Persistence = "everysec" // AOF fsynced every second
-	PersistAlways   Persistence = "always"   // AOF fsynced on every write
-)
-
-// Arch is one architecture of the reference API: its knobs (docs/refapi.md) plus the balancer.
-type Arch struct {
-	Name        string
-	Auth        string // jwt | cookie
-	Sessions    string // redis | memory
-	Idempotency bool
-	Concurrency string // etag | none
-	Balancer    Balancer
-}
-
-// presets are the named architectures that the design compares.
-var presets = map[string]Arch{
-	"stateless": {Name: "stateless", Auth: "jwt", Sessions: "redis", Idempotency: true,
-		Concurrency: "etag", Balancer: RoundRobin},
-	"stateful": {Name: "stateful", Auth: "cookie", Sessions: "memory", Idempotency: false,
-		Concurrency: "none", Balancer: Sticky},
-	"stateless-no-idempotency": {Name: "stateless-no-idempotency", Auth: "jwt", Sessions: "redis",
-		Idempotency: false, Concurrency: "etag", Balancer: RoundRobin},
-}
-
-// Preset returns the named architecture.
-func Preset(name string) (Arch, error) {
-	a, ok := presets[name]
-	if !ok {
-		return Arch{}, fmt.Errorf("unknown architecture %q (known: %s)", name, strings.Join(PresetNames(), ", "))
-	}
-	return a, nil
-}
-
-// PresetNames lists the named architectures, sorted.
-func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// Validate reports every invalid knob at once.
-func (a Arch) Validate() []error {
-	var errs []error
-	if a.Auth != "jwt" && a.Auth != "cookie" {
-		errs = append(errs, fmt.Errorf("auth %q: want jwt or cookie", a.Auth))
-	}
-	if a.Sessions != "redis" && a.Sessions != "memory" {
-		errs = append(errs, fmt.Errorf("sessions %q: want redis or memory", a.Sessions))
-	}
-	if a.Concurrency != "etag" && a.Concurrency != "none" {
-		errs = append(errs, fmt.Errorf("concurrency %q: want etag or none", a.Concurrency))
-	}
-	if !slices.Contains(Balancers, a.Balancer) {
-		errs = append(errs, fmt.Errorf("balancer %q: want round-robin, least-conn or sticky", a.Balancer))
-	}
-	return errs
-}
-
-// RedisConfig sizes and persists the stack's Redis.
-type RedisConfig struct {
-	MaxMemory   string // e.g. "256mb"; empty means no limit
-	Eviction    string // maxmemory-policy, e.g. allkeys-lru, noeviction
-	Persistence Persistence
-}
 
 // Images names the container images. Redis and NGINX default to the locally built base image, which has
 // both; official images (redis:7, nginx:1.22) work too for users with a registry.
@@ -129,9 +42,9 @@ func envOr(key, def string) string {
 // Config is everything Up needs; build it with options.
 type Config struct {
 	RunID    string // label value chaosbench.run=<RunID>; random when empty
-	Arch     Arch
+	Arch     arch.Arch
 	Replicas int
-	Redis    RedisConfig
+	Redis    arch.RedisConfig
 	Images   Images
 	// UpstreamTimeout bounds NGINX's connect (a fifth of it, at least 1s) and read/send to a node; a stalled
 	// node costs at most this before NGINX fails over (for methods it may replay).
@@ -160,7 +73,7 @@ func WithRunID(id string) Option {
 // WithArch selects a named architecture preset, balancer included (apply WithBalancer after it).
 func WithArch(name string) Option {
 	return func(c *Config) error {
-		a, err := Preset(name)
+		a, err := arch.Preset(name)
 		if err != nil {
 			return err
 		}
@@ -170,7 +83,7 @@ func WithArch(name string) Option {
 }
 
 // WithArchitecture sets custom knobs.
-func WithArchitecture(a Arch) Option {
+func WithArchitecture(a arch.Arch) Option {
 	return func(c *Config) error {
 		if errs := a.Validate(); len(errs) > 0 {
 			return errors.Join(errs...)
@@ -181,10 +94,10 @@ func WithArchitecture(a Arch) Option {
 }
 
 // WithBalancer overrides the architecture's balancer; apply it after WithArch.
-func WithBalancer(b Balancer) Option {
+func WithBalancer(b arch.Balancer) Option {
 	return func(c *Config) error {
-		if !slices.Contains(Balancers, b) {
-			return fmt.Errorf("balancer %q: want round-robin, least-conn or sticky", b)
+		if err := arch.CheckBalancer(b); err != nil {
+			return err
 		}
 		c.Arch.Balancer = b
 		return nil
@@ -203,12 +116,12 @@ func WithReplicas(n int) Option {
 }
 
 // WithRedis sets Redis's memory limit, eviction policy and persistence.
-func WithRedis(r RedisConfig) Option {
+func WithRedis(r arch.RedisConfig) Option {
 	return func(c *Config) error {
 		switch r.Persistence {
 		case "":
-			r.Persistence = PersistNone
-		case PersistNone, PersistEverysec, PersistAlways:
+			r.Persistence = arch.PersistNone
+		case arch.PersistNone, arch.PersistEverysec, arch.PersistAlways:
 		default:
 			return fmt.Errorf("redis persistence %q: want none, everysec or always", r.Persistence)
 		}
@@ -278,10 +191,11 @@ func WithLog(w io.Writer) Option {
 
 // NewConfig applies the options to the defaults: stateless, 3 replicas, Redis without persistence.
 func NewConfig(opts ...Option) (Config, error) {
+	stateless, _ := arch.Preset("stateless")
 	c := Config{
-		Arch:            presets["stateless"],
+		Arch:            stateless,
 		Replicas:        3,
-		Redis:           RedisConfig{Eviction: "noeviction", Persistence: PersistNone},
+		Redis:           arch.RedisConfig{Eviction: "noeviction", Persistence: arch.PersistNone},
 		Images:          DefaultImages(),
 		UpstreamTimeout: 5 * time.Second,
 		StartTimeout:    60 * time.Second,

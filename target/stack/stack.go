@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/internal/ports"
+	"github.com/chaosbench/chaosbench/target/arch"
 
 	"github.com/google/uuid"
 	"github.com/moby/moby/api/types/container"
@@ -26,14 +28,6 @@ import (
 	tcnet "github.com/testcontainers/testcontainers-go/network"
 	"golang.org/x/sync/errgroup"
 )
-
-// Container is one container of the stack.
-type Container struct {
-	Name string     // role name: api-1 .. api-N, redis, nginx
-	Role string     // api, redis or nginx
-	ID   string     // Docker container id
-	IP   netip.Addr // fixed address on the stack's network
-}
 
 const (
 	apiPort   = "8080/tcp"
@@ -45,12 +39,12 @@ const (
 type Stack struct {
 	Config  Config
 	RunID   string
-	Network string       // Docker network name
-	Subnet  netip.Prefix // the network's subnet
-	Gateway netip.Addr   // the host's address on that network
-	Nodes   []Container  // API nodes, in order
-	Redis   Container
-	Nginx   Container
+	Network string           // Docker network name
+	Subnet  netip.Prefix     // the network's subnet
+	Gateway netip.Addr       // the host's address on that network
+	Nodes   []arch.Container // API nodes, in order; ID is Docker's container id
+	Redis   arch.Container
+	Nginx   arch.Container
 	// Entry is NGINX's URL on the host (http://127.0.0.1:PORT) and RedisAddr Redis's host:port, as of Up.
 	// A fault that restarts NGINX or Redis changes them: EntryURL and RedisHostAddr read them again.
 	Entry     string
@@ -70,18 +64,18 @@ type Stack struct {
 func (s *Stack) Docker() *Docker { return s.docker }
 
 // Containers returns every container of the stack: nodes, then redis and nginx.
-func (s *Stack) Containers() []Container {
-	return append(append([]Container(nil), s.Nodes...), s.Redis, s.Nginx)
+func (s *Stack) Containers() []arch.Container {
+	return append(append([]arch.Container(nil), s.Nodes...), s.Redis, s.Nginx)
 }
 
 // Lookup finds a container by role name (api-2, redis, nginx).
-func (s *Stack) Lookup(name string) (Container, bool) {
+func (s *Stack) Lookup(name string) (arch.Container, bool) {
 	for _, c := range s.Containers() {
 		if c.Name == name {
 			return c, true
 		}
 	}
-	return Container{}, false
+	return arch.Container{}, false
 }
 
 // Up starts a stack and returns once every node answers /readyz through NGINX. On any error, and when ctx
@@ -130,12 +124,12 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if err := s.createNetwork(ctx); err != nil {
 		return nil, err
 	}
-	s.Redis = Container{Name: "redis", Role: "redis", IP: s.addr(2)}
-	s.Nginx = Container{Name: "nginx", Role: "nginx", IP: s.addr(3)}
+	s.Redis = arch.Container{Name: "redis", Role: arch.RoleRedis, IP: s.addr(2)}
+	s.Nginx = arch.Container{Name: "nginx", Role: arch.RoleNginx, IP: s.addr(3)}
 	for i := range cfg.Replicas {
-		n := Container{Name: fmt.Sprintf("api-%d", i+1), Role: "api", IP: s.addr(11 + i)}
+		n := arch.Container{Name: arch.NodeName(i + 1), Role: arch.RoleAPI, IP: s.addr(11 + i)}
 		s.Nodes = append(s.Nodes, n)
-		s.routes[n.Name] = netip.AddrPortFrom(n.IP, 8080).String()
+		s.routes[n.Name] = netip.AddrPortFrom(n.IP, arch.APIPort).String()
 	}
 	conf, err := s.nginxConf()
 	if err != nil {
@@ -198,7 +192,7 @@ func (s *Stack) Down(ctx context.Context) error {
 }
 
 // run starts one container on the stack's network at its fixed address, publishing port on loopback only.
-func (s *Stack) run(ctx context.Context, c Container, image string, env map[string]string, cmd []string,
+func (s *Stack) run(ctx context.Context, c arch.Container, image string, env map[string]string, cmd []string,
 	port string, files []testcontainers.ContainerFile) (*testcontainers.DockerContainer, error) {
 	// Host ports stay the same across a kill and restart, so that the load and the checker keep their
 	// addresses through faults: pick a free port now instead of letting Docker choose one at every start.
@@ -226,13 +220,13 @@ func (s *Stack) run(ctx context.Context, c Container, image string, env map[stri
 	return nil, lastErr
 }
 
-func (s *Stack) runOnce(ctx context.Context, c Container, image string, env map[string]string, cmd []string,
+func (s *Stack) runOnce(ctx context.Context, c arch.Container, image string, env map[string]string, cmd []string,
 	port string, files []testcontainers.ContainerFile, hostPort string) (*testcontainers.DockerContainer, error) {
 	p := mnet.MustParsePort(port)
 	binding := mnet.PortBinding{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: hostPort}
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithName("chaosbench-" + s.RunID + "-" + c.Name),
-		testcontainers.WithLabels(s.labels(c.Role)),
+		testcontainers.WithLabels(s.labels(string(c.Role))),
 		testcontainers.WithExposedPorts(port),
 		tcnet.WithNetworkName([]string{c.Name}, s.Network),
 		testcontainers.WithEndpointSettingsModifier(func(eps map[string]*mnet.EndpointSettings) {
@@ -243,7 +237,7 @@ func (s *Stack) runOnce(ctx context.Context, c Container, image string, env map[
 		// The modifier replaces testcontainers' default host config, so everything goes here.
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.PortBindings = mnet.PortMap{p: {binding}}
-			hc.Init = boolPtr(c.Role != "api") // redis and nginx run as pid 1 otherwise; refapi handles signals
+			hc.Init = boolPtr(c.Role != arch.RoleAPI) // redis and nginx run as pid 1 otherwise; refapi handles signals
 		}),
 	}
 	if env != nil {
@@ -278,11 +272,11 @@ func freePort() (string, error) {
 	return strconv.Itoa(p), err
 }
 
-func redisCmd(r RedisConfig) []string {
+func redisCmd(r arch.RedisConfig) []string {
 	cmd := []string{"redis-server", "--protected-mode", "no", "--bind", "0.0.0.0", "--port", "6379",
 		"--dir", "/tmp", "--save", ""}
 	switch r.Persistence {
-	case PersistEverysec, PersistAlways:
+	case arch.PersistEverysec, arch.PersistAlways:
 		cmd = append(cmd, "--appendonly", "yes", "--appendfsync", string(r.Persistence))
 	default:
 		cmd = append(cmd, "--appendonly", "no")
@@ -296,28 +290,17 @@ func redisCmd(r RedisConfig) []string {
 	return cmd
 }
 
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
 func (s *Stack) refapiEnv(node string) map[string]string {
-	a := s.Config.Arch
-	env := map[string]string{
-		"ADDR":        ":8080",
-		"NODE_ID":     node,
-		"REDIS_URL":   "redis://" + netip.AddrPortFrom(s.Redis.IP, 6379).String() + "/0",
-		"AUTH":        a.Auth,
-		"SESSIONS":    a.Sessions,
-		"IDEMPOTENCY": onOff(a.Idempotency),
-		"CONCURRENCY": a.Concurrency,
-		"JWT_SECRET":  s.Config.JWTSecret,
+	env := s.Config.Arch.APIEnv()
+	maps.Copy(env, map[string]string{
+		"ADDR":       ":" + strconv.Itoa(arch.APIPort),
+		"NODE_ID":    node,
+		"REDIS_URL":  "redis://" + netip.AddrPortFrom(s.Redis.IP, 6379).String() + "/0",
+		"JWT_SECRET": s.Config.JWTSecret,
 		// Client setup logs in thousands of users: the default cost would dominate it.
 		"BCRYPT_COST": "4",
 		"LOG_LEVEL":   "warn",
-	}
+	})
 	for k, v := range s.Config.RefapiEnv {
 		env[k] = v
 	}

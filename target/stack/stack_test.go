@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
 
@@ -127,8 +128,8 @@ func TestRoundRobinSpreadsOverAllNodes(t *testing.T) {
 func TestStickyPinsASession(t *testing.T) {
 	s := sharedStack(t)
 	ctx := context.Background()
-	require.NoError(t, s.SetBalancer(ctx, stack.Sticky))
-	t.Cleanup(func() { require.NoError(t, s.SetBalancer(ctx, stack.RoundRobin)) })
+	require.NoError(t, s.SetBalancer(ctx, arch.Sticky))
+	t.Cleanup(func() { require.NoError(t, s.SetBalancer(ctx, arch.RoundRobin)) })
 
 	owners := map[string]bool{}
 	for i := range 12 {
@@ -175,10 +176,10 @@ func TestPresetsAndOptions(t *testing.T) {
 		{"unknown preset", []stack.Option{stack.WithArch("serverless")}, false},
 		{"zero replicas", []stack.Option{stack.WithReplicas(0)}, false},
 		{"bad balancer", []stack.Option{stack.WithBalancer("ip-hash")}, false},
-		{"bad persistence", []stack.Option{stack.WithRedis(stack.RedisConfig{Persistence: "fsync"})}, false},
+		{"bad persistence", []stack.Option{stack.WithRedis(arch.RedisConfig{Persistence: "fsync"})}, false},
 		// custom knobs are validated all at once
-		{"custom knobs", []stack.Option{stack.WithArchitecture(stack.Arch{Auth: "jwt", Sessions: "memory",
-			Concurrency: "none", Balancer: stack.LeastConn})}, true},
+		{"custom knobs", []stack.Option{stack.WithArchitecture(arch.Arch{Auth: "jwt", Sessions: "memory",
+			Concurrency: "none", Balancer: arch.LeastConn})}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,6 +193,6 @@ func TestPresetsAndOptions(t *testing.T) {
 	}
 	c, err := stack.NewConfig(stack.WithArch("stateful"))
 	require.NoError(t, err)
-	require.Equal(t, stack.Sticky, c.Arch.Balancer)
+	require.Equal(t, arch.Sticky, c.Arch.Balancer)
 	require.False(t, c.Arch.Idempotency)
 }

@@ -1,0 +1,266 @@
+package chaos_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chaosbench/chaosbench/chaos"
+	"github.com/chaosbench/chaosbench/target/arch"
+)
+
+// fakeStack implements the chaos.Stack port in memory: it records every call as a line ("kill api-2",
+// "sidecar api-3: SCRIPT", "exec redis: redis-cli ...") so that a test sees what a fault asks of the
+// stack, with no Docker.
+type fakeStack struct {
+	mu    sync.Mutex
+	calls []string
+	// fail makes the call whose line starts with a key fail with its error.
+	fail map[string]error
+	// answer is the output of the call whose line starts with a key.
+	answer map[string]string
+	ready  error
+}
+
+var _ chaos.Stack = (*fakeStack)(nil)
+
+func newFake() *fakeStack {
+	return &fakeStack{fail: map[string]error{}, answer: map[string]string{
+		"exec redis: redis-cli CONFIG GET": "maxmemory\n0\nmaxmemory-policy\nnoeviction\nmaxmemory-samples\n5",
+		"exec redis: redis-cli CONFIG SET": "OK",
+	}}
+}
+
+func (f *fakeStack) call(line string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, line)
+	for k, err := range f.fail {
+		if strings.HasPrefix(line, k) {
+			return f.answer[k], err
+		}
+	}
+	for k, out := range f.answer {
+		if strings.HasPrefix(line, k) {
+			return out, nil
+		}
+	}
+	return "", nil
+}
+
+// take returns the calls so far and forgets them.
+func (f *fakeStack) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+func (f *fakeStack) Containers() []arch.Container {
+	return []arch.Container{
+		{Name: "api-1", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.11")},
+		{Name: "api-2", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.12")},
+		{Name: "api-3", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.13")},
+		{Name: "redis", Role: arch.RoleRedis, IP: netip.MustParseAddr("10.0.0.2")},
+		{Name: "nginx", Role: arch.RoleNginx, IP: netip.MustParseAddr("10.0.0.3")},
+	}
+}
+
+func (f *fakeStack) Ready(context.Context) error     { return f.ready }
+func (f *fakeStack) WaitReady(context.Context) error { return f.ready }
+
+func (f *fakeStack) Kill(_ context.Context, name string) error {
+	_, err := f.call("kill " + name)
+	return err
+}
+
+func (f *fakeStack) Stop(_ context.Context, name string, grace time.Duration) error {
+	_, err := f.call(fmt.Sprintf("stop %s %s", name, grace))
+	return err
+}
+
+func (f *fakeStack) Start(_ context.Context, name string) error {
+	_, err := f.call("start " + name)
+	return err
+}
+
+func (f *fakeStack) Restart(_ context.Context, name string, grace time.Duration) error {
+	_, err := f.call(fmt.Sprintf("restart %s %s", name, grace))
+	return err
+}
+
+func (f *fakeStack) Pause(_ context.Context, name string) error {
+	_, err := f.call("pause " + name)
+	return err
+}
+
+func (f *fakeStack) Unpause(_ context.Context, name string) error {
+	_, err := f.call("unpause " + name)
+	return err
+}
+
+func (f *fakeStack) Sidecar(_ context.Context, name, script string) (string, error) {
+	return f.call("sidecar " + name + ": " + strings.TrimSpace(script))
+}
+
+func (f *fakeStack) Exec(_ context.Context, name string, cmd ...string) (string, error) {
+	return f.call("exec " + name + ": " + strings.Join(cmd, " "))
+}
+
+func (f *fakeStack) HostIP() netip.Addr { return netip.MustParseAddr("127.0.0.1") }
+
+func (f *fakeStack) Route(_ context.Context, node, addr string) error {
+	if addr != "" {
+		addr = "PROXY" // a free port of this host, different every run
+	}
+	_, err := f.call("route " + node + " " + addr)
+	return err
+}
+
+// TestFaultsThroughThePort injects every fault into a fake stack and checks what it asks of the stack to
+// break it and to undo it: the policy of each fault, apart from Docker's mechanism.
+func TestFaultsThroughThePort(t *testing.T) {
+	drop := "-m statistic --mode random --probability 0.3000 -j DROP"
+	tests := []struct {
+		fault     string
+		params    chaos.Params
+		target    string
+		mechanism string
+		inject    []string // calls on injection
+		revert    []string // calls on revert
+	}{
+		// A killed container is started again.
+		{"kill", nil, "api-2", "docker kill SIGKILL", []string{"kill api-2"}, []string{"start api-2"}},
+		// A stop gives its grace period; the revert starts the container.
+		{"stop", chaos.Params{"grace": "2s"}, "nginx", "docker stop SIGTERM", []string{"stop nginx 2s"}, []string{"start nginx"}},
+		{"pause", nil, "redis", "docker pause (cgroup freezer)", []string{"pause redis"}, []string{"unpause redis"}},
+		// A restart is over once injected: nothing to revert.
+		{"restart", nil, "api-1", "docker restart", []string{"restart api-1 10s"}, nil},
+		// redis-outage hits the stack's Redis, in either mode.
+		{"redis-outage", chaos.Params{"mode": "pause"}, "redis", "redis docker pause (cgroup freezer)", []string{"pause redis"}, []string{"unpause redis"}},
+		{"redis-outage", nil, "redis", "redis docker kill SIGKILL", []string{"kill redis"}, []string{"start redis"}},
+		// Packet loss: rules first in their chains, loopback spared; the revert deletes exactly those.
+		{"packet-loss", chaos.Params{"percent": "30"}, "api-3", "iptables random drop 30% via sidecar",
+			[]string{"sidecar api-3: iptables -w -I INPUT 1 ! -i lo " + drop + "\niptables -w -I OUTPUT 1 ! -o lo " + drop},
+			[]string{"sidecar api-3: iptables -w -D INPUT ! -i lo " + drop + "\niptables -w -D OUTPUT ! -o lo " + drop}},
+		// A partition drops the peer's address both ways.
+		{"partition", chaos.Params{"from": "redis"}, "api-1", "iptables drop api-1<->redis via sidecar",
+			[]string{"sidecar api-1: iptables -w -I INPUT 1 -s 10.0.0.2 -j DROP\niptables -w -I OUTPUT 1 -d 10.0.0.2 -j DROP"},
+			[]string{"sidecar api-1: iptables -w -D INPUT -s 10.0.0.2 -j DROP\niptables -w -D OUTPUT -d 10.0.0.2 -j DROP"}},
+		{"partition", chaos.Params{"from": "nginx"}, "api-2", "iptables drop api-2<->nginx via sidecar",
+			[]string{"sidecar api-2: iptables -w -I INPUT 1 -s 10.0.0.3 -j DROP\niptables -w -I OUTPUT 1 -d 10.0.0.3 -j DROP"},
+			[]string{"sidecar api-2: iptables -w -D INPUT -s 10.0.0.3 -j DROP\niptables -w -D OUTPUT -d 10.0.0.3 -j DROP"}},
+		// Where the kernel has netem, latency is a qdisc on the node's interface.
+		{"latency", chaos.Params{"delay": "200ms", "jitter": "50ms"}, "api-1", "netem",
+			[]string{"sidecar api-1: tc qdisc add dev eth0 root netem delay 200ms 50ms distribution normal"},
+			[]string{"sidecar api-1: tc qdisc del dev eth0 root"}},
+		// Memory pressure reads the settings it changes and restores them as they were.
+		{"redis-memory-pressure", chaos.Params{"maxmemory": "3mb"}, "redis", "redis CONFIG SET maxmemory 3mb allkeys-lru",
+			[]string{"exec redis: redis-cli CONFIG GET maxmemory*", "exec redis: redis-cli CONFIG SET maxmemory-policy allkeys-lru",
+				"exec redis: redis-cli CONFIG SET maxmemory 3mb"},
+			[]string{"exec redis: redis-cli CONFIG SET maxmemory 0", "exec redis: redis-cli CONFIG SET maxmemory-policy noeviction"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault+"/"+tt.target, func(t *testing.T) {
+			fs := newFake()
+			f, err := chaos.New(tt.fault, tt.params)
+			require.NoError(t, err)
+			in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+			id, err := in.Inject(context.Background(), f, tt.params, tt.target)
+			require.NoError(t, err)
+			require.Equal(t, tt.inject, fs.take())
+			require.NoError(t, in.Revert(context.Background(), id))
+			require.Equal(t, tt.revert, fs.take())
+			rec := in.Records()[0]
+			require.Equal(t, tt.mechanism, rec.Mechanism)
+			require.Equal(t, tt.target, rec.Target)
+			require.Empty(t, rec.Error)
+			require.GreaterOrEqual(t, rec.Recovered, time.Duration(0))
+		})
+	}
+}
+
+// TestLatencyFallsBackToTheProxy: on a kernel without netem, NGINX is pointed at a delaying proxy of this
+// process, and back at the node on revert.
+func TestLatencyFallsBackToTheProxy(t *testing.T) {
+	fs := newFake()
+	fs.answer["sidecar api-2: tc qdisc add"] = "Error: Specified qdisc kind is unknown."
+	fs.fail["sidecar api-2: tc qdisc add"] = errors.New("sidecar on api-2 exited 2")
+	f, err := chaos.New("latency", chaos.Params{"delay": "50ms"})
+	require.NoError(t, err)
+	in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+	id, err := in.Inject(context.Background(), f, nil, "api-2")
+	require.NoError(t, err)
+	require.Equal(t, []string{"sidecar api-2: tc qdisc add dev eth0 root netem delay 50ms", "route api-2 PROXY"}, fs.take())
+	require.Equal(t, "tcp-proxy", in.Records()[0].Mechanism)
+	require.NoError(t, in.Revert(context.Background(), id))
+	require.Equal(t, []string{"route api-2 "}, fs.take())
+}
+
+// TestFailedInjectionLeavesNothingBroken: a fault whose mechanism fails is on the record with the
+// stack's error, and a half-made iptables change is cleaned up.
+func TestFailedInjectionLeavesNothingBroken(t *testing.T) {
+	fs := newFake()
+	fs.fail["kill api-1"] = errors.New("kill api-1: no such container")
+	fs.fail["sidecar api-3: iptables -w -I"] = errors.New("sidecar on api-3 exited 4")
+	ctx := context.Background()
+	in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+
+	kill, err := chaos.New("kill", nil)
+	require.NoError(t, err)
+	rec, err := in.Run(ctx, kill, nil, "api-1", time.Hour)
+	require.ErrorContains(t, err, "no such container")
+	require.Equal(t, "inject kill on api-1: kill api-1: no such container", rec.Error)
+	require.Equal(t, []string{"kill api-1"}, fs.take(), "nothing to revert")
+
+	loss, err := chaos.New("packet-loss", nil)
+	require.NoError(t, err)
+	_, err = in.Run(ctx, loss, nil, "api-3", time.Hour)
+	require.ErrorContains(t, err, "exited 4")
+	calls := fs.take()
+	require.Len(t, calls, 2)
+	require.Equal(t, "sidecar api-3: iptables -w -D INPUT ! -i lo -j DROP || true\niptables -w -D OUTPUT ! -o lo -j DROP || true",
+		calls[1], "a partial insert is deleted, rule by rule")
+}
+
+// TestHealthBracketsTheInjection: the stack's health before the fault is on the record, and a stack that
+// is not ready after the revert makes the revert fail.
+func TestHealthBracketsTheInjection(t *testing.T) {
+	fs := newFake()
+	fs.ready = errors.New("api-3: connection refused")
+	env := chaos.NewEnv(fs, 1)
+	env.RecoverTimeout = 10 * time.Millisecond
+	in := chaos.NewInjector(env)
+	f, err := chaos.New("pause", nil)
+	require.NoError(t, err)
+	rec, err := in.Run(context.Background(), f, nil, "api-1", 0)
+	require.ErrorContains(t, err, "not ready")
+	require.Equal(t, "api-3: connection refused", rec.HealthBefore)
+	require.EqualValues(t, -1, rec.Recovered)
+}
+
+// TestAnyAPIPicksANode: any-api resolves to an API node, the same ones for the same seed.
+func TestAnyAPIPicksANode(t *testing.T) {
+	pick := func(seed int64) []string {
+		env := chaos.NewEnv(newFake(), seed)
+		var out []string
+		for range 8 {
+			tg, err := env.Resolve(chaos.AnyAPI)
+			require.NoError(t, err)
+			require.Equal(t, arch.RoleAPI, tg.Role)
+			out = append(out, tg.Name)
+		}
+		return out
+	}
+	require.Equal(t, pick(42), pick(42))
+	_, err := chaos.NewEnv(newFake(), 1).Resolve("postgres")
+	require.ErrorContains(t, err, `unknown target "postgres" (known: any-api, api-1, api-2, api-3, redis, nginx)`)
+}

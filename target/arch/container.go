@@ -1,0 +1,49 @@
+package arch
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Role is what a container of the stack is, as its chaosbench.role label says and as faults declare the
+// containers they can hit.
+type Role string
+
+const (
+	RoleAPI   Role = "api"
+	RoleRedis Role = "redis"
+	RoleNginx Role = "nginx"
+)
+
+// Roles lists every role of the stack's containers.
+var Roles = []Role{RoleAPI, RoleRedis, RoleNginx}
+
+// APIPort is the port every API node listens on inside its container.
+const APIPort = 8080
+
+// Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
+// packages that only describe or break a stack need no Docker client.
+type Container struct {
+	Name string     // api-1 .. api-N, redis, nginx
+	Role Role       // api, redis or nginx
+	ID   string     // the container runtime's id (opaque outside target/stack); empty before it starts
+	IP   netip.Addr // fixed address on the stack's network
+}
+
+// NodeName is the name of the i-th API node, counted from 1.
+func NodeName(i int) string { return fmt.Sprintf("api-%d", i) }
+
+// RoleOf is the role of a container name: api-N is an API node, redis and nginx are themselves; "" for a
+// name that no container of a stack has.
+func RoleOf(name string) Role {
+	switch {
+	case strings.HasPrefix(name, "api-"):
+		return RoleAPI
+	case name == string(RoleRedis):
+		return RoleRedis
+	case name == string(RoleNginx):
+		return RoleNginx
+	}
+	return ""
+}

@@ -1,0 +1,36 @@
+package arch
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// presets are the named architectures that the design compares.
+var presets = map[string]Arch{
+	"stateless": {Name: "stateless", Auth: "jwt", Sessions: "redis", Idempotency: true,
+		Concurrency: "etag", Balancer: RoundRobin},
+	"stateful": {Name: "stateful", Auth: "cookie", Sessions: "memory", Idempotency: false,
+		Concurrency: "none", Balancer: Sticky},
+	"stateless-no-idempotency": {Name: "stateless-no-idempotency", Auth: "jwt", Sessions: "redis",
+		Idempotency: false, Concurrency: "etag", Balancer: RoundRobin},
+}
+
+// Preset returns the named architecture.
+func Preset(name string) (Arch, error) {
+	a, ok := presets[name]
+	if !ok {
+		return Arch{}, fmt.Errorf("unknown architecture %q (known: %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	return a, nil
+}
+
+// PresetNames lists the named architectures, sorted.
+func PresetNames() []string {
+	names := make([]string, 0, len(presets))
+	for n := range presets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,223 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/chaosbench/chaosbench/target/arch"
+)
+
+// What a fault does to one container, with Docker: the mechanism behind chaos.Stack, the port through
+// which package chaos acts on a stack without importing a container runtime. Containers are named as the
+// stack names them (api-2, redis, nginx).
+
+// faultTimeout bounds one Docker call made for a fault (a stop adds its grace period).
+const faultTimeout = 30 * time.Second
+
+// container finds a container of the stack by name.
+func (s *Stack) container(name string) (arch.Container, error) {
+	c, ok := s.Lookup(name)
+	if !ok || c.ID == "" {
+		return arch.Container{}, fmt.Errorf("no container %q in stack %s", name, s.RunID)
+	}
+	return c, nil
+}
+
+// Kill sends SIGKILL to the container: no shutdown, in-flight requests die with it.
+func (s *Stack) Kill(ctx context.Context, name string) error {
+	c, err := s.container(name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
+	defer cancel()
+	if _, err := s.docker.ContainerKill(ctx, c.ID, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
+		return fmt.Errorf("kill %s: %w", name, err)
+	}
+	return nil
+}
+
+// Stop sends SIGTERM and SIGKILL after grace.
+func (s *Stack) Stop(ctx context.Context, name string, grace time.Duration) error {
+	c, err := s.container(name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout+grace)
+	defer cancel()
+	secs := int(grace / time.Second)
+	if _, err := s.docker.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil {
+		return fmt.Errorf("stop %s: %w", name, err)
+	}
+	return nil
+}
+
+// Start starts a stopped or killed container again. Its fixed IP and, for NGINX and Redis, its host port
+// are kept.
+func (s *Stack) Start(ctx context.Context, name string) error {
+	c, err := s.container(name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
+	defer cancel()
+	if _, err := s.docker.ContainerStart(ctx, c.ID, client.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	return nil
+}
+
+// Restart stops the container (SIGTERM, SIGKILL after grace) and starts it at once.
+func (s *Stack) Restart(ctx context.Context, name string, grace time.Duration) error {
+	c, err := s.container(name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout+grace)
+	defer cancel()
+	secs := int(grace / time.Second)
+	if _, err := s.docker.ContainerRestart(ctx, c.ID, client.ContainerRestartOptions{Timeout: &secs}); err != nil {
+		return fmt.Errorf("restart %s: %w", name, err)
+	}
+	return nil
+}
+
+// Pause freezes every process of the container (cgroup freezer).
+func (s *Stack) Pause(ctx context.Context, name string) error {
+	c, err := s.container(name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
+	defer cancel()
+	if _, err := s.docker.ContainerPause(ctx, c.ID, client.ContainerPauseOptions{}); err != nil {
+		return fmt.Errorf("pause %s: %w", name, err)
+	}
+	return nil
+}
+
+// Unpause thaws a paused container.
+func (s *Stack) Unpause(ctx context.Context, name string) error {
+	c, err := s.container(name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
+	defer cancel()
+	if _, err := s.docker.ContainerUnpause(ctx, c.ID, client.ContainerUnpauseOptions{}); err != nil {
+		return fmt.Errorf("unpause %s: %w", name, err)
+	}
+	return nil
+}
+
+// Exec runs cmd inside the container and returns its output (stdout and stderr), or an error with that
+// output when it exits non-zero.
+func (s *Stack) Exec(ctx context.Context, name string, cmd ...string) (string, error) {
+	c, err := s.container(name)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
+	defer cancel()
+	created, err := s.docker.ExecCreate(ctx, c.ID, client.ExecCreateOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return "", fmt.Errorf("exec in %s: %w", name, err)
+	}
+	att, err := s.docker.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return "", fmt.Errorf("exec in %s: %w", name, err)
+	}
+	defer att.Close()
+	// The stream ends when the command does; a command that hangs (in a paused container, say) must
+	// not hold the fault past its context: closing the connection ends the copy.
+	stop := context.AfterFunc(ctx, att.Close)
+	defer stop()
+	var out bytes.Buffer
+	_, cerr := stdcopy.StdCopy(&out, &out, att.Reader)
+	text := strings.TrimSpace(out.String())
+	if ctx.Err() != nil {
+		return text, fmt.Errorf("exec in %s: %w", name, ctx.Err())
+	}
+	if cerr != nil {
+		return text, fmt.Errorf("exec in %s: read output: %w", name, cerr)
+	}
+	res, err := s.docker.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
+	if err != nil {
+		return text, fmt.Errorf("exec in %s: %w", name, err)
+	}
+	if res.ExitCode != 0 {
+		return text, fmt.Errorf("%s in %s exited %d: %s", cmd[0], name, res.ExitCode, text)
+	}
+	return text, nil
+}
+
+// Sidecar runs a shell script in a short-lived container that shares the named container's network
+// namespace, with NET_ADMIN, from the image that has iptables and tc: the API image is FROM scratch and
+// has neither. It returns the script's output, or an error with that output when the script fails.
+func (s *Stack) Sidecar(ctx context.Context, name, script string) (string, error) {
+	t, err := s.container(name)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
+	defer cancel()
+	cli := s.docker
+	img := s.Config.Images.Sidecar
+	if err := CheckImages(ctx, cli, img); err != nil {
+		return "", err
+	}
+	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config: &container.Config{
+			Image:  img,
+			Cmd:    []string{"sh", "-ec", script},
+			Labels: s.labels("sidecar"),
+		},
+		// The sidecar joins the target's network namespace: its iptables rules are the target's.
+		HostConfig: &container.HostConfig{
+			NetworkMode: container.NetworkMode("container:" + t.ID),
+			CapAdd:      []string{"NET_ADMIN"},
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create sidecar for %s: %w", name, err)
+	}
+	defer func() {
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), faultTimeout)
+		_, _ = cli.ContainerRemove(rctx, created.ID, client.ContainerRemoveOptions{Force: true})
+		rcancel()
+	}()
+	wait := cli.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	if _, err := cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		return "", fmt.Errorf("start sidecar for %s: %w", name, err)
+	}
+	var code int64
+	select {
+	case r := <-wait.Result:
+		code = r.StatusCode
+	case err := <-wait.Error:
+		return "", fmt.Errorf("wait for sidecar on %s: %w", name, err)
+	}
+	logs, err := cli.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	var out bytes.Buffer
+	if err == nil {
+		_, _ = stdcopy.StdCopy(&out, &out, logs)
+		_ = logs.Close()
+	}
+	text := strings.TrimSpace(out.String())
+	if code != 0 {
+		return text, fmt.Errorf("sidecar on %s exited %d: %s", name, code, text)
+	}
+	return text, nil
+}
+
+// HostIP is the host's address on the stack's network: a listener of this process there (a fault's
+// proxy) is reachable from NGINX.
+func (s *Stack) HostIP() netip.Addr { return s.Gateway }
