@@ -66,7 +66,7 @@ func (f *Latency) Inject(ctx context.Context, env *Env, t Target) (Effect, error
 func (f *Latency) proxy(ctx context.Context, env *Env, t Target) (Effect, error) {
 	// The proxy listens on the host's address on the stack's network, where NGINX can reach it.
 	listen := netip.AddrPortFrom(env.Stack.HostIP(), 0).String()
-	p, err := startDelayProxy(listen, netip.AddrPortFrom(t.IP, arch.APIPort).String(), f.Delay, f.Jitter, env.Float64)
+	p, err := startDelayProxy(listen, t.Addr(), f.Delay, f.Jitter, env.Float64)
 	if err != nil {
 		return Effect{}, fmt.Errorf("latency proxy for %s: %w", t.Name, err)
 	}

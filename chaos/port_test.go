@@ -66,9 +66,9 @@ func (f *fakeStack) take() []string {
 
 func (f *fakeStack) Containers() []arch.Container {
 	return []arch.Container{
-		{Name: "api-1", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.11")},
-		{Name: "api-2", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.12")},
-		{Name: "api-3", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.13")},
+		{Name: "api-1", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.11"), Port: 8080},
+		{Name: "api-2", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.12"), Port: 8080},
+		{Name: "api-3", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.13"), Port: 8080},
 		{Name: "redis", Role: arch.RoleRedis, IP: netip.MustParseAddr("10.0.0.2")},
 		{Name: "nginx", Role: arch.RoleNginx, IP: netip.MustParseAddr("10.0.0.3")},
 	}

@@ -34,11 +34,14 @@ const (
 
 // Plan is a validated scenario: everything the runner needs, typed.
 type Plan struct {
-	Name          string
-	Description   string
-	Source        string // file path, or catalogue/NAME.yaml for built-ins
-	Seed          int64
-	SeedSet       bool // false: the runner picks one and records it
+	Name        string
+	Description string
+	Source      string // file path, or catalogue/NAME.yaml for built-ins
+	Seed        int64
+	SeedSet     bool // false: the runner picks one and records it
+	// Service is what the API nodes run: the reference API, or the user's image of target.image (every
+	// architecture carries it too).
+	Service       arch.Service
 	Architectures []arch.Arch
 	Replicas      int
 	Redis         arch.RedisConfig
@@ -179,6 +182,7 @@ func validate(v *positioner, f file) Plan {
 		p.Seed, p.SeedSet = *f.Seed, true
 	}
 
+	validateTarget(v, f, &p)
 	validateArchitectures(v, f, &p)
 	validateStack(v, f, &p)
 	validateLoad(v, f, &p)
@@ -188,11 +192,72 @@ func validate(v *positioner, f file) Plan {
 	return p
 }
 
-// validateArchitectures resolves presets and custom architectures.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validateTarget reads the service under test: the reference API (no target section) or a user's image.
+func validateTarget(v *positioner, f file, p *Plan) {
+	t := f.Target
+	if t.Image == "" {
+		if t.Port != nil || t.Health != "" || len(t.Env) > 0 {
+			v.add("target.image", "is required with target.port, target.health or target.env")
+		}
+		return
+	}
+	p.Service = arch.Service{Image: t.Image, Health: t.Health, Env: t.Env}
+	if strings.ContainsAny(t.Image, " \t") {
+		v.add("target.image", "%q: want an image reference like shop-api:dev", t.Image)
+	}
+	if t.Port != nil {
+		p.Service.Port = *t.Port
+		if *t.Port < 1 || *t.Port > 65535 {
+			v.add("target.port", "%d: want 1 to 65535", *t.Port)
+		}
+	}
+	if t.Health != "" && !strings.HasPrefix(t.Health, "/") {
+		v.add("target.health", "%q: want a path like /readyz", t.Health)
+	}
+	for _, k := range sortedKeys(t.Env) {
+		switch {
+		case !envNameRE.MatchString(k):
+			v.add("target.env."+k, "%q is not an environment variable name", k)
+		case k == "NODE_ID" || k == "REDIS_URL":
+			v.add("target.env."+k, "chaosbench sets %s itself (docs/contract.md)", k)
+		}
+	}
+}
+
+// customName is the architecture's name for a user's image when the scenario names none: the image's
+// last path element without its tag (registry.example/team/shop-api:dev -> shop-api).
+func customName(image string) string {
+	n := image[strings.LastIndex(image, "/")+1:]
+	n, _, _ = strings.Cut(n, ":")
+	n, _, _ = strings.Cut(n, "@")
+	n = strings.ToLower(n)
+	if !nameRE.MatchString(n) {
+		return "service"
+	}
+	return n
+}
+
+// validateArchitectures resolves presets and custom architectures. With a user's image (target.image) the
+// reference API's knobs mean nothing: presets and those knobs are refused, and only the balancer varies.
 func validateArchitectures(v *positioner, f file, p *Plan) {
 	custom := map[string]arch.Arch{}
+	image := p.Service.Custom()
 	for i, c := range f.CustomArchitectures {
 		field := fmt.Sprintf("custom_architectures[%d]", i)
+		if image {
+			for _, k := range []struct {
+				name string
+				set  bool
+			}{{"base", c.Base != ""}, {"auth", c.Auth != ""}, {"sessions", c.Sessions != ""},
+				{"idempotency", c.Idempotency != nil}, {"concurrency", c.Concurrency != ""}} {
+				if k.set {
+					v.add(field+"."+k.name, "is a knob of the reference API, which target.image (%s) replaces: "+
+						"only balancer applies to a custom image", f.Target.Image)
+				}
+			}
+		}
 		if !nameRE.MatchString(c.Name) {
 			v.add(field+".name", "%q: want lowercase letters, digits and dashes", c.Name)
 			continue
@@ -206,7 +271,10 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 			continue
 		}
 		a := arch.Arch{Auth: "jwt", Sessions: "redis", Idempotency: true, Concurrency: "etag", Balancer: arch.RoundRobin}
-		if c.Base != "" {
+		if image {
+			a = arch.Arch{Service: p.Service, Balancer: arch.RoundRobin}
+		}
+		if c.Base != "" && !image {
 			base, err := arch.Preset(c.Base)
 			if err != nil {
 				v.add(field+".base", "%v", err)
@@ -215,16 +283,16 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 			}
 		}
 		a.Name = c.Name
-		if c.Auth != "" {
+		if c.Auth != "" && !image {
 			a.Auth = c.Auth
 		}
-		if c.Sessions != "" {
+		if c.Sessions != "" && !image {
 			a.Sessions = c.Sessions
 		}
-		if c.Idempotency != nil {
+		if c.Idempotency != nil && !image {
 			a.Idempotency = *c.Idempotency
 		}
-		if c.Concurrency != "" {
+		if c.Concurrency != "" && !image {
 			a.Concurrency = c.Concurrency
 		}
 		if c.Balancer != "" {
@@ -237,6 +305,13 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		custom[c.Name] = a
 	}
 	names := f.Architectures
+	if len(names) == 0 && image {
+		if len(custom) == 0 {
+			p.Architectures = []arch.Arch{{Name: customName(p.Service.Image), Service: p.Service, Balancer: arch.RoundRobin}}
+			return
+		}
+		names = sortedKeys(custom)
+	}
 	if len(names) == 0 {
 		names = []string{"stateless"}
 	}
@@ -250,6 +325,11 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		seen[n] = true
 		if a, ok := custom[n]; ok {
 			p.Architectures = append(p.Architectures, a)
+			continue
+		}
+		if _, err := arch.Preset(n); err == nil && image {
+			v.add(field, "%q is a preset of the reference API's knobs, which target.image (%s) replaces: name a "+
+				"custom_architectures entry that sets only balancer, or leave architectures out", n, f.Target.Image)
 			continue
 		}
 		a, err := arch.Preset(n)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/target/arch"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -121,6 +123,12 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		// A recovery threshold with no fault: never measured, so never passed.
 		{"recovery without fault", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  all: [recovery.seconds < 5]\n", []string{"bad.yaml:5:", "thresholds.all[0]", "recovery.seconds needs a fault"}},
 		{"threshold for absent arch", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  stateful: [sessions.lost == 0]\n", []string{"bad.yaml:5:", "thresholds.stateful", "not an architecture of this scenario"}},
+		// A user's image: the reference API's presets and knobs mean nothing to it.
+		{"preset with image", "name: x\ntarget: {image: shop:dev}\narchitectures: [stateless]\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:3:", "architectures[0]", `"stateless" is a preset`, "target.image (shop:dev)"}},
+		{"refapi knob with image", "name: x\ntarget: {image: shop:dev}\ncustom_architectures:\n  - {name: c, idempotency: false}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].idempotency", "only balancer applies"}},
+		{"bad target port", "name: x\ntarget: {image: shop:dev, port: 70000}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:2:", "target.port", "70000"}},
+		{"target env overrides", "name: x\ntarget: {image: shop:dev, env: {REDIS_URL: x}}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.env.REDIS_URL", "sets REDIS_URL itself"}},
+		{"target without image", "name: x\ntarget: {port: 9090}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.image", "is required"}},
 		// A value of the wrong type is named in the file's terms, not Go's.
 		{"wrong type", "name: x\nclients: many\n", []string{"bad.yaml:2:10", `value "many" is of the wrong type: want a whole number`}},
 		// No phases at all: nothing to run.
@@ -135,6 +143,26 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A user's image replaces the reference API in every architecture; with none named, one architecture
+// is named after the image, and custom architectures vary only the balancer.
+func TestTargetImage(t *testing.T) {
+	p, err := Parse("t.yaml", []byte("name: x\ntarget: {image: registry.example/team/shop-api:dev, port: 9090, health: /ready, env: {MODE: strict}}\nphases:\n  - {duration: 30s, rate: 10/s}\n"))
+	require.NoError(t, err)
+	require.Len(t, p.Architectures, 1)
+	a := p.Architectures[0]
+	require.Equal(t, "shop-api", a.Name)
+	require.Equal(t, arch.Service{Image: "registry.example/team/shop-api:dev", Port: 9090, Health: "/ready", Env: map[string]string{"MODE": "strict"}}, a.Service)
+	require.Empty(t, a.Auth, "no reference API knobs")
+	require.Empty(t, a.Validate())
+
+	p, err = Parse("t.yaml", []byte("name: x\ntarget: {image: shop:dev}\narchitectures: [rr, sticky]\ncustom_architectures:\n  - {name: rr}\n  - {name: sticky, balancer: sticky}\nphases:\n  - {duration: 30s, rate: 10/s}\n"))
+	require.NoError(t, err)
+	require.Len(t, p.Architectures, 2)
+	require.Equal(t, arch.Sticky, p.Architectures[1].Balancer)
+	require.Equal(t, "shop:dev", p.Architectures[1].Service.Image)
+	require.Equal(t, 8080, p.Architectures[1].Service.ListenPort())
 }
 
 func TestEveryErrorIsReportedAtOnce(t *testing.T) {

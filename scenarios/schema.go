@@ -13,12 +13,14 @@ type file struct {
 	Seed        *int64 `yaml:"seed"`
 	// Architectures names presets (stateless, stateful,
 	// stateless-no-idempotency) or entries of custom_architectures.
-	Architectures       []string       `yaml:"architectures"`
-	CustomArchitectures []customArch   `yaml:"custom_architectures"`
-	Stack               stackSpec      `yaml:"stack"`
-	Clients             *int           `yaml:"clients"`
-	Phases              []phaseSpec    `yaml:"phases"`
-	Mix                 map[string]int `yaml:"mix"`
+	Architectures       []string     `yaml:"architectures"`
+	CustomArchitectures []customArch `yaml:"custom_architectures"`
+	Stack               stackSpec    `yaml:"stack"`
+	// Target replaces the reference API with a user's image (docs/contract.md).
+	Target  targetSpec     `yaml:"target"`
+	Clients *int           `yaml:"clients"`
+	Phases  []phaseSpec    `yaml:"phases"`
+	Mix     map[string]int `yaml:"mix"`
 	// Resources is how many distinct resource ids resource.update spreads
 	// over: fewer means more contention between read and write.
 	Resources *int        `yaml:"resources"`
@@ -37,6 +39,13 @@ type customArch struct {
 	Idempotency *bool  `yaml:"idempotency"`
 	Concurrency string `yaml:"concurrency"`
 	Balancer    string `yaml:"balancer"`
+}
+
+type targetSpec struct {
+	Image  string            `yaml:"image"`  // a local image that follows the contract
+	Port   *int              `yaml:"port"`   // the port it listens on in its container (default 8080)
+	Health string            `yaml:"health"` // its readiness path (default /readyz)
+	Env    map[string]string `yaml:"env"`    // added to REDIS_URL and NODE_ID
 }
 
 type stackSpec struct {

@@ -7,17 +7,59 @@ package arch
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
-// Arch is one architecture of the reference API: its knobs (docs/refapi.md) plus the balancer.
+// Arch is one architecture: the service the API nodes run, the reference API's knobs (docs/refapi.md)
+// when they run it, and the balancer.
 type Arch struct {
-	Name        string
+	Name string
+	// Service is what the API nodes run: the reference API (the zero Service) or a user's image.
+	Service     Service
 	Auth        string // jwt | cookie
 	Sessions    string // redis | memory
 	Idempotency bool
 	Concurrency string // etag | none
 	Balancer    Balancer
 }
+
+// Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
+// user's service that follows the contract (docs/contract.md), of which chaosbench knows only its port,
+// its readiness path and the environment it needs.
+type Service struct {
+	Image  string            // a local image; "" = the reference API
+	Port   int               // the port it listens on inside its container (0: DefaultPort)
+	Health string            // its readiness path (""; DefaultHealth)
+	Env    map[string]string // added to what every node gets: REDIS_URL and NODE_ID
+}
+
+// Defaults of a Service, which are also the reference API's.
+const (
+	DefaultPort   = 8080
+	DefaultHealth = "/readyz"
+)
+
+// Custom reports whether the nodes run a user's image rather than the reference API.
+func (s Service) Custom() bool { return s.Image != "" }
+
+// ListenPort is the port the service listens on.
+func (s Service) ListenPort() int {
+	if s.Port == 0 {
+		return DefaultPort
+	}
+	return s.Port
+}
+
+// HealthPath is the service's readiness path.
+func (s Service) HealthPath() string {
+	if s.Health == "" {
+		return DefaultHealth
+	}
+	return s.Health
+}
+
+// RefapiKnobs names the knobs only the reference API understands: a user's image refuses them.
+var RefapiKnobs = []string{"auth", "sessions", "idempotency", "concurrency"}
 
 // Balancer is NGINX's policy for spreading requests over the API nodes.
 type Balancer string
@@ -46,6 +88,16 @@ func CheckBalancer(b Balancer) error {
 // it under that field).
 func (a Arch) Validate() []error {
 	var errs []error
+	if a.Service.Custom() {
+		if a.Auth != "" || a.Sessions != "" || a.Idempotency || a.Concurrency != "" {
+			errs = append(errs, fmt.Errorf("knobs %s are the reference API's: a custom image (%s) does not "+
+				"understand them; set only the balancer", strings.Join(RefapiKnobs, ", "), a.Service.Image))
+		}
+		if err := CheckBalancer(a.Balancer); err != nil {
+			errs = append(errs, err)
+		}
+		return errs
+	}
 	if a.Auth != "jwt" && a.Auth != "cookie" {
 		errs = append(errs, fmt.Errorf("auth %q: want jwt or cookie", a.Auth))
 	}
@@ -64,6 +116,9 @@ func (a Arch) Validate() []error {
 // APIEnv is the reference API's environment for these knobs (target/config.go reads it); the balancer is
 // NGINX's, not the API's.
 func (a Arch) APIEnv() map[string]string {
+	if a.Service.Custom() {
+		return map[string]string{}
+	}
 	idem := "off"
 	if a.Idempotency {
 		idem = "on"

@@ -19,9 +19,6 @@ const (
 // Roles lists every role of the stack's containers.
 var Roles = []Role{RoleAPI, RoleRedis, RoleNginx}
 
-// APIPort is the port every API node listens on inside its container.
-const APIPort = 8080
-
 // Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
 // packages that only describe or break a stack need no Docker client.
 type Container struct {
@@ -29,7 +26,12 @@ type Container struct {
 	Role Role       // api, redis or nginx
 	ID   string     // the container runtime's id (opaque outside target/stack); empty before it starts
 	IP   netip.Addr // fixed address on the stack's network
+	// Port is the port an API node's service listens on (Service.ListenPort); 0 for other roles.
+	Port int
 }
+
+// Addr is ip:port of an API node's service.
+func (c Container) Addr() string { return netip.AddrPortFrom(c.IP, uint16(c.Port)).String() }
 
 // NodeName is the name of the i-th API node, counted from 1.
 func NodeName(i int) string { return fmt.Sprintf("api-%d", i) }

@@ -83,7 +83,7 @@ func TestComposeComesUp(t *testing.T) {
 	entry := "http://127.0.0.1:" + entryPort
 	require.Eventually(t, func() bool {
 		for _, n := range composeNodes {
-			if probe(ctx, entry+"/_chaosbench/node/"+n.Name+"/readyz", n.Name) != nil {
+			if probe(ctx, entry+"/_chaosbench/node/"+n.Name+"/readyz", n.Name, false) != nil {
 				return false
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"strings"
 	"text/template"
 	"time"
@@ -173,7 +172,7 @@ func (s *Stack) Route(ctx context.Context, node, addr string) error {
 		return fmt.Errorf("route: %q is not an API node", node)
 	}
 	if addr == "" {
-		addr = netip.AddrPortFrom(n.IP, arch.APIPort).String()
+		addr = n.Addr()
 	}
 	s.mu.Lock()
 	s.routes[node] = addr

@@ -133,6 +133,14 @@ func WithRedis(r arch.RedisConfig) Option {
 	}
 }
 
+// apiImage is the image the API nodes run: the user's service, or the reference API.
+func (c Config) apiImage() string {
+	if c.Arch.Service.Custom() {
+		return c.Arch.Service.Image
+	}
+	return c.Images.Refapi
+}
+
 // WithImages overrides image names; empty fields keep their defaults.
 func WithImages(im Images) Option {
 	return func(c *Config) error {

@@ -30,7 +30,6 @@ import (
 )
 
 const (
-	apiPort   = "8080/tcp"
 	redisPort = "6379/tcp"
 	nginxPort = "80/tcp"
 )
@@ -103,7 +102,7 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckImages(ctx, cli, cfg.Images.Refapi, cfg.Images.Redis, cfg.Images.Nginx); err != nil {
+	if err := CheckImages(ctx, cli, cfg.apiImage(), cfg.Images.Redis, cfg.Images.Nginx); err != nil {
 		_ = cli.Close()
 		return nil, err
 	}
@@ -127,9 +126,10 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	s.Redis = arch.Container{Name: "redis", Role: arch.RoleRedis, IP: s.addr(2)}
 	s.Nginx = arch.Container{Name: "nginx", Role: arch.RoleNginx, IP: s.addr(3)}
 	for i := range cfg.Replicas {
-		n := arch.Container{Name: arch.NodeName(i + 1), Role: arch.RoleAPI, IP: s.addr(11 + i)}
+		n := arch.Container{Name: arch.NodeName(i + 1), Role: arch.RoleAPI, IP: s.addr(11 + i),
+			Port: cfg.Arch.Service.ListenPort()}
 		s.Nodes = append(s.Nodes, n)
-		s.routes[n.Name] = netip.AddrPortFrom(n.IP, arch.APIPort).String()
+		s.routes[n.Name] = n.Addr()
 	}
 	conf, err := s.nginxConf()
 	if err != nil {
@@ -154,7 +154,8 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	})
 	for i := range s.Nodes {
 		g.Go(func() error {
-			ctr, err := s.run(gctx, s.Nodes[i], cfg.Images.Refapi, s.refapiEnv(s.Nodes[i].Name), nil, apiPort, nil)
+			ctr, err := s.run(gctx, s.Nodes[i], cfg.apiImage(), s.apiEnv(s.Nodes[i].Name), nil,
+				strconv.Itoa(s.Nodes[i].Port)+"/tcp", nil)
 			s.Nodes[i].ID = idOf(ctr)
 			return err
 		})
@@ -290,12 +291,20 @@ func redisCmd(r arch.RedisConfig) []string {
 	return cmd
 }
 
-func (s *Stack) refapiEnv(node string) map[string]string {
+// apiEnv is a node's environment. Every service gets NODE_ID and REDIS_URL; the reference API also gets
+// its knobs and settings, a user's image its scenario's target.env instead.
+func (s *Stack) apiEnv(node string) map[string]string {
+	redisURL := "redis://" + netip.AddrPortFrom(s.Redis.IP, 6379).String() + "/0"
+	if svc := s.Config.Arch.Service; svc.Custom() {
+		env := map[string]string{"NODE_ID": node, "REDIS_URL": redisURL}
+		maps.Copy(env, svc.Env)
+		return env
+	}
 	env := s.Config.Arch.APIEnv()
 	maps.Copy(env, map[string]string{
-		"ADDR":       ":" + strconv.Itoa(arch.APIPort),
+		"ADDR":       ":" + strconv.Itoa(s.Config.Arch.Service.ListenPort()),
 		"NODE_ID":    node,
-		"REDIS_URL":  "redis://" + netip.AddrPortFrom(s.Redis.IP, 6379).String() + "/0",
+		"REDIS_URL":  redisURL,
 		"JWT_SECRET": s.Config.JWTSecret,
 		// Client setup logs in thousands of users: the default cost would dominate it.
 		"BCRYPT_COST": "4",
