@@ -2,123 +2,137 @@ package results
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/chaosbench/chaosbench/load"
-	"github.com/redis/go-redis/v9"
 )
 
-// Redis keys the reference API writes (target/store.go, docs/refapi.md):
-// the checker reads them as ground truth, never the API's own answers.
-const (
-	keyOrderByReq = "v1:order-index:request:"
-	keyOrderByKey = "v1:order-index:key:"
-	keyResource   = "v1:resource:"
-)
+// checkBatch is how many orders one round trip to the Truth asks about.
+const checkBatch = 500
 
-// Check is what ground truth says about the client's ledger.
-type Check struct {
-	Writes   Writes
-	Updates  Updates
-	Sessions Sessions
-	// Examples names a few violating keys per kind, for the report and for
-	// a person who wants to look in Redis.
-	Examples map[string][]string
-}
-
-const maxExamples = 5
-
-func (c *Check) example(kind, key string) {
-	if len(c.Examples[kind]) < maxExamples {
-		c.Examples[kind] = append(c.Examples[kind], key)
+// CheckLedger runs every registered check (Checks) over ledger, asking truth
+// what the store holds. Orders are read in batches from the ledger's orders
+// file (or from memory for a ledger without one) and the Truth is asked once
+// per batch, for all the checks together, so the check holds one batch at a
+// time however long the run was. A check whose question truth cannot answer
+// (ErrUnanswerable, or no truth at all) is reported as not checked; any other
+// error of truth fails the whole check.
+func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot) (Findings, error) {
+	cs := Checks()
+	tallies := make([]Tally, len(cs))
+	// unanswered says why the truth could not answer a fact.
+	unanswered := map[Fact]string{}
+	if truth == nil {
+		unanswered[StoredOrders] = "no ground-truth source"
+		unanswered[ResourceValues] = "no ground-truth source"
 	}
-}
+	needs := func(f Fact, fold func(Check) bool) bool {
+		for _, c := range cs {
+			if fold(c) && c.Needs&f != 0 {
+				return unanswered[f] == ""
+			}
+		}
+		return false
+	}
+	// runs says whether c's folds see this fact's entries.
+	runs := func(c Check, f Fact) bool { return c.Needs&f == 0 || unanswered[f] == "" }
 
-// CheckLedger compares ledger with Redis: how many orders exist for each
-// logical write (by idempotency key and by request_id, whichever shows more),
-// and each resource's final value against its acknowledged increments.
-// Orders are read in batches from the ledger's orders file (or from memory
-// for a ledger without one), so the check holds one batch at a time however
-// long the run was.
-func CheckLedger(ctx context.Context, rdb *redis.Client, ledger load.LedgerSnapshot) (Check, error) {
-	c := Check{Examples: map[string][]string{}}
-
-	// Orders, pipelined in batches: one round trip per batch, not per order.
-	const batch = 500
-	byKey := make([]*redis.IntCmd, 0, batch)
-	byReq := make([]*redis.IntCmd, 0, batch)
-	err := ledger.OrderBatches(batch, func(part []load.OrderEntry) error {
-		pipe := rdb.Pipeline()
-		byKey, byReq = byKey[:0], byReq[:0]
-		for _, o := range part {
-			byKey = append(byKey, pipe.LLen(ctx, keyOrderByKey+o.Key))
-			byReq = append(byReq, pipe.LLen(ctx, keyOrderByReq+o.RequestID))
+	if needOrders := needs(StoredOrders, hasOrder); hasAny(cs, hasOrder) {
+		keys, ids := make([]string, 0, checkBatch), make([]string, 0, checkBatch)
+		err := ledger.OrderBatches(checkBatch, func(part []load.OrderEntry) error {
+			var stored []int64
+			if needOrders && unanswered[StoredOrders] == "" {
+				keys, ids = keys[:0], ids[:0]
+				for _, o := range part {
+					keys, ids = append(keys, o.Key), append(ids, o.RequestID)
+				}
+				n, err := storedOrders(ctx, truth, keys, ids)
+				switch {
+				case errors.Is(err, ErrUnanswerable):
+					unanswered[StoredOrders] = err.Error()
+				case err != nil:
+					return fmt.Errorf("read stored orders: %w", err)
+				case len(n) != len(part):
+					return fmt.Errorf("read stored orders: %d answers for %d orders", len(n), len(part))
+				}
+				stored = n
+			}
+			for j, o := range part {
+				var s int64
+				if stored != nil {
+					s = stored[j]
+				}
+				for i, c := range cs {
+					if c.Order != nil && runs(c, StoredOrders) {
+						c.Order(&tallies[i], o, s)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("check orders: %w", err)
 		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return fmt.Errorf("read order indexes from redis: %w", err)
-		}
-		for j, o := range part {
-			c.checkOrder(o, max(byKey[j].Val(), byReq[j].Val()))
-		}
-		return nil
-	})
-	if err != nil {
-		return Check{}, fmt.Errorf("check orders: %w", err)
 	}
 
-	// Resources: the final value against acknowledged increments. Each
-	// architecture runs on a fresh stack, so every resource started at 0.
-	if len(ledger.Resources) > 0 {
-		pipe := rdb.Pipeline()
-		vals := make([]*redis.StringCmd, len(ledger.Resources))
-		for i, r := range ledger.Resources {
-			vals[i] = pipe.HGet(ctx, keyResource+r.ID, "value")
+	if len(ledger.Resources) > 0 && hasAny(cs, hasResource) {
+		values := make([]int64, len(ledger.Resources))
+		if needs(ResourceValues, hasResource) {
+			ids := make([]string, len(ledger.Resources))
+			for i, r := range ledger.Resources {
+				ids[i] = r.ID
+			}
+			v, err := truth.ResourceValues(ctx, ids)
+			switch {
+			case errors.Is(err, ErrUnanswerable):
+				unanswered[ResourceValues] = err.Error()
+			case err != nil:
+				return nil, fmt.Errorf("check resources: %w", err)
+			case len(v) != len(ids):
+				return nil, fmt.Errorf("check resources: %d values for %d resources", len(v), len(ids))
+			default:
+				values = v
+			}
 		}
-		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-			return Check{}, fmt.Errorf("read resources from redis: %w", err)
-		}
-		for i, r := range ledger.Resources {
-			v, _ := strconv.ParseInt(vals[i].Val(), 10, 64) // missing: 0
-			c.Updates.Acknowledged += r.Acknowledged
-			if v < r.Acknowledged {
-				c.Updates.Lost += r.Acknowledged - v
-				c.example("lost_update", r.ID)
-			} else {
-				c.Updates.Extra += v - r.Acknowledged
+		for k, r := range ledger.Resources {
+			for i, c := range cs {
+				if c.Resource != nil && runs(c, ResourceValues) {
+					c.Resource(&tallies[i], r, values[k])
+				}
 			}
 		}
 	}
 
-	c.Sessions.Total = int64(len(ledger.Sessions))
 	for _, s := range ledger.Sessions {
-		if s.Lost {
-			c.Sessions.Lost++
-			c.example("lost_session", s.SessionID)
+		for i, c := range cs {
+			if c.Session != nil {
+				c.Session(&tallies[i], s)
+			}
 		}
 	}
-	return c, nil
+
+	f := make(Findings, len(cs))
+	for i, c := range cs {
+		r := CheckResult{Value: tallies[i].Value, Examples: tallies[i].Examples}
+		for _, fact := range []Fact{StoredOrders, ResourceValues} {
+			if c.Needs&fact != 0 && unanswered[fact] != "" {
+				r = CheckResult{NotChecked: fmt.Sprintf("%s: %s", fact, unanswered[fact])}
+			}
+		}
+		f[c.Name] = r
+	}
+	return f, nil
 }
 
-// checkOrder counts one logical order that exists n times in Redis.
-func (c *Check) checkOrder(o load.OrderEntry, n int64) {
-	if n > 1 {
-		c.Writes.Duplicates += n - 1
-		c.example("duplicate", o.Key)
-	}
-	switch o.Status {
-	case load.OrderAcknowledged:
-		c.Writes.Acknowledged++
-		if n == 0 {
-			c.Writes.Lost++
-			c.example("lost", o.Key)
-		}
-	case load.OrderRejected:
-		c.Writes.Rejected++
-	case load.OrderUnknown:
-		c.Writes.Indeterminate++
-		if n > 0 {
-			c.Writes.IndeterminateApplied++
+func hasOrder(c Check) bool    { return c.Order != nil }
+func hasResource(c Check) bool { return c.Resource != nil }
+
+func hasAny(cs []Check, fold func(Check) bool) bool {
+	for _, c := range cs {
+		if fold(c) {
+			return true
 		}
 	}
+	return false
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // Redis key layout (versioned so that a future schema can live beside this
-// one). The checker in package results reads the order indexes as ground
-// truth, so these names are part of the contract: see docs/refapi.md.
+// one). RedisTruth (truth.go) reads the order indexes and resources as the
+// checker's ground truth, so these names are part of the contract: see
+// docs/refapi.md.
 const (
 	keyUser        = "v1:user:"                // + username -> JSON user
 	keySession     = "v1:session:"             // + sid -> hash

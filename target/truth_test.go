@@ -1,4 +1,4 @@
-package results
+package target
 
 import (
 	"bytes"
@@ -13,9 +13,27 @@ import (
 
 	"github.com/chaosbench/chaosbench/internal/redistest"
 	"github.com/chaosbench/chaosbench/load"
-	"github.com/chaosbench/chaosbench/target"
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/stretchr/testify/require"
 )
+
+// The checker's tests: results' checks over the ledger, with ground truth
+// read by RedisTruth from a real redis-server that the reference API (in
+// process) wrote. A check is trusted once it catches its violation on a
+// design that has it and reports zero on one that does not.
+
+var _ results.Truth = (*RedisTruth)(nil)
+
+// check runs every registered check with RedisTruth, as the runner does, and
+// returns the findings and the summary fields they fill.
+func check(t *testing.T, rs *redistest.Server, ledger load.LedgerSnapshot) (results.Findings, results.Arch) {
+	t.Helper()
+	f, err := results.CheckLedger(context.Background(), NewRedisTruth(rs.Client()), ledger)
+	require.NoError(t, err)
+	var a results.Arch
+	f.Fill(&a)
+	return f, a
+}
 
 // api is the reference API in-process on a real redis-server.
 type api struct {
@@ -25,11 +43,11 @@ type api struct {
 }
 
 func startAPI(t *testing.T, rs *redistest.Server, idempotency bool) *api {
-	cfg := target.DefaultConfig()
+	cfg := DefaultConfig()
 	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost = rs.URL(), "n1", 4
 	cfg.JWTSecret = "checker-test-secret-0123456789abcdef"
 	cfg.Idempotency = idempotency
-	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
+	srv, err := New(cfg, WithLogger(NewLogger("error")))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	hs := httptest.NewServer(srv.Handler())
@@ -95,13 +113,12 @@ func TestCheckerCatchesDuplicatesOnlyWithoutIdempotency(t *testing.T) {
 			for i := range 5 {
 				ledger.Orders = append(ledger.Orders, a.order(fmt.Sprintf("k%d", i), 3))
 			}
-			c, err := CheckLedger(context.Background(), rs.Client(), ledger)
-			require.NoError(t, err)
+			f, c := check(t, rs, ledger)
 			require.Equal(t, tc.want, c.Writes.Duplicates)
 			require.EqualValues(t, 5, c.Writes.Acknowledged)
 			require.Zero(t, c.Writes.Lost)
 			if tc.want > 0 {
-				require.NotEmpty(t, c.Examples["duplicate"])
+				require.NotEmpty(t, f["writes.duplicates"].Examples)
 			}
 		})
 	}
@@ -132,12 +149,16 @@ func TestCheckerCatchesLostWritesUpdatesAndSessions(t *testing.T) {
 		},
 		Sessions: []load.SessionEntry{{SessionID: "s1"}, {SessionID: "s2", Lost: true, RejectedAlive: 1}},
 	}
-	c, err := CheckLedger(ctx, rs.Client(), ledger)
-	require.NoError(t, err)
-	require.Equal(t, Writes{Acknowledged: 2, Lost: 1, Indeterminate: 2, IndeterminateApplied: 1}, c.Writes)
-	require.Equal(t, []string{"gone"}, c.Examples["lost"])
-	require.Equal(t, Updates{Acknowledged: 9, Lost: 2, Extra: 1}, c.Updates)
-	require.Equal(t, Sessions{Total: 2, Lost: 1}, c.Sessions)
+	f, c := check(t, rs, ledger)
+	require.Equal(t, results.Writes{Acknowledged: 2, Lost: 1, Indeterminate: 2, IndeterminateApplied: 1}, c.Writes)
+	require.Equal(t, []string{"gone"}, f["writes.lost"].Examples)
+	require.Equal(t, results.Updates{Acknowledged: 9, Lost: 2, Extra: 1}, c.Updates)
+	require.Equal(t, []string{"r2"}, f["updates.lost"].Examples)
+	require.Equal(t, results.Sessions{Total: 2, Lost: 1}, c.Sessions)
+	require.Equal(t, []string{"s2"}, f["sessions.lost"].Examples)
+	for name, r := range f {
+		require.Empty(t, r.NotChecked, "%s: Redis answers every check", name)
+	}
 }
 
 // TestCheckerReadsStreamedOrders: a real load run (orders only) against the
@@ -161,8 +182,7 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 	require.Greater(t, lr.Ledger.OrderCount(), 500, "more than one batch of orders")
 	require.Positive(t, acked)
 
-	c, err := CheckLedger(ctx, rs.Client(), lr.Ledger)
-	require.NoError(t, err)
+	_, c := check(t, rs, lr.Ledger)
 	require.EqualValues(t, acked, c.Writes.Acknowledged)
 	require.Zero(t, c.Writes.Lost)
 	require.Zero(t, c.Writes.Duplicates)
@@ -178,8 +198,7 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 	require.NoError(t, rs.Client().Del(ctx, keyOrderByKey+gone.Key, keyOrderByReq+gone.RequestID).Err())
 	snap, err := load.ReadLedger(filepath.Join(dir, "ledger.json"))
 	require.NoError(t, err)
-	c, err = CheckLedger(ctx, rs.Client(), snap)
-	require.NoError(t, err)
+	f, c := check(t, rs, snap)
 	require.EqualValues(t, 1, c.Writes.Lost)
-	require.Equal(t, []string{gone.Key}, c.Examples["lost"])
+	require.Equal(t, []string{gone.Key}, f["writes.lost"].Examples)
 }
