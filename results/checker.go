@@ -14,125 +14,148 @@ const checkBatch = 500
 // CheckLedger runs every registered check (Checks) over ledger, asking truth
 // what the store holds. Orders are read in batches from the ledger's orders
 // file (or from memory for a ledger without one) and the Truth is asked once
-// per batch, for all the checks together, so the check holds one batch at a
+// per batch for all the checks together, so the check holds one batch at a
 // time however long the run was. A check whose question truth cannot answer
 // (ErrUnanswerable, or no truth at all) is reported as not checked; any other
 // error of truth fails the whole check.
 func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot) (Findings, error) {
-	cs := Checks()
-	tallies := make([]Tally, len(cs))
-	// unanswered says why the truth could not answer a fact.
-	unanswered := map[Fact]string{}
+	r := &checkRun{truth: truth, checks: Checks(), unanswered: map[Fact]string{}}
+	r.tallies = make([]Tally, len(r.checks))
 	if truth == nil {
-		unanswered[StoredOrders] = "no ground-truth source"
-		unanswered[ResourceValues] = "no ground-truth source"
+		r.unanswered[StoredOrders] = "no ground-truth source"
+		r.unanswered[ResourceValues] = "no ground-truth source"
 	}
-	needs := func(f Fact, fold func(Check) bool) bool {
-		for _, c := range cs {
-			if fold(c) && c.Needs&f != 0 {
-				return unanswered[f] == ""
-			}
-		}
-		return false
+	if err := r.orders(ctx, ledger); err != nil {
+		return nil, fmt.Errorf("check orders: %w", err)
 	}
-	// runs says whether c's folds see this fact's entries.
-	runs := func(c Check, f Fact) bool { return c.Needs&f == 0 || unanswered[f] == "" }
-
-	if needOrders := needs(StoredOrders, hasOrder); hasAny(cs, hasOrder) {
-		keys, ids := make([]string, 0, checkBatch), make([]string, 0, checkBatch)
-		err := ledger.OrderBatches(checkBatch, func(part []load.OrderEntry) error {
-			var stored []int64
-			if needOrders && unanswered[StoredOrders] == "" {
-				keys, ids = keys[:0], ids[:0]
-				for _, o := range part {
-					keys, ids = append(keys, o.Key), append(ids, o.RequestID)
-				}
-				n, err := storedOrders(ctx, truth, keys, ids)
-				switch {
-				case errors.Is(err, ErrUnanswerable):
-					unanswered[StoredOrders] = err.Error()
-				case err != nil:
-					return fmt.Errorf("read stored orders: %w", err)
-				case len(n) != len(part):
-					return fmt.Errorf("read stored orders: %d answers for %d orders", len(n), len(part))
-				}
-				stored = n
-			}
-			for j, o := range part {
-				var s int64
-				if stored != nil {
-					s = stored[j]
-				}
-				for i, c := range cs {
-					if c.Order != nil && runs(c, StoredOrders) {
-						c.Order(&tallies[i], o, s)
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("check orders: %w", err)
-		}
+	if err := r.resources(ctx, ledger.Resources); err != nil {
+		return nil, fmt.Errorf("check resources: %w", err)
 	}
-
-	if len(ledger.Resources) > 0 && hasAny(cs, hasResource) {
-		values := make([]int64, len(ledger.Resources))
-		if needs(ResourceValues, hasResource) {
-			ids := make([]string, len(ledger.Resources))
-			for i, r := range ledger.Resources {
-				ids[i] = r.ID
-			}
-			v, err := truth.ResourceValues(ctx, ids)
-			switch {
-			case errors.Is(err, ErrUnanswerable):
-				unanswered[ResourceValues] = err.Error()
-			case err != nil:
-				return nil, fmt.Errorf("check resources: %w", err)
-			case len(v) != len(ids):
-				return nil, fmt.Errorf("check resources: %d values for %d resources", len(v), len(ids))
-			default:
-				values = v
-			}
-		}
-		for k, r := range ledger.Resources {
-			for i, c := range cs {
-				if c.Resource != nil && runs(c, ResourceValues) {
-					c.Resource(&tallies[i], r, values[k])
-				}
-			}
-		}
-	}
-
 	for _, s := range ledger.Sessions {
-		for i, c := range cs {
+		for i, c := range r.checks {
 			if c.Session != nil {
-				c.Session(&tallies[i], s)
+				c.Session(&r.tallies[i], s)
 			}
 		}
 	}
-
-	f := make(Findings, len(cs))
-	for i, c := range cs {
-		r := CheckResult{Value: tallies[i].Value, Examples: tallies[i].Examples}
-		for _, fact := range []Fact{StoredOrders, ResourceValues} {
-			if c.Needs&fact != 0 && unanswered[fact] != "" {
-				r = CheckResult{NotChecked: fmt.Sprintf("%s: %s", fact, unanswered[fact])}
-			}
-		}
-		f[c.Name] = r
-	}
-	return f, nil
+	return r.findings(), nil
 }
 
-func hasOrder(c Check) bool    { return c.Order != nil }
-func hasResource(c Check) bool { return c.Resource != nil }
+// checkRun is one CheckLedger: the checks, their tallies, and which facts
+// the truth could not answer (and why).
+type checkRun struct {
+	truth      Truth
+	checks     []Check
+	tallies    []Tally
+	unanswered map[Fact]string
+}
 
-func hasAny(cs []Check, fold func(Check) bool) bool {
-	for _, c := range cs {
-		if fold(c) {
-			return true
+// asks: some check with a fold of this kind needs f, and the truth has not
+// refused it yet.
+func (r *checkRun) asks(f Fact, folds func(Check) bool) bool {
+	for _, c := range r.checks {
+		if folds(c) && c.Needs&f != 0 {
+			return r.unanswered[f] == ""
 		}
 	}
 	return false
+}
+
+// sees: c's fold runs, i.e. it needs nothing the truth refused.
+func (r *checkRun) sees(c Check, f Fact) bool { return c.Needs&f == 0 || r.unanswered[f] == "" }
+
+func foldsOrders(c Check) bool    { return c.Order != nil }
+func foldsResources(c Check) bool { return c.Resource != nil }
+
+func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error {
+	folds := false
+	for _, c := range r.checks {
+		folds = folds || foldsOrders(c)
+	}
+	if !folds {
+		return nil
+	}
+	keys, ids := make([]string, 0, checkBatch), make([]string, 0, checkBatch)
+	return ledger.OrderBatches(checkBatch, func(part []load.OrderEntry) error {
+		var stored []int64
+		if r.asks(StoredOrders, foldsOrders) {
+			keys, ids = keys[:0], ids[:0]
+			for _, o := range part {
+				keys, ids = append(keys, o.Key), append(ids, o.RequestID)
+			}
+			n, err := storedOrders(ctx, r.truth, keys, ids)
+			switch {
+			case errors.Is(err, ErrUnanswerable):
+				r.unanswered[StoredOrders] = err.Error()
+			case err != nil:
+				return fmt.Errorf("read stored orders: %w", err)
+			case len(n) != len(part):
+				return fmt.Errorf("read stored orders: %d answers for %d orders", len(n), len(part))
+			default:
+				stored = n
+			}
+		}
+		for j, o := range part {
+			var s int64
+			if stored != nil {
+				s = stored[j]
+			}
+			for i, c := range r.checks {
+				if c.Order != nil && r.sees(c, StoredOrders) {
+					c.Order(&r.tallies[i], o, s)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// resources asks for every final value at once: resources are few (the
+// scenario's), unlike orders.
+func (r *checkRun) resources(ctx context.Context, rs []load.ResourceEntry) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	values := make([]int64, len(rs))
+	if r.asks(ResourceValues, foldsResources) {
+		ids := make([]string, len(rs))
+		for i, x := range rs {
+			ids[i] = x.ID
+		}
+		v, err := r.truth.ResourceValues(ctx, ids)
+		switch {
+		case errors.Is(err, ErrUnanswerable):
+			r.unanswered[ResourceValues] = err.Error()
+		case err != nil:
+			return fmt.Errorf("read resource values: %w", err)
+		case len(v) != len(ids):
+			return fmt.Errorf("read resource values: %d values for %d resources", len(v), len(ids))
+		default:
+			values = v
+		}
+	}
+	for k, x := range rs {
+		for i, c := range r.checks {
+			if c.Resource != nil && r.sees(c, ResourceValues) {
+				c.Resource(&r.tallies[i], x, values[k])
+			}
+		}
+	}
+	return nil
+}
+
+// findings are the tallies, a check that needed a refused fact not checked
+// (whatever it counted before the truth refused).
+func (r *checkRun) findings() Findings {
+	f := make(Findings, len(r.checks))
+	for i, c := range r.checks {
+		res := CheckResult{Value: r.tallies[i].Value, Examples: r.tallies[i].Examples}
+		for _, fact := range []Fact{StoredOrders, ResourceValues} {
+			if c.Needs&fact != 0 && r.unanswered[fact] != "" {
+				res = CheckResult{NotChecked: fmt.Sprintf("%s: %s", fact, r.unanswered[fact])}
+			}
+		}
+		f[c.Name] = res
+	}
+	return f
 }
