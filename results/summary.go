@@ -1,6 +1,6 @@
 // Package results turns what a run measured into verdicts: the checks that
 // compare the client's write ledger with ground truth (read through the
-// Truth interface; the reference API's Redis reader is target.RedisTruth),
+// Truth interface; the reference API's Redis reader is keyspace.RedisTruth),
 // the summary (summary.json, versioned), thresholds, reports and run
 // comparison.
 package results

@@ -11,7 +11,7 @@ import (
 // not per entry) and answers in the order asked.
 //
 // The reference API's implementation reads its Redis keys
-// (target.RedisTruth). A source that can answer only some questions (a
+// (keyspace.RedisTruth in target/keyspace). A source that can answer only some questions (a
 // service read through its own API, whose storage is unknown) returns
 // ErrUnanswerable for the others: the checks that need them are then
 // reported as not checked, never as zero.

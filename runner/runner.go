@@ -23,7 +23,7 @@ import (
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
-	"github.com/chaosbench/chaosbench/target"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/redis/go-redis/v9"
 )
@@ -340,7 +340,7 @@ func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot)
 	if err := poll.Until(ctx, 200*time.Millisecond, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }); err != nil {
 		return nil, fmt.Errorf("redis did not answer: %w", err)
 	}
-	return results.CheckLedger(ctx, target.NewRedisTruth(rdb), l)
+	return results.CheckLedger(ctx, keyspace.NewRedisTruth(rdb), l)
 }
 
 // runID names one architecture's stack: readable in `docker ps`, unique per run.

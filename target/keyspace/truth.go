@@ -1,4 +1,4 @@
-package target
+package keyspace
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisTruth reads the reference API's Redis keys (the layout in store.go)
-// as ground truth for the checker (results.Truth): what was stored, never
-// what the API answered. It lives beside the code that writes those keys so
-// that the layout has one definition, and a renamed key breaks the build or
-// this package's tests, not a run's verdict.
+// RedisTruth reads the reference API's Redis keys (keyspace.go) as ground
+// truth for the checks (results.Truth): what was stored, never what the API
+// answered. It shares the layout's one definition with the API that writes
+// it, so a renamed key changes both; the tests beside it (truth_test.go) run
+// the API and this reader against one real redis-server.
 type RedisTruth struct {
 	rdb *redis.Client
 }
@@ -23,12 +23,12 @@ func NewRedisTruth(rdb *redis.Client) *RedisTruth { return &RedisTruth{rdb: rdb}
 
 // OrdersByKey counts the orders indexed under each idempotency key.
 func (t *RedisTruth) OrdersByKey(ctx context.Context, keys []string) ([]int64, error) {
-	return t.listLens(ctx, keyOrderByKey, keys)
+	return t.listLens(ctx, OrderByKey, keys)
 }
 
 // OrdersByRequestID counts the orders indexed under each request id.
 func (t *RedisTruth) OrdersByRequestID(ctx context.Context, ids []string) ([]int64, error) {
-	return t.listLens(ctx, keyOrderByReq, ids)
+	return t.listLens(ctx, OrderByRequest, ids)
 }
 
 // listLens is one pipelined round trip: LLEN of prefix+id for every id.
@@ -53,7 +53,7 @@ func (t *RedisTruth) ResourceValues(ctx context.Context, ids []string) ([]int64,
 	pipe := t.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, keyResource+id, "value")
+		cmds[i] = pipe.HGet(ctx, Resource+id, "value")
 	}
 	// redis.Nil is a resource never written: 0, not an error.
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {

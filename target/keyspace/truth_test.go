@@ -1,4 +1,4 @@
-package target
+package keyspace_test
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"github.com/chaosbench/chaosbench/internal/redistest"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/target"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,13 +24,13 @@ import (
 // process) wrote. A check is trusted once it catches its violation on a
 // design that has it and reports zero on one that does not.
 
-var _ results.Truth = (*RedisTruth)(nil)
+var _ results.Truth = (*keyspace.RedisTruth)(nil)
 
 // check runs every registered check with RedisTruth, as the runner does, and
 // returns the findings and the summary fields they fill.
 func check(t *testing.T, rs *redistest.Server, ledger load.LedgerSnapshot) (results.Findings, results.Arch) {
 	t.Helper()
-	f, err := results.CheckLedger(context.Background(), NewRedisTruth(rs.Client()), ledger)
+	f, err := results.CheckLedger(context.Background(), keyspace.NewRedisTruth(rs.Client()), ledger)
 	require.NoError(t, err)
 	var a results.Arch
 	f.Fill(&a)
@@ -43,11 +45,11 @@ type api struct {
 }
 
 func startAPI(t *testing.T, rs *redistest.Server, idempotency bool) *api {
-	cfg := DefaultConfig()
+	cfg := target.DefaultConfig()
 	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost = rs.URL(), "n1", 4
 	cfg.JWTSecret = "checker-test-secret-0123456789abcdef"
 	cfg.Idempotency = idempotency
-	srv, err := New(cfg, WithLogger(NewLogger("error")))
+	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	hs := httptest.NewServer(srv.Handler())
@@ -131,16 +133,16 @@ func TestCheckerCatchesLostWritesUpdatesAndSessions(t *testing.T) {
 	kept, gone := a.order("kept", 1), a.order("gone", 1)
 	// An order that was acknowledged and then vanished (as after a Redis
 	// restart without persistence): the checker must see it missing.
-	require.NoError(t, rs.Client().Del(ctx, keyOrderByKey+"gone", keyOrderByReq+"req-gone").Err())
+	require.NoError(t, rs.Client().Del(ctx, keyspace.OrderByKey+"gone", keyspace.OrderByRequest+"req-gone").Err())
 	unknownApplied := a.order("maybe", 1)
 	unknownApplied.Status, unknownApplied.OrderID = load.OrderUnknown, ""
 	unknownAbsent := load.OrderEntry{Key: "never", RequestID: "req-never", Status: load.OrderUnknown}
 
 	// Resources: r1 has all 3 acknowledged increments, r2 lost 2 of 5, r3
 	// has one more than acknowledged (an answer lost after it applied).
-	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r1", "value", 3, "version", 3).Err())
-	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r2", "value", 3, "version", 3).Err())
-	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r3", "value", 2, "version", 2).Err())
+	require.NoError(t, rs.Client().HSet(ctx, keyspace.Resource+"r1", "value", 3, "version", 3).Err())
+	require.NoError(t, rs.Client().HSet(ctx, keyspace.Resource+"r2", "value", 3, "version", 3).Err())
+	require.NoError(t, rs.Client().HSet(ctx, keyspace.Resource+"r3", "value", 2, "version", 2).Err())
 
 	ledger := load.LedgerSnapshot{
 		Orders: []load.OrderEntry{kept, gone, unknownApplied, unknownAbsent},
@@ -195,7 +197,7 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 		}
 		return nil
 	}))
-	require.NoError(t, rs.Client().Del(ctx, keyOrderByKey+gone.Key, keyOrderByReq+gone.RequestID).Err())
+	require.NoError(t, rs.Client().Del(ctx, keyspace.OrderByKey+gone.Key, keyspace.OrderByRequest+gone.RequestID).Err())
 	snap, err := load.ReadLedger(filepath.Join(dir, "ledger.json"))
 	require.NoError(t, err)
 	f, c := check(t, rs, snap)
