@@ -49,10 +49,12 @@ type Check struct {
 	// --tolerance names it. Correctness counters compare the worst run.
 	Tolerance *Tolerance
 
-	// Field is the summary field that mirrors the check, for the checks
-	// older than this registry (writes.lost mirrors into Writes.Lost):
-	// kept for consumers of the first summaries, and read back from
-	// summaries written before "checks" existed. New checks leave it nil.
+	// Field is the summary field that holds the count, for the checks
+	// older than this registry (writes.lost in Writes.Lost): kept for
+	// consumers of the first summaries, and where the reports, thresholds
+	// and compare read the count, so that a summary written before
+	// "checks" existed reads the same. New checks leave it nil: their
+	// count lives in Arch.Checks only.
 	Field func(*Arch) *int64
 
 	// Needs is what the computation asks of the Truth; a source that cannot
