@@ -10,8 +10,8 @@ import (
 // The metric catalogue: every name a threshold, a comparison or a report
 // reads from an architecture's results, with its unit and which way is
 // better. The checks' counts (writes.duplicates, ...) are metrics too,
-// declared with each check (check.go). Thresholds (thresholds.go) parse expressions over these; compare
-// (compare.go) diffs them.
+// declared with each check (check.go). Thresholds (thresholds.go) parse
+// expressions over these; compare (compare.go) diffs them.
 
 // Kind is what a metric measures; it decides which units a threshold may use.
 type Kind int

@@ -343,11 +343,12 @@ func buildTable(s Summary, ok, fail string) []row {
 		if c.Row == "" {
 			continue
 		}
-		label := "  " + c.Row
 		if c.Group != group {
-			label, group = c.Group+" "+c.Row, c.Group
+			group = c.Group
+			add(c.Group+" "+c.Row, true, c.cell)
+			continue
 		}
-		add(label, label[0] != ' ', c.cell)
+		add("  "+c.Row, false, c.cell)
 	}
 
 	for i := range maxFaults(s) {
