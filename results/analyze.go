@@ -36,8 +36,9 @@ type Input struct {
 	Load  *load.Result
 	// Records streams every request (records.jsonl) through fn, once. A
 	// stream, not a slice: a long run has millions of records.
-	Records    func(fn func(load.Record) error) error
-	Check      Check
+	Records func(fn func(load.Record) error) error
+	// Findings are the checks' results (CheckLedger).
+	Findings   Findings
 	Faults     []FaultRecord
 	Thresholds []Expr
 }
@@ -158,7 +159,7 @@ func Analyze(in Input) (Arch, error) {
 			t.Shed, t.Planned, fmtPct(float64(t.Shed)/float64(t.Planned)), MaxDroppedShare*100))
 	}
 
-	a.Writes, a.Updates, a.Sessions = in.Check.Writes, in.Check.Updates, in.Check.Sessions
+	in.Findings.Fill(&a)
 	resolveBaselines(fws, r.Planned)
 	for _, fw := range fws {
 		f := fw.result()

@@ -2,123 +2,160 @@ package results
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/chaosbench/chaosbench/load"
-	"github.com/redis/go-redis/v9"
 )
 
-// Redis keys the reference API writes (target/store.go, docs/refapi.md):
-// the checker reads them as ground truth, never the API's own answers.
-const (
-	keyOrderByReq = "v1:order-index:request:"
-	keyOrderByKey = "v1:order-index:key:"
-	keyResource   = "v1:resource:"
-)
+// checkBatch is how many orders one round trip to the Truth asks about.
+const checkBatch = 500
 
-// Check is what ground truth says about the client's ledger.
-type Check struct {
-	Writes   Writes
-	Updates  Updates
-	Sessions Sessions
-	// Examples names a few violating keys per kind, for the report and for
-	// a person who wants to look in Redis.
-	Examples map[string][]string
-}
-
-const maxExamples = 5
-
-func (c *Check) example(kind, key string) {
-	if len(c.Examples[kind]) < maxExamples {
-		c.Examples[kind] = append(c.Examples[kind], key)
+// CheckLedger runs every registered check (Checks) over ledger, asking truth
+// what the store holds. Orders are read in batches from the ledger's orders
+// file (or from memory for a ledger without one) and the Truth is asked once
+// per batch for all the checks together, so the check holds one batch at a
+// time however long the run was. A check whose question truth cannot answer
+// (ErrUnanswerable, or no truth at all) is reported as not checked; any other
+// error of truth fails the whole check.
+func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot) (Findings, error) {
+	r := &checkRun{truth: truth, checks: Checks(), unanswered: map[Fact]string{}}
+	r.tallies = make([]Tally, len(r.checks))
+	if truth == nil {
+		r.unanswered[StoredOrders] = "no ground-truth source"
+		r.unanswered[ResourceValues] = "no ground-truth source"
 	}
-}
-
-// CheckLedger compares ledger with Redis: how many orders exist for each
-// logical write (by idempotency key and by request_id, whichever shows more),
-// and each resource's final value against its acknowledged increments.
-// Orders are read in batches from the ledger's orders file (or from memory
-// for a ledger without one), so the check holds one batch at a time however
-// long the run was.
-func CheckLedger(ctx context.Context, rdb *redis.Client, ledger load.LedgerSnapshot) (Check, error) {
-	c := Check{Examples: map[string][]string{}}
-
-	// Orders, pipelined in batches: one round trip per batch, not per order.
-	const batch = 500
-	byKey := make([]*redis.IntCmd, 0, batch)
-	byReq := make([]*redis.IntCmd, 0, batch)
-	err := ledger.OrderBatches(batch, func(part []load.OrderEntry) error {
-		pipe := rdb.Pipeline()
-		byKey, byReq = byKey[:0], byReq[:0]
-		for _, o := range part {
-			byKey = append(byKey, pipe.LLen(ctx, keyOrderByKey+o.Key))
-			byReq = append(byReq, pipe.LLen(ctx, keyOrderByReq+o.RequestID))
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return fmt.Errorf("read order indexes from redis: %w", err)
-		}
-		for j, o := range part {
-			c.checkOrder(o, max(byKey[j].Val(), byReq[j].Val()))
-		}
-		return nil
-	})
-	if err != nil {
-		return Check{}, fmt.Errorf("check orders: %w", err)
+	if err := r.orders(ctx, ledger); err != nil {
+		return nil, fmt.Errorf("check orders: %w", err)
 	}
-
-	// Resources: the final value against acknowledged increments. Each
-	// architecture runs on a fresh stack, so every resource started at 0.
-	if len(ledger.Resources) > 0 {
-		pipe := rdb.Pipeline()
-		vals := make([]*redis.StringCmd, len(ledger.Resources))
-		for i, r := range ledger.Resources {
-			vals[i] = pipe.HGet(ctx, keyResource+r.ID, "value")
-		}
-		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-			return Check{}, fmt.Errorf("read resources from redis: %w", err)
-		}
-		for i, r := range ledger.Resources {
-			v, _ := strconv.ParseInt(vals[i].Val(), 10, 64) // missing: 0
-			c.Updates.Acknowledged += r.Acknowledged
-			if v < r.Acknowledged {
-				c.Updates.Lost += r.Acknowledged - v
-				c.example("lost_update", r.ID)
-			} else {
-				c.Updates.Extra += v - r.Acknowledged
+	if err := r.resources(ctx, ledger.Resources); err != nil {
+		return nil, fmt.Errorf("check resources: %w", err)
+	}
+	for _, s := range ledger.Sessions {
+		for i, c := range r.checks {
+			if c.Session != nil {
+				c.Session(&r.tallies[i], s)
 			}
 		}
 	}
-
-	c.Sessions.Total = int64(len(ledger.Sessions))
-	for _, s := range ledger.Sessions {
-		if s.Lost {
-			c.Sessions.Lost++
-			c.example("lost_session", s.SessionID)
-		}
-	}
-	return c, nil
+	return r.findings(), nil
 }
 
-// checkOrder counts one logical order that exists n times in Redis.
-func (c *Check) checkOrder(o load.OrderEntry, n int64) {
-	if n > 1 {
-		c.Writes.Duplicates += n - 1
-		c.example("duplicate", o.Key)
-	}
-	switch o.Status {
-	case load.OrderAcknowledged:
-		c.Writes.Acknowledged++
-		if n == 0 {
-			c.Writes.Lost++
-			c.example("lost", o.Key)
-		}
-	case load.OrderRejected:
-		c.Writes.Rejected++
-	case load.OrderUnknown:
-		c.Writes.Indeterminate++
-		if n > 0 {
-			c.Writes.IndeterminateApplied++
+// checkRun is one CheckLedger: the checks, their tallies, and which facts
+// the truth could not answer (and why).
+type checkRun struct {
+	truth      Truth
+	checks     []Check
+	tallies    []Tally
+	unanswered map[Fact]string
+}
+
+// asks: some check with a fold of this kind needs f, and the truth has not
+// refused it yet.
+func (r *checkRun) asks(f Fact, folds func(Check) bool) bool {
+	for _, c := range r.checks {
+		if folds(c) && c.Needs&f != 0 {
+			return r.unanswered[f] == ""
 		}
 	}
+	return false
+}
+
+// sees: c's fold runs, i.e. it needs nothing the truth refused.
+func (r *checkRun) sees(c Check, f Fact) bool { return c.Needs&f == 0 || r.unanswered[f] == "" }
+
+func foldsOrders(c Check) bool    { return c.Order != nil }
+func foldsResources(c Check) bool { return c.Resource != nil }
+
+func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error {
+	folds := false
+	for _, c := range r.checks {
+		folds = folds || foldsOrders(c)
+	}
+	if !folds {
+		return nil
+	}
+	keys, ids := make([]string, 0, checkBatch), make([]string, 0, checkBatch)
+	return ledger.OrderBatches(checkBatch, func(part []load.OrderEntry) error {
+		var stored []int64
+		if r.asks(StoredOrders, foldsOrders) {
+			keys, ids = keys[:0], ids[:0]
+			for _, o := range part {
+				keys, ids = append(keys, o.Key), append(ids, o.RequestID)
+			}
+			n, err := storedOrders(ctx, r.truth, keys, ids)
+			switch {
+			case errors.Is(err, ErrUnanswerable):
+				r.unanswered[StoredOrders] = err.Error()
+			case err != nil:
+				return fmt.Errorf("read stored orders: %w", err)
+			case len(n) != len(part):
+				return fmt.Errorf("read stored orders: %d answers for %d orders", len(n), len(part))
+			default:
+				stored = n
+			}
+		}
+		for j, o := range part {
+			var s int64
+			if stored != nil {
+				s = stored[j]
+			}
+			for i, c := range r.checks {
+				if c.Order != nil && r.sees(c, StoredOrders) {
+					c.Order(&r.tallies[i], o, s)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// resources asks for every final value at once: resources are few (the
+// scenario's), unlike orders.
+func (r *checkRun) resources(ctx context.Context, rs []load.ResourceEntry) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	values := make([]int64, len(rs))
+	if r.asks(ResourceValues, foldsResources) {
+		ids := make([]string, len(rs))
+		for i, x := range rs {
+			ids[i] = x.ID
+		}
+		v, err := r.truth.ResourceValues(ctx, ids)
+		switch {
+		case errors.Is(err, ErrUnanswerable):
+			r.unanswered[ResourceValues] = err.Error()
+		case err != nil:
+			return fmt.Errorf("read resource values: %w", err)
+		case len(v) != len(ids):
+			return fmt.Errorf("read resource values: %d values for %d resources", len(v), len(ids))
+		default:
+			values = v
+		}
+	}
+	for k, x := range rs {
+		for i, c := range r.checks {
+			if c.Resource != nil && r.sees(c, ResourceValues) {
+				c.Resource(&r.tallies[i], x, values[k])
+			}
+		}
+	}
+	return nil
+}
+
+// findings are the tallies, a check that needed a refused fact not checked
+// (whatever it counted before the truth refused).
+func (r *checkRun) findings() Findings {
+	f := make(Findings, len(r.checks))
+	for i, c := range r.checks {
+		res := CheckResult{Value: r.tallies[i].Value, Examples: r.tallies[i].Examples}
+		for _, fact := range []Fact{StoredOrders, ResourceValues} {
+			if c.Needs&fact != 0 && r.unanswered[fact] != "" {
+				res = CheckResult{NotChecked: fmt.Sprintf("%s: %s", fact, r.unanswered[fact])}
+			}
+		}
+		f[c.Name] = res
+	}
+	return f
 }

@@ -123,7 +123,7 @@ func Compare(base, cand []Summary, tol Tolerances) Comparison {
 		}
 		for _, m := range Metrics() {
 			t, ok := tols[m.Name]
-			if !ok || t.Off {
+			if !ok || t.Off || !recordedAnywhere(m, b, n) {
 				continue
 			}
 			mc := compareMetric(m, t, b, n)
@@ -146,6 +146,18 @@ func compareMetric(m Metric, t Tolerance, b, n []Arch) MetricChange {
 	if t.Worst {
 		mc.Compared = "worst"
 		bv, nv = mc.Base.worst(m), mc.New.worst(m)
+	}
+	// Not measured (a check the truth could not answer, a recovery of a
+	// fault that did not run): a run of the candidate that measured nothing
+	// where the baseline measured is a regression, as an architecture that
+	// nothing checks any more is; the other way round, there is nothing to
+	// compare with.
+	if bn, nn := unmeasured(mc.Base.Values), unmeasured(mc.New.Values); bn > 0 || nn > 0 {
+		mc.Change, mc.ChangePct, mc.Verdict = math.NaN(), math.NaN(), VerdictOK
+		if nn > 0 && bn == 0 {
+			mc.Verdict = VerdictRegression
+		}
+		return mc
 	}
 	mc.Change = nv - bv
 	switch {
@@ -180,14 +192,49 @@ func compareMetric(m Metric, t Tolerance, b, n []Arch) MetricChange {
 	return mc
 }
 
+// recordedAnywhere: some run on either side records m (a check newer than
+// every summary compared is left out, not compared as "not measured").
+func recordedAnywhere(m Metric, sides ...[]Arch) bool {
+	if m.recorded == nil {
+		return true
+	}
+	for _, as := range sides {
+		for _, a := range as {
+			if m.recorded(a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func unmeasured(vs []float64) int {
+	n := 0
+	for _, v := range vs {
+		if math.IsNaN(v) {
+			n++
+		}
+	}
+	return n
+}
+
+// statOf is one side's statistics of m over the runs that measured it
+// (Values keeps every run, NaN for one that measured nothing).
 func statOf(m Metric, as []Arch) Stat {
 	s := Stat{Min: math.Inf(1), Max: math.Inf(-1)}
+	var measured []float64
 	for _, a := range as {
 		v := m.Value(a)
 		s.Values = append(s.Values, v)
-		s.Min, s.Max = math.Min(s.Min, v), math.Max(s.Max, v)
+		if !math.IsNaN(v) {
+			measured = append(measured, v)
+			s.Min, s.Max = math.Min(s.Min, v), math.Max(s.Max, v)
+		}
 	}
-	s.Median = medianOf(s.Values)
+	if len(measured) == 0 {
+		s.Min, s.Max = math.NaN(), math.NaN()
+	}
+	s.Median = medianOf(measured)
 	return s
 }
 

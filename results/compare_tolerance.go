@@ -28,10 +28,11 @@ type Tolerance struct {
 // Tolerances maps a metric name (see Metrics) to its tolerance.
 type Tolerances map[string]Tolerance
 
-// DefaultTolerances are the bounds compare uses unless told otherwise;
-// docs/reports.md lists them. A metric not listed is not compared.
+// DefaultTolerances are the bounds compare uses unless told otherwise:
+// these, and each registered check's (check.go); docs/reports.md lists them.
+// A metric not listed is not compared.
 func DefaultTolerances() Tolerances {
-	return Tolerances{
+	t := Tolerances{
 		"latency.p50":            {Rel: 0.10, Abs: 1},
 		"latency.p95":            {Rel: 0.10, Abs: 2},
 		"latency.p99":            {Rel: 0.10, Abs: 2},
@@ -40,13 +41,14 @@ func DefaultTolerances() Tolerances {
 		"availability":           {Abs: 0.005},
 		"requests.dropped":       {Rel: 0.10, Abs: 10},
 		"requests.achieved_rate": {Rel: 0.05},
-		"writes.duplicates":      {Worst: true},
-		"writes.lost":            {Worst: true},
-		"updates.lost":           {Worst: true},
-		"sessions.lost":          {Worst: true},
-		"writes.indeterminate":   {Rel: 0.20, Abs: 5},
 		"recovery.seconds":       {Rel: 0.20, Abs: 1},
 	}
+	for _, c := range Checks() {
+		if c.Tolerance != nil {
+			t[c.Name] = *c.Tolerance
+		}
+	}
+	return t
 }
 
 // ParseTolerance reads a --tolerance flag: METRIC=BOUND[,BOUND], where a

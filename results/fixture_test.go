@@ -2,6 +2,7 @@ package results
 
 import (
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -127,9 +128,15 @@ func fixtureSummary() Summary {
 		for _, q := range []float64{0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100} {
 			a.Percentiles = append(a.Percentiles, Percentile{Quantile: q, MS: round2(fixtureCurve(a.Latency, q))})
 		}
-		a.Writes = Writes{Acknowledged: 2400, Rejected: 3, Indeterminate: 4, Duplicates: sh.dups, IndeterminateApplied: 2}
-		a.Updates = Updates{Acknowledged: 1200}
-		a.Sessions = Sessions{Total: 100, Lost: sh.lostSes}
+		// The checks, as CheckLedger finds them; Fill mirrors them into
+		// Writes, Updates and Sessions as Analyze does.
+		Findings{
+			"writes.acknowledged": {Value: 2400}, "writes.rejected": {Value: 3}, "writes.indeterminate": {Value: 4},
+			"writes.duplicates": {Value: sh.dups, Examples: examples("order-", sh.dups)}, "writes.lost": {},
+			"writes.indeterminate_applied": {Value: 2},
+			"updates.acknowledged":         {Value: 1200}, "updates.lost": {}, "updates.extra": {},
+			"sessions.total": {Value: 100}, "sessions.lost": {Value: sh.lostSes, Examples: examples("session-", sh.lostSes)},
+		}.Fill(&a)
 		// The packet loss starts 10 s after the kill ended, inside the kill's
 		// recovery on some architectures: its baseline is the kill's (the
 		// first fault's), as the analysis would choose it.
@@ -154,6 +161,15 @@ func fixtureSummary() Summary {
 	s.Verdict = RunVerdict(s)
 	s.Passed = s.Verdict == StatusPassed
 	return s
+}
+
+// examples names the first few of n counted things, as a check keeps them.
+func examples(prefix string, n int64) []string {
+	var out []string
+	for i := range min(n, maxExamples) {
+		out = append(out, fmt.Sprintf("%s%d", prefix, 7*i+3))
+	}
+	return out
 }
 
 // curve interpolates a plausible latency distribution through the summary's

@@ -9,8 +9,9 @@ import (
 
 // The metric catalogue: every name a threshold, a comparison or a report
 // reads from an architecture's results, with its unit and which way is
-// better. Thresholds (thresholds.go) parse expressions over these; compare
-// (compare.go) diffs them.
+// better. The checks' counts (writes.duplicates, ...) are metrics too,
+// declared with each check (check.go). Thresholds (thresholds.go) parse
+// expressions over these; compare (compare.go) diffs them.
 
 // Kind is what a metric measures; it decides which units a threshold may use.
 type Kind int
@@ -62,6 +63,10 @@ type Metric struct {
 	// that never recovered).
 	value  func(Arch) float64
 	detail func(Arch) string
+	// recorded, when set, says whether a summary holds the metric at all
+	// (a check newer than the summary does not): compare leaves out a
+	// metric no run on either side records.
+	recorded func(Arch) bool
 }
 
 // Value reads the metric from a.
@@ -99,16 +104,6 @@ var metrics = []Metric{
 	{Name: "requests.achieved_ratio", Kind: KindRatio, Better: HigherIsBetter,
 		Help:  "achieved / planned rate before the first fault",
 		value: achievedRatio},
-	{Name: "writes.duplicates", Kind: KindCount, Help: "extra orders created for one logical write",
-		value: func(a Arch) float64 { return float64(a.Writes.Duplicates) }},
-	{Name: "writes.lost", Kind: KindCount, Help: "acknowledged orders absent from Redis",
-		value: func(a Arch) float64 { return float64(a.Writes.Lost) }},
-	{Name: "writes.indeterminate", Kind: KindCount, Help: "writes with no answer after all retries",
-		value: func(a Arch) float64 { return float64(a.Writes.Indeterminate) }},
-	{Name: "updates.lost", Kind: KindCount, Help: "acknowledged increments missing from the final values",
-		value: func(a Arch) float64 { return float64(a.Updates.Lost) }},
-	{Name: "sessions.lost", Kind: KindCount, Help: "live sessions rejected as unknown",
-		value: func(a Arch) float64 { return float64(a.Sessions.Lost) }},
 	{Name: "recovery.seconds", Kind: KindSeconds,
 		Help:  "slowest recovery over the faults (a fault that never recovered counts as infinite; one that did not run, or none at all, is not measured and fails)",
 		value: maxRecovery, detail: recoveryDetail},
@@ -125,17 +120,26 @@ var metricByName = func() map[string]Metric {
 	return m
 }()
 
-// Metrics lists every metric thresholds and compare understand, by name.
+// Metrics lists every metric thresholds and compare understand, by name:
+// the ones above and one per registered check (check.go).
 func Metrics() []Metric {
 	out := append([]Metric(nil), metrics...)
+	for _, c := range Checks() {
+		out = append(out, c.metric())
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
 // LookupMetric returns the metric called name.
 func LookupMetric(name string) (Metric, bool) {
-	m, ok := metricByName[name]
-	return m, ok
+	if m, ok := metricByName[name]; ok {
+		return m, true
+	}
+	if c, ok := LookupCheck(name); ok {
+		return c.metric(), true
+	}
+	return Metric{}, false
 }
 
 func achievedRatio(a Arch) float64 {

@@ -337,14 +337,19 @@ func buildTable(s Summary, ok, fail string) []row {
 	add("  max", false, func(a Arch) cell { return cell{text: fmtMS(a.Latency.Max)} })
 	add("error rate", true, func(a Arch) cell { return cell{text: fmtPct(a.ErrorRate), bad: a.ErrorRate > 0.01} })
 	add("availability", false, func(a Arch) cell { return cell{text: fmtPct(a.Availability), bad: a.Availability < 0.99} })
-	add("writes acknowledged", true, func(a Arch) cell { return num(a.Writes.Acknowledged) })
-	add("  duplicates", false, func(a Arch) cell { return zeroGood(a.Writes.Duplicates) })
-	add("  lost", false, func(a Arch) cell { return zeroGood(a.Writes.Lost) })
-	add("  indeterminate", false, func(a Arch) cell { return num(a.Writes.Indeterminate) })
-	add("updates acknowledged", true, func(a Arch) cell { return num(a.Updates.Acknowledged) })
-	add("  lost", false, func(a Arch) cell { return zeroGood(a.Updates.Lost) })
-	add("sessions total", true, func(a Arch) cell { return num(a.Sessions.Total) })
-	add("  lost", false, func(a Arch) cell { return zeroGood(a.Sessions.Lost) })
+	// The checks, from the registry: a group's first row opens a section.
+	group := ""
+	for _, c := range recordedChecks(s) {
+		if c.Row == "" {
+			continue
+		}
+		if c.Group != group {
+			group = c.Group
+			add(c.Group+" "+c.Row, true, c.cell)
+			continue
+		}
+		add("  "+c.Row, false, c.cell)
+	}
 
 	for i := range maxFaults(s) {
 		label := ""

@@ -37,6 +37,9 @@ type htmlCheck struct {
 	Cells  []htmlCell
 }
 
+// htmlExplain is one check's explanation under the verdict table.
+type htmlExplain struct{ Term, Text string }
+
 type htmlCell struct {
 	Text string
 	OK   bool
@@ -70,6 +73,7 @@ type htmlPage struct {
 	Failures                   []string
 	Names                      []string
 	Checks                     []htmlCheck
+	Explain                    []htmlExplain
 	Table                      []htmlCheck
 	Curves                     template.HTML
 	Legend                     []htmlArch
@@ -81,6 +85,9 @@ func (HTMLReporter) Render(w io.Writer, s Summary) error {
 		ValidityRule: ValidityRule, RecoveryRule: RecoveryRule}
 	p.Verdict, p.Failures = verdictLines(s)
 	p.Checks = htmlChecks(s)
+	for _, c := range violations(s) {
+		p.Explain = append(p.Explain, htmlExplain{Term: c.Title, Text: c.Explain})
+	}
 	for _, r := range buildTable(s, "✓", "✗") {
 		c := htmlCheck{Label: strings.TrimSpace(r.label), Indent: strings.HasPrefix(r.label, "  ")}
 		for _, x := range r.cells {
@@ -116,6 +123,18 @@ func (HTMLReporter) Render(w io.Writer, s Summary) error {
 	return htmlTmpl.Execute(w, p)
 }
 
+// violations are the checks the verdict table shows (and explains): every
+// Violation check the summary records, in table order.
+func violations(s Summary) []Check {
+	var out []Check
+	for _, c := range recordedChecks(s) {
+		if c.Violation {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func knobsText(k Knobs) string {
 	idem := "off"
 	if k.Idempotency {
@@ -148,10 +167,18 @@ func htmlChecks(s Summary) []htmlCheck {
 		}
 		return htmlCell{Text: "✗ " + strings.Join(a.InvalidReasons, "; "), Bad: true}
 	})
-	add("Duplicate writes", func(a Arch) htmlCell { return zero(a.Writes.Duplicates) })
-	add("Lost writes", func(a Arch) htmlCell { return zero(a.Writes.Lost) })
-	add("Lost updates", func(a Arch) htmlCell { return zero(a.Updates.Lost) })
-	add("Lost sessions", func(a Arch) htmlCell { return zero(a.Sessions.Lost) })
+	for _, c := range violations(s) {
+		add(c.Title, func(a Arch) htmlCell {
+			r, ok := c.result(a)
+			switch {
+			case !ok:
+				return htmlCell{Text: "–"}
+			case r.NotChecked != "":
+				return htmlCell{Text: "not checked: " + r.NotChecked}
+			}
+			return zero(r.Value)
+		})
+	}
 	add("Every fault recovered", func(a Arch) htmlCell {
 		if len(a.Faults) == 0 {
 			return htmlCell{Text: "no faults"}

@@ -1,6 +1,8 @@
-// Package results turns what a run measured into verdicts: the checker that
-// compares the client's write ledger with ground truth read from Redis, the
-// summary (summary.json, versioned), thresholds, reports and run comparison.
+// Package results turns what a run measured into verdicts: the checks that
+// compare the client's write ledger with ground truth (read through the
+// Truth interface; the reference API's Redis reader is keyspace.RedisTruth),
+// the summary (summary.json, versioned), thresholds, reports and run
+// comparison.
 package results
 
 import (
@@ -55,11 +57,18 @@ type Arch struct {
 	Errors       map[string]int64 `json:"errors"`
 	ErrorRate    float64          `json:"error_rate"`   // failed / sent, 0..1
 	Availability float64          `json:"availability"` // seconds with ≥ 1 success and < 50% errors / seconds, 0..1
-	Writes       Writes           `json:"writes"`
-	Updates      Updates          `json:"updates"`
-	Sessions     Sessions         `json:"sessions"`
-	Faults       []Fault          `json:"faults"`
-	Thresholds   []Threshold      `json:"thresholds"`
+	// Writes, Updates and Sessions mirror the checks that predate Checks,
+	// for consumers of the first summaries; a check that was not checked
+	// is 0 here, and says so only in Checks.
+	Writes   Writes   `json:"writes"`
+	Updates  Updates  `json:"updates"`
+	Sessions Sessions `json:"sessions"`
+	// Checks holds every check's result by name (check.go): its count,
+	// or why it was not checked, and a few examples. Added in v1,
+	// compatible; absent from summaries written before it.
+	Checks     Findings    `json:"checks,omitempty"`
+	Faults     []Fault     `json:"faults"`
+	Thresholds []Threshold `json:"thresholds"`
 	// PerNode counts successful answers by X-Node-Id.
 	PerNode map[string]int64 `json:"per_node,omitempty"`
 
@@ -113,7 +122,8 @@ type LatencyMS struct {
 	Mean float64 `json:"mean"`
 }
 
-// Writes are order creations, checked against Redis.
+// Writes are order creations, checked against the store (mirrors of the
+// writes.* checks).
 type Writes struct {
 	Acknowledged int64 `json:"acknowledged"` // 2xx with an order id
 	Rejected     int64 `json:"rejected"`     // a definite 4xx

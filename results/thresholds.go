@@ -132,7 +132,7 @@ func ParseThreshold(expr string) (Expr, error) {
 	if name == "" {
 		return fail(0, src[:1], "want a metric name first, e.g. latency.p99")
 	}
-	m, ok := metricByName[name]
+	m, ok := LookupMetric(name)
 	if !ok {
 		return fail(0, name, "unknown metric %q%s", name, suggest(name))
 	}

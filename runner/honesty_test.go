@@ -48,6 +48,11 @@ func TestCheckerHonesty(t *testing.T) {
 		require.True(t, ok, name)
 		require.True(t, a.Valid, "%s: %v", name, a.InvalidReasons)
 		t.Logf("%s: writes %+v updates %+v sessions %+v errors %v", name, a.Writes, a.Updates, a.Sessions, a.Errors)
+		// Every check read its ground truth from the stack's Redis.
+		require.NotEmpty(t, a.Checks)
+		for check, r := range a.Checks {
+			require.Empty(t, r.NotChecked, "%s: %s", name, check)
+		}
 		return a
 	}
 

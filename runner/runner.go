@@ -24,6 +24,7 @@ import (
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/arch"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/redis/go-redis/v9"
 )
@@ -272,7 +273,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: raddr})
 	defer rdb.Close()
-	check, cerr := waitAndCheck(cctx, rdb, lr.Ledger)
+	findings, cerr := waitAndCheck(cctx, rdb, lr.Ledger)
 	if cerr != nil {
 		return res, fmt.Errorf("check ground truth: %w", cerr)
 	}
@@ -296,7 +297,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		return load.ReadRecords(f, fn)
 	}
 	res, aerr = results.Analyze(results.Input{
-		Name: a.Name, Records: records, Load: lr, Check: check, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
+		Name: a.Name, Records: records, Load: lr, Findings: findings, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
 	})
 	if aerr != nil {
 		return results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}, aerr
@@ -331,11 +332,11 @@ func runFault(ctx context.Context, inj *chaos.Injector, fp scenarios.FaultPlan, 
 
 // waitAndCheck reads ground truth, waiting briefly for a Redis that a fault
 // just restarted to load its data.
-func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot) (results.Check, error) {
+func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot) (results.Findings, error) {
 	if err := poll.Until(ctx, 200*time.Millisecond, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }); err != nil {
-		return results.Check{}, fmt.Errorf("redis did not answer: %w", err)
+		return nil, fmt.Errorf("redis did not answer: %w", err)
 	}
-	return results.CheckLedger(ctx, rdb, l)
+	return results.CheckLedger(ctx, keyspace.NewRedisTruth(rdb), l)
 }
 
 // *stack.Stack is the Docker side of the port through which faults act.

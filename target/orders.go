@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"net/http"
 	"strconv"
 	"time"
@@ -137,11 +138,11 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request, sess sessio
 		if idem != "" {
 			ks = append(ks, idem)
 		}
-		keyIdx := keyOrderByKey + key
+		keyIdx := keyspace.OrderByKey + key
 		if key == "" {
-			keyIdx = keyOrderByKey + "-" // unused placeholder: scripts must declare every key
+			keyIdx = keyspace.OrderByKey + "-" // unused placeholder: scripts must declare every key
 		}
-		return append(ks, keyOrder+o.OrderID, keyUserOrders+sess.UserID, keyOrderByReq+in.RequestID, keyIdx)
+		return append(ks, keyspace.Order+o.OrderID, keyspace.UserOrders+sess.UserID, keyspace.OrderByRequest+in.RequestID, keyIdx)
 	}
 
 	if !s.cfg.Idempotency {
@@ -165,7 +166,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request, sess sessio
 		writeError(w, http.StatusBadRequest, CodeIdempotencyMissing, "Idempotency-Key header is required")
 		return
 	}
-	idem := keyIdempotency + sess.UserID + ":" + key
+	idem := keyspace.Idempotency + sess.UserID + ":" + key
 	owner := uuid.NewString()
 	var claim []any
 	err := s.st.do(r.Context(), "idempotency.claim", func(ctx context.Context) (err error) {
@@ -224,13 +225,13 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request, sess sessio
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, sess session) {
 	var raws []any
 	err := s.st.do(r.Context(), "order.list", func(ctx context.Context) error {
-		ids, err := s.st.rdb.LRange(ctx, keyUserOrders+sess.UserID, -1000, -1).Result()
+		ids, err := s.st.rdb.LRange(ctx, keyspace.UserOrders+sess.UserID, -1000, -1).Result()
 		if err != nil || len(ids) == 0 {
 			return err
 		}
 		keys := make([]string, len(ids))
 		for i, id := range ids {
-			keys[i] = keyOrder + id
+			keys[i] = keyspace.Order + id
 		}
 		raws, err = s.st.rdb.MGet(ctx, keys...).Result()
 		return err

@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"fmt"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"net/http"
 	"sync"
 	"testing"
@@ -19,7 +20,7 @@ func orderBody(rid string) map[string]any {
 // ordersFor reads ground truth the way the checker will: the key index.
 func ordersFor(t *testing.T, rs *redistest.Server, key string) int64 {
 	t.Helper()
-	n, err := rs.Client().LLen(context.Background(), keyOrderByKey+key).Result()
+	n, err := rs.Client().LLen(context.Background(), keyspace.OrderByKey+key).Result()
 	require.NoError(t, err)
 	return n
 }
@@ -108,7 +109,7 @@ func TestIdempotencyOffCreatesDuplicates(t *testing.T) {
 	// Without idempotency every retry is a new order: the violation that the
 	// checker must catch, recorded under both indexes.
 	require.EqualValues(t, 3, ordersFor(t, rs, "k1"))
-	n2, err := rs.Client().LLen(context.Background(), keyOrderByReq+"r1").Result()
+	n2, err := rs.Client().LLen(context.Background(), keyspace.OrderByRequest+"r1").Result()
 	require.NoError(t, err)
 	require.EqualValues(t, 3, n2)
 	// And a missing key is allowed in this mode.
@@ -130,7 +131,7 @@ func TestCrashAfterClaimRecoversWithOneOrder(t *testing.T) {
 	req, _ := http.NewRequest("POST", "/v1/orders", nil)
 	var in orderRequest
 	require.NoError(t, jsonUnmarshal(jsonMarshal(t, orderBody("r1")), &in))
-	_, err := claimScript.Run(ctx, rs.Client(), []string{keyIdempotency + userID + ":crash"}, "dead-owner", fingerprint(req, in), 300).Result()
+	_, err := claimScript.Run(ctx, rs.Client(), []string{keyspace.Idempotency + userID + ":crash"}, "dead-owner", fingerprint(req, in), 300).Result()
 	require.NoError(t, err)
 
 	r := n.do("POST", "/v1/orders", orderBody("r1"), append(c.auth, "Idempotency-Key", "crash")...)
@@ -145,7 +146,7 @@ func TestCrashAfterClaimRecoversWithOneOrder(t *testing.T) {
 
 	// A commit by the dead owner arriving late must not create a second order.
 	got, err := commitScript.Run(ctx, rs.Client(), []string{
-		keyIdempotency + userID + ":crash", keyOrder + "late", keyUserOrders + userID, keyOrderByReq + "r1", keyOrderByKey + "crash",
+		keyspace.Idempotency + userID + ":crash", keyspace.Order + "late", keyspace.UserOrders + userID, keyspace.OrderByRequest + "r1", keyspace.OrderByKey + "crash",
 	}, "dead-owner", "{}", "late", 201, "{}", 1000).Int64()
 	require.NoError(t, err)
 	require.Zero(t, got)

@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -43,7 +44,7 @@ func (s *Server) getResource(w http.ResponseWriter, r *http.Request, _ session) 
 	}
 	var vals []any
 	err := s.st.do(r.Context(), "resource.get", func(ctx context.Context) (err error) {
-		vals, err = s.st.rdb.HMGet(ctx, keyResource+id, "value", "version").Result()
+		vals, err = s.st.rdb.HMGet(ctx, keyspace.Resource+id, "value", "version").Result()
 		return err
 	})
 	if err != nil {
@@ -111,9 +112,9 @@ func (s *Server) patchResource(w http.ResponseWriter, r *http.Request, _ session
 		var v any
 		var err error
 		if s.cfg.Concurrency == ConcurrencyETag {
-			v, err = casScript.Run(ctx, s.st.rdb, []string{keyResource + id}, *in.Value, cond).Result()
+			v, err = casScript.Run(ctx, s.st.rdb, []string{keyspace.Resource + id}, *in.Value, cond).Result()
 		} else {
-			v, err = lwwScript.Run(ctx, s.st.rdb, []string{keyResource + id}, *in.Value).Result()
+			v, err = lwwScript.Run(ctx, s.st.rdb, []string{keyspace.Resource + id}, *in.Value).Result()
 		}
 		res, _ = v.([]any)
 		return err

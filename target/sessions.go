@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"encoding/json"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"strconv"
 	"sync"
 	"time"
@@ -44,7 +45,7 @@ func (r redisSessions) create(ctx context.Context, s session) error {
 	cart, _ := json.Marshal(s.Cart)
 	return r.st.do(ctx, "session.create", func(ctx context.Context) error {
 		_, err := r.st.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			k := keySession + s.ID
+			k := keyspace.Session + s.ID
 			p.HSet(ctx, k,
 				"user_id", s.UserID, "username", s.Username,
 				"created_at", s.CreatedAt.UnixMilli(), "expires_at", s.ExpiresAt.UnixMilli(),
@@ -59,7 +60,7 @@ func (r redisSessions) create(ctx context.Context, s session) error {
 func (r redisSessions) get(ctx context.Context, id string) (session, bool, error) {
 	var h map[string]string
 	err := r.st.do(ctx, "session.get", func(ctx context.Context) (err error) {
-		h, err = r.st.rdb.HGetAll(ctx, keySession+id).Result()
+		h, err = r.st.rdb.HGetAll(ctx, keyspace.Session+id).Result()
 		return err
 	})
 	if err != nil {
@@ -83,7 +84,7 @@ func (r redisSessions) setCart(ctx context.Context, id string, items []item) (se
 	cart, _ := json.Marshal(items)
 	var flat []any
 	err := r.st.do(ctx, "session.set_cart", func(ctx context.Context) (err error) {
-		v, err := setCartScript.Run(ctx, r.st.rdb, []string{keySession + id}, cart).Result()
+		v, err := setCartScript.Run(ctx, r.st.rdb, []string{keyspace.Session + id}, cart).Result()
 		flat, _ = v.([]any)
 		return err
 	})

@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"net/http"
 	"strings"
 	"testing"
@@ -33,14 +34,14 @@ func TestRedisSessionTTL(t *testing.T) {
 	// The token outlives the session, so the rejection must be the session's.
 	n := startNode(t, rs, "a", func(c *Config) { c.SessionTTL = time.Second; c.TokenTTL = time.Hour })
 	c := n.newClient("ada")
-	ttl, err := rs.Client().PTTL(context.Background(), keySession+c.session).Result()
+	ttl, err := rs.Client().PTTL(context.Background(), keyspace.Session+c.session).Result()
 	require.NoError(t, err)
 	require.Greater(t, ttl, 500*time.Millisecond)
 	require.LessOrEqual(t, ttl, time.Second)
 
 	// A cart write keeps the expiry fixed (it does not extend the session).
 	require.Equal(t, http.StatusOK, n.do("PUT", "/v1/cart", map[string]any{"items": []any{}}, c.auth...).Code)
-	ttl2, err := rs.Client().PTTL(context.Background(), keySession+c.session).Result()
+	ttl2, err := rs.Client().PTTL(context.Background(), keyspace.Session+c.session).Result()
 	require.NoError(t, err)
 	require.LessOrEqual(t, ttl2, ttl)
 
@@ -51,7 +52,7 @@ func TestRedisSessionTTL(t *testing.T) {
 	// And the cart write on an expired session does not resurrect it.
 	r := n.do("PUT", "/v1/cart", map[string]any{"items": []any{}}, c.auth...)
 	require.Equal(t, CodeSessionNotFound, r.code(t))
-	exists, err := rs.Client().Exists(context.Background(), keySession+c.session).Result()
+	exists, err := rs.Client().Exists(context.Background(), keyspace.Session+c.session).Result()
 	require.NoError(t, err)
 	require.Zero(t, exists)
 }
@@ -101,7 +102,7 @@ func TestCookieMemorySessionsArePerNode(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, other.Code)
 	require.Equal(t, CodeSessionNotFound, other.code(t))
 	// Nothing of the session reached Redis.
-	n, err := rs.Client().Exists(context.Background(), keySession+c.session).Result()
+	n, err := rs.Client().Exists(context.Background(), keyspace.Session+c.session).Result()
 	require.NoError(t, err)
 	require.Zero(t, n)
 	// Orders still work in this mode (they are persistent state, in Redis).
@@ -148,7 +149,7 @@ func TestSignupAndLogin(t *testing.T) {
 		})
 	}
 	// The stored password is a bcrypt hash, never the password.
-	raw, err := rs.Client().Get(context.Background(), keyUser+"ada").Result()
+	raw, err := rs.Client().Get(context.Background(), keyspace.User+"ada").Result()
 	require.NoError(t, err)
 	require.NotContains(t, raw, "password-ada")
 	require.Contains(t, raw, "$2a$04$")

@@ -11,20 +11,6 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-// Redis key layout (versioned so that a future schema can live beside this
-// one). The checker in package results reads the order indexes as ground
-// truth, so these names are part of the contract: see docs/refapi.md.
-const (
-	keyUser        = "v1:user:"                // + username -> JSON user
-	keySession     = "v1:session:"             // + sid -> hash
-	keyOrder       = "v1:order:"               // + order id -> JSON order
-	keyUserOrders  = "v1:orders:user:"         // + user id -> list of order ids
-	keyOrderByReq  = "v1:order-index:request:" // + request_id -> list of order ids
-	keyOrderByKey  = "v1:order-index:key:"     // + idempotency key -> list of order ids
-	keyIdempotency = "v1:idem:"                // + user id + ":" + key -> hash
-	keyResource    = "v1:resource:"            // + id -> hash {value, version}
-)
-
 // errUnavailable means the state store cannot be used right now: Redis
 // failed, timed out, or the breaker is open. Handlers answer 503 fast.
 var errUnavailable = errors.New("state store unavailable")

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"net/http"
 	"regexp"
 	"strings"
@@ -60,7 +61,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	raw, _ := json.Marshal(u)
 	var created bool
 	err = s.st.do(r.Context(), "user.create", func(ctx context.Context) (err error) {
-		created, err = s.st.rdb.SetNX(ctx, keyUser+in.Username, raw, 0).Result()
+		created, err = s.st.rdb.SetNX(ctx, keyspace.User+in.Username, raw, 0).Result()
 		return err
 	})
 	if err != nil {
@@ -83,7 +84,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	var raw string
 	err := s.st.do(r.Context(), "user.get", func(ctx context.Context) (err error) {
-		raw, err = s.st.rdb.Get(ctx, keyUser+in.Username).Result()
+		raw, err = s.st.rdb.Get(ctx, keyspace.User+in.Username).Result()
 		return err
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {

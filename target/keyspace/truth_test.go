@@ -1,4 +1,4 @@
-package results
+package keyspace_test
 
 import (
 	"bytes"
@@ -13,9 +13,29 @@ import (
 
 	"github.com/chaosbench/chaosbench/internal/redistest"
 	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/target"
+	"github.com/chaosbench/chaosbench/target/keyspace"
 	"github.com/stretchr/testify/require"
 )
+
+// The checker's tests: results' checks over the ledger, with ground truth
+// read by RedisTruth from a real redis-server that the reference API (in
+// process) wrote. A check is trusted once it catches its violation on a
+// design that has it and reports zero on one that does not.
+
+var _ results.Truth = (*keyspace.RedisTruth)(nil)
+
+// check runs every registered check with RedisTruth, as the runner does, and
+// returns the findings and the summary fields they fill.
+func check(t *testing.T, rs *redistest.Server, ledger load.LedgerSnapshot) (results.Findings, results.Arch) {
+	t.Helper()
+	f, err := results.CheckLedger(context.Background(), keyspace.NewRedisTruth(rs.Client()), ledger)
+	require.NoError(t, err)
+	var a results.Arch
+	f.Fill(&a)
+	return f, a
+}
 
 // api is the reference API in-process on a real redis-server.
 type api struct {
@@ -95,13 +115,12 @@ func TestCheckerCatchesDuplicatesOnlyWithoutIdempotency(t *testing.T) {
 			for i := range 5 {
 				ledger.Orders = append(ledger.Orders, a.order(fmt.Sprintf("k%d", i), 3))
 			}
-			c, err := CheckLedger(context.Background(), rs.Client(), ledger)
-			require.NoError(t, err)
+			f, c := check(t, rs, ledger)
 			require.Equal(t, tc.want, c.Writes.Duplicates)
 			require.EqualValues(t, 5, c.Writes.Acknowledged)
 			require.Zero(t, c.Writes.Lost)
 			if tc.want > 0 {
-				require.NotEmpty(t, c.Examples["duplicate"])
+				require.NotEmpty(t, f["writes.duplicates"].Examples)
 			}
 		})
 	}
@@ -114,16 +133,16 @@ func TestCheckerCatchesLostWritesUpdatesAndSessions(t *testing.T) {
 	kept, gone := a.order("kept", 1), a.order("gone", 1)
 	// An order that was acknowledged and then vanished (as after a Redis
 	// restart without persistence): the checker must see it missing.
-	require.NoError(t, rs.Client().Del(ctx, keyOrderByKey+"gone", keyOrderByReq+"req-gone").Err())
+	require.NoError(t, rs.Client().Del(ctx, keyspace.OrderByKey+"gone", keyspace.OrderByRequest+"req-gone").Err())
 	unknownApplied := a.order("maybe", 1)
 	unknownApplied.Status, unknownApplied.OrderID = load.OrderUnknown, ""
 	unknownAbsent := load.OrderEntry{Key: "never", RequestID: "req-never", Status: load.OrderUnknown}
 
 	// Resources: r1 has all 3 acknowledged increments, r2 lost 2 of 5, r3
 	// has one more than acknowledged (an answer lost after it applied).
-	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r1", "value", 3, "version", 3).Err())
-	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r2", "value", 3, "version", 3).Err())
-	require.NoError(t, rs.Client().HSet(ctx, keyResource+"r3", "value", 2, "version", 2).Err())
+	require.NoError(t, rs.Client().HSet(ctx, keyspace.Resource+"r1", "value", 3, "version", 3).Err())
+	require.NoError(t, rs.Client().HSet(ctx, keyspace.Resource+"r2", "value", 3, "version", 3).Err())
+	require.NoError(t, rs.Client().HSet(ctx, keyspace.Resource+"r3", "value", 2, "version", 2).Err())
 
 	ledger := load.LedgerSnapshot{
 		Orders: []load.OrderEntry{kept, gone, unknownApplied, unknownAbsent},
@@ -132,12 +151,16 @@ func TestCheckerCatchesLostWritesUpdatesAndSessions(t *testing.T) {
 		},
 		Sessions: []load.SessionEntry{{SessionID: "s1"}, {SessionID: "s2", Lost: true, RejectedAlive: 1}},
 	}
-	c, err := CheckLedger(ctx, rs.Client(), ledger)
-	require.NoError(t, err)
-	require.Equal(t, Writes{Acknowledged: 2, Lost: 1, Indeterminate: 2, IndeterminateApplied: 1}, c.Writes)
-	require.Equal(t, []string{"gone"}, c.Examples["lost"])
-	require.Equal(t, Updates{Acknowledged: 9, Lost: 2, Extra: 1}, c.Updates)
-	require.Equal(t, Sessions{Total: 2, Lost: 1}, c.Sessions)
+	f, c := check(t, rs, ledger)
+	require.Equal(t, results.Writes{Acknowledged: 2, Lost: 1, Indeterminate: 2, IndeterminateApplied: 1}, c.Writes)
+	require.Equal(t, []string{"gone"}, f["writes.lost"].Examples)
+	require.Equal(t, results.Updates{Acknowledged: 9, Lost: 2, Extra: 1}, c.Updates)
+	require.Equal(t, []string{"r2"}, f["updates.lost"].Examples)
+	require.Equal(t, results.Sessions{Total: 2, Lost: 1}, c.Sessions)
+	require.Equal(t, []string{"s2"}, f["sessions.lost"].Examples)
+	for name, r := range f {
+		require.Empty(t, r.NotChecked, "%s: Redis answers every check", name)
+	}
 }
 
 // TestCheckerReadsStreamedOrders: a real load run (orders only) against the
@@ -161,8 +184,7 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 	require.Greater(t, lr.Ledger.OrderCount(), 500, "more than one batch of orders")
 	require.Positive(t, acked)
 
-	c, err := CheckLedger(ctx, rs.Client(), lr.Ledger)
-	require.NoError(t, err)
+	_, c := check(t, rs, lr.Ledger)
 	require.EqualValues(t, acked, c.Writes.Acknowledged)
 	require.Zero(t, c.Writes.Lost)
 	require.Zero(t, c.Writes.Duplicates)
@@ -175,11 +197,10 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 		}
 		return nil
 	}))
-	require.NoError(t, rs.Client().Del(ctx, keyOrderByKey+gone.Key, keyOrderByReq+gone.RequestID).Err())
+	require.NoError(t, rs.Client().Del(ctx, keyspace.OrderByKey+gone.Key, keyspace.OrderByRequest+gone.RequestID).Err())
 	snap, err := load.ReadLedger(filepath.Join(dir, "ledger.json"))
 	require.NoError(t, err)
-	c, err = CheckLedger(ctx, rs.Client(), snap)
-	require.NoError(t, err)
+	f, c := check(t, rs, snap)
 	require.EqualValues(t, 1, c.Writes.Lost)
-	require.Equal(t, []string{gone.Key}, c.Examples["lost"])
+	require.Equal(t, []string{gone.Key}, f["writes.lost"].Examples)
 }

@@ -1,0 +1,24 @@
+package results
+
+import "github.com/chaosbench/chaosbench/load"
+
+// Duplicate writes: one logical order (one idempotency key, one request id)
+// stored more than once. A retry after a lost answer creates a second order
+// unless something deduplicates it.
+func init() {
+	RegisterCheck(Check{
+		Name: "writes.duplicates", Help: "extra orders created for one logical write",
+		Group: "writes", Row: "duplicates", Rank: 110,
+		Violation: true, Title: "Duplicate writes",
+		Explain: "Extra orders in Redis for one logical order: a retry after a lost answer was applied twice. " +
+			"Idempotency keys exist to keep this at zero.",
+		Tolerance: &Tolerance{Worst: true},
+		Field:     func(a *Arch) *int64 { return &a.Writes.Duplicates },
+		Needs:     StoredOrders,
+		Order: func(t *Tally, o load.OrderEntry, stored int64) {
+			if stored > 1 {
+				t.Add(stored-1, o.Key) // the extra orders, whatever the client was told
+			}
+		},
+	})
+}

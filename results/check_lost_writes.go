@@ -1,0 +1,22 @@
+package results
+
+import "github.com/chaosbench/chaosbench/load"
+
+// Lost writes: orders the client was told exist (2xx with an order id) that
+// the store does not hold afterwards.
+func init() {
+	RegisterCheck(Check{
+		Name: "writes.lost", Help: "acknowledged orders absent from Redis",
+		Group: "writes", Row: "lost", Rank: 120,
+		Violation: true, Title: "Lost writes",
+		Explain:   "Orders the client was told succeeded (2xx) that are not in Redis afterwards.",
+		Tolerance: &Tolerance{Worst: true},
+		Field:     func(a *Arch) *int64 { return &a.Writes.Lost },
+		Needs:     StoredOrders,
+		Order: func(t *Tally, o load.OrderEntry, stored int64) {
+			if o.Status == load.OrderAcknowledged && stored == 0 {
+				t.Add(1, o.Key)
+			}
+		},
+	})
+}
