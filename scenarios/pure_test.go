@@ -11,9 +11,7 @@ var pureForbidden = []string{
 	"github.com/moby/",           // the Docker API client
 	"github.com/docker/",         // its helpers
 	"github.com/testcontainers/", // the stack's container lifecycle
-	// Enable once results is Redis-free (its ground-truth checker moves out of it, issue 9); until
-	// then results brings go-redis in.
-	// "github.com/redis/", // go-redis
+	"github.com/redis/",          // go-redis: ground truth is read behind results.Truth, elsewhere
 }
 
 // TestPure keeps scenarios a package that only reads scenarios: `chaosbench validate` and anything else
