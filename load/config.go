@@ -32,7 +32,7 @@ type Config struct {
 	// SetupConcurrency bounds parallel sign-ups/logins (default 8): setup must
 	// not itself be a load spike that a bcrypt-bound API cannot absorb.
 	SetupConcurrency int
-	// Password used for every virtual client (default a fixed test password).
+	// Password used for every virtual client (default DefaultPassword).
 	Password string
 
 	// Mix picks an op per request by weight (default DefaultMix()).
@@ -294,7 +294,7 @@ func (c Config) withDefaults() Config {
 		c.SetupConcurrency = 8
 	}
 	if c.Password == "" {
-		c.Password = "chaosbench-load-pw"
+		c.Password = DefaultPassword
 	}
 	if c.Mix == nil {
 		c.Mix = DefaultMix()
@@ -396,3 +396,7 @@ func newHTTPClient(maxInFlight int) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
+
+// DefaultPassword is every virtual client's password unless Config.Password says otherwise: the
+// black-box checker logs in with it after the run to read what each user's orders really are.
+const DefaultPassword = "chaosbench-load-pw"

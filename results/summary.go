@@ -66,7 +66,11 @@ type Arch struct {
 	// Checks holds every check's result by name (check.go): its count,
 	// or why it was not checked, and a few examples. Added in v1,
 	// compatible; absent from summaries written before it.
-	Checks     Findings    `json:"checks,omitempty"`
+	Checks Findings `json:"checks,omitempty"`
+	// BlackBox holds the same checks with ground truth read through the service's HTTP contract instead
+	// of its Redis (runner.WithCrossCheck, reference API only): on a service that keeps its contract the
+	// two agree.
+	BlackBox   Findings    `json:"black_box,omitempty"`
 	Faults     []Fault     `json:"faults"`
 	Thresholds []Threshold `json:"thresholds"`
 	// PerNode counts successful answers by X-Node-Id.

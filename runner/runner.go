@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaosbench/chaosbench/blackbox"
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/internal/poll"
 	"github.com/chaosbench/chaosbench/load"
@@ -39,6 +40,9 @@ type RunConfig struct {
 	Progress bool // a live progress line (a terminal)
 	// StackOptions are appended to the ones the plan implies (images, timeouts).
 	StackOptions []stack.Option
+	// CrossCheck also reads the reference API's ground truth through its HTTP contract (the black-box
+	// checker a user's image gets) and records those findings beside Redis's (Arch.BlackBox).
+	CrossCheck bool
 }
 
 // Option configures a run.
@@ -75,6 +79,9 @@ func WithLog(w io.Writer, live bool) Option {
 func WithStackOptions(opts ...stack.Option) Option {
 	return func(c *RunConfig) error { c.StackOptions = append(c.StackOptions, opts...); return nil }
 }
+
+// WithCrossCheck runs the black-box checker beside the Redis one on the reference API.
+func WithCrossCheck() Option { return func(c *RunConfig) error { c.CrossCheck = true; return nil } }
 
 // Outcome is a finished (or interrupted) run.
 type Outcome struct {
@@ -262,20 +269,39 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		return res, fmt.Errorf("load: %w", lerr)
 	}
 
-	// Ground truth straight from Redis, once the load is over and every
-	// fault reverted (a Redis restart may have moved its host port).
-	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Ground truth, once the load is over, every fault reverted and the service had a moment to settle
+	// (answers the clients gave up on may still be committing): from Redis for the reference API, through
+	// the contract for a user's image, whose storage chaosbench does not know.
+	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	_ = inj.RevertAll(cctx)
-	raddr, aerr := st.RedisHostAddr(cctx)
-	if aerr != nil {
-		return res, fmt.Errorf("find redis for the checker: %w", aerr)
+	if !sleepCtx(ctx, blackbox.DefaultSettle) {
+		return res, fmt.Errorf("check ground truth: %w", ctx.Err())
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: raddr})
-	defer rdb.Close()
-	findings, cerr := waitAndCheck(cctx, rdb, lr.Ledger)
-	if cerr != nil {
-		return res, fmt.Errorf("check ground truth: %w", cerr)
+	var findings results.Findings
+	if !a.Service.Custom() {
+		raddr, aerr := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
+		if aerr != nil {
+			return res, fmt.Errorf("find redis for the checker: %w", aerr)
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: raddr})
+		defer rdb.Close()
+		f, cerr := waitAndCheck(cctx, rdb, lr.Ledger)
+		if cerr != nil {
+			return res, fmt.Errorf("check ground truth: %w", cerr)
+		}
+		findings = f
+	}
+	if a.Service.Custom() || cfg.CrossCheck {
+		f, cerr := blackBoxCheck(cctx, st.Entry, lr.Ledger, cfg.Log)
+		if cerr != nil {
+			return res, fmt.Errorf("check ground truth through the API: %w", cerr)
+		}
+		if a.Service.Custom() {
+			findings = f
+		} else {
+			res.BlackBox = f
+		}
 	}
 
 	var exprs []results.Expr
@@ -296,7 +322,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		defer f.Close()
 		return load.ReadRecords(f, fn)
 	}
-	res, aerr = results.Analyze(results.Input{
+	res, aerr := results.Analyze(results.Input{
 		Name: a.Name, Records: records, Load: lr, Findings: findings, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
 	})
 	if aerr != nil {
@@ -337,6 +363,30 @@ func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot)
 		return nil, fmt.Errorf("redis did not answer: %w", err)
 	}
 	return results.CheckLedger(ctx, keyspace.NewRedisTruth(rdb), l)
+}
+
+// blackBoxCheck reads ground truth through the service's own API (package blackbox) and runs the checks
+// on it.
+func blackBoxCheck(ctx context.Context, entry string, l load.LedgerSnapshot, log io.Writer) (results.Findings, error) {
+	truth, err := blackbox.Read(ctx, entry, load.DefaultPassword, l, blackbox.WithSettle(0))
+	if err != nil {
+		return nil, err
+	}
+	if log != nil {
+		fmt.Fprintf(log, "ground truth through the API: %s\n", truth)
+	}
+	return results.CheckLedger(ctx, truth, l)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // *stack.Stack is the Docker side of the port through which faults act.

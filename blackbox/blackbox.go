@@ -1,0 +1,323 @@
+// Package blackbox reads ground truth through the service's own HTTP contract (docs/contract.md) instead of
+// its storage, so that the checks work on any service under test, whatever it stores its state in.
+//
+// After the load and a settle period, Read logs in as every user the ledger placed orders for, lists each
+// one's orders (GET /v1/orders) and reads every resource the ledger updated (GET /v1/resources/{id}). The
+// checks then classify writes as Jepsen's total-queue checker does: acknowledged and never observed is lost,
+// observed more often than attempted is duplicated, indeterminate and observed is recovered, and an order
+// observed that the harness never attempted is unexpected. What the service cannot answer (no order listing,
+// no resources) makes the checks that need it "not checked", never 0.
+package blackbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/results"
+)
+
+// Defaults for Read.
+const (
+	// DefaultSettle is how long Read waits after the load before reading: answers the clients gave up on
+	// may still be committing.
+	DefaultSettle = 2 * time.Second
+	// parallel bounds the logins and listings in flight: gentle on a service that just went through faults.
+	parallel = 8
+	// listCap is where a listing may have been cut short: the reference API lists the newest 1000 orders.
+	listCap = 1000
+)
+
+// Option configures Read.
+type Option func(*reader)
+
+// WithSettle sets the wait before reading (default DefaultSettle).
+func WithSettle(d time.Duration) Option { return func(r *reader) { r.settle = d } }
+
+// WithHTTPClient replaces the HTTP client (default: 10 s per request).
+func WithHTTPClient(c *http.Client) Option { return func(r *reader) { r.http = c } }
+
+type reader struct {
+	base, password string
+	settle         time.Duration
+	http           *http.Client
+}
+
+// Truth is what the service showed through its API. It implements results.Truth.
+type Truth struct {
+	byRequest map[string]int64 // request_id -> orders listed with it
+	byKey     map[string]int64 // idempotency key -> orders, when the listing shows keys
+	keysShown bool
+	values    map[string]int64
+	// ordersErr and valuesErr say why a question cannot be answered (wrapping results.ErrUnanswerable).
+	ordersErr, valuesErr error
+	// Unexpected are request ids observed that no order of the ledger carries, sorted.
+	Unexpected []string
+}
+
+var _ results.Truth = (*Truth)(nil)
+
+// Read reads the ground truth for ledger from the service at base. password is the virtual clients'
+// (load.Config.Password). It fails only on a cancelled context; a service that cannot answer a question
+// gives a Truth that says so.
+func Read(ctx context.Context, base, password string, ledger load.LedgerSnapshot, opts ...Option) (*Truth, error) {
+	r := &reader{base: base, password: password, settle: DefaultSettle, http: &http.Client{Timeout: 10 * time.Second}}
+	for _, o := range opts {
+		o(r)
+	}
+	select {
+	case <-time.After(r.settle):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	users := map[string]int{} // username -> orders the ledger placed for it
+	attempted := map[string]bool{}
+	if err := ledger.EachOrder(func(o load.OrderEntry) error {
+		if o.User != "" {
+			users[o.User]++
+		}
+		attempted[o.RequestID] = true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read the ledger's orders: %w", err)
+	}
+	t := &Truth{byRequest: map[string]int64{}, byKey: map[string]int64{}, values: map[string]int64{}}
+	var anyAuth http.Header
+	if len(users) > 0 {
+		var err error
+		anyAuth, err = r.readOrders(ctx, t, users)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			t.ordersErr = fmt.Errorf("%w: %v", results.ErrUnanswerable, err)
+		}
+	}
+	for id := range t.byRequest {
+		if !attempted[id] {
+			t.Unexpected = append(t.Unexpected, id)
+		}
+	}
+	sort.Strings(t.Unexpected)
+	if len(ledger.Resources) > 0 {
+		if err := r.readResources(ctx, t, ledger.Resources, anyAuth); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			t.valuesErr = fmt.Errorf("%w: %v", results.ErrUnanswerable, err)
+		}
+	}
+	return t, nil
+}
+
+// readOrders lists every user's orders; it returns one user's credential for reading resources.
+func (r *reader) readOrders(ctx context.Context, t *Truth, users map[string]int) (http.Header, error) {
+	var mu sync.Mutex
+	var anyAuth http.Header
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for user, placed := range users {
+		g.Go(func() error {
+			auth, err := r.login(gctx, user)
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Orders *[]struct {
+					RequestID      string `json:"request_id"`
+					IdempotencyKey string `json:"idempotency_key"`
+				} `json:"orders"`
+			}
+			if err := r.get(gctx, "/v1/orders", auth, &out); err != nil {
+				return err
+			}
+			if out.Orders == nil {
+				return errors.New("GET /v1/orders: the answer has no \"orders\" list")
+			}
+			if len(*out.Orders) >= listCap && placed >= listCap {
+				return fmt.Errorf("GET /v1/orders for %s listed %d orders: the list may be cut short", user, len(*out.Orders))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			anyAuth = auth
+			for _, o := range *out.Orders {
+				t.byRequest[o.RequestID]++
+				if o.IdempotencyKey != "" {
+					t.byKey[o.IdempotencyKey]++
+					t.keysShown = true
+				}
+			}
+			return nil
+		})
+	}
+	return anyAuth, g.Wait()
+}
+
+func (r *reader) readResources(ctx context.Context, t *Truth, res []load.ResourceEntry, auth http.Header) error {
+	if auth == nil {
+		return errors.New("no user could log in to read resources")
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for _, e := range res {
+		g.Go(func() error {
+			var out struct {
+				Value *int64 `json:"value"`
+			}
+			if err := r.get(gctx, "/v1/resources/"+e.ID, auth, &out); err != nil {
+				return err
+			}
+			if out.Value == nil {
+				return fmt.Errorf("GET /v1/resources/%s: the answer has no value", e.ID)
+			}
+			mu.Lock()
+			t.values[e.ID] = *out.Value
+			mu.Unlock()
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// login returns the credential header for user.
+func (r *reader) login(ctx context.Context, user string) (http.Header, error) {
+	body, _ := json.Marshal(map[string]string{"username": user, "password": r.password})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/v1/login", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, b, err := r.do(req)
+	if err != nil {
+		return nil, fmt.Errorf("login %s: %w", user, err)
+	}
+	var a struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(b, &a)
+	if a.AccessToken != "" {
+		return http.Header{"Authorization": {"Bearer " + a.AccessToken}}, nil
+	}
+	for _, c := range res.Cookies() {
+		if c.Name == "sid" {
+			return http.Header{"Cookie": {"sid=" + c.Value}}, nil
+		}
+	}
+	return nil, fmt.Errorf("login %s: neither access_token nor a sid cookie", user)
+}
+
+func (r *reader) get(ctx context.Context, path string, auth http.Header, dst any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+path, nil)
+	if err != nil {
+		return err
+	}
+	for k, v := range auth {
+		req.Header[k] = v
+	}
+	_, b, err := r.do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("GET %s: decode: %w", path, err)
+	}
+	return nil
+}
+
+// do sends req with a few tries on 5xx and transport errors (the service may still be recovering from the
+// last fault); any other non-2xx is final.
+func (r *reader) do(req *http.Request) (*http.Response, []byte, error) {
+	var last error
+	for attempt := range 5 {
+		if attempt > 0 {
+			select {
+			case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
+			case <-req.Context().Done():
+				return nil, nil, req.Context().Err()
+			}
+		}
+		if req.GetBody != nil {
+			req.Body, _ = req.GetBody()
+		}
+		res, err := r.http.Do(req)
+		if err != nil {
+			last = err
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+		res.Body.Close()
+		if err != nil {
+			last = err
+			continue
+		}
+		switch {
+		case res.StatusCode >= 500:
+			last = fmt.Errorf("status %d", res.StatusCode)
+			continue
+		case res.StatusCode >= 300:
+			return nil, nil, fmt.Errorf("status %d %s", res.StatusCode, bytes.TrimSpace(b))
+		}
+		return res, b, nil
+	}
+	return nil, nil, last
+}
+
+// OrdersByKey answers from the listing's idempotency keys, when the service shows them (optional in the
+// contract).
+func (t *Truth) OrdersByKey(_ context.Context, keys []string) ([]int64, error) {
+	if t.ordersErr != nil {
+		return nil, t.ordersErr
+	}
+	if !t.keysShown {
+		return nil, fmt.Errorf("%w: GET /v1/orders shows no idempotency_key", results.ErrUnanswerable)
+	}
+	return lookup(t.byKey, keys), nil
+}
+
+// OrdersByRequestID answers from the listing's request ids.
+func (t *Truth) OrdersByRequestID(_ context.Context, ids []string) ([]int64, error) {
+	if t.ordersErr != nil {
+		return nil, t.ordersErr
+	}
+	return lookup(t.byRequest, ids), nil
+}
+
+// ResourceValues answers the values read.
+func (t *Truth) ResourceValues(_ context.Context, ids []string) ([]int64, error) {
+	if t.valuesErr != nil {
+		return nil, t.valuesErr
+	}
+	return lookup(t.values, ids), nil
+}
+
+func lookup(m map[string]int64, keys []string) []int64 {
+	out := make([]int64, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+// String summarises what was read, for the run log.
+func (t *Truth) String() string {
+	s := strconv.Itoa(len(t.byRequest)) + " request ids listed, " + strconv.Itoa(len(t.values)) + " resources read"
+	if t.ordersErr != nil {
+		s += "; orders not checked: " + t.ordersErr.Error()
+	}
+	if t.valuesErr != nil {
+		s += "; resources not checked: " + t.valuesErr.Error()
+	}
+	return s
+}
