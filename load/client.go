@@ -35,13 +35,6 @@ type Client struct {
 	expiresAt time.Time
 }
 
-// Session returns the client's current session id.
-func (c *Client) Session() string {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.session
-}
-
 func (c *Client) state() (gen uint64, expired bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -32,7 +32,6 @@ const (
 	ClassTransport = "transport" // reset, EOF, bad response
 	ClassCanceled  = "canceled"  // the run ended (grace expired) or its context was cancelled
 	ClassSetup     = "setup"     // the op could not even build its request
-	ClassShed      = "shed"      // never sent: in-flight cap or too late
 )
 
 // maxBody bounds what is read of a response: the contract's bodies are small
@@ -105,9 +104,6 @@ func (x *Exec) Resources() int { return x.e.cfg.Resources }
 func (x *Exec) Key() string {
 	return x.e.runID + "-" + strconv.FormatUint(x.seq, 10)
 }
-
-// Offset is the time since the run started (the run's clock).
-func (x *Exec) Offset() time.Duration { return time.Since(x.e.start) }
 
 // Do performs one logical call with the run's retry policy. It returns the
 // last response, or the last transport error when no attempt got an answer.
