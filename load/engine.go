@@ -50,19 +50,19 @@ type PhaseWindow struct {
 	End   time.Duration `json:"end_ns"`
 }
 
-// Totals counts requests. Planned = Sent + Shed; Sent = Completed.
+// Totals counts requests. Planned = Sent + Dropped; Sent = Completed.
 type Totals struct {
-	Planned      int64 `json:"planned"`
-	Sent         int64 `json:"sent"`
-	Late         int64 `json:"late"` // sent, but more than LateAfter after their planned time
-	Shed         int64 `json:"shed"`
-	ShedInFlight int64 `json:"shed_in_flight"` // the in-flight cap (MaxInFlight or the adaptive limit) was reached
-	ShedLate     int64 `json:"shed_late"`      // could not be sent within MaxLateness
-	Completed    int64 `json:"completed"`
-	Errors       int64 `json:"errors"`
-	Retries      int64 `json:"retries"`
-	Canceled     int64 `json:"canceled"` // still running when the grace period ended
-	LostSessions int64 `json:"lost_sessions"`
+	Planned         int64 `json:"planned"`
+	Sent            int64 `json:"sent"`
+	Late            int64 `json:"late"` // sent, but more than LateAfter after their planned time
+	Dropped         int64 `json:"dropped"`
+	DroppedInFlight int64 `json:"dropped_in_flight"` // the in-flight cap (MaxInFlight or the adaptive limit) was reached
+	DroppedLate     int64 `json:"dropped_late"`      // could not be sent within MaxLateness
+	Completed       int64 `json:"completed"`
+	Errors          int64 `json:"errors"`
+	Retries         int64 `json:"retries"`
+	Canceled        int64 `json:"canceled"` // still running when the grace period ended
+	LostSessions    int64 `json:"lost_sessions"`
 	// InFlightLimitLow is the lowest the adaptive in-flight limit went
 	// (MaxInFlight when the engine always kept up).
 	InFlightLimitLow int64 `json:"in_flight_limit_low"`
@@ -116,14 +116,14 @@ type engine struct {
 	workerWG     sync.WaitGroup
 	sent         atomic.Int64
 	late         atomic.Int64
-	shedCap      atomic.Int64
-	shedLate     atomic.Int64
+	droppedCap   atomic.Int64
+	droppedLate  atomic.Int64
 	planned      atomic.Int64
 	lostSessions atomic.Int64
 	rateMilli    atomic.Int64 // planned rate × 1000, for progress
 
 	// per planned second, written by the scheduler only
-	secPlanned, secSent, secLate, secShed []int64
+	secPlanned, secSent, secLate, secDropped []int64
 }
 
 type job struct {
@@ -224,7 +224,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	e.limit = newInflightLimit(cfg.MaxInFlight, cfg.FixedInFlight)
 	secs := int((cfg.Duration() + time.Second - 1) / time.Second)
 	e.secPlanned, e.secSent = make([]int64, secs), make([]int64, secs)
-	e.secLate, e.secShed = make([]int64, secs), make([]int64, secs)
+	e.secLate, e.secDropped = make([]int64, secs), make([]int64, secs)
 
 	// runCtx ends in-flight work at duration + grace; the scheduler stops
 	// earlier, at the end of the last phase.
@@ -288,12 +288,12 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	res.Timeline = e.timeline()
 	res.Totals = Totals{
 		Planned: e.planned.Load(), Sent: e.sent.Load(), Late: e.late.Load(),
-		ShedInFlight: e.shedCap.Load(), ShedLate: e.shedLate.Load(),
+		DroppedInFlight: e.droppedCap.Load(), DroppedLate: e.droppedLate.Load(),
 		Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load(),
 		Canceled: agg.canceled.Load(), LostSessions: e.lostSessions.Load(),
 		InFlightLimitLow: e.limit.lowest, MaxBehind: e.limit.maxBehind,
 	}
-	res.Totals.Shed = res.Totals.ShedInFlight + res.Totals.ShedLate
+	res.Totals.Dropped = res.Totals.DroppedInFlight + res.Totals.DroppedLate
 	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
 	if cfg.RunDir != "" {
 		res.Files = Files{Records: filepath.Join(cfg.RunDir, "records.jsonl"),
@@ -420,15 +420,15 @@ func (e *engine) schedule(ctx context.Context) {
 				slept: slept, sent: e.sent.Load(), inflight: inflight}
 			if lateness > e.cfg.MaxLateness {
 				lim.observe(obs)
-				e.shedLate.Add(1)
-				e.secShed[sec]++
+				e.droppedLate.Add(1)
+				e.secDropped[sec]++
 				continue
 			}
 			if !lim.allow(inflight) {
 				obs.shed = true
 				lim.observe(obs)
-				e.shedCap.Add(1)
-				e.secShed[sec]++
+				e.droppedCap.Add(1)
+				e.secDropped[sec]++
 				continue
 			}
 			lim.observe(obs)
@@ -572,7 +572,7 @@ func (e *engine) timeline() []Second {
 	for i := range tl {
 		if i < len(e.secPlanned) {
 			tl[i].Planned, tl[i].Sent = e.secPlanned[i], e.secSent[i]
-			tl[i].Late, tl[i].Shed = e.secLate[i], e.secShed[i]
+			tl[i].Late, tl[i].Dropped = e.secLate[i], e.secDropped[i]
 		}
 		if tl[i].Phase == "" {
 			tl[i].Phase = e.phaseAt(time.Duration(i) * time.Second)
@@ -632,16 +632,16 @@ func (e *engine) progress() func() {
 				el := time.Since(e.start).Truncate(time.Second)
 				p99 := time.Duration(e.agg.p99us.Load()) * time.Microsecond
 				planned := float64(e.rateMilli.Load()) / 1000
-				shed := e.shedCap.Load() + e.shedLate.Load()
+				dropped := e.droppedCap.Load() + e.droppedLate.Load()
 				if live && w != nil {
-					fmt.Fprintf(w, "\r%s/%s  rate %.0f/%.0f/s  in-flight %d  p99 %s  errors %d  retries %d  late %d  shed %d   ",
+					fmt.Fprintf(w, "\r%s/%s  rate %.0f/%.0f/s  in-flight %d  p99 %s  errors %d  retries %d  late %d  dropped %d   ",
 						el, e.cfg.Duration(), actual, planned, e.inflight.Load(), p99,
-						e.agg.errors.Load(), e.agg.retries.Load(), e.late.Load(), shed)
+						e.agg.errors.Load(), e.agg.retries.Load(), e.late.Load(), dropped)
 				} else {
 					e.set.logger.Info("load progress", "elapsed", el, "total", e.cfg.Duration(),
 						"planned_rate", math.Round(planned), "actual_rate", math.Round(actual),
 						"in_flight", e.inflight.Load(), "p99", p99, "errors", e.agg.errors.Load(),
-						"retries", e.agg.retries.Load(), "late", e.late.Load(), "shed", shed)
+						"retries", e.agg.retries.Load(), "late", e.late.Load(), "dropped", dropped)
 				}
 			}
 		}

@@ -47,7 +47,7 @@ type Second struct {
 	Planned   int64         `json:"planned"`
 	Sent      int64         `json:"sent"`
 	Late      int64         `json:"late"`
-	Shed      int64         `json:"shed"`
+	Dropped   int64         `json:"dropped"`
 	Completed int64         `json:"completed"`
 	Errors    int64         `json:"errors"`
 	Retries   int64         `json:"retries"`

@@ -69,7 +69,7 @@ func Analyze(in Input) (Arch, error) {
 	t := r.Totals
 	a.Requests = Requests{
 		Planned: t.Planned, Sent: t.Sent, OK: t.Completed - t.Errors, Failed: t.Errors,
-		Dropped: t.Shed, Late: t.Late, Retries: t.Retries,
+		Dropped: t.Dropped, Late: t.Late, Retries: t.Retries,
 	}
 	if t.Sent > 0 {
 		a.ErrorRate = float64(t.Errors) / float64(t.Sent)
@@ -108,7 +108,7 @@ func Analyze(in Input) (Arch, error) {
 	// Timeline and availability, from the engine's per-second windows.
 	avail, secs := 0, 0
 	for _, s := range r.Timeline {
-		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Shed,
+		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Dropped,
 			OK: s.Completed - s.Errors, Errors: s.Errors, P50MS: durMS(s.P50), P99MS: durMS(s.P99), MaxMS: durMS(s.Max)}
 		a.Timeline = append(a.Timeline, sec)
 		if s.Planned == 0 {
@@ -151,11 +151,11 @@ func Analyze(in Input) (Arch, error) {
 			"achieved rate before the first fault was under %.0f%% of the planned rate: the load generator, not the system, was measured",
 			MinValidRate*100))
 	}
-	if tooManyDropped(t.Shed, t.Planned) {
+	if tooManyDropped(t.Dropped, t.Planned) {
 		a.Valid = false
 		a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf(
 			"the harness dropped %d of %d planned requests (%s), more than %g%%: what was not sent was not measured",
-			t.Shed, t.Planned, fmtPct(float64(t.Shed)/float64(t.Planned)), MaxDroppedShare*100))
+			t.Dropped, t.Planned, fmtPct(float64(t.Dropped)/float64(t.Planned)), MaxDroppedShare*100))
 	}
 
 	a.Writes, a.Updates, a.Sessions = in.Check.Writes, in.Check.Updates, in.Check.Sessions
@@ -255,7 +255,7 @@ func droppedDuring(tl []load.Second, start, end time.Duration) (dropped, planned
 	for _, s := range tl {
 		t0 := time.Duration(s.Second) * time.Second
 		if t0+time.Second > start && t0 < end {
-			dropped, planned = dropped+s.Shed, planned+s.Planned
+			dropped, planned = dropped+s.Dropped, planned+s.Planned
 		}
 	}
 	return dropped, planned

@@ -123,9 +123,9 @@ func planned(rate int, d time.Duration, engine int64) int64 {
 // included ("" when it shed none).
 func (r OursResult) ShedNote() string {
 	t := r.Totals
-	if t.Shed == 0 {
+	if t.Dropped == 0 {
 		return ""
 	}
 	return fmt.Sprintf("engine shed %d in the whole run: %d at the in-flight limit (lowest %d), %d over max lateness",
-		t.Shed, t.ShedInFlight, t.InFlightLimitLow, t.ShedLate)
+		t.Dropped, t.DroppedInFlight, t.InFlightLimitLow, t.DroppedLate)
 }
