@@ -90,9 +90,6 @@ func (c *Client) renew(ctx context.Context, e *engine, gen uint64, code string) 
 	case CodeSessionNotFound, CodeTokenExpired:
 		alive := exp.IsZero() || now.Before(exp.Add(-aliveMargin))
 		e.ledger.sessionRejected(sid, now, code, alive)
-		if alive && code == CodeSessionNotFound {
-			e.lostSessions.Add(1)
-		}
 	}
 	e.ledger.sessionEnded(sid, now, code)
 	return c.login(ctx, e)

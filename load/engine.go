@@ -62,7 +62,9 @@ type Totals struct {
 	Errors          int64 `json:"errors"`
 	Retries         int64 `json:"retries"`
 	Canceled        int64 `json:"canceled"` // still running when the grace period ended
-	LostSessions    int64 `json:"lost_sessions"`
+	// LostSessions is the ledger's count (LedgerSnapshot.LostSessions: the
+	// sessions flagged lost), copied here so that the totals read alone.
+	LostSessions int64 `json:"lost_sessions"`
 	// InFlightLimitLow is the lowest the adaptive in-flight limit went
 	// (MaxInFlight when the engine always kept up).
 	InFlightLimitLow int64 `json:"in_flight_limit_low"`
@@ -111,16 +113,15 @@ type engine struct {
 	limit   *inflightLimit // the scheduler's adaptive in-flight cap
 	wt      *wireTarget    // nil with WithHTTPClient: measured requests go through net/http
 
-	inflight     atomic.Int64
-	workers      int
-	workerWG     sync.WaitGroup
-	sent         atomic.Int64
-	late         atomic.Int64
-	droppedCap   atomic.Int64
-	droppedLate  atomic.Int64
-	planned      atomic.Int64
-	lostSessions atomic.Int64
-	rateMilli    atomic.Int64 // planned rate × 1000, for progress
+	inflight    atomic.Int64
+	workers     int
+	workerWG    sync.WaitGroup
+	sent        atomic.Int64
+	late        atomic.Int64
+	droppedCap  atomic.Int64
+	droppedLate atomic.Int64
+	planned     atomic.Int64
+	rateMilli   atomic.Int64 // planned rate × 1000, for progress
 
 	// per planned second, written by the scheduler only
 	secPlanned, secSent, secLate, secDropped []int64
@@ -290,11 +291,12 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		Planned: e.planned.Load(), Sent: e.sent.Load(), Late: e.late.Load(),
 		DroppedInFlight: e.droppedCap.Load(), DroppedLate: e.droppedLate.Load(),
 		Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load(),
-		Canceled: agg.canceled.Load(), LostSessions: e.lostSessions.Load(),
+		Canceled:         agg.canceled.Load(),
 		InFlightLimitLow: e.limit.lowest, MaxBehind: e.limit.maxBehind,
 	}
 	res.Totals.Dropped = res.Totals.DroppedInFlight + res.Totals.DroppedLate
 	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
+	res.Totals.LostSessions = int64(res.Ledger.LostSessions())
 	if cfg.RunDir != "" {
 		res.Files = Files{Records: filepath.Join(cfg.RunDir, "records.jsonl"),
 			HLog: filepath.Join(cfg.RunDir, "latency.hlog"), Ledger: filepath.Join(cfg.RunDir, "ledger.json"),
