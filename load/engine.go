@@ -298,8 +298,8 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
 	res.Totals.LostSessions = int64(res.Ledger.LostSessions())
 	if cfg.RunDir != "" {
-		res.Files = Files{Records: filepath.Join(cfg.RunDir, "records.jsonl"),
-			HLog: filepath.Join(cfg.RunDir, "latency.hlog"), Ledger: filepath.Join(cfg.RunDir, "ledger.json"),
+		res.Files = Files{Records: filepath.Join(cfg.RunDir, RecordsFileName),
+			HLog: filepath.Join(cfg.RunDir, HLogFileName), Ledger: filepath.Join(cfg.RunDir, LedgerFileName),
 			Orders: filepath.Join(cfg.RunDir, OrdersFileName)}
 		if err := res.Ledger.WriteFile(res.Files.Ledger); err != nil {
 			return res, err

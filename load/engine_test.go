@@ -128,7 +128,7 @@ func TestStallShowsInP99(t *testing.T) {
 	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: theirs.URL})
 	h := NewHistogram()
 	for r := range atk.Attack(tr, Constant(rate), dur, "co") {
-		_ = h.RecordValue(toUs(r.Latency))
+		_ = h.RecordValue(HistValue(r.Latency))
 	}
 	vp99 := time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
 	t.Logf("p99 from planned time %s; vegeta actual-send p99 %s (n=%d)", p99, vp99, h.TotalCount())
@@ -354,7 +354,7 @@ func TestRecordsFlushedDuringRun(t *testing.T) {
 	go func() {
 		defer close(done)
 		time.Sleep(2500 * time.Millisecond)
-		b, _ := os.ReadFile(filepath.Join(dir, "records.jsonl"))
+		b, _ := os.ReadFile(filepath.Join(dir, RecordsFileName))
 		midLines.Store(int64(strings.Count(string(b), "\n")))
 	}()
 	res, err := Run(context.Background(), cfg, WithoutProgress())
@@ -505,7 +505,7 @@ func TestTwoCallOpsAreNotRetries(t *testing.T) {
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
 	require.Zero(t, res.Totals.Retries)
-	f, err := os.Open(filepath.Join(cfg.RunDir, "records.jsonl"))
+	f, err := os.Open(filepath.Join(cfg.RunDir, RecordsFileName))
 	require.NoError(t, err)
 	defer f.Close()
 	n := 0

@@ -4,25 +4,37 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Histograms hold microseconds from 1µs to 120s. Cumulative ones (op × phase)
+// The histograms' geometry, declared once: package results builds its
+// windows with it so that its percentiles and the engine's agree. Values
+// are microseconds from 1 µs to 120 s. Cumulative histograms (op × phase)
 // keep 3 significant digits (~140 KiB each); per-second windows keep 2 (~20
 // KiB) and are recycled, so memory does not grow with the run's length.
 const (
-	histMaxUs      = 120_000_000
-	cumSigFigs     = 3
-	windowSigFigs  = 2
-	timelineAllOps = -1
+	HistLowestUs  = 1
+	HistHighestUs = 120_000_000
+	HistSigFigs   = 3 // cumulative: whole run, phases, fault windows
+	WindowSigFigs = 2 // per second
 )
+
+const timelineAllOps = -1
 
 // NewHistogram returns a histogram with the engine's cumulative geometry
 // (microseconds), for callers that merge Result histograms.
-func NewHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, histMaxUs, cumSigFigs) }
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(HistLowestUs, HistHighestUs, HistSigFigs)
+}
+
+// NewWindowHistogram returns a histogram with the per-second geometry.
+func NewWindowHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(HistLowestUs, HistHighestUs, WindowSigFigs)
+}
 
 // OpStats summarises one op in one phase (Op or Phase "*" for all).
 type OpStats struct {
@@ -107,12 +119,12 @@ func newAggregator(ops, phases []string, lag time.Duration, runDir string) (*agg
 		if err := os.MkdirAll(runDir, 0o755); err != nil {
 			return nil, fmt.Errorf("create run dir: %w", err)
 		}
-		rw, err := newRecordWriter(runDir + "/records.jsonl")
+		rw, err := newRecordWriter(filepath.Join(runDir, RecordsFileName))
 		if err != nil {
 			return nil, err
 		}
 		a.rw = rw
-		f, err := os.Create(runDir + "/latency.hlog")
+		f, err := os.Create(filepath.Join(runDir, HLogFileName))
 		if err != nil {
 			_ = rw.close()
 			return nil, fmt.Errorf("create hlog: %w", err)
@@ -144,15 +156,10 @@ func (a *aggregator) setErr(err error) {
 	}
 }
 
-func toUs(d time.Duration) int64 {
-	us := d.Microseconds()
-	switch {
-	case us < 1:
-		return 1
-	case us > histMaxUs:
-		return histMaxUs
-	}
-	return us
+// HistValue is d as a histogram value: microseconds, clamped to the
+// geometry's range (a value out of range would be refused and lost).
+func HistValue(d time.Duration) int64 {
+	return min(max(d.Microseconds(), HistLowestUs), HistHighestUs)
 }
 
 func (a *aggregator) add(r *Record) {
@@ -162,14 +169,14 @@ func (a *aggregator) add(r *Record) {
 	if r.Class == ClassCanceled {
 		a.canceled.Add(1)
 	}
-	lat := toUs(r.Latency)
+	lat := HistValue(r.Latency)
 	o, p := r.opIdx, r.phaseIdx
 	if a.cum[o][p] == nil {
 		a.cum[o][p] = NewHistogram()
 		a.cumSvc[o][p] = NewHistogram()
 	}
 	_ = a.cum[o][p].RecordValue(lat)
-	_ = a.cumSvc[o][p].RecordValue(toUs(r.Service))
+	_ = a.cumSvc[o][p].RecordValue(HistValue(r.Service))
 	_ = a.all.RecordValue(lat)
 	isErr := r.Class != ClassOK
 	retries := int64(r.Retries())
@@ -204,7 +211,7 @@ func (a *aggregator) newWindowHist() *hdrhistogram.Histogram {
 		a.free = a.free[:n-1]
 		return h
 	}
-	return hdrhistogram.New(1, histMaxUs, windowSigFigs)
+	return NewWindowHistogram()
 }
 
 // closeWindows ends every window of a second before `before`: no request

@@ -215,7 +215,7 @@ type reqWindow struct {
 }
 
 func newReqWindow(sigFigs int) *reqWindow {
-	return &reqWindow{h: hdrhistogram.New(1, 120_000_000, sigFigs)}
+	return &reqWindow{h: hdrhistogram.New(load.HistLowestUs, load.HistHighestUs, sigFigs)}
 }
 
 func (w *reqWindow) add(r load.Record) {
@@ -223,7 +223,7 @@ func (w *reqWindow) add(r load.Record) {
 	if r.Class != load.ClassOK {
 		w.fails++
 	}
-	_ = w.h.RecordValue(max(1, r.Latency.Microseconds()))
+	_ = w.h.RecordValue(load.HistValue(r.Latency))
 }
 
 // summary is the window [from, to) on the run's clock.
@@ -288,7 +288,7 @@ func newFaultWindows(faults []FaultRecord, runLen time.Duration) []*faultWindow 
 			to = f.Begin
 		}
 		out = append(out, &faultWindow{f: f, end: end, span: span, from: max(0, to-span), to: to,
-			before: newReqWindow(3), during: newReqWindow(3), after: newReqWindow(3), perSec: map[int]*reqWindow{}})
+			before: newReqWindow(load.HistSigFigs), during: newReqWindow(load.HistSigFigs), after: newReqWindow(load.HistSigFigs), perSec: map[int]*reqWindow{}})
 	}
 	return out
 }
@@ -322,7 +322,7 @@ func (fw *faultWindow) add(r load.Record) {
 		if w == nil {
 			// Two significant digits (1%) is plenty to compare with 1.5x a
 			// baseline, and keeps a long tail of seconds small.
-			w = newReqWindow(2)
+			w = newReqWindow(load.WindowSigFigs)
 			fw.perSec[s] = w
 		}
 		w.add(r)

@@ -57,7 +57,7 @@ func syntheticRun(sentShare float64, weakAt time.Duration, shape func(i int, r *
 	for _, r := range recs {
 		sec := int(r.Planned / time.Second)
 		if perSec[sec] == nil {
-			perSec[sec] = hdrhistogram.New(1, 120_000_000, 2)
+			perSec[sec] = load.NewWindowHistogram()
 		}
 		_ = perSec[sec].RecordValue(r.Latency.Microseconds())
 		if r.Class != "ok" {

@@ -176,7 +176,7 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 		return nil
 	}))
 	require.NoError(t, rs.Client().Del(ctx, keyOrderByKey+gone.Key, keyOrderByReq+gone.RequestID).Err())
-	snap, err := load.ReadLedger(filepath.Join(dir, "ledger.json"))
+	snap, err := load.ReadLedger(filepath.Join(dir, load.LedgerFileName))
 	require.NoError(t, err)
 	c, err = CheckLedger(ctx, rs.Client(), snap)
 	require.NoError(t, err)
