@@ -594,8 +594,6 @@ func (e *engine) phaseAt(t time.Duration) string {
 	return ""
 }
 
-func (x *Exec) plannedMs() int64 { return x.planned.Milliseconds() }
-
 // progress prints one live line per second on a terminal, else a log line
 // every 5 s. It returns a stop function.
 func (e *engine) progress() func() {

@@ -90,6 +90,15 @@ func (x *Exec) Client() *Client { return x.client }
 // Seq is the request's sequence number in the run.
 func (x *Exec) Seq() uint64 { return x.seq }
 
+// Planned is the request's planned send time on the run's clock (since
+// Result.Start): what its latency is measured from.
+func (x *Exec) Planned() time.Duration { return x.planned }
+
+// Attempts counts the HTTP attempts made so far, by every call of the
+// request (retries and re-login repeats included): what a ledger entry
+// reports as the request's attempts.
+func (x *Exec) Attempts() int { return x.attempts }
+
 // Rand is a per-request generator derived from the run seed.
 func (x *Exec) Rand() *rand.Rand { return x.rnd }
 
