@@ -7,91 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	mrand "math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
-
-// Result is everything a run measured. Histograms are in microseconds.
-type Result struct {
-	RunID string `json:"run_id"`
-	Seed  uint64 `json:"seed"`
-	// Start is the run's clock origin (with a monotonic reading): planned
-	// times, phases and record offsets are relative to it.
-	Start   time.Time     `json:"start"`
-	End     time.Time     `json:"end"`
-	Planned time.Duration `json:"planned_duration_ns"`
-	Setup   time.Duration `json:"setup_ns"`
-	// WarmConns is how many keep-alive connections setup opened before the
-	// clock started (Config.WarmConns).
-	WarmConns int           `json:"warm_conns"`
-	Phases    []PhaseWindow `json:"phases"`
-	Totals    Totals        `json:"totals"`
-	Stats     []OpStats     `json:"stats"`
-	Timeline  []Second      `json:"timeline"`
-	// Hist holds cumulative latency histograms per op × phase.
-	Hist   map[HistKey]*hdrhistogram.Histogram `json:"-"`
-	Ledger LedgerSnapshot                      `json:"-"`
-	Files  Files                               `json:"files"`
-}
-
-// PhaseWindow is a phase's place on the run's clock.
-type PhaseWindow struct {
-	Name  string        `json:"name"`
-	Start time.Duration `json:"start_ns"`
-	End   time.Duration `json:"end_ns"`
-}
-
-// Totals counts requests. Planned = Sent + Dropped; Sent = Completed.
-type Totals struct {
-	Planned         int64 `json:"planned"`
-	Sent            int64 `json:"sent"`
-	Late            int64 `json:"late"` // sent, but more than LateAfter after their planned time
-	Dropped         int64 `json:"dropped"`
-	DroppedInFlight int64 `json:"dropped_in_flight"` // the in-flight cap (MaxInFlight or the adaptive limit) was reached
-	DroppedLate     int64 `json:"dropped_late"`      // could not be sent within MaxLateness
-	Completed       int64 `json:"completed"`
-	Errors          int64 `json:"errors"`
-	Retries         int64 `json:"retries"`
-	Canceled        int64 `json:"canceled"` // still running when the grace period ended
-	// LostSessions is the ledger's count (LedgerSnapshot.LostSessions: the
-	// sessions flagged lost), copied here so that the totals read alone.
-	LostSessions int64 `json:"lost_sessions"`
-	// InFlightLimitLow is the lowest the adaptive in-flight limit went
-	// (MaxInFlight when the engine always kept up).
-	InFlightLimitLow int64 `json:"in_flight_limit_low"`
-	// MaxBehind is the longest the scheduler stayed behind its schedule
-	// (consecutive wake-ups later than LateAfter, see limit.go): the
-	// adaptive limit only cuts past limitSustain (100 ms).
-	MaxBehind time.Duration `json:"max_behind_ns"`
-}
-
-// Files are the artefacts written to Config.RunDir.
-type Files struct {
-	Records string `json:"records,omitempty"`
-	HLog    string `json:"hlog,omitempty"`
-	Ledger  string `json:"ledger,omitempty"`
-	Orders  string `json:"orders,omitempty"` // the ledger's orders, streamed
-}
-
-// Latency merges the cumulative histograms of op and phase; "" means all.
-func (r *Result) Latency(op, phase string) *hdrhistogram.Histogram {
-	h := NewHistogram()
-	for k, v := range r.Hist {
-		if (op == "" || k.Op == op) && (phase == "" || k.Phase == phase) {
-			h.Merge(v)
-		}
-	}
-	return h
-}
 
 // engine is one run's state.
 type engine struct {
@@ -108,6 +30,7 @@ type engine struct {
 	cum     []int // cumulative weights
 
 	agg     *aggregator
+	files   *runFiles // nil without a RunDir
 	records chan Record
 	jobs    chan job
 	limit   *inflightLimit // the scheduler's adaptive in-flight cap
@@ -142,61 +65,19 @@ type job struct {
 // It returns an error only when the run could not be carried out (bad
 // config, target not allowed, setup failed, files not writable); failed
 // requests are results, not errors.
+//
+// The engine schedules and executes requests (this file, exec.go, wire.go);
+// the aggregator turns their records into stats, timeline and hlog
+// (stats.go), runFiles writes the run's folder (files.go), result.go
+// assembles the Result and progress.go reports on the way.
 func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
-	if errs := cfg.Validate(); len(errs) > 0 {
-		return nil, fmt.Errorf("load config: %w", errors.Join(errs...))
+	e, err := newEngine(cfg, opts)
+	if err != nil {
+		return nil, err
 	}
-	cfg = cfg.withDefaults()
-	e := &engine{cfg: cfg, ledger: newLedger(), base: strings.TrimRight(cfg.BaseURL, "/")}
-	for _, o := range opts {
-		if err := o(&e.set); err != nil {
-			return nil, fmt.Errorf("load option: %w", err)
-		}
-	}
-	if err := checkTarget(cfg.BaseURL, e.set.allowed); err != nil {
-		return nil, fmt.Errorf("load target: %w", err)
-	}
-	if e.set.logger == nil {
-		e.set.logger = slog.Default()
-	}
-	// net/http for setup and logins, and for measured requests only with
-	// WithHTTPClient; otherwise each worker speaks HTTP/1.1 on its own
-	// connection (wire.go).
-	e.http = e.set.client
-	if e.http == nil {
-		e.http = newHTTPClient(cfg.MaxInFlight)
+	cfg = e.cfg
+	if e.set.client == nil {
 		defer e.http.CloseIdleConnections()
-		wt, err := newWireTarget(e.base)
-		if err != nil {
-			return nil, fmt.Errorf("load target: %w", err)
-		}
-		e.wt = wt
-	}
-	if e.cfg.Seed == 0 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		for _, x := range b {
-			e.cfg.Seed = e.cfg.Seed<<8 | uint64(x)
-		}
-		e.cfg.Seed |= 1
-	}
-	var idb [4]byte
-	_, _ = rand.Read(idb[:])
-	e.runID = hex.EncodeToString(idb[:])
-
-	total := 0
-	for _, w := range cfg.Mix {
-		e.ops = append(e.ops, w.Op)
-		total += w.Weight
-		e.cum = append(e.cum, total)
-	}
-	opNames := make([]string, len(e.ops))
-	for i, op := range e.ops {
-		opNames[i] = op.Name()
-	}
-	phaseNames := make([]string, len(cfg.Phases))
-	for i, p := range cfg.Phases {
-		phaseNames[i] = p.Name
 	}
 
 	setupStart := time.Now()
@@ -206,18 +87,14 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 			return nil, err
 		}
 	}
-	lag := cfg.MaxLateness + cfg.Retry.Budget + cfg.Grace
-	agg, err := newAggregator(opNames, phaseNames, lag, cfg.RunDir)
-	if err != nil {
+	if e.files, err = createRunFiles(cfg.RunDir, e.ledger); err != nil {
 		return nil, err
 	}
-	e.agg = agg
-	if cfg.RunDir != "" {
-		if err := e.ledger.stream(filepath.Join(cfg.RunDir, OrdersFileName)); err != nil {
-			_ = agg.finish()
-			return nil, err
-		}
+	phaseNames := make([]string, len(cfg.Phases))
+	for i, p := range cfg.Phases {
+		phaseNames[i] = p.Name
 	}
+	e.agg = newAggregator(e.opNames(), phaseNames, cfg.MaxLateness+cfg.Retry.Budget+cfg.Grace, e.files)
 	// A deep buffer absorbs bursts (a stall releasing thousands of answers)
 	// without blocking workers on the aggregator.
 	e.records = make(chan Record, 16384)
@@ -239,20 +116,91 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	setup := time.Since(setupStart)
 
 	e.start = time.Now()
-	agg.begin(e.start)
+	e.agg.begin(e.start)
 	for _, fn := range e.set.onStart {
 		fn(e.start)
 	}
 
 	aggDone := make(chan struct{})
-	go e.aggregate(aggDone)
+	go func() {
+		defer close(aggDone)
+		e.agg.consume(e.records, e.start, e.ledger.flush)
+	}()
 	stopProgress := e.progress()
 
 	e.schedule(runCtx)
+	e.drain(runCtx, cancelRun)
+	close(e.records)
+	<-aggDone
+	ledgerErr := e.ledger.close() // every worker is done: no order can follow
+	stopProgress()
+	return e.result(setup, warm, time.Now(), ledgerErr)
+}
 
-	// Grace: let in-flight requests finish, then cancel the rest; they are
-	// recorded as canceled, not lost.
-	graceEnd := time.NewTimer(cfg.Grace)
+// newEngine checks cfg and the options, and readies the HTTP clients, the
+// seed, the run id and the mix. Nothing is sent yet.
+func newEngine(cfg Config, opts []Option) (*engine, error) {
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("load config: %w", errors.Join(errs...))
+	}
+	cfg = cfg.withDefaults()
+	e := &engine{cfg: cfg, ledger: newLedger(), base: strings.TrimRight(cfg.BaseURL, "/")}
+	for _, o := range opts {
+		if err := o(&e.set); err != nil {
+			return nil, fmt.Errorf("load option: %w", err)
+		}
+	}
+	if err := checkTarget(cfg.BaseURL, e.set.allowed); err != nil {
+		return nil, fmt.Errorf("load target: %w", err)
+	}
+	if e.set.logger == nil {
+		e.set.logger = slog.Default()
+	}
+	// net/http for setup and logins, and for measured requests only with
+	// WithHTTPClient; otherwise each worker speaks HTTP/1.1 on its own
+	// connection (wire.go).
+	e.http = e.set.client
+	if e.http == nil {
+		wt, err := newWireTarget(e.base)
+		if err != nil {
+			return nil, fmt.Errorf("load target: %w", err)
+		}
+		e.http, e.wt = newHTTPClient(cfg.MaxInFlight), wt
+	}
+	if e.cfg.Seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		for _, x := range b {
+			e.cfg.Seed = e.cfg.Seed<<8 | uint64(x)
+		}
+		e.cfg.Seed |= 1
+	}
+	var idb [4]byte
+	_, _ = rand.Read(idb[:])
+	e.runID = hex.EncodeToString(idb[:])
+
+	total := 0
+	for _, w := range cfg.Mix {
+		e.ops = append(e.ops, w.Op)
+		total += w.Weight
+		e.cum = append(e.cum, total)
+	}
+	return e, nil
+}
+
+func (e *engine) opNames() []string {
+	names := make([]string, len(e.ops))
+	for i, op := range e.ops {
+		names[i] = op.Name()
+	}
+	return names
+}
+
+// drain ends the run once the schedule has: in-flight requests get the
+// grace period to finish, then the rest are cancelled (recorded as
+// canceled, not lost) and every worker has returned.
+func (e *engine) drain(runCtx context.Context, cancelRun context.CancelFunc) {
+	graceEnd := time.NewTimer(e.cfg.Grace)
 	drained := make(chan struct{})
 	go func() {
 		for e.inflight.Load() > 0 && runCtx.Err() == nil {
@@ -268,82 +216,6 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	cancelRun()
 	close(e.jobs)
 	e.workerWG.Wait()
-	close(e.records)
-	<-aggDone
-	ledgerErr := e.ledger.close() // every worker is done: no order can follow
-	stopProgress()
-	end := time.Now()
-
-	res := &Result{RunID: e.runID, Seed: e.cfg.Seed, Start: e.start, End: end,
-		Planned: cfg.Duration(), Setup: setup, WarmConns: warm}
-	var off time.Duration
-	for _, p := range cfg.Phases {
-		res.Phases = append(res.Phases, PhaseWindow{Name: p.Name, Start: off, End: off + p.Duration})
-		off += p.Duration
-	}
-	// finish closes the last per-second windows into the timeline: it must
-	// come before the timeline is read, or the final seconds (all of them,
-	// in a short run) show no completions.
-	aggErr := errors.Join(agg.finish(), ledgerErr)
-	res.Stats, res.Hist = agg.stats()
-	res.Timeline = e.timeline()
-	res.Totals = Totals{
-		Planned: e.planned.Load(), Sent: e.sent.Load(), Late: e.late.Load(),
-		DroppedInFlight: e.droppedCap.Load(), DroppedLate: e.droppedLate.Load(),
-		Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load(),
-		Canceled:         agg.canceled.Load(),
-		InFlightLimitLow: e.limit.lowest, MaxBehind: e.limit.maxBehind,
-	}
-	res.Totals.Dropped = res.Totals.DroppedInFlight + res.Totals.DroppedLate
-	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
-	res.Totals.LostSessions = int64(res.Ledger.LostSessions())
-	if cfg.RunDir != "" {
-		res.Files = Files{Records: filepath.Join(cfg.RunDir, RecordsFileName),
-			HLog: filepath.Join(cfg.RunDir, HLogFileName), Ledger: filepath.Join(cfg.RunDir, LedgerFileName),
-			Orders: filepath.Join(cfg.RunDir, OrdersFileName)}
-		if err := res.Ledger.WriteFile(res.Files.Ledger); err != nil {
-			return res, err
-		}
-	}
-	if aggErr != nil {
-		return res, fmt.Errorf("write run files: %w", aggErr)
-	}
-	return res, nil
-}
-
-// aggregateEvery is how often the aggregator drains the records channel.
-// Receiving each record as it comes woke the aggregator goroutine once per
-// request (a futex wake-up of an idle thread, most of the time, below
-// saturation); draining every 5 ms wakes it 200 times a second whatever the
-// rate. The channel's 16384 slots hold 5 ms of records up to 3 million a
-// second; a worker that finds it full waits, it does not drop.
-const aggregateEvery = 5 * time.Millisecond
-
-func (e *engine) aggregate(done chan<- struct{}) {
-	defer close(done)
-	drain := time.NewTicker(aggregateEvery)
-	defer drain.Stop()
-	sec := time.NewTicker(time.Second)
-	defer sec.Stop()
-	for {
-		select {
-		case <-drain.C:
-			for more := true; more; {
-				select {
-				case r, ok := <-e.records:
-					if !ok {
-						return // closed and drained: every worker is done
-					}
-					e.agg.add(&r)
-				default:
-					more = false
-				}
-			}
-		case <-sec.C:
-			e.agg.tick(time.Since(e.start))
-			e.ledger.flush()
-		}
-	}
 }
 
 // maxPaceStep bounds how far the virtual clock moves before asking the
@@ -564,87 +436,4 @@ func (e *engine) run(ctx context.Context, w *worker, j job) {
 		Key: out.Key, Session: x.session, opIdx: j.op, phaseIdx: j.phase}
 	e.inflight.Add(-1)
 	e.records <- r
-}
-
-func (e *engine) timeline() []Second {
-	tl := e.agg.timeline
-	for len(tl) < len(e.secPlanned) {
-		tl = append(tl, Second{Second: len(tl)})
-	}
-	for i := range tl {
-		if i < len(e.secPlanned) {
-			tl[i].Planned, tl[i].Sent = e.secPlanned[i], e.secSent[i]
-			tl[i].Late, tl[i].Dropped = e.secLate[i], e.secDropped[i]
-		}
-		if tl[i].Phase == "" {
-			tl[i].Phase = e.phaseAt(time.Duration(i) * time.Second)
-		}
-	}
-	return tl
-}
-
-func (e *engine) phaseAt(t time.Duration) string {
-	var off time.Duration
-	for _, p := range e.cfg.Phases {
-		if t < off+p.Duration {
-			return p.Name
-		}
-		off += p.Duration
-	}
-	return ""
-}
-
-// progress prints one live line per second on a terminal, else a log line
-// every 5 s. It returns a stop function.
-func (e *engine) progress() func() {
-	if e.set.quiet {
-		return func() {}
-	}
-	w, live := e.set.progress, e.set.live
-	if w == nil {
-		if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			w, live = os.Stderr, true
-		}
-	}
-	every := 5 * time.Second
-	if live {
-		every = time.Second
-	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		var lastSent int64
-		lastAt := time.Now()
-		for {
-			select {
-			case <-done:
-				if live && w != nil {
-					fmt.Fprintln(w)
-				}
-				return
-			case now := <-t.C:
-				sent := e.sent.Load()
-				actual := float64(sent-lastSent) / now.Sub(lastAt).Seconds()
-				lastSent, lastAt = sent, now
-				el := time.Since(e.start).Truncate(time.Second)
-				p99 := time.Duration(e.agg.p99us.Load()) * time.Microsecond
-				planned := float64(e.rateMilli.Load()) / 1000
-				dropped := e.droppedCap.Load() + e.droppedLate.Load()
-				if live && w != nil {
-					fmt.Fprintf(w, "\r%s/%s  rate %.0f/%.0f/s  in-flight %d  p99 %s  errors %d  retries %d  late %d  dropped %d   ",
-						el, e.cfg.Duration(), actual, planned, e.inflight.Load(), p99,
-						e.agg.errors.Load(), e.agg.retries.Load(), e.late.Load(), dropped)
-				} else {
-					e.set.logger.Info("load progress", "elapsed", el, "total", e.cfg.Duration(),
-						"planned_rate", math.Round(planned), "actual_rate", math.Round(actual),
-						"in_flight", e.inflight.Load(), "p99", p99, "errors", e.agg.errors.Load(),
-						"retries", e.agg.retries.Load(), "late", e.late.Load(), "dropped", dropped)
-				}
-			}
-		}
-	}()
-	return func() { close(done); <-stopped }
 }

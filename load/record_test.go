@@ -42,10 +42,11 @@ func BenchmarkRecordWrite(b *testing.B) {
 // request at 10000/s: the records line, the cumulative and per-second
 // histograms, and the once-a-second window closing into hlog and timeline.
 func BenchmarkAggregate(b *testing.B) {
-	a, err := newAggregator([]string{"order.create"}, []string{"fault"}, 3*time.Second, b.TempDir())
+	files, err := createRunFiles(b.TempDir(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	a := newAggregator([]string{"order.create"}, []string{"fault"}, 3*time.Second, files)
 	a.begin(time.Now())
 	r := benchRecord()
 	b.ReportAllocs()
