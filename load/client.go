@@ -35,13 +35,6 @@ type Client struct {
 	expiresAt time.Time
 }
 
-// Session returns the client's current session id.
-func (c *Client) Session() string {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.session
-}
-
 func (c *Client) state() (gen uint64, expired bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -97,9 +90,6 @@ func (c *Client) renew(ctx context.Context, e *engine, gen uint64, code string) 
 	case CodeSessionNotFound, CodeTokenExpired:
 		alive := exp.IsZero() || now.Before(exp.Add(-aliveMargin))
 		e.ledger.sessionRejected(sid, now, code, alive)
-		if alive && code == CodeSessionNotFound {
-			e.lostSessions.Add(1)
-		}
 	}
 	e.ledger.sessionEnded(sid, now, code)
 	return c.login(ctx, e)

@@ -7,89 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	mrand "math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
-
-// Result is everything a run measured. Histograms are in microseconds.
-type Result struct {
-	RunID string `json:"run_id"`
-	Seed  uint64 `json:"seed"`
-	// Start is the run's clock origin (with a monotonic reading): planned
-	// times, phases and record offsets are relative to it.
-	Start   time.Time     `json:"start"`
-	End     time.Time     `json:"end"`
-	Planned time.Duration `json:"planned_duration_ns"`
-	Setup   time.Duration `json:"setup_ns"`
-	// WarmConns is how many keep-alive connections setup opened before the
-	// clock started (Config.WarmConns).
-	WarmConns int           `json:"warm_conns"`
-	Phases    []PhaseWindow `json:"phases"`
-	Totals    Totals        `json:"totals"`
-	Stats     []OpStats     `json:"stats"`
-	Timeline  []Second      `json:"timeline"`
-	// Hist holds cumulative latency histograms per op × phase.
-	Hist   map[HistKey]*hdrhistogram.Histogram `json:"-"`
-	Ledger LedgerSnapshot                      `json:"-"`
-	Files  Files                               `json:"files"`
-}
-
-// PhaseWindow is a phase's place on the run's clock.
-type PhaseWindow struct {
-	Name  string        `json:"name"`
-	Start time.Duration `json:"start_ns"`
-	End   time.Duration `json:"end_ns"`
-}
-
-// Totals counts requests. Planned = Sent + Shed; Sent = Completed.
-type Totals struct {
-	Planned      int64 `json:"planned"`
-	Sent         int64 `json:"sent"`
-	Late         int64 `json:"late"` // sent, but more than LateAfter after their planned time
-	Shed         int64 `json:"shed"`
-	ShedInFlight int64 `json:"shed_in_flight"` // the in-flight cap (MaxInFlight or the adaptive limit) was reached
-	ShedLate     int64 `json:"shed_late"`      // could not be sent within MaxLateness
-	Completed    int64 `json:"completed"`
-	Errors       int64 `json:"errors"`
-	Retries      int64 `json:"retries"`
-	Canceled     int64 `json:"canceled"` // still running when the grace period ended
-	LostSessions int64 `json:"lost_sessions"`
-	// InFlightLimitLow is the lowest the adaptive in-flight limit went
-	// (MaxInFlight when the engine always kept up).
-	InFlightLimitLow int64 `json:"in_flight_limit_low"`
-	// MaxBehind is the longest the scheduler stayed behind its schedule
-	// (consecutive wake-ups later than LateAfter, see limit.go): the
-	// adaptive limit only cuts past limitSustain (100 ms).
-	MaxBehind time.Duration `json:"max_behind_ns"`
-}
-
-// Files are the artefacts written to Config.RunDir.
-type Files struct {
-	Records string `json:"records,omitempty"`
-	HLog    string `json:"hlog,omitempty"`
-	Ledger  string `json:"ledger,omitempty"`
-	Orders  string `json:"orders,omitempty"` // the ledger's orders, streamed
-}
-
-// Latency merges the cumulative histograms of op and phase; "" means all.
-func (r *Result) Latency(op, phase string) *hdrhistogram.Histogram {
-	h := NewHistogram()
-	for k, v := range r.Hist {
-		if (op == "" || k.Op == op) && (phase == "" || k.Phase == phase) {
-			h.Merge(v)
-		}
-	}
-	return h
-}
 
 // engine is one run's state.
 type engine struct {
@@ -106,24 +30,24 @@ type engine struct {
 	cum     []int // cumulative weights
 
 	agg     *aggregator
+	files   *runFiles // nil without a RunDir
 	records chan Record
 	jobs    chan job
 	limit   *inflightLimit // the scheduler's adaptive in-flight cap
 	wt      *wireTarget    // nil with WithHTTPClient: measured requests go through net/http
 
-	inflight     atomic.Int64
-	workers      int
-	workerWG     sync.WaitGroup
-	sent         atomic.Int64
-	late         atomic.Int64
-	shedCap      atomic.Int64
-	shedLate     atomic.Int64
-	planned      atomic.Int64
-	lostSessions atomic.Int64
-	rateMilli    atomic.Int64 // planned rate × 1000, for progress
+	inflight    atomic.Int64
+	workers     int
+	workerWG    sync.WaitGroup
+	sent        atomic.Int64
+	late        atomic.Int64
+	droppedCap  atomic.Int64
+	droppedLate atomic.Int64
+	planned     atomic.Int64
+	rateMilli   atomic.Int64 // planned rate × 1000, for progress
 
 	// per planned second, written by the scheduler only
-	secPlanned, secSent, secLate, secShed []int64
+	secPlanned, secSent, secLate, secDropped []int64
 }
 
 type job struct {
@@ -141,7 +65,81 @@ type job struct {
 // It returns an error only when the run could not be carried out (bad
 // config, target not allowed, setup failed, files not writable); failed
 // requests are results, not errors.
+//
+// The engine schedules and executes requests (this file, exec.go, wire.go);
+// the aggregator turns their records into stats, timeline and hlog
+// (stats.go), runFiles writes the run's folder (files.go), result.go
+// assembles the Result and progress.go reports on the way.
 func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
+	e, err := newEngine(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg = e.cfg
+	if e.set.client == nil {
+		defer e.http.CloseIdleConnections()
+	}
+
+	setupStart := time.Now()
+	if cfg.Clients > 0 {
+		e.set.logger.Info("load setup", "clients", cfg.Clients, "concurrency", cfg.SetupConcurrency, "run", e.runID)
+		if err := e.setupClients(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if e.files, err = createRunFiles(cfg.RunDir, e.ledger); err != nil {
+		return nil, err
+	}
+	phaseNames := make([]string, len(cfg.Phases))
+	for i, p := range cfg.Phases {
+		phaseNames[i] = p.Name
+	}
+	e.agg = newAggregator(e.opNames(), phaseNames, cfg.MaxLateness+cfg.Retry.Budget+cfg.Grace, e.files)
+	// A deep buffer absorbs bursts (a stall releasing thousands of answers)
+	// without blocking workers on the aggregator.
+	e.records = make(chan Record, 16384)
+	e.jobs = make(chan job)
+	e.limit = newInflightLimit(cfg.MaxInFlight, cfg.FixedInFlight)
+	secs := int((cfg.Duration() + time.Second - 1) / time.Second)
+	e.secPlanned, e.secSent = make([]int64, secs), make([]int64, secs)
+	e.secLate, e.secDropped = make([]int64, secs), make([]int64, secs)
+
+	// runCtx ends in-flight work at duration + grace; the scheduler stops
+	// earlier, at the end of the last phase.
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+
+	warm, werr := e.warmUp(ctx, runCtx)
+	if werr != nil {
+		e.set.logger.Warn("load warm-up failed: the first requests may have to dial", "err", werr)
+	}
+	setup := time.Since(setupStart)
+
+	e.start = time.Now()
+	e.agg.begin(e.start)
+	for _, fn := range e.set.onStart {
+		fn(e.start)
+	}
+
+	aggDone := make(chan struct{})
+	go func() {
+		defer close(aggDone)
+		e.agg.consume(e.records, e.start, e.ledger.flush)
+	}()
+	stopProgress := e.progress()
+
+	e.schedule(runCtx)
+	e.drain(runCtx, cancelRun)
+	close(e.records)
+	<-aggDone
+	ledgerErr := e.ledger.close() // every worker is done: no order can follow
+	stopProgress()
+	return e.result(setup, warm, time.Now(), ledgerErr)
+}
+
+// newEngine checks cfg and the options, and readies the HTTP clients, the
+// seed, the run id and the mix. Nothing is sent yet.
+func newEngine(cfg Config, opts []Option) (*engine, error) {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("load config: %w", errors.Join(errs...))
 	}
@@ -163,13 +161,11 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	// connection (wire.go).
 	e.http = e.set.client
 	if e.http == nil {
-		e.http = newHTTPClient(cfg.MaxInFlight)
-		defer e.http.CloseIdleConnections()
 		wt, err := newWireTarget(e.base)
 		if err != nil {
 			return nil, fmt.Errorf("load target: %w", err)
 		}
-		e.wt = wt
+		e.http, e.wt = newHTTPClient(cfg.MaxInFlight), wt
 	}
 	if e.cfg.Seed == 0 {
 		var b [8]byte
@@ -189,69 +185,22 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		total += w.Weight
 		e.cum = append(e.cum, total)
 	}
-	opNames := make([]string, len(e.ops))
+	return e, nil
+}
+
+func (e *engine) opNames() []string {
+	names := make([]string, len(e.ops))
 	for i, op := range e.ops {
-		opNames[i] = op.Name()
+		names[i] = op.Name()
 	}
-	phaseNames := make([]string, len(cfg.Phases))
-	for i, p := range cfg.Phases {
-		phaseNames[i] = p.Name
-	}
+	return names
+}
 
-	setupStart := time.Now()
-	if cfg.Clients > 0 {
-		e.set.logger.Info("load setup", "clients", cfg.Clients, "concurrency", cfg.SetupConcurrency, "run", e.runID)
-		if err := e.setupClients(ctx); err != nil {
-			return nil, err
-		}
-	}
-	lag := cfg.MaxLateness + cfg.Retry.Budget + cfg.Grace
-	agg, err := newAggregator(opNames, phaseNames, lag, cfg.RunDir)
-	if err != nil {
-		return nil, err
-	}
-	e.agg = agg
-	if cfg.RunDir != "" {
-		if err := e.ledger.stream(filepath.Join(cfg.RunDir, OrdersFileName)); err != nil {
-			_ = agg.finish()
-			return nil, err
-		}
-	}
-	// A deep buffer absorbs bursts (a stall releasing thousands of answers)
-	// without blocking workers on the aggregator.
-	e.records = make(chan Record, 16384)
-	e.jobs = make(chan job)
-	e.limit = newInflightLimit(cfg.MaxInFlight, cfg.FixedInFlight)
-	secs := int((cfg.Duration() + time.Second - 1) / time.Second)
-	e.secPlanned, e.secSent = make([]int64, secs), make([]int64, secs)
-	e.secLate, e.secShed = make([]int64, secs), make([]int64, secs)
-
-	// runCtx ends in-flight work at duration + grace; the scheduler stops
-	// earlier, at the end of the last phase.
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-
-	warm, werr := e.warmUp(ctx, runCtx)
-	if werr != nil {
-		e.set.logger.Warn("load warm-up failed: the first requests may have to dial", "err", werr)
-	}
-	setup := time.Since(setupStart)
-
-	e.start = time.Now()
-	agg.begin(e.start)
-	for _, fn := range e.set.onStart {
-		fn(e.start)
-	}
-
-	aggDone := make(chan struct{})
-	go e.aggregate(aggDone)
-	stopProgress := e.progress()
-
-	e.schedule(runCtx)
-
-	// Grace: let in-flight requests finish, then cancel the rest; they are
-	// recorded as canceled, not lost.
-	graceEnd := time.NewTimer(cfg.Grace)
+// drain ends the run once the schedule has: in-flight requests get the
+// grace period to finish, then the rest are cancelled (recorded as
+// canceled, not lost) and every worker has returned.
+func (e *engine) drain(runCtx context.Context, cancelRun context.CancelFunc) {
+	graceEnd := time.NewTimer(e.cfg.Grace)
 	drained := make(chan struct{})
 	go func() {
 		for e.inflight.Load() > 0 && runCtx.Err() == nil {
@@ -267,81 +216,6 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	cancelRun()
 	close(e.jobs)
 	e.workerWG.Wait()
-	close(e.records)
-	<-aggDone
-	ledgerErr := e.ledger.close() // every worker is done: no order can follow
-	stopProgress()
-	end := time.Now()
-
-	res := &Result{RunID: e.runID, Seed: e.cfg.Seed, Start: e.start, End: end,
-		Planned: cfg.Duration(), Setup: setup, WarmConns: warm}
-	var off time.Duration
-	for _, p := range cfg.Phases {
-		res.Phases = append(res.Phases, PhaseWindow{Name: p.Name, Start: off, End: off + p.Duration})
-		off += p.Duration
-	}
-	// finish closes the last per-second windows into the timeline: it must
-	// come before the timeline is read, or the final seconds (all of them,
-	// in a short run) show no completions.
-	aggErr := errors.Join(agg.finish(), ledgerErr)
-	res.Stats, res.Hist = agg.stats()
-	res.Timeline = e.timeline()
-	res.Totals = Totals{
-		Planned: e.planned.Load(), Sent: e.sent.Load(), Late: e.late.Load(),
-		ShedInFlight: e.shedCap.Load(), ShedLate: e.shedLate.Load(),
-		Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load(),
-		Canceled: agg.canceled.Load(), LostSessions: e.lostSessions.Load(),
-		InFlightLimitLow: e.limit.lowest, MaxBehind: e.limit.maxBehind,
-	}
-	res.Totals.Shed = res.Totals.ShedInFlight + res.Totals.ShedLate
-	res.Ledger = e.ledger.Snapshot(e.runID, e.start)
-	if cfg.RunDir != "" {
-		res.Files = Files{Records: filepath.Join(cfg.RunDir, "records.jsonl"),
-			HLog: filepath.Join(cfg.RunDir, "latency.hlog"), Ledger: filepath.Join(cfg.RunDir, "ledger.json"),
-			Orders: filepath.Join(cfg.RunDir, OrdersFileName)}
-		if err := res.Ledger.WriteFile(res.Files.Ledger); err != nil {
-			return res, err
-		}
-	}
-	if aggErr != nil {
-		return res, fmt.Errorf("write run files: %w", aggErr)
-	}
-	return res, nil
-}
-
-// aggregateEvery is how often the aggregator drains the records channel.
-// Receiving each record as it comes woke the aggregator goroutine once per
-// request (a futex wake-up of an idle thread, most of the time, below
-// saturation); draining every 5 ms wakes it 200 times a second whatever the
-// rate. The channel's 16384 slots hold 5 ms of records up to 3 million a
-// second; a worker that finds it full waits, it does not drop.
-const aggregateEvery = 5 * time.Millisecond
-
-func (e *engine) aggregate(done chan<- struct{}) {
-	defer close(done)
-	drain := time.NewTicker(aggregateEvery)
-	defer drain.Stop()
-	sec := time.NewTicker(time.Second)
-	defer sec.Stop()
-	for {
-		select {
-		case <-drain.C:
-			for more := true; more; {
-				select {
-				case r, ok := <-e.records:
-					if !ok {
-						return // closed and drained: every worker is done
-					}
-					e.agg.add(&r)
-				default:
-					more = false
-				}
-			}
-		case <-sec.C:
-			e.agg.tick(time.Since(e.start))
-			e.ledger.flush()
-		}
-	}
 }
 
 // maxPaceStep bounds how far the virtual clock moves before asking the
@@ -420,15 +294,15 @@ func (e *engine) schedule(ctx context.Context) {
 				slept: slept, sent: e.sent.Load(), inflight: inflight}
 			if lateness > e.cfg.MaxLateness {
 				lim.observe(obs)
-				e.shedLate.Add(1)
-				e.secShed[sec]++
+				e.droppedLate.Add(1)
+				e.secDropped[sec]++
 				continue
 			}
 			if !lim.allow(inflight) {
 				obs.shed = true
 				lim.observe(obs)
-				e.shedCap.Add(1)
-				e.secShed[sec]++
+				e.droppedCap.Add(1)
+				e.secDropped[sec]++
 				continue
 			}
 			lim.observe(obs)
@@ -562,89 +436,4 @@ func (e *engine) run(ctx context.Context, w *worker, j job) {
 		Key: out.Key, Session: x.session, opIdx: j.op, phaseIdx: j.phase}
 	e.inflight.Add(-1)
 	e.records <- r
-}
-
-func (e *engine) timeline() []Second {
-	tl := e.agg.timeline
-	for len(tl) < len(e.secPlanned) {
-		tl = append(tl, Second{Second: len(tl)})
-	}
-	for i := range tl {
-		if i < len(e.secPlanned) {
-			tl[i].Planned, tl[i].Sent = e.secPlanned[i], e.secSent[i]
-			tl[i].Late, tl[i].Shed = e.secLate[i], e.secShed[i]
-		}
-		if tl[i].Phase == "" {
-			tl[i].Phase = e.phaseAt(time.Duration(i) * time.Second)
-		}
-	}
-	return tl
-}
-
-func (e *engine) phaseAt(t time.Duration) string {
-	var off time.Duration
-	for _, p := range e.cfg.Phases {
-		if t < off+p.Duration {
-			return p.Name
-		}
-		off += p.Duration
-	}
-	return ""
-}
-
-func (x *Exec) plannedMs() int64 { return x.planned.Milliseconds() }
-
-// progress prints one live line per second on a terminal, else a log line
-// every 5 s. It returns a stop function.
-func (e *engine) progress() func() {
-	if e.set.quiet {
-		return func() {}
-	}
-	w, live := e.set.progress, e.set.live
-	if w == nil {
-		if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			w, live = os.Stderr, true
-		}
-	}
-	every := 5 * time.Second
-	if live {
-		every = time.Second
-	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		var lastSent int64
-		lastAt := time.Now()
-		for {
-			select {
-			case <-done:
-				if live && w != nil {
-					fmt.Fprintln(w)
-				}
-				return
-			case now := <-t.C:
-				sent := e.sent.Load()
-				actual := float64(sent-lastSent) / now.Sub(lastAt).Seconds()
-				lastSent, lastAt = sent, now
-				el := time.Since(e.start).Truncate(time.Second)
-				p99 := time.Duration(e.agg.p99us.Load()) * time.Microsecond
-				planned := float64(e.rateMilli.Load()) / 1000
-				shed := e.shedCap.Load() + e.shedLate.Load()
-				if live && w != nil {
-					fmt.Fprintf(w, "\r%s/%s  rate %.0f/%.0f/s  in-flight %d  p99 %s  errors %d  retries %d  late %d  shed %d   ",
-						el, e.cfg.Duration(), actual, planned, e.inflight.Load(), p99,
-						e.agg.errors.Load(), e.agg.retries.Load(), e.late.Load(), shed)
-				} else {
-					e.set.logger.Info("load progress", "elapsed", el, "total", e.cfg.Duration(),
-						"planned_rate", math.Round(planned), "actual_rate", math.Round(actual),
-						"in_flight", e.inflight.Load(), "p99", p99, "errors", e.agg.errors.Load(),
-						"retries", e.agg.retries.Load(), "late", e.late.Load(), "shed", shed)
-				}
-			}
-		}
-	}()
-	return func() { close(done); <-stopped }
 }

@@ -56,7 +56,7 @@ func TestPacingShapes(t *testing.T) {
 			require.NoError(t, err)
 			assert.GreaterOrEqual(t, res.Totals.Planned, tc.min)
 			assert.LessOrEqual(t, res.Totals.Planned, tc.max)
-			assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Shed, "every planned request is sent or counted as shed")
+			assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Dropped, "every planned request is sent or counted as shed")
 			assert.Equal(t, res.Totals.Sent, res.Totals.Completed, "every sent request is recorded")
 			for _, s := range res.Stats {
 				assert.NotEqual(t, "idle", s.Phase, "nothing is planned during a pause")
@@ -77,7 +77,7 @@ func TestRateDoesNotDependOnResponses(t *testing.T) {
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, res.Totals.Sent, int64(95))
-	assert.Zero(t, res.Totals.Shed)
+	assert.Zero(t, res.Totals.Dropped)
 	// ~20 requests are in flight at once; a closed loop would have sent ~5.
 	assert.GreaterOrEqual(t, res.Latency("get", "").ValueAtQuantile(50), int64(190_000))
 }
@@ -119,7 +119,7 @@ func TestStallShowsInP99(t *testing.T) {
 	require.NoError(t, err)
 	p99 := time.Duration(res.Latency("", "").ValueAtQuantile(99)) * time.Microsecond
 	assert.GreaterOrEqual(t, p99, 800*time.Millisecond, "the stall must show in p99 from planned time")
-	assert.Zero(t, res.Totals.Shed)
+	assert.Zero(t, res.Totals.Dropped)
 
 	// Same stall, vegeta's Attacker with 4 workers: blocked workers hold the
 	// pacer back, the backlog goes out late and is stamped as fast.
@@ -128,7 +128,7 @@ func TestStallShowsInP99(t *testing.T) {
 	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: theirs.URL})
 	h := NewHistogram()
 	for r := range atk.Attack(tr, Constant(rate), dur, "co") {
-		_ = h.RecordValue(toUs(r.Latency))
+		_ = h.RecordValue(HistValue(r.Latency))
 	}
 	vp99 := time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
 	t.Logf("p99 from planned time %s; vegeta actual-send p99 %s (n=%d)", p99, vp99, h.TotalCount())
@@ -146,13 +146,13 @@ func TestInFlightCapShedsAndCounts(t *testing.T) {
 		Phases: []Phase{{"c", time.Second, Constant(100)}}}
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
-	assert.Greater(t, res.Totals.ShedInFlight, int64(50))
-	assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Shed)
-	var tlShed int64
+	assert.Greater(t, res.Totals.DroppedInFlight, int64(50))
+	assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Dropped)
+	var tlDropped int64
 	for _, s := range res.Timeline {
-		tlShed += s.Shed
+		tlDropped += s.Dropped
 	}
-	assert.Equal(t, res.Totals.Shed, tlShed, "the timeline accounts for every shed request")
+	assert.Equal(t, res.Totals.Dropped, tlDropped, "the timeline accounts for every shed request")
 }
 
 // stallableServer answers at once, except while stalled: then every handler
@@ -231,8 +231,8 @@ func TestStalledTargetIsMeasuredNotShed(t *testing.T) {
 	stallP50 := time.Duration(res.Latency("get", "stall").ValueAtQuantile(50)) * time.Microsecond
 	require.GreaterOrEqual(t, stallP50, 900*time.Millisecond, "the stall must hold requests")
 	t.Logf("planned %d, shed %d, late %d, limit low %d, scheduler behind at most %s",
-		res.Totals.Planned, res.Totals.Shed, res.Totals.Late, res.Totals.InFlightLimitLow, res.Totals.MaxBehind)
-	assert.Zero(t, res.Totals.Shed, "a stalled target is measured, not shed: %+v", res.Totals)
+		res.Totals.Planned, res.Totals.Dropped, res.Totals.Late, res.Totals.InFlightLimitLow, res.Totals.MaxBehind)
+	assert.Zero(t, res.Totals.Dropped, "a stalled target is measured, not shed: %+v", res.Totals)
 	assert.Equal(t, int64(maxInFlight), res.Totals.InFlightLimitLow, "the in-flight limit must not drop for a stalled target")
 	assert.Equal(t, res.Totals.Planned, res.Totals.Completed)
 }
@@ -271,11 +271,11 @@ func TestSchedulerBacklogCutsTheLimit(t *testing.T) {
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
 	t.Logf("planned %d sent %d shed %d (in-flight %d, late %d) limit low %d, scheduler behind up to %s",
-		res.Totals.Planned, res.Totals.Sent, res.Totals.Shed, res.Totals.ShedInFlight, res.Totals.ShedLate,
+		res.Totals.Planned, res.Totals.Sent, res.Totals.Dropped, res.Totals.DroppedInFlight, res.Totals.DroppedLate,
 		res.Totals.InFlightLimitLow, res.Totals.MaxBehind)
 	assert.Less(t, res.Totals.InFlightLimitLow, int64(maxInFlight), "an engine that cannot keep up must lower its limit")
-	assert.Positive(t, res.Totals.ShedInFlight)
-	assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Shed)
+	assert.Positive(t, res.Totals.DroppedInFlight)
+	assert.Equal(t, res.Totals.Planned, res.Totals.Sent+res.Totals.Dropped)
 	assert.Equal(t, res.Totals.Sent, res.Totals.Completed)
 }
 
@@ -354,7 +354,7 @@ func TestRecordsFlushedDuringRun(t *testing.T) {
 	go func() {
 		defer close(done)
 		time.Sleep(2500 * time.Millisecond)
-		b, _ := os.ReadFile(filepath.Join(dir, "records.jsonl"))
+		b, _ := os.ReadFile(filepath.Join(dir, RecordsFileName))
 		midLines.Store(int64(strings.Count(string(b), "\n")))
 	}()
 	res, err := Run(context.Background(), cfg, WithoutProgress())
@@ -505,7 +505,7 @@ func TestTwoCallOpsAreNotRetries(t *testing.T) {
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
 	require.Zero(t, res.Totals.Retries)
-	f, err := os.Open(filepath.Join(cfg.RunDir, "records.jsonl"))
+	f, err := os.Open(filepath.Join(cfg.RunDir, RecordsFileName))
 	require.NoError(t, err)
 	defer f.Close()
 	n := 0

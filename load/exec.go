@@ -32,7 +32,6 @@ const (
 	ClassTransport = "transport" // reset, EOF, bad response
 	ClassCanceled  = "canceled"  // the run ended (grace expired) or its context was cancelled
 	ClassSetup     = "setup"     // the op could not even build its request
-	ClassShed      = "shed"      // never sent: in-flight cap or too late
 )
 
 // maxBody bounds what is read of a response: the contract's bodies are small
@@ -91,6 +90,15 @@ func (x *Exec) Client() *Client { return x.client }
 // Seq is the request's sequence number in the run.
 func (x *Exec) Seq() uint64 { return x.seq }
 
+// Planned is the request's planned send time on the run's clock (since
+// Result.Start): what its latency is measured from.
+func (x *Exec) Planned() time.Duration { return x.planned }
+
+// Attempts counts the HTTP attempts made so far, by every call of the
+// request (retries and re-login repeats included): what a ledger entry
+// reports as the request's attempts.
+func (x *Exec) Attempts() int { return x.attempts }
+
 // Rand is a per-request generator derived from the run seed.
 func (x *Exec) Rand() *rand.Rand { return x.rnd }
 
@@ -105,9 +113,6 @@ func (x *Exec) Resources() int { return x.e.cfg.Resources }
 func (x *Exec) Key() string {
 	return x.e.runID + "-" + strconv.FormatUint(x.seq, 10)
 }
-
-// Offset is the time since the run started (the run's clock).
-func (x *Exec) Offset() time.Duration { return time.Since(x.e.start) }
 
 // Do performs one logical call with the run's retry policy. It returns the
 // last response, or the last transport error when no attempt got an answer.

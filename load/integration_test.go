@@ -189,7 +189,7 @@ func TestRedisOutageAgainstReferenceAPI(t *testing.T) {
 	require.NoError(t, err)
 
 	tot := res.Totals
-	assert.Equal(t, tot.Planned, tot.Sent+tot.Shed)
+	assert.Equal(t, tot.Planned, tot.Sent+tot.Dropped)
 	assert.Equal(t, tot.Sent, tot.Completed)
 	assert.Positive(t, tot.Retries, "503s during the outage must be retried")
 	assert.Positive(t, tot.Errors, "orders that failed through the outage are errors")

@@ -106,9 +106,6 @@ type LedgerSnapshot struct {
 // version 1 files (orders inline).
 const LedgerVersion = 2
 
-// OrdersFileName is the streamed orders file in a run folder.
-const OrdersFileName = "orders.jsonl"
-
 // Ledger records every write and session outcome. Safe for concurrent use:
 // writes are a minority of requests, so one mutex does not limit the rate.
 type Ledger struct {

@@ -69,7 +69,7 @@ func TestLedgerStreamsOrders(t *testing.T) {
 	assert.NotContains(t, raw, "orders")
 	moved := filepath.Join(t.TempDir(), "moved")
 	require.NoError(t, os.Rename(dir, moved))
-	snap, err := ReadLedger(filepath.Join(moved, "ledger.json"))
+	snap, err := ReadLedger(filepath.Join(moved, LedgerFileName))
 	require.NoError(t, err)
 	assert.Equal(t, orders, allOrders(t, snap))
 	assert.Equal(t, res.Ledger.OrderCounts, snap.OrderCounts)

@@ -76,7 +76,7 @@ func TestLongRunRSS(t *testing.T) {
 		rss := procStatusKiB("VmRSS")
 		peak.Store(max(peak.Load(), rss))
 		t.Logf("%s at %d orders/s: completed %d, errors %d, shed %d; RSS peak %d MiB (process VmHWM so far %d MiB); samples %s",
-			d, rate, res.Totals.Completed, res.Totals.Errors, res.Totals.Shed, peak.Load()>>10,
+			d, rate, res.Totals.Completed, res.Totals.Errors, res.Totals.Dropped, peak.Load()>>10,
 			procStatusKiB("VmHWM")>>10, strings.Join(samples, " "))
 	}
 }

@@ -70,7 +70,7 @@ func Analyze(in Input) (Arch, error) {
 	t := r.Totals
 	a.Requests = Requests{
 		Planned: t.Planned, Sent: t.Sent, OK: t.Completed - t.Errors, Failed: t.Errors,
-		Dropped: t.Shed, Late: t.Late, Retries: t.Retries,
+		Dropped: t.Dropped, Late: t.Late, Retries: t.Retries,
 	}
 	if t.Sent > 0 {
 		a.ErrorRate = float64(t.Errors) / float64(t.Sent)
@@ -109,7 +109,7 @@ func Analyze(in Input) (Arch, error) {
 	// Timeline and availability, from the engine's per-second windows.
 	avail, secs := 0, 0
 	for _, s := range r.Timeline {
-		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Shed,
+		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Dropped,
 			OK: s.Completed - s.Errors, Errors: s.Errors, P50MS: durMS(s.P50), P99MS: durMS(s.P99), MaxMS: durMS(s.Max)}
 		a.Timeline = append(a.Timeline, sec)
 		if s.Planned == 0 {
@@ -152,11 +152,11 @@ func Analyze(in Input) (Arch, error) {
 			"achieved rate before the first fault was under %.0f%% of the planned rate: the load generator, not the system, was measured",
 			MinValidRate*100))
 	}
-	if tooManyDropped(t.Shed, t.Planned) {
+	if tooManyDropped(t.Dropped, t.Planned) {
 		a.Valid = false
 		a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf(
 			"the harness dropped %d of %d planned requests (%s), more than %g%%: what was not sent was not measured",
-			t.Shed, t.Planned, fmtPct(float64(t.Shed)/float64(t.Planned)), MaxDroppedShare*100))
+			t.Dropped, t.Planned, fmtPct(float64(t.Dropped)/float64(t.Planned)), MaxDroppedShare*100))
 	}
 
 	in.Findings.Fill(&a)
@@ -216,7 +216,7 @@ type reqWindow struct {
 }
 
 func newReqWindow(sigFigs int) *reqWindow {
-	return &reqWindow{h: hdrhistogram.New(1, 120_000_000, sigFigs)}
+	return &reqWindow{h: hdrhistogram.New(load.HistLowestUs, load.HistHighestUs, sigFigs)}
 }
 
 func (w *reqWindow) add(r load.Record) {
@@ -224,7 +224,7 @@ func (w *reqWindow) add(r load.Record) {
 	if r.Class != load.ClassOK {
 		w.fails++
 	}
-	_ = w.h.RecordValue(max(1, r.Latency.Microseconds()))
+	_ = w.h.RecordValue(load.HistValue(r.Latency))
 }
 
 // summary is the window [from, to) on the run's clock.
@@ -256,7 +256,7 @@ func droppedDuring(tl []load.Second, start, end time.Duration) (dropped, planned
 	for _, s := range tl {
 		t0 := time.Duration(s.Second) * time.Second
 		if t0+time.Second > start && t0 < end {
-			dropped, planned = dropped+s.Shed, planned+s.Planned
+			dropped, planned = dropped+s.Dropped, planned+s.Planned
 		}
 	}
 	return dropped, planned
@@ -289,7 +289,7 @@ func newFaultWindows(faults []FaultRecord, runLen time.Duration) []*faultWindow 
 			to = f.Begin
 		}
 		out = append(out, &faultWindow{f: f, end: end, span: span, from: max(0, to-span), to: to,
-			before: newReqWindow(3), during: newReqWindow(3), after: newReqWindow(3), perSec: map[int]*reqWindow{}})
+			before: newReqWindow(load.HistSigFigs), during: newReqWindow(load.HistSigFigs), after: newReqWindow(load.HistSigFigs), perSec: map[int]*reqWindow{}})
 	}
 	return out
 }
@@ -323,7 +323,7 @@ func (fw *faultWindow) add(r load.Record) {
 		if w == nil {
 			// Two significant digits (1%) is plenty to compare with 1.5x a
 			// baseline, and keeps a long tail of seconds small.
-			w = newReqWindow(2)
+			w = newReqWindow(load.WindowSigFigs)
 			fw.perSec[s] = w
 		}
 		w.add(r)

@@ -57,7 +57,7 @@ func syntheticRun(sentShare float64, weakAt time.Duration, shape func(i int, r *
 	for _, r := range recs {
 		sec := int(r.Planned / time.Second)
 		if perSec[sec] == nil {
-			perSec[sec] = hdrhistogram.New(1, 120_000_000, 2)
+			perSec[sec] = load.NewWindowHistogram()
 		}
 		_ = perSec[sec].RecordValue(r.Latency.Microseconds())
 		if r.Class != "ok" {
@@ -203,9 +203,9 @@ func TestAnalyzeBaselineSkipsEarlierFault(t *testing.T) {
 func TestAnalyzeDroppedRequestsInvalidate(t *testing.T) {
 	res, recs := synthetic(shape{faultAt: 10 * time.Second, faultEnd: 15 * time.Second, slow: 2 * time.Second})
 	for s := 10; s < 13; s++ { // 15 of the 500 planned during the fault: 3%
-		res.Timeline[s].Shed, res.Timeline[s].Sent = 5, 95
+		res.Timeline[s].Dropped, res.Timeline[s].Sent = 5, 95
 	}
-	res.Totals.Shed, res.Totals.Sent = 15, res.Totals.Sent-15 // 0.5% of the run
+	res.Totals.Dropped, res.Totals.Sent = 15, res.Totals.Sent-15 // 0.5% of the run
 	a, err := Analyze(Input{Name: "x", Load: res, Records: recs,
 		Faults: []FaultRecord{{Kind: "pause", Target: "api-1", Start: 10 * time.Second, End: 15 * time.Second}}})
 	require.NoError(t, err)
@@ -217,7 +217,7 @@ func TestAnalyzeDroppedRequestsInvalidate(t *testing.T) {
 	require.Equal(t, StatusInvalid, st)
 
 	// Over the whole run too.
-	res.Totals.Shed = 40
+	res.Totals.Dropped = 40
 	a, err = Analyze(Input{Name: "x", Load: res, Records: recs})
 	require.NoError(t, err)
 	require.False(t, a.Valid)

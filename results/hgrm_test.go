@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/chaosbench/chaosbench/load"
 	"github.com/stretchr/testify/require"
 )
 
 func TestWriteHgrm(t *testing.T) {
 	// Microseconds, as the load engine records: 1..10000 µs, one each.
-	h := hdrhistogram.New(1, 120_000_000, 3)
+	h := load.NewHistogram()
 	for v := int64(1); v <= 10000; v++ {
 		require.NoError(t, h.RecordValue(v))
 	}

@@ -196,6 +196,13 @@ func engineSeed(seed int64) uint64 {
 // (or after Ctrl-C, when the run's context is already cancelled).
 const cleanupTimeout = 60 * time.Second
 
+// The files the runner adds to an architecture's folder, beside the load's
+// (load.RecordsFileName and the others).
+const (
+	hgrmFileName = "latency.hgrm" // the whole run's latency distribution
+	logsDirName  = "logs"         // the containers' logs
+)
+
 // runArch runs one architecture on its own stack. It always returns the
 // architecture's entry; an error means it did not run to the end (whatever
 // it measured is still in the entry). A fault that could not be injected or
@@ -220,7 +227,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
-		st.SaveLogs(cctx, filepath.Join(dir, "logs"))
+		st.SaveLogs(cctx, filepath.Join(dir, logsDirName))
 		if derr := st.Down(cctx); derr != nil {
 			err = errors.Join(err, fmt.Errorf("stack down: %w", derr))
 		}
@@ -315,7 +322,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 			HealthBefore: in.HealthBefore, Ready: in.Recovered})
 	}
 	records := func(fn func(load.Record) error) error {
-		f, err := os.Open(filepath.Join(dir, "records.jsonl"))
+		f, err := os.Open(lr.Files.Records)
 		if err != nil {
 			return err
 		}
@@ -328,12 +335,13 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	if aerr != nil {
 		return results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}, aerr
 	}
-	hgrm := filepath.Join(dir, "latency.hgrm")
+	hgrm := filepath.Join(dir, hgrmFileName)
 	if herr := results.WriteHgrmFile(hgrm, lr.Latency("", ""), 1000); herr != nil {
 		err = errors.Join(err, herr)
 	}
-	res.Files = map[string]string{"hgrm": a.Name + "/latency.hgrm", "records": a.Name + "/records.jsonl",
-		"ledger": a.Name + "/ledger.json", "orders": a.Name + "/orders.jsonl", "hlog": a.Name + "/latency.hlog", "logs": a.Name + "/logs"}
+	res.Files = map[string]string{"hgrm": a.Name + "/" + hgrmFileName, "records": a.Name + "/" + load.RecordsFileName,
+		"ledger": a.Name + "/" + load.LedgerFileName, "orders": a.Name + "/" + load.OrdersFileName,
+		"hlog": a.Name + "/" + load.HLogFileName, "logs": a.Name + "/" + logsDirName}
 	return res, errors.Join(err, lerr)
 }
 

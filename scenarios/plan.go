@@ -164,15 +164,6 @@ func Parse(source string, data []byte) (Plan, error) {
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
-// opsByName is every op the load engine has, by the name scenarios use.
-var opsByName = func() map[string]load.Op {
-	m := map[string]load.Op{}
-	for _, w := range load.DefaultMix() {
-		m[w.Op.Name()] = w.Op
-	}
-	return m
-}()
-
 func validate(v *positioner, f file) Plan {
 	p := Plan{Name: f.Name, Description: strings.TrimSpace(f.Description)}
 	if !nameRE.MatchString(f.Name) {
@@ -418,9 +409,9 @@ func validateLoad(v *positioner, f file, p *Plan) {
 		total := 0
 		for _, name := range sortedKeys(f.Mix) {
 			w := f.Mix[name]
-			op, ok := opsByName[name]
-			if !ok {
-				v.add(`mix."`+name+`"`, "unknown operation %q (known: %s)", name, strings.Join(sortedKeys(opsByName), ", "))
+			op, err := load.LookupOp(name) // any registered op, built-in or not
+			if err != nil {
+				v.add(`mix."`+name+`"`, "%v", err)
 				continue
 			}
 			if w < 0 {

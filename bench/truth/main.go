@@ -63,7 +63,7 @@
 //
 // Dropped. A stall is the server's problem, not the loader's: a tool that
 // keeps its schedule sends every planned request, so the goal is 0 dropped
-// (planned - sent; for our engine, Totals.Shed). The request planned
+// (planned - sent; for our engine, Totals.Dropped). The request planned
 // exactly at T is outside the run and not counted. Vegeta's latency is stamped from the
 // actual send, so if it fell behind its p99 would hide the delay; the
 // "late" and "p99 plan" columns show it (lateness from its results file, see

@@ -198,7 +198,7 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 		return nil
 	}))
 	require.NoError(t, rs.Client().Del(ctx, keyspace.OrderByKey+gone.Key, keyspace.OrderByRequest+gone.RequestID).Err())
-	snap, err := load.ReadLedger(filepath.Join(dir, "ledger.json"))
+	snap, err := load.ReadLedger(filepath.Join(dir, load.LedgerFileName))
 	require.NoError(t, err)
 	f, c := check(t, rs, snap)
 	require.EqualValues(t, 1, c.Writes.Lost)

@@ -6,14 +6,15 @@ import (
 	"os"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/chaosbench/chaosbench/load"
 )
 
 // This file is the benchmarks' only use of package load, kept small so
 // that changes to the engine merge easily: Run, Config, Phase, Constant,
-// Mix, HTTPGet, WithoutProgress, NoRetry, and from the Result the Totals,
-// the latency histograms (whole run, and the steady phase) and, to leave a
-// warm-up out of the counts, the per-second Timeline.
+// Mix, HTTPGet, WithoutProgress, NoRetry, NewHistogram, and from the Result
+// the Totals, the latency histograms (whole run, and the steady phase) and,
+// to leave a warm-up out of the counts, the per-second Timeline.
 
 // LateAfter is the lateness threshold of every benchmark, for every tool.
 const LateAfter = 10 * time.Millisecond
@@ -56,6 +57,11 @@ type OursResult struct {
 	// P99Steady leaves the warm-up out (P99 when there is none).
 	P99Steady time.Duration
 }
+
+// NewHistogram has the engine's cumulative geometry (microseconds from 1 µs
+// to 120 s, 3 significant digits), so that every tool's percentiles are
+// read the same way.
+func NewHistogram() *hdrhistogram.Histogram { return load.NewHistogram() }
 
 // RunOurs runs the engine in this process, with records, hlog and ledger
 // written to a temporary run folder as in a real run.
@@ -123,9 +129,9 @@ func planned(rate int, d time.Duration, engine int64) int64 {
 // included ("" when it shed none).
 func (r OursResult) ShedNote() string {
 	t := r.Totals
-	if t.Shed == 0 {
+	if t.Dropped == 0 {
 		return ""
 	}
 	return fmt.Sprintf("engine shed %d in the whole run: %d at the in-flight limit (lowest %d), %d over max lateness",
-		t.Shed, t.ShedInFlight, t.InFlightLimitLow, t.ShedLate)
+		t.Dropped, t.DroppedInFlight, t.InFlightLimitLow, t.DroppedLate)
 }

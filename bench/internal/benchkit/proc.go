@@ -10,12 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
-
-// NewHistogram records microseconds from 1 µs to 120 s, 3 significant digits.
-func NewHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, 120_000_000, 3) }
 
 // Usage is what one loader process cost, from its rusage after it exited:
 // user + system CPU time and peak resident set size. The same reading for
