@@ -133,9 +133,17 @@ func (c *Client) login(ctx context.Context, e *engine) error {
 	if a.AccessToken == "" && cookie == "" {
 		return fmt.Errorf("login %s: answer has neither access_token nor sid cookie", c.Username)
 	}
+	// The ledger keys sessions by id. session_id is optional in the contract: without it, the cookie is
+	// the session; an opaque token is named by the client and its login, never by the secret itself.
 	sid := a.SessionID
 	if sid == "" {
 		sid = cookie
+	}
+	c.mu.RLock()
+	gen := c.gen
+	c.mu.RUnlock()
+	if sid == "" {
+		sid = fmt.Sprintf("client-%d-login-%d", c.ID, gen+1)
 	}
 	now := time.Now()
 	var exp time.Time

@@ -136,6 +136,9 @@ func violations(s Summary) []Check {
 }
 
 func knobsText(k Knobs) string {
+	if k.Image != "" {
+		return fmt.Sprintf("image %s · balancer %s · %d replicas", k.Image, k.Balancer, k.Replicas)
+	}
 	idem := "off"
 	if k.Idempotency {
 		idem = "on"

@@ -87,6 +87,9 @@ type Arch struct {
 // Knobs are the architecture's settings as they ran: arch.Arch's knobs under the same names, and the
 // stack's size. KnobsOf is the one conversion.
 type Knobs struct {
+	// Image is a user's service that replaced the reference API (target.image); the reference API's knobs
+	// below are then empty.
+	Image       string `json:"image,omitempty"`
 	Auth        string `json:"auth"`
 	Sessions    string `json:"sessions"`
 	Idempotency bool   `json:"idempotency"`
@@ -97,7 +100,7 @@ type Knobs struct {
 
 // KnobsOf is a's settings on a stack of replicas API nodes, as the summary records them.
 func KnobsOf(a arch.Arch, replicas int) Knobs {
-	return Knobs{Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
+	return Knobs{Image: a.Service.Image, Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
 		Balancer: string(a.Balancer), Replicas: replicas}
 }
 
