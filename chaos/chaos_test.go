@@ -100,9 +100,9 @@ func TestKillRoutesAround(t *testing.T) {
 	}
 	require.NoError(t, in.Revert(context.Background(), id))
 	rec := in.Records()[0]
-	require.Equal(t, "api-2", rec.Target)
+	require.Equal(t, "api-2", rec.Resolved)
 	require.Greater(t, rec.End, rec.Start)
-	require.GreaterOrEqual(t, rec.Recovered, time.Duration(0), "the node came back")
+	require.GreaterOrEqual(t, rec.Ready, time.Duration(0), "the node came back")
 }
 
 func TestPauseStallsTheNode(t *testing.T) {
@@ -287,7 +287,7 @@ func TestInjectorRecordsEveryFailure(t *testing.T) {
 	rec, err := in.Run(ctx, f, nil, "api-1", time.Second)
 	require.ErrorContains(t, err, "refused")
 	require.True(t, injected)
-	require.Equal(t, "api-1", rec.Target)
+	require.Equal(t, "api-1", rec.Resolved)
 	require.Contains(t, rec.Error, "inject kill on api-1: refused")
 
 	rec, err = in.Run(ctx, f, nil, "api-9", time.Second)
@@ -302,13 +302,13 @@ func TestInjectorRecordsEveryFailure(t *testing.T) {
 	require.Contains(t, rec.Error, "it targets API nodes")
 
 	rec = in.NotRun("pause", nil, "api-2", fmt.Errorf("not injected: the load ended before 20s"))
-	require.Equal(t, "pause", rec.Fault)
+	require.Equal(t, "pause", rec.Kind)
 
 	recs := in.Records()
 	require.Len(t, recs, 4, "every failure is on the record")
 	for _, r := range recs {
 		require.NotEmpty(t, r.Error)
 		require.Equal(t, r.Start, r.End)
-		require.EqualValues(t, -1, r.Recovered)
+		require.EqualValues(t, -1, r.Ready)
 	}
 }

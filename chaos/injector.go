@@ -10,10 +10,10 @@ import (
 
 // Injection is the record of one fault, on the run's clock, for reports (drawn as a band).
 type Injection struct {
-	Fault     string `json:"fault"`
+	Kind      string `json:"kind"` // the fault's registry name
 	Params    Params `json:"params,omitempty"`
-	Target    string `json:"target"`      // the container hit (api-2)
-	Spec      string `json:"target_spec"` // as asked (any-api)
+	Target    string `json:"target"`   // as the scenario asked (any-api)
+	Resolved  string `json:"resolved"` // the container hit (api-2); the spec itself when it did not resolve
 	Mechanism string `json:"mechanism,omitempty"`
 	// Begin is when the injection started (the fault may take effect any time from then until Start).
 	Begin time.Duration `json:"begin_ns"`
@@ -21,8 +21,8 @@ type Injection struct {
 	End   time.Duration `json:"end_ns"`   // when it was reverted; 0 while active
 	// HealthBefore is the stack's health just before the injection ("" = every node ready).
 	HealthBefore string `json:"health_before,omitempty"`
-	// Recovered is how long after End the stack was ready again; -1 when it did not recover in time.
-	Recovered time.Duration `json:"recovered_ns"`
+	// Ready is how long after End the stack was ready again; -1 when it did not recover in time.
+	Ready time.Duration `json:"ready_ns"`
 	Error     string        `json:"error,omitempty"`
 }
 
@@ -48,10 +48,10 @@ func (in *Injector) Inject(ctx context.Context, f Fault, params Params, spec str
 // inject is Inject, also returning the index of the record it wrote (the
 // failed one, when it failed).
 func (in *Injector) inject(ctx context.Context, f Fault, params Params, spec string) (id, rec int, err error) {
-	r := Injection{Fault: f.Name(), Params: params, Target: spec, Spec: spec, Recovered: -1}
+	r := Injection{Kind: f.Name(), Params: params, Target: spec, Resolved: spec, Ready: -1}
 	t, err := in.env.Resolve(spec)
 	if err == nil {
-		r.Target = t.Name
+		r.Resolved = t.Name
 		var k Kind
 		if k, err = Default.Kind(f.Name()); err == nil {
 			err = k.check(t.Name, t.Role)
@@ -86,7 +86,7 @@ func (in *Injector) inject(ctx context.Context, f Fault, params Params, spec str
 // NotRun records a planned fault that never started (the run ended before its time, or it could not be
 // built) and returns its record: it is accounted for like one that failed.
 func (in *Injector) NotRun(fault string, params Params, spec string, why error) Injection {
-	i := in.failed(Injection{Fault: fault, Params: params, Target: spec, Spec: spec, Recovered: -1}, why)
+	i := in.failed(Injection{Kind: fault, Params: params, Target: spec, Resolved: spec, Ready: -1}, why)
 	return in.record(i)
 }
 
@@ -135,16 +135,16 @@ func (in *Injector) Revert(ctx context.Context, id int) error {
 	hcancel()
 	in.mu.Lock()
 	rec := &in.records[id]
-	rec.End, rec.Recovered = end, recovered
+	rec.End, rec.Ready = end, recovered
 	if err != nil {
 		if rec.Error != "" {
 			rec.Error += "; "
 		}
 		rec.Error += err.Error()
-		err = fmt.Errorf("revert %s on %s: %w", rec.Fault, rec.Target, err)
+		err = fmt.Errorf("revert %s on %s: %w", rec.Kind, rec.Resolved, err)
 	}
 	in.mu.Unlock()
-	in.env.logf("chaos: reverted %s on %s at %s", rec.Fault, rec.Target, end.Round(time.Millisecond))
+	in.env.logf("chaos: reverted %s on %s at %s", rec.Kind, rec.Resolved, end.Round(time.Millisecond))
 	return err
 }
 

@@ -181,9 +181,9 @@ func TestFaultsThroughThePort(t *testing.T) {
 			require.Equal(t, tt.revert, fs.take())
 			rec := in.Records()[0]
 			require.Equal(t, tt.mechanism, rec.Mechanism)
-			require.Equal(t, tt.target, rec.Target)
+			require.Equal(t, tt.target, rec.Resolved)
 			require.Empty(t, rec.Error)
-			require.GreaterOrEqual(t, rec.Recovered, time.Duration(0))
+			require.GreaterOrEqual(t, rec.Ready, time.Duration(0))
 		})
 	}
 }
@@ -244,7 +244,7 @@ func TestHealthBracketsTheInjection(t *testing.T) {
 	rec, err := in.Run(context.Background(), f, nil, "api-1", 0)
 	require.ErrorContains(t, err, "not ready")
 	require.Equal(t, "api-3: connection refused", rec.HealthBefore)
-	require.EqualValues(t, -1, rec.Recovered)
+	require.EqualValues(t, -1, rec.Ready)
 }
 
 // TestAnyAPIPicksANode: any-api resolves to an API node, the same ones for the same seed.

@@ -11,8 +11,10 @@ import (
 	"github.com/chaosbench/chaosbench/load"
 )
 
-// FaultRecord is one injection as the runner saw it, on the run's clock.
-// (A plain type, so that results does not depend on how faults are made.)
+// FaultRecord is one injection as the runner saw it, on the run's clock:
+// chaos.Injection's fields under the same names (the runner copies them in
+// one place), as a plain type so that results does not depend on how faults
+// are made.
 type FaultRecord struct {
 	Kind, Target, Resolved, Mechanism string
 	Start, End                        time.Duration
@@ -78,6 +80,7 @@ func Analyze(in Input) (Arch, error) {
 
 	all := r.Latency("", "")
 	a.Latency = latencyOf(all)
+	a.Ops = opsOf(r)
 	for _, q := range []float64{0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100} {
 		a.Percentiles = append(a.Percentiles, Percentile{Quantile: q, MS: usToMS(all.ValueAtQuantile(q))})
 	}
@@ -413,4 +416,31 @@ func recovery(before *reqWindow, perSec map[int]*reqWindow, end time.Duration) *
 		}
 	}
 	return nil
+}
+
+// opsOf sums the engine's per-op × phase stats into one row per op, in the
+// order the ops first appear (the mix's order), with latency from the op's
+// merged histograms.
+func opsOf(r *load.Result) []OpStats {
+	var ops []OpStats
+	at := map[string]int{}
+	for _, st := range r.Stats {
+		i, ok := at[st.Op]
+		if !ok {
+			i = len(ops)
+			at[st.Op] = i
+			ops = append(ops, OpStats{Name: st.Op})
+		}
+		ops[i].Requests += st.Count
+		ops[i].Errors += st.Errors
+		ops[i].Retries += st.Retries
+	}
+	for i := range ops {
+		if ops[i].Requests > 0 {
+			ops[i].ErrorRate = float64(ops[i].Errors) / float64(ops[i].Requests)
+		}
+		h := r.Latency(ops[i].Name, "")
+		ops[i].P50MS, ops[i].P99MS = usToMS(h.ValueAtQuantile(50)), usToMS(h.ValueAtQuantile(99))
+	}
+	return ops
 }

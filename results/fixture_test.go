@@ -108,6 +108,16 @@ func fixtureSummary() Summary {
 		a.Requests = Requests{Planned: rate * secs, Sent: rate * secs, OK: okN, Failed: errN, Dropped: 0, Late: 4, Retries: errN*2 + 40,
 			PlannedRate: rate, AchievedRate: 199.6}
 		a.ErrorRate = float64(errN) / float64(rate*secs)
+		// The mix's ops, in its order: orders carry most of the errors.
+		for i, op := range []struct {
+			name  string
+			share float64
+		}{{"profile.read", 0.5}, {"cart.write", 0.2}, {"order.create", 0.2}, {"resource.update", 0.1}} {
+			n := int64(float64(rate*secs) * op.share)
+			e := errN * int64(i+1) / 10
+			a.Ops = append(a.Ops, OpStats{Name: op.name, Requests: n, Errors: e, ErrorRate: float64(e) / float64(n),
+				Retries: e * 2, P50MS: round2(sh.base * (1 + float64(i)/4)), P99MS: round2(sh.base * (6 + float64(i)))})
+		}
 		a.Availability = 1
 		if sh.killErr > 0.2 {
 			a.Availability = 58.0 / 60

@@ -289,6 +289,21 @@ func maxFaults(s Summary) int {
 
 // buildTable is the architectures-side-by-side table that the text and
 // Markdown reports share, so they cannot disagree.
+// opNames lists every op any architecture ran, in first-seen order.
+func opNames(s Summary) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, a := range s.Architectures {
+		for _, o := range a.Ops {
+			if !seen[o.Name] {
+				seen[o.Name] = true
+				names = append(names, o.Name)
+			}
+		}
+	}
+	return names
+}
+
 func buildTable(s Summary, ok, fail string) []row {
 	var rows []row
 	add := func(label string, section bool, f func(a Arch) cell) {
@@ -337,6 +352,22 @@ func buildTable(s Summary, ok, fail string) []row {
 	add("  max", false, func(a Arch) cell { return cell{text: fmtMS(a.Latency.Max)} })
 	add("error rate", true, func(a Arch) cell { return cell{text: fmtPct(a.ErrorRate), bad: a.ErrorRate > 0.01} })
 	add("availability", false, func(a Arch) cell { return cell{text: fmtPct(a.Availability), bad: a.Availability < 0.99} })
+	// One row per op: how many, p99 and errors, so that a slow or failing op
+	// is not averaged away by the others.
+	if ops := opNames(s); len(ops) > 0 {
+		add("ops", true, func(Arch) cell { return cell{text: "requests · p99 · errors"} })
+		for _, name := range ops {
+			add("  "+name, false, func(a Arch) cell {
+				for _, o := range a.Ops {
+					if o.Name == name {
+						return cell{text: fmt.Sprintf("%d · %s · %s", o.Requests, fmtMS(o.P99MS), fmtPct(o.ErrorRate)),
+							bad: o.ErrorRate > 0.01}
+					}
+				}
+				return cell{text: "-"}
+			})
+		}
+	}
 	// The checks, from the registry: a group's first row opens a section.
 	group := ""
 	for _, c := range recordedChecks(s) {

@@ -52,6 +52,9 @@ type Arch struct {
 
 	Requests Requests  `json:"requests"`
 	Latency  LatencyMS `json:"latency_ms"`
+	// Ops splits requests and latency by op (the mix's names), in the
+	// mix's order.
+	Ops []OpStats `json:"ops,omitempty"`
 	// Errors counts failed logical requests by class (e.g. "http_503",
 	// "timeout", "connect", "session_lost").
 	Errors       map[string]int64 `json:"errors"`
@@ -116,6 +119,18 @@ type Requests struct {
 	// Rates before the first fault, per second: the run's validity check.
 	PlannedRate  float64 `json:"planned_rate"`
 	AchievedRate float64 `json:"achieved_rate"`
+}
+
+// OpStats is one op of the mix: its logical requests (retries count once), how
+// many failed, and what its users waited (from the planned send time).
+type OpStats struct {
+	Name      string  `json:"name"`
+	Requests  int64   `json:"requests"`
+	Errors    int64   `json:"errors"`
+	ErrorRate float64 `json:"error_rate"` // errors / requests, 0..1
+	Retries   int64   `json:"retries"`
+	P50MS     float64 `json:"p50_ms"`
+	P99MS     float64 `json:"p99_ms"`
 }
 
 // LatencyMS is measured from the planned send time and includes every

@@ -33,14 +33,16 @@ faults:
 
 // TestCheckerHonesty is the checker's proof, with real containers: it finds
 // each violation on the architecture that has it, and none on stateless
-// under exactly the same load and faults.
+// under exactly the same load and faults. It is the black-box checker's
+// proof too: reading ground truth through the API instead of Redis, it finds
+// exactly the same numbers on every architecture.
 func TestCheckerHonesty(t *testing.T) {
 	dockertest.Require(t)
 	plan, err := scenarios.Parse("honesty.yaml", []byte(honesty))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false), WithCrossCheck())
 	require.NoError(t, err)
 	require.Len(t, out.Summary.Architectures, 3)
 	get := func(name string) results.Arch {
@@ -52,6 +54,13 @@ func TestCheckerHonesty(t *testing.T) {
 		require.NotEmpty(t, a.Checks)
 		for check, r := range a.Checks {
 			require.Empty(t, r.NotChecked, "%s: %s", name, check)
+		}
+		// The black-box checker agrees with Redis on every count.
+		require.Len(t, a.BlackBox, len(a.Checks), name)
+		for check, r := range a.Checks {
+			bb := a.BlackBox[check]
+			require.Empty(t, bb.NotChecked, "%s: black box %s", name, check)
+			require.Equal(t, r.Value, bb.Value, "%s: %s from Redis and through the API", name, check)
 		}
 		return a
 	}

@@ -285,7 +285,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	if !sleepCtx(ctx, blackbox.DefaultSettle) {
 		return res, fmt.Errorf("check ground truth: %w", ctx.Err())
 	}
-	var findings results.Findings
+	var findings, blackBox results.Findings
 	if !a.Service.Custom() {
 		raddr, aerr := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
 		if aerr != nil {
@@ -307,7 +307,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		if a.Service.Custom() {
 			findings = f
 		} else {
-			res.BlackBox = f
+			blackBox = f
 		}
 	}
 
@@ -317,9 +317,9 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	}
 	var faults []results.FaultRecord
 	for _, in := range injections {
-		faults = append(faults, results.FaultRecord{Kind: in.Fault, Target: in.Spec, Resolved: in.Target,
+		faults = append(faults, results.FaultRecord{Kind: in.Kind, Target: in.Target, Resolved: in.Resolved,
 			Mechanism: in.Mechanism, Begin: in.Begin, Start: in.Start, End: in.End, Error: in.Error,
-			HealthBefore: in.HealthBefore, Ready: in.Recovered})
+			HealthBefore: in.HealthBefore, Ready: in.Ready})
 	}
 	records := func(fn func(load.Record) error) error {
 		f, err := os.Open(lr.Files.Records)
@@ -335,6 +335,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	if aerr != nil {
 		return results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}, aerr
 	}
+	res.BlackBox = blackBox
 	hgrm := filepath.Join(dir, hgrmFileName)
 	if herr := results.WriteHgrmFile(hgrm, lr.Latency("", ""), 1000); herr != nil {
 		err = errors.Join(err, herr)

@@ -1,0 +1,64 @@
+package runner
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/scenarios"
+	"github.com/chaosbench/chaosbench/target/arch"
+	"github.com/stretchr/testify/require"
+)
+
+// TestUserImageIsChecked runs a user's own service (examples/naiveshop, built by `make images`) in the
+// stack under the example's scenario: the black-box checker, reading ground truth through the API, finds
+// its two flaws (duplicate orders, lost updates). The reference API under the very same scenario, checked
+// the same way, shows neither: the checker is not finding what is not there.
+func TestUserImageIsChecked(t *testing.T) {
+	dockertest.Require(t)
+	plan, err := scenarios.Load(filepath.Join("..", "examples", "naiveshop", "naiveshop.yaml"))
+	require.NoError(t, err)
+	require.True(t, plan.Service.Custom())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	run := func(p scenarios.Plan, opts ...Option) results.Arch {
+		opts = append(opts, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false), WithScale(0.5))
+		out, err := Run(ctx, p, opts...)
+		require.NoError(t, err)
+		require.Len(t, out.Summary.Architectures, 1)
+		a := out.Summary.Architectures[0]
+		require.Empty(t, a.Error)
+		require.True(t, a.Valid, "%s: %v", a.Name, a.InvalidReasons)
+		for _, f := range a.Faults {
+			require.Empty(t, f.Error, "%s: %s", a.Name, f.Kind)
+		}
+		t.Logf("%s: writes %+v updates %+v sessions %+v", a.Name, a.Writes, a.Updates, a.Sessions)
+		return a
+	}
+
+	naive := run(plan)
+	require.Equal(t, "chaosbench/naiveshop:dev", naive.Knobs.Image)
+	for name, c := range naive.Checks {
+		require.Empty(t, c.NotChecked, "naiveshop answers every check through the contract: %s", name)
+	}
+	require.Positive(t, naive.Writes.Duplicates, "idempotency in one node's memory: a retry on another node orders twice")
+	require.Positive(t, naive.Updates.Lost, "last write wins: concurrent increments are lost")
+	require.Zero(t, naive.Writes.Lost)
+	require.Positive(t, naive.Sessions.Total, "sessions of opaque tokens are counted")
+
+	// The same scenario against the reference API (stateless), checked through the contract too.
+	ref := plan
+	ref.Service = arch.Service{}
+	stateless, err := arch.Preset("stateless")
+	require.NoError(t, err)
+	ref.Architectures = []arch.Arch{stateless}
+	a := run(ref, WithCrossCheck())
+	require.Zero(t, a.BlackBox["writes.duplicates"].Value)
+	require.Zero(t, a.BlackBox["updates.lost"].Value)
+	require.Zero(t, a.Writes.Duplicates)
+	require.Zero(t, a.Updates.Lost)
+}
