@@ -23,7 +23,7 @@ type Injection struct {
 	HealthBefore string `json:"health_before,omitempty"`
 	// Ready is how long after End the stack was ready again; -1 when it did not recover in time.
 	Ready time.Duration `json:"ready_ns"`
-	Error     string        `json:"error,omitempty"`
+	Error string        `json:"error,omitempty"`
 }
 
 // Injector injects faults into one Env and keeps their records. Its methods are safe for concurrent use.
