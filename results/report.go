@@ -41,10 +41,29 @@ func (JSONReporter) Render(w io.Writer, s Summary) error {
 	return err
 }
 
-// Reporters lists every format, in the order a run writes them.
-func Reporters() []Reporter {
-	return []Reporter{JSONReporter{}, TextReporter{}, MarkdownReporter{}, HTMLReporter{}}
+// The built-in formats, in the order a run writes them; a format of its own file (report_<name>.go, or a
+// test, or another package) registers itself with RegisterReporter and comes after them.
+func init() {
+	for _, r := range []Reporter{JSONReporter{}, TextReporter{}, MarkdownReporter{}, HTMLReporter{}} {
+		RegisterReporter(r)
+	}
 }
+
+var reporters []Reporter
+
+// RegisterReporter adds a run report format: every run writes it into its folder and `chaosbench report
+// --format` renders it. A format name or file name used twice is a programming error.
+func RegisterReporter(r Reporter) {
+	for _, have := range reporters {
+		if have.Format() == r.Format() || have.File() == r.File() {
+			panic(fmt.Sprintf("results: report format %q (%s) registered twice", r.Format(), r.File()))
+		}
+	}
+	reporters = append(reporters, r)
+}
+
+// Reporters lists every format, in the order a run writes them.
+func Reporters() []Reporter { return append([]Reporter(nil), reporters...) }
 
 // ReporterFor returns the reporter for a --format value.
 func ReporterFor(format string) (Reporter, error) { return byFormat(Reporters(), "report", format) }

@@ -1,0 +1,48 @@
+package results_test
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chaosbench/chaosbench/results"
+	"github.com/stretchr/testify/require"
+)
+
+// csvReporter is a report format declared from test code alone: one line per architecture.
+type csvReporter struct{}
+
+func (csvReporter) Format() string { return "test-csv" }
+func (csvReporter) File() string   { return "report.test.csv" }
+func (csvReporter) Render(w io.Writer, s results.Summary) error {
+	fmt.Fprintln(w, "arch,verdict,p99_ms")
+	for _, a := range s.Architectures {
+		st, _ := results.ArchStatus(a)
+		fmt.Fprintf(w, "%s,%s,%.2f\n", a.Name, st, a.Latency.P99)
+	}
+	return nil
+}
+
+func init() { results.RegisterReporter(csvReporter{}) }
+
+// TestRegisteredReportFormat: a format registered from another package is written into every run folder
+// beside the built-in ones and is what `chaosbench report --format` finds, with no edit to results.
+func TestRegisteredReportFormat(t *testing.T) {
+	s := results.Summary{Schema: results.SchemaVersion, Scenario: "x", Architectures: []results.Arch{
+		{Name: "stateless", Valid: true, Latency: results.LatencyMS{P99: 12.5}},
+	}}
+	dir := t.TempDir()
+	paths, err := results.WriteReports(dir, s)
+	require.NoError(t, err)
+	require.Contains(t, paths, filepath.Join(dir, "report.test.csv"))
+	b, err := os.ReadFile(filepath.Join(dir, "report.test.csv"))
+	require.NoError(t, err)
+	require.Equal(t, "arch,verdict,p99_ms\nstateless,passed,12.50\n", string(b))
+
+	r, err := results.ReporterFor("test-csv")
+	require.NoError(t, err)
+	require.Equal(t, "report.test.csv", r.File())
+	require.Panics(t, func() { results.RegisterReporter(csvReporter{}) }, "a format registered twice")
+}
