@@ -111,7 +111,7 @@ func TestWriteReports(t *testing.T) {
 	require.True(t, os.IsNotExist(err), "no temp file left")
 
 	_, err = ReporterFor("pdf")
-	require.ErrorContains(t, err, `unknown report format "pdf" (want one of json, text, md, html)`)
+	require.ErrorContains(t, err, `unknown report format "pdf" (want one of json, text, md, html`)
 }
 
 func lastLine(s string) string {
