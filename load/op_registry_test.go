@@ -1,6 +1,7 @@
 package load_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,7 +72,8 @@ func runScenario(t *testing.T, yaml, target string) (scenarios.Plan, *load.Resul
 
 // TestRegisteredOpRunsFromAScenario: an op registered from test code alone
 // is named in a scenario's mix, runs, and shows in the result's per-op
-// stats and in records.jsonl like a built-in op.
+// stats, in records.jsonl, in summary.json's ops and in every report, like a
+// built-in op.
 func TestRegisteredOpRunsFromAScenario(t *testing.T) {
 	var echoes atomic.Int64
 	srv := echoTarget(t, &echoes)
@@ -116,6 +119,31 @@ mix: {test.echo: 3, profile.read: 1}
 		return nil
 	}))
 	assert.Equal(t, echo.Count, recorded)
+
+	// On to the summary and the reports, as the runner goes: the op has its row in both.
+	a, err := results.Analyze(results.Input{Name: "stub", Load: res, Records: func(fn func(load.Record) error) error {
+		f, err := os.Open(res.Files.Records)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return load.ReadRecords(f, fn)
+	}})
+	require.NoError(t, err)
+	var op results.OpStats
+	for _, o := range a.Ops {
+		if o.Name == "test.echo" {
+			op = o
+		}
+	}
+	assert.Equal(t, echo.Count, op.Requests, "summary.json's ops: %+v", a.Ops)
+	assert.Positive(t, op.P99MS)
+	for _, r := range results.Reporters() {
+		var b bytes.Buffer
+		require.NoError(t, r.Render(&b, results.Summary{Schema: results.SchemaVersion, Scenario: plan.Name,
+			Architectures: []results.Arch{a}}))
+		assert.Contains(t, b.String(), "test.echo", "the %s report has the op's row", r.Format())
+	}
 }
 
 // TestUnknownOpListsRegistered: a mix naming no registered op is refused at
