@@ -93,11 +93,8 @@ func Read(ctx context.Context, base, password string, ledger load.LedgerSnapshot
 		return nil, fmt.Errorf("read the ledger's orders: %w", err)
 	}
 	t := &Truth{byRequest: map[string]int64{}, byKey: map[string]int64{}, values: map[string]int64{}}
-	var anyAuth http.Header
 	if len(users) > 0 {
-		var err error
-		anyAuth, err = r.readOrders(ctx, t, users)
-		if err != nil {
+		if err := r.readOrders(ctx, t, users); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -111,7 +108,15 @@ func Read(ctx context.Context, base, password string, ledger load.LedgerSnapshot
 	}
 	sort.Strings(t.Unexpected)
 	if len(ledger.Resources) > 0 {
-		if err := r.readResources(ctx, t, ledger.Resources, anyAuth); err != nil {
+		// Any client can read any resource: the first one that logged in.
+		user := ""
+		for _, s := range ledger.Sessions {
+			if s.User != "" {
+				user = s.User
+				break
+			}
+		}
+		if err := r.readResources(ctx, t, ledger.Resources, user); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -121,25 +126,20 @@ func Read(ctx context.Context, base, password string, ledger load.LedgerSnapshot
 	return t, nil
 }
 
-// readOrders lists every user's orders; it returns one user's credential for reading resources.
-func (r *reader) readOrders(ctx context.Context, t *Truth, users map[string]int) (http.Header, error) {
+// readOrders lists every user's orders.
+func (r *reader) readOrders(ctx context.Context, t *Truth, users map[string]int) error {
 	var mu sync.Mutex
-	var anyAuth http.Header
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallel)
 	for user, placed := range users {
 		g.Go(func() error {
-			auth, err := r.login(gctx, user)
-			if err != nil {
-				return err
-			}
 			var out struct {
 				Orders *[]struct {
 					RequestID      string `json:"request_id"`
 					IdempotencyKey string `json:"idempotency_key"`
 				} `json:"orders"`
 			}
-			if err := r.get(gctx, "/v1/orders", auth, &out); err != nil {
+			if err := r.getAs(gctx, user, "/v1/orders", &out); err != nil {
 				return err
 			}
 			if out.Orders == nil {
@@ -150,7 +150,6 @@ func (r *reader) readOrders(ctx context.Context, t *Truth, users map[string]int)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			anyAuth = auth
 			for _, o := range *out.Orders {
 				t.byRequest[o.RequestID]++
 				if o.IdempotencyKey != "" {
@@ -161,12 +160,34 @@ func (r *reader) readOrders(ctx context.Context, t *Truth, users map[string]int)
 			return nil
 		})
 	}
-	return anyAuth, g.Wait()
+	return g.Wait()
 }
 
-func (r *reader) readResources(ctx context.Context, t *Truth, res []load.ResourceEntry, auth http.Header) error {
-	if auth == nil {
-		return errors.New("no user could log in to read resources")
+// loginTries bounds the logins of one read: a fresh session can be refused at once by a design that keeps
+// sessions in one node (its balancer may still route around a node that a fault restarted), and the reader
+// only needs one that holds for a request.
+const loginTries = 5
+
+// getAs logs in as user and GETs path into dst, logging in again when the session is refused (401).
+func (r *reader) getAs(ctx context.Context, user, path string, dst any) error {
+	var err error
+	for range loginTries {
+		var auth http.Header
+		if auth, err = r.login(ctx, user); err != nil {
+			return err
+		}
+		if err = r.get(ctx, path, auth, dst); err == nil || !errors.Is(err, errUnauthorized) {
+			return err
+		}
+	}
+	return err
+}
+
+var errUnauthorized = errors.New("401")
+
+func (r *reader) readResources(ctx context.Context, t *Truth, res []load.ResourceEntry, user string) error {
+	if user == "" {
+		return errors.New("no user to read resources as")
 	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -176,7 +197,7 @@ func (r *reader) readResources(ctx context.Context, t *Truth, res []load.Resourc
 			var out struct {
 				Value *int64 `json:"value"`
 			}
-			if err := r.get(gctx, "/v1/resources/"+e.ID, auth, &out); err != nil {
+			if err := r.getAs(gctx, user, "/v1/resources/"+e.ID, &out); err != nil {
 				return err
 			}
 			if out.Value == nil {
@@ -266,6 +287,8 @@ func (r *reader) do(req *http.Request) (*http.Response, []byte, error) {
 		case res.StatusCode >= 500:
 			last = fmt.Errorf("status %d", res.StatusCode)
 			continue
+		case res.StatusCode == http.StatusUnauthorized:
+			return nil, nil, fmt.Errorf("%w %s", errUnauthorized, bytes.TrimSpace(b))
 		case res.StatusCode >= 300:
 			return nil, nil, fmt.Errorf("status %d %s", res.StatusCode, bytes.TrimSpace(b))
 		}

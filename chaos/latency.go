@@ -13,7 +13,7 @@ import (
 // Latency targets API nodes only: the netem path would serve any container, but the proxy fallback only
 // API nodes (NGINX's upstreams), and a scenario must mean the same on every kernel.
 func init() {
-	Register(Kind{Name: "latency", Roles: []arch.Role{arch.RoleAPI}, New: func(p Params) (Fault, error) {
+	Register(Kind{Name: "latency", Roles: []arch.Role{arch.RoleAPI}, Routes: true, New: func(p Params) (Fault, error) {
 		if err := p.check("delay", "jitter"); err != nil {
 			return nil, err
 		}

@@ -19,6 +19,9 @@ type Kind struct {
 	Name  string
 	Roles []arch.Role
 	New   Factory
+	// Routes marks a fault that sends a node's traffic through a proxy of its own (Router): it needs
+	// chaosbench's balancer, so an attached project, whose balancer is its own, cannot take it.
+	Routes bool
 }
 
 // Registry maps fault names to their kinds.

@@ -154,7 +154,7 @@ func (c *Client) login(ctx context.Context, e *engine) error {
 	c.gen++
 	c.token, c.cookie, c.session, c.expiresAt = a.AccessToken, cookie, sid, exp
 	c.mu.Unlock()
-	e.ledger.sessionStarted(c.ID, sid, now, exp)
+	e.ledger.sessionStarted(c.ID, c.Username, sid, now, exp)
 	return nil
 }
 

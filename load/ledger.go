@@ -62,8 +62,10 @@ type ResourceEntry struct {
 
 // SessionEntry is one session's life as the client saw it.
 type SessionEntry struct {
-	SessionID string    `json:"session_id"`
-	Client    int       `json:"client"`
+	SessionID string `json:"session_id"`
+	Client    int    `json:"client"`
+	// User is the client's username: the black-box checker logs in as it to read what the service holds.
+	User      string    `json:"user,omitempty"`
 	StartedAt time.Time `json:"started_at"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	EndedAt   time.Time `json:"ended_at,omitzero"`
@@ -204,13 +206,13 @@ func (l *Ledger) RecordResourceUpdate(id string, acked bool, uncertain, conflict
 	r.Conflicts += int64(conflicts)
 }
 
-func (l *Ledger) sessionStarted(client int, sid string, at, exp time.Time) {
+func (l *Ledger) sessionStarted(client int, user, sid string, at, exp time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.sessions[sid]; ok {
 		return
 	}
-	l.sessions[sid] = &SessionEntry{SessionID: sid, Client: client, StartedAt: at, ExpiresAt: exp}
+	l.sessions[sid] = &SessionEntry{SessionID: sid, Client: client, User: user, StartedAt: at, ExpiresAt: exp}
 	l.order = append(l.order, sid)
 }
 

@@ -136,6 +136,9 @@ func violations(s Summary) []Check {
 }
 
 func knobsText(k Knobs) string {
+	if k.Attached != "" {
+		return fmt.Sprintf("attached to %s · %d API containers", k.Attached, k.Replicas)
+	}
 	if k.Image != "" {
 		return fmt.Sprintf("image %s · balancer %s · %d replicas", k.Image, k.Balancer, k.Replicas)
 	}

@@ -92,7 +92,10 @@ type Arch struct {
 type Knobs struct {
 	// Image is a user's service that replaced the reference API (target.image); the reference API's knobs
 	// below are then empty.
-	Image       string `json:"image,omitempty"`
+	Image string `json:"image,omitempty"`
+	// Attached is the compose project chaosbench attached to (target.compose.project; the URL for a bare
+	// target.url): it started nothing, and the knobs below are empty but for replicas (the API's containers).
+	Attached    string `json:"attached,omitempty"`
 	Auth        string `json:"auth"`
 	Sessions    string `json:"sessions"`
 	Idempotency bool   `json:"idempotency"`

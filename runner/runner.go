@@ -6,6 +6,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/blackbox"
 	"github.com/chaosbench/chaosbench/chaos"
+	"github.com/chaosbench/chaosbench/internal/local"
 	"github.com/chaosbench/chaosbench/internal/poll"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
@@ -213,14 +215,12 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res, fmt.Errorf("create folder: %w", err)
 	}
-	sopts := []stack.Option{stack.WithArchitecture(a), stack.WithReplicas(plan.Replicas), stack.WithRedis(plan.Redis),
-		stack.WithLog(cfg.Log), stack.WithRunID(runID(plan.Name, a.Name))}
-	if plan.SessionTTL > 0 {
-		sopts = append(sopts, stack.WithRefapiEnv("SESSION_TTL", plan.SessionTTL.String()))
-	}
-	st, err := stack.Up(ctx, append(sopts, cfg.StackOptions...)...)
+	st, err := startStack(ctx, plan, a, cfg)
 	if err != nil {
-		return res, fmt.Errorf("stack up: %w", err)
+		return res, err
+	}
+	if plan.Attach != nil {
+		res.Knobs = results.Knobs{Attached: cmp.Or(plan.Attach.Project, plan.Attach.URL), Replicas: len(st.Nodes)}
 	}
 	// Cleanup runs on a context of its own: after Ctrl-C the run's context
 	// is cancelled, and the stack must still go.
@@ -282,11 +282,11 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	_ = inj.RevertAll(cctx)
-	if !sleepCtx(ctx, blackbox.DefaultSettle) {
-		return res, fmt.Errorf("check ground truth: %w", ctx.Err())
-	}
+	// An interrupted run skips the wait, not the check: what was measured is still written.
+	sleepCtx(ctx, blackbox.DefaultSettle)
 	var findings, blackBox results.Findings
-	if !a.Service.Custom() {
+	blackBoxOnly := a.Service.Custom() || plan.Attach != nil // storage chaosbench does not know
+	if !blackBoxOnly {
 		raddr, aerr := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
 		if aerr != nil {
 			return res, fmt.Errorf("find redis for the checker: %w", aerr)
@@ -299,12 +299,12 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		}
 		findings = f
 	}
-	if a.Service.Custom() || cfg.CrossCheck {
+	if blackBoxOnly || cfg.CrossCheck {
 		f, cerr := blackBoxCheck(cctx, st.Entry, lr.Ledger, cfg.Log)
 		if cerr != nil {
 			return res, fmt.Errorf("check ground truth through the API: %w", cerr)
 		}
-		if a.Service.Custom() {
+		if blackBoxOnly {
 			findings = f
 		} else {
 			blackBox = f
@@ -374,6 +374,37 @@ func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot)
 	return results.CheckLedger(ctx, keyspace.NewRedisTruth(rdb), l)
 }
 
+// startStack starts the architecture's stack, or attaches to the running project the scenario names
+// (starting nothing: then only the load's URL, on this machine, and the project's containers are touched).
+func startStack(ctx context.Context, plan scenarios.Plan, a arch.Arch, cfg RunConfig) (*stack.Stack, error) {
+	id := runID(plan.Name, a.Name)
+	if at := plan.Attach; at != nil {
+		if err := local.CheckURL(ctx, at.URL); err != nil {
+			return nil, fmt.Errorf("attach: %w", err)
+		}
+		opts := append([]stack.Option{stack.WithLog(cfg.Log), stack.WithRunID(id)}, cfg.StackOptions...)
+		st, err := stack.Attach(ctx, stack.Attachment{URL: at.URL, Project: at.Project, API: at.API, Redis: at.Redis,
+			Nginx: at.Nginx, Service: plan.Service}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.WaitReadyWithin(ctx, 30*time.Second); err != nil {
+			return nil, errors.Join(fmt.Errorf("attach: not ready: %w", err), st.Down(context.WithoutCancel(ctx)))
+		}
+		return st, nil
+	}
+	sopts := []stack.Option{stack.WithArchitecture(a), stack.WithReplicas(plan.Replicas), stack.WithRedis(plan.Redis),
+		stack.WithLog(cfg.Log), stack.WithRunID(id)}
+	if plan.SessionTTL > 0 {
+		sopts = append(sopts, stack.WithRefapiEnv("SESSION_TTL", plan.SessionTTL.String()))
+	}
+	st, err := stack.Up(ctx, append(sopts, cfg.StackOptions...)...)
+	if err != nil {
+		return nil, fmt.Errorf("stack up: %w", err)
+	}
+	return st, nil
+}
+
 // blackBoxCheck reads ground truth through the service's own API (package blackbox) and runs the checks
 // on it.
 func blackBoxCheck(ctx context.Context, entry string, l load.LedgerSnapshot, log io.Writer) (results.Findings, error) {
@@ -387,14 +418,13 @@ func blackBoxCheck(ctx context.Context, entry string, l load.LedgerSnapshot, log
 	return results.CheckLedger(ctx, truth, l)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+// sleepCtx waits d, or less when ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
 	case <-ctx.Done():
-		return false
 	}
 }
 

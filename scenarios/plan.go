@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -41,7 +42,10 @@ type Plan struct {
 	SeedSet     bool // false: the runner picks one and records it
 	// Service is what the API nodes run: the reference API, or the user's image of target.image (every
 	// architecture carries it too).
-	Service       arch.Service
+	Service arch.Service
+	// Attach is a running service chaosbench attaches to instead of starting a stack (target.url); nil
+	// for a stack of chaosbench's own.
+	Attach        *Attach
 	Architectures []arch.Arch
 	Replicas      int
 	Redis         arch.RedisConfig
@@ -54,6 +58,26 @@ type Plan struct {
 	Timeout       time.Duration
 	Faults        []FaultPlan
 	Thresholds    []ThresholdPlan
+}
+
+// Attach names a running service: the load goes to URL, and the faults to the containers of Project's
+// compose services (API, and Redis and Nginx when named).
+type Attach struct {
+	URL                        string
+	Project, API, Redis, Nginx string
+}
+
+// Has reports whether the attached project names a container of role.
+func (a *Attach) Has(role arch.Role) bool {
+	switch role {
+	case arch.RoleAPI:
+		return a.API != ""
+	case arch.RoleRedis:
+		return a.Redis != ""
+	case arch.RoleNginx:
+		return a.Nginx != ""
+	}
+	return false
 }
 
 // Phase is one stretch of load: constant when From == To, else a linear ramp.
@@ -188,6 +212,10 @@ var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // validateTarget reads the service under test: the reference API (no target section) or a user's image.
 func validateTarget(v *positioner, f file, p *Plan) {
 	t := f.Target
+	if t.URL != "" || t.Compose != nil {
+		validateAttach(v, f, p)
+		return
+	}
 	if t.Image == "" {
 		if t.Port != nil || t.Health != "" || len(t.Env) > 0 {
 			v.add("target.image", "is required with target.port, target.health or target.env")
@@ -217,6 +245,58 @@ func validateTarget(v *positioner, f file, p *Plan) {
 	}
 }
 
+// validateAttach reads target.url and target.compose: a service chaosbench attaches to and starts nothing
+// of. What chaosbench would otherwise build (architectures, the stack's settings, an image) means nothing
+// here and is refused; the port and readiness path still say how to probe its nodes.
+func validateAttach(v *positioner, f file, p *Plan) {
+	t := f.Target
+	a := &Attach{URL: t.URL}
+	p.Attach = a
+	p.Service = arch.Service{Health: t.Health}
+	if t.Port != nil {
+		p.Service.Port = *t.Port
+	}
+	u, err := url.Parse(t.URL)
+	switch {
+	case t.URL == "":
+		v.add("target.url", "is required with target.compose: where the load goes (e.g. http://127.0.0.1:8080)")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.add("target.url", "%q: want http://HOST:PORT (on this machine)", t.URL)
+	}
+	if t.Image != "" {
+		v.add("target.image", "chaosbench starts no image when it attaches to target.url: use one or the other")
+	}
+	if len(t.Env) > 0 {
+		v.add("target.env", "chaosbench starts nothing when it attaches to target.url, so it sets no environment")
+	}
+	if t.Health != "" && !strings.HasPrefix(t.Health, "/") {
+		v.add("target.health", "%q: want a path like /readyz", t.Health)
+	}
+	if c := t.Compose; c != nil {
+		a.Project, a.API, a.Redis, a.Nginx = c.Project, c.API, c.Redis, c.Nginx
+		if c.Project == "" {
+			v.add("target.compose.project", "is required: the compose project's name (docker compose ls)")
+		}
+		if c.API == "" {
+			v.add("target.compose.api", "is required: the compose service of the API")
+		}
+	}
+	for _, field := range []struct {
+		name string
+		set  bool
+	}{{"architectures", len(f.Architectures) > 0}, {"custom_architectures", len(f.CustomArchitectures) > 0},
+		{"stack", f.Stack.Replicas != nil || f.Stack.Redis != (redisSpec{}) || f.Stack.SessionTTL != ""}} {
+		if field.set {
+			v.add(field.name, "chaosbench starts nothing when it attaches to target.url: the service runs as it is")
+		}
+	}
+	name := "attached"
+	if a.Project != "" && nameRE.MatchString(strings.ToLower(a.Project)) {
+		name = strings.ToLower(a.Project)
+	}
+	p.Architectures = []arch.Arch{{Name: name, Service: p.Service}}
+}
+
 // customName is the architecture's name for a user's image when the scenario names none: the image's
 // last path element without its tag (registry.example/team/shop-api:dev -> shop-api).
 func customName(image string) string {
@@ -233,6 +313,9 @@ func customName(image string) string {
 // validateArchitectures resolves presets and custom architectures. With a user's image (target.image) the
 // reference API's knobs mean nothing: presets and those knobs are refused, and only the balancer varies.
 func validateArchitectures(v *positioner, f file, p *Plan) {
+	if p.Attach != nil {
+		return // validateAttach set the one architecture
+	}
 	custom := map[string]arch.Arch{}
 	image := p.Service.Custom()
 	for i, c := range f.CustomArchitectures {
@@ -497,8 +580,19 @@ func validateFaults(v *positioner, f file, p *Plan) {
 			}
 			v.add(field+sub, "%v", err)
 		}
-		if err := checkTarget(fs.Target, p.Replicas); err != nil {
+		replicas := p.Replicas
+		if p.Attach != nil {
+			replicas = 0 // the project's: known once attached, where an api-N it lacks fails the fault
+		}
+		if err := checkTarget(fs.Target, replicas); err != nil {
 			v.add(field+".target", "%v", err)
+		} else if p.Attach != nil && p.Attach.Project == "" {
+			v.add(field+".target", "faults need target.compose (the project and its services) to find %s", fs.Target)
+		} else if p.Attach != nil && !p.Attach.Has(arch.RoleOf(fs.Target)) {
+			v.add(field+".target", "%s: target.compose names no %s service, so chaosbench cannot find it", fs.Target, arch.RoleOf(fs.Target))
+		} else if k, err := chaos.Default.Kind(fs.Kind); err == nil && k.Routes && p.Attach != nil {
+			v.add(field+".kind", "%s sends a node's traffic through a proxy, which needs chaosbench's own NGINX: "+
+				"an attached project's balancer is its own", fs.Kind)
 		} else if slices.Contains(chaos.Names(), fs.Kind) {
 			// Each fault declares the roles it can hit: a fault on a target it cannot break would
 			// otherwise be skipped at run time, and its scenario pass without it.
@@ -536,6 +630,8 @@ func validateThresholds(v *positioner, f file, p *Plan) {
 }
 
 // checkTarget accepts any-api, api-1..api-N, redis and nginx.
+// checkTarget checks a fault's target against a stack of replicas API nodes; replicas 0 means not known
+// yet (an attached project), where any api-N is taken.
 func checkTarget(t string, replicas int) error {
 	switch {
 	case t == "":
@@ -544,7 +640,7 @@ func checkTarget(t string, replicas int) error {
 		return nil
 	case strings.HasPrefix(t, "api-"):
 		n, err := strconv.Atoi(strings.TrimPrefix(t, "api-"))
-		if err == nil && n >= 1 && n <= replicas {
+		if err == nil && n >= 1 && (n <= replicas || replicas == 0) {
 			return nil
 		}
 	}

@@ -129,6 +129,12 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"bad target port", "name: x\ntarget: {image: shop:dev, port: 70000}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:2:", "target.port", "70000"}},
 		{"target env overrides", "name: x\ntarget: {image: shop:dev, env: {REDIS_URL: x}}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.env.REDIS_URL", "sets REDIS_URL itself"}},
 		{"target without image", "name: x\ntarget: {port: 9090}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.image", "is required"}},
+		// Attaching to a running project: chaosbench builds nothing, so what it would build is refused.
+		{"attach without url", "name: x\ntarget: {compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:2:", "target.url", "is required"}},
+		{"attach with architectures", "name: x\ntarget: {url: http://127.0.0.1:8080}\narchitectures: [stateless]\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:3:", "architectures", "starts nothing"}},
+		{"attach fault on absent role", "name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-outage, target: redis}\n", []string{"bad.yaml:6:", "faults[0].target", "target.compose names no redis service"}},
+		{"attach latency", "name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: latency, target: api-1}\n", []string{"faults[0].kind", "needs chaosbench's own NGINX"}},
+		{"attach bad url", "name: x\ntarget: {url: 127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.url", "want http://HOST:PORT"}},
 		// A value of the wrong type is named in the file's terms, not Go's.
 		{"wrong type", "name: x\nclients: many\n", []string{"bad.yaml:2:10", `value "many" is of the wrong type: want a whole number`}},
 		// No phases at all: nothing to run.
@@ -163,6 +169,17 @@ func TestTargetImage(t *testing.T) {
 	require.Equal(t, arch.Sticky, p.Architectures[1].Balancer)
 	require.Equal(t, "shop:dev", p.Architectures[1].Service.Image)
 	require.Equal(t, 8080, p.Architectures[1].Service.ListenPort())
+}
+
+// Attaching names one architecture after the project; any api-N is taken (the project's count is known
+// only once attached).
+func TestTargetAttach(t *testing.T) {
+	p, err := Parse("t.yaml", []byte("name: x\ntarget: {url: http://127.0.0.1:8080, port: 9000, compose: {project: Shop, api: web, redis: cache}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-7}\n  - {at: 12s, for: 5s, kind: redis-outage, target: redis}\n"))
+	require.NoError(t, err)
+	require.Equal(t, &Attach{URL: "http://127.0.0.1:8080", Project: "Shop", API: "web", Redis: "cache"}, p.Attach)
+	require.Len(t, p.Architectures, 1)
+	require.Equal(t, "shop", p.Architectures[0].Name)
+	require.Equal(t, 9000, p.Architectures[0].Service.ListenPort())
 }
 
 func TestEveryErrorIsReportedAtOnce(t *testing.T) {

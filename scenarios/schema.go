@@ -42,10 +42,20 @@ type customArch struct {
 }
 
 type targetSpec struct {
-	Image  string            `yaml:"image"`  // a local image that follows the contract
-	Port   *int              `yaml:"port"`   // the port it listens on in its container (default 8080)
-	Health string            `yaml:"health"` // its readiness path (default /readyz)
-	Env    map[string]string `yaml:"env"`    // added to REDIS_URL and NODE_ID
+	// URL attaches to a service already running (with Compose naming its containers, for faults).
+	URL     string            `yaml:"url"`
+	Compose *composeSpec      `yaml:"compose"`
+	Image   string            `yaml:"image"`  // a local image that follows the contract
+	Port    *int              `yaml:"port"`   // the port it listens on in its container (default 8080)
+	Health  string            `yaml:"health"` // its readiness path (default /readyz)
+	Env     map[string]string `yaml:"env"`    // added to REDIS_URL and NODE_ID
+}
+
+type composeSpec struct {
+	Project string `yaml:"project"` // com.docker.compose.project
+	API     string `yaml:"api"`     // the API's service
+	Redis   string `yaml:"redis"`   // optional
+	Nginx   string `yaml:"nginx"`   // optional: the balancer's service
 }
 
 type stackSpec struct {

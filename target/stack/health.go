@@ -25,6 +25,9 @@ var probeClient = &http.Client{
 // through NGINX, with its own X-Node-Id when it sends one (the reference API always does; for a user's
 // service the header is optional). It returns every failure.
 func (s *Stack) Ready(ctx context.Context) error {
+	if s.attached != nil {
+		return s.attachedReady(ctx)
+	}
 	entry, err := s.EntryURL(ctx)
 	if err != nil {
 		return err
@@ -47,6 +50,13 @@ func (s *Stack) Ready(ctx context.Context) error {
 
 // NodeReady checks one node's readiness through NGINX.
 func (s *Stack) NodeReady(ctx context.Context, node string) error {
+	if s.attached != nil {
+		n, err := s.container(node)
+		if err != nil {
+			return err
+		}
+		return s.attachedNodeReady(ctx, n)
+	}
 	entry, err := s.EntryURL(ctx)
 	if err != nil {
 		return err
@@ -84,4 +94,11 @@ func probe(ctx context.Context, url, wantNode string, nodeIDOptional bool) error
 // WaitReady polls Ready until it succeeds or ctx ends, returning the last failure.
 func (s *Stack) WaitReady(ctx context.Context) error {
 	return poll.Until(ctx, 100*time.Millisecond, s.Ready)
+}
+
+// WaitReadyWithin is WaitReady bounded by d.
+func (s *Stack) WaitReadyWithin(ctx context.Context, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return s.WaitReady(ctx)
 }

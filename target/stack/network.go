@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/netip"
@@ -57,6 +58,9 @@ func (s *Stack) labels(role string) map[string]string {
 
 // EntryURL returns NGINX's URL on the host, read from Docker now.
 func (s *Stack) EntryURL(ctx context.Context) (string, error) {
+	if s.attached != nil {
+		return s.attached.URL, nil
+	}
 	p, err := HostPort(ctx, s.docker, s.Nginx.ID, nginxPort)
 	if err != nil {
 		return "", fmt.Errorf("nginx entry: %w", err)
@@ -66,6 +70,9 @@ func (s *Stack) EntryURL(ctx context.Context) (string, error) {
 
 // RedisHostAddr returns Redis's host:port on the host, read from Docker now.
 func (s *Stack) RedisHostAddr(ctx context.Context) (string, error) {
+	if s.attached != nil {
+		return "", errors.New("redis address: an attached project's Redis is read through its API, not directly")
+	}
 	p, err := HostPort(ctx, s.docker, s.Redis.ID, redisPort)
 	if err != nil {
 		return "", fmt.Errorf("redis address: %w", err)

@@ -3,6 +3,7 @@ package stack
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -164,9 +165,16 @@ func (s *Stack) nginxConf() ([]byte, error) {
 // NginxConfig returns NGINX's current configuration.
 func (s *Stack) NginxConfig() ([]byte, error) { return s.nginxConf() }
 
+// ErrNoRouting: an attached project's balancer is its own, so chaosbench cannot send a node's traffic
+// through a fault proxy (the latency fault).
+var ErrNoRouting = errors.New("route: chaosbench does not control an attached project's balancer")
+
 // Route makes NGINX send node's traffic to addr (ip:port, e.g. a fault proxy on the gateway), or back to
 // the node itself when addr is empty, and reloads NGINX gracefully.
 func (s *Stack) Route(ctx context.Context, node, addr string) error {
+	if s.attached != nil {
+		return ErrNoRouting
+	}
 	n, ok := s.Lookup(node)
 	if !ok || n.Role != arch.RoleAPI {
 		return fmt.Errorf("route: %q is not an API node", node)

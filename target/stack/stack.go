@@ -57,14 +57,26 @@ type Stack struct {
 	gen      int               // NGINX configuration generation, bumped by every reload
 	downMu   sync.Mutex
 	down     bool
+	// attached is the compose project of a Stack from Attach: chaosbench started none of its containers.
+	attached *Attachment
 }
+
+// Attached reports whether the stack is a compose project chaosbench attached to (Attach).
+func (s *Stack) Attached() bool { return s.attached != nil }
 
 // Docker returns the client the stack was started with, for faults.
 func (s *Stack) Docker() *Docker { return s.docker }
 
-// Containers returns every container of the stack: nodes, then redis and nginx.
+// Containers returns every container of the stack: nodes, then redis and nginx (an attached project may
+// have neither).
 func (s *Stack) Containers() []arch.Container {
-	return append(append([]arch.Container(nil), s.Nodes...), s.Redis, s.Nginx)
+	out := append([]arch.Container(nil), s.Nodes...)
+	for _, c := range []arch.Container{s.Redis, s.Nginx} {
+		if c.Name != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Lookup finds a container by role name (api-2, redis, nginx).
@@ -177,7 +189,8 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	return s, nil
 }
 
-// Down removes every container and the network of this stack. It is idempotent.
+// Down removes every container and the network of this stack (of an attached project: only the sidecars
+// chaosbench created, by their run label). It is idempotent.
 func (s *Stack) Down(ctx context.Context) error {
 	s.downMu.Lock()
 	defer s.downMu.Unlock()

@@ -1,0 +1,135 @@
+package blackbox_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chaosbench/chaosbench/blackbox"
+	"github.com/chaosbench/chaosbench/internal/redistest"
+	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/target"
+	"github.com/chaosbench/chaosbench/target/keyspace"
+	"github.com/stretchr/testify/require"
+)
+
+// run drives a short load of every op against the reference API in-process (idempotency and ETag as
+// edit sets them) and returns the API's URL, its Redis and the ledger.
+func run(t *testing.T, edit func(*target.Config), wrap func(http.Handler) http.Handler) (string, *redistest.Server, load.LedgerSnapshot) {
+	rs := redistest.Start(t)
+	cfg := target.DefaultConfig()
+	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost, cfg.JWTSecret = rs.URL(), "n1", 4, "blackbox-test-secret-0123456789abcdef"
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	h := srv.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	// Orders and updates of one hot resource, from many clients at once: last-write-wins loses some.
+	var mix load.Mix
+	for _, name := range []string{"order.create", "resource.update"} {
+		op, err := load.LookupOp(name)
+		require.NoError(t, err)
+		mix = append(mix, load.Weighted{Op: op, Weight: 1})
+	}
+	res, err := load.Run(context.Background(), load.Config{BaseURL: hs.URL, Clients: 16, Resources: 1, Seed: 3, Mix: mix,
+		Phases: []load.Phase{{Name: "load", Duration: 2 * time.Second, Pacer: load.Constant(400)}}, RunDir: t.TempDir()}, load.WithoutProgress())
+	require.NoError(t, err)
+	return hs.URL, rs, res.Ledger
+}
+
+func values(f results.Findings) map[string]int64 {
+	m := map[string]int64{}
+	for k, v := range f {
+		m[k] = v.Value
+	}
+	return m
+}
+
+// Read through the API, the checks find what they find reading Redis: on the reference API, and on its
+// last-write-wins design, which does lose updates (so that the agreement is not 0 = 0 alone).
+func TestAgreesWithRedis(t *testing.T) {
+	// slow widens every read-modify-write to a few milliseconds, as a network would.
+	slow := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(3 * time.Millisecond)
+			next.ServeHTTP(w, r)
+		})
+	}
+	for _, tc := range []struct {
+		name     string
+		edit     func(*target.Config)
+		lossless bool
+	}{
+		{"stateless", nil, true},
+		{"last write wins", func(c *target.Config) { c.Concurrency = target.ConcurrencyNone }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, rs, ledger := run(t, tc.edit, slow)
+			ctx := context.Background()
+			fromRedis, err := results.CheckLedger(ctx, keyspace.NewRedisTruth(rs.Client()), ledger)
+			require.NoError(t, err)
+			truth, err := blackbox.Read(ctx, url, load.DefaultPassword, ledger, blackbox.WithSettle(0))
+			require.NoError(t, err)
+			fromAPI, err := results.CheckLedger(ctx, truth, ledger)
+			require.NoError(t, err)
+			require.Equal(t, values(fromRedis), values(fromAPI))
+			for name, r := range fromAPI {
+				require.Empty(t, r.NotChecked, name)
+			}
+			require.Positive(t, fromAPI["writes.acknowledged"].Value)
+			if tc.lossless {
+				require.Zero(t, fromAPI["updates.lost"].Value)
+			} else {
+				require.Positive(t, fromAPI["updates.lost"].Value, "both readers catch the lost updates")
+			}
+			require.Empty(t, truth.Unexpected)
+		})
+	}
+}
+
+// A service without an order listing or resources has those checks "not checked", never 0, and says why.
+func TestWhatTheServiceCannotAnswerIsNotChecked(t *testing.T) {
+	hide := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// The load may write; the checker cannot read back.
+			if r.Method == http.MethodGet && (r.URL.Path == "/v1/orders" || strings.HasPrefix(r.URL.Path, "/v1/resources/")) &&
+				isReader(r) {
+				http.NotFound(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	url, _, ledger := run(t, nil, hide)
+	ctx := context.Background()
+	truth, err := blackbox.Read(ctx, url, load.DefaultPassword, ledger, blackbox.WithSettle(0),
+		blackbox.WithHTTPClient(&http.Client{Timeout: 5 * time.Second, Transport: readerMark{}}))
+	require.NoError(t, err)
+	f, err := results.CheckLedger(ctx, truth, ledger)
+	require.NoError(t, err)
+	require.Contains(t, f["writes.duplicates"].NotChecked, "404")
+	require.Contains(t, f["updates.lost"].NotChecked, "404")
+	require.Empty(t, f["sessions.lost"].NotChecked, "sessions come from the clients' own view")
+}
+
+// readerMark tags the checker's requests, so that the test server hides its reads from it alone.
+type readerMark struct{}
+
+func (readerMark) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Reader", "blackbox")
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func isReader(r *http.Request) bool { return r.Header.Get("X-Reader") == "blackbox" }
