@@ -31,91 +31,70 @@ func (s *Stack) container(name string) (arch.Container, error) {
 	return c, nil
 }
 
-// Kill sends SIGKILL to the container: no shutdown, in-flight requests die with it.
-func (s *Stack) Kill(ctx context.Context, name string) error {
+// lifecycle finds the container name and makes one Docker call on it, bounded by faultTimeout plus extra,
+// with the verb in its error.
+func (s *Stack) lifecycle(ctx context.Context, verb, name string, extra time.Duration, call func(ctx context.Context, id string) error) error {
 	c, err := s.container(name)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
+	ctx, cancel := context.WithTimeout(ctx, faultTimeout+extra)
 	defer cancel()
-	if _, err := s.docker.ContainerKill(ctx, c.ID, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
-		return fmt.Errorf("kill %s: %w", name, err)
+	if err := call(ctx, c.ID); err != nil {
+		return fmt.Errorf("%s %s: %w", verb, name, err)
 	}
 	return nil
 }
 
+// Kill sends SIGKILL to the container: no shutdown, in-flight requests die with it.
+func (s *Stack) Kill(ctx context.Context, name string) error {
+	return s.lifecycle(ctx, "kill", name, 0, func(ctx context.Context, id string) error {
+		_, err := s.docker.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: "SIGKILL"})
+		return err
+	})
+}
+
 // Stop sends SIGTERM and SIGKILL after grace.
 func (s *Stack) Stop(ctx context.Context, name string, grace time.Duration) error {
-	c, err := s.container(name)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, faultTimeout+grace)
-	defer cancel()
 	secs := int(grace / time.Second)
-	if _, err := s.docker.ContainerStop(ctx, c.ID, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil {
-		return fmt.Errorf("stop %s: %w", name, err)
-	}
-	return nil
+	return s.lifecycle(ctx, "stop", name, grace, func(ctx context.Context, id string) error {
+		_, err := s.docker.ContainerStop(ctx, id, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs})
+		return err
+	})
 }
 
 // Start starts a stopped or killed container again. Its fixed IP and, for NGINX and Redis, its host port
 // are kept.
 func (s *Stack) Start(ctx context.Context, name string) error {
-	c, err := s.container(name)
-	if err != nil {
+	return s.lifecycle(ctx, "start", name, 0, func(ctx context.Context, id string) error {
+		_, err := s.docker.ContainerStart(ctx, id, client.ContainerStartOptions{})
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
-	defer cancel()
-	if _, err := s.docker.ContainerStart(ctx, c.ID, client.ContainerStartOptions{}); err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
-	}
-	return nil
+	})
 }
 
 // Restart stops the container (SIGTERM, SIGKILL after grace) and starts it at once.
 func (s *Stack) Restart(ctx context.Context, name string, grace time.Duration) error {
-	c, err := s.container(name)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, faultTimeout+grace)
-	defer cancel()
 	secs := int(grace / time.Second)
-	if _, err := s.docker.ContainerRestart(ctx, c.ID, client.ContainerRestartOptions{Timeout: &secs}); err != nil {
-		return fmt.Errorf("restart %s: %w", name, err)
-	}
-	return nil
+	return s.lifecycle(ctx, "restart", name, grace, func(ctx context.Context, id string) error {
+		_, err := s.docker.ContainerRestart(ctx, id, client.ContainerRestartOptions{Timeout: &secs})
+		return err
+	})
 }
 
 // Pause freezes every process of the container (cgroup freezer).
 func (s *Stack) Pause(ctx context.Context, name string) error {
-	c, err := s.container(name)
-	if err != nil {
+	return s.lifecycle(ctx, "pause", name, 0, func(ctx context.Context, id string) error {
+		_, err := s.docker.ContainerPause(ctx, id, client.ContainerPauseOptions{})
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
-	defer cancel()
-	if _, err := s.docker.ContainerPause(ctx, c.ID, client.ContainerPauseOptions{}); err != nil {
-		return fmt.Errorf("pause %s: %w", name, err)
-	}
-	return nil
+	})
 }
 
 // Unpause thaws a paused container.
 func (s *Stack) Unpause(ctx context.Context, name string) error {
-	c, err := s.container(name)
-	if err != nil {
+	return s.lifecycle(ctx, "unpause", name, 0, func(ctx context.Context, id string) error {
+		_, err := s.docker.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
-	defer cancel()
-	if _, err := s.docker.ContainerUnpause(ctx, c.ID, client.ContainerUnpauseOptions{}); err != nil {
-		return fmt.Errorf("unpause %s: %w", name, err)
-	}
-	return nil
+	})
 }
 
 // Exec runs cmd inside the container and returns its output (stdout and stderr), or an error with that
