@@ -114,6 +114,17 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if svc := cfg.Arch.Service; svc.Custom() {
+		// A user's image is theirs to build: `make images` does not know it.
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		_, err := cli.ImageInspect(cctx, svc.Image)
+		cancel()
+		if err != nil {
+			_ = cli.Close()
+			return nil, fmt.Errorf("%w: %s (target.image): build or load it first (docker build -t %s ., or "+
+				"docker load); chaosbench never pulls", ErrImagesMissing, svc.Image, svc.Image)
+		}
+	}
 	if err := CheckImages(ctx, cli, cfg.apiImage(), cfg.Images.Redis, cfg.Images.Nginx); err != nil {
 		_ = cli.Close()
 		return nil, err
