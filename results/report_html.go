@@ -68,6 +68,7 @@ type htmlFault struct {
 type htmlPage struct {
 	Title, Header, Description string
 	ValidityRule, RecoveryRule string
+	TruthSource                string // where the checks read ground truth, in words
 	Passed                     bool
 	Verdict                    string
 	Failures                   []string
@@ -82,7 +83,7 @@ type htmlPage struct {
 
 func (HTMLReporter) Render(w io.Writer, s Summary) error {
 	p := htmlPage{Title: "chaosbench: " + s.Scenario, Header: headerLine(s), Description: s.Description, Passed: RunVerdict(s) == StatusPassed, Names: archNames(s),
-		ValidityRule: ValidityRule, RecoveryRule: RecoveryRule}
+		ValidityRule: ValidityRule, RecoveryRule: RecoveryRule, TruthSource: truthSource(s)}
 	p.Verdict, p.Failures = verdictLines(s)
 	p.Checks = htmlChecks(s)
 	for _, c := range violations(s) {
@@ -133,6 +134,26 @@ func violations(s Summary) []Check {
 		}
 	}
 	return out
+}
+
+// truthSource says where the checks of s read ground truth: the reference API's Redis, or a user's service
+// through its own API (the black-box checker).
+func truthSource(s Summary) string {
+	ours, theirs := false, false
+	for _, a := range s.Architectures {
+		if a.Knobs.Image != "" || a.Knobs.Attached != "" {
+			theirs = true
+		} else {
+			ours = true
+		}
+	}
+	switch {
+	case theirs && ours:
+		return "straight from Redis for the reference API, and through its own API (every user's orders, every resource) for a user's service,"
+	case theirs:
+		return "through the service's own API (every user's orders, every resource)"
+	}
+	return "straight from Redis"
 }
 
 func knobsText(k Knobs) string {
