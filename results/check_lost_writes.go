@@ -6,7 +6,7 @@ import "github.com/chaosbench/chaosbench/load"
 // the store does not hold afterwards.
 func init() {
 	RegisterCheck(Check{
-		Name: "writes.lost", Help: "acknowledged orders absent from Redis",
+		Name: "writes.lost", Help: "acknowledged orders absent from the store",
 		Group: "writes", Row: "lost", Rank: 120,
 		Violation: true, Title: "Lost writes",
 		Explain:   "Orders the client was told succeeded (2xx) that are not in the store afterwards.",
