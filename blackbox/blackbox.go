@@ -66,7 +66,10 @@ type Truth struct {
 	Unexpected []string
 }
 
-var _ results.Truth = (*Truth)(nil)
+var (
+	_ results.Truth       = (*Truth)(nil)
+	_ results.OrderLister = (*Truth)(nil)
+)
 
 // Read reads the ground truth for ledger from the service at base. password is the virtual clients'
 // (load.Config.Password). It fails only on a cancelled context; a service that cannot answer a question
@@ -315,6 +318,19 @@ func (t *Truth) OrdersByRequestID(_ context.Context, ids []string) ([]int64, err
 		return nil, t.ordersErr
 	}
 	return lookup(t.byRequest, ids), nil
+}
+
+// StoredRequestIDs lists the request id of every order the users' listings showed.
+func (t *Truth) StoredRequestIDs(context.Context) ([]string, error) {
+	if t.ordersErr != nil {
+		return nil, t.ordersErr
+	}
+	ids := make([]string, 0, len(t.byRequest))
+	for id := range t.byRequest {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids, nil
 }
 
 // ResourceValues answers the values read.

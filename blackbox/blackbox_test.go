@@ -2,6 +2,7 @@ package blackbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -77,6 +78,8 @@ func TestAgreesWithRedis(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			url, rs, ledger := run(t, tc.edit, slow)
 			ctx := context.Background()
+			// One order that no client of the load attempted: both readers must call it unexpected.
+			plantOrder(t, url, ledger.Sessions[0].User, "req-planted")
 			fromRedis, err := results.CheckLedger(ctx, keyspace.NewRedisTruth(rs.Client()), ledger)
 			require.NoError(t, err)
 			truth, err := blackbox.Read(ctx, url, load.DefaultPassword, ledger, blackbox.WithSettle(0))
@@ -93,9 +96,34 @@ func TestAgreesWithRedis(t *testing.T) {
 			} else {
 				require.Positive(t, fromAPI["updates.lost"].Value, "both readers catch the lost updates")
 			}
-			require.Empty(t, truth.Unexpected)
+			require.Equal(t, []string{"req-planted"}, truth.Unexpected)
+			require.EqualValues(t, 1, fromAPI["writes.unexpected"].Value)
+			require.Equal(t, []string{"req-planted"}, fromAPI["writes.unexpected"].Examples)
 		})
 	}
+}
+
+// plantOrder places an order as user, outside the load and its ledger.
+func plantOrder(t *testing.T, url, user, reqID string) {
+	post := func(path, body string, h http.Header) *http.Response {
+		req, err := http.NewRequest(http.MethodPost, url+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header = h.Clone()
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	res := post("/v1/login", `{"username":"`+user+`","password":"`+load.DefaultPassword+`"}`, http.Header{})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	var login struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&login))
+	res = post("/v1/orders", `{"request_id":"`+reqID+`","items":[{"sku":"tea","qty":1}]}`,
+		http.Header{"Authorization": {"Bearer " + login.AccessToken}, "Idempotency-Key": {"planted-key"}})
+	require.Equal(t, http.StatusCreated, res.StatusCode)
 }
 
 // A service without an order listing or resources has those checks "not checked", never 0, and says why.

@@ -68,6 +68,9 @@ type Check struct {
 	Resource func(t *Tally, r load.ResourceEntry, value int64)
 	// Session sees one session as the client lived it.
 	Session func(t *Tally, s load.SessionEntry)
+	// Unexpected sees the request ids the store holds that no order of the ledger carries (meaningful
+	// only when Needs has StoredRequestIDs): writes nobody attempted.
+	Unexpected func(t *Tally, requestIDs []string)
 }
 
 // Tally is a check's running count, with a few examples of what it counted
@@ -157,8 +160,8 @@ func (c Check) validate() error {
 		return fmt.Errorf("a check needs a Name")
 	case c.Help == "":
 		return fmt.Errorf("check %s: Help says what it counts", c.Name)
-	case c.Order == nil && c.Resource == nil && c.Session == nil:
-		return fmt.Errorf("check %s: no computation (Order, Resource or Session)", c.Name)
+	case c.Order == nil && c.Resource == nil && c.Session == nil && c.Unexpected == nil:
+		return fmt.Errorf("check %s: no computation (Order, Resource, Session or Unexpected)", c.Name)
 	case c.Row != "" && c.Group == "":
 		return fmt.Errorf("check %s: a table Row needs its Group", c.Name)
 	case c.Violation && (c.Title == "" || c.Explain == ""):

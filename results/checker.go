@@ -24,12 +24,18 @@ func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot) (
 	if truth == nil {
 		r.unanswered[StoredOrders] = "no ground-truth source"
 		r.unanswered[ResourceValues] = "no ground-truth source"
+		r.unanswered[StoredRequestIDs] = "no ground-truth source"
+	} else if _, ok := truth.(OrderLister); !ok {
+		r.unanswered[StoredRequestIDs] = "the ground-truth source cannot list every order it holds"
 	}
 	if err := r.orders(ctx, ledger); err != nil {
 		return nil, fmt.Errorf("check orders: %w", err)
 	}
 	if err := r.resources(ctx, ledger.Resources); err != nil {
 		return nil, fmt.Errorf("check resources: %w", err)
+	}
+	if err := r.unexpected(ctx); err != nil {
+		return nil, fmt.Errorf("check unexpected orders: %w", err)
 	}
 	for _, s := range ledger.Sessions {
 		for i, c := range r.checks {
@@ -48,6 +54,8 @@ type checkRun struct {
 	checks     []Check
 	tallies    []Tally
 	unanswered map[Fact]string
+	// attempted holds every request id of the ledger, only while a check asks for unexpected orders.
+	attempted map[string]bool
 }
 
 // asks: some check with a fold of this kind needs f, and the truth has not
@@ -64,13 +72,18 @@ func (r *checkRun) asks(f Fact, folds func(Check) bool) bool {
 // sees: c's fold runs, i.e. it needs nothing the truth refused.
 func (r *checkRun) sees(c Check, f Fact) bool { return c.Needs&f == 0 || r.unanswered[f] == "" }
 
-func foldsOrders(c Check) bool    { return c.Order != nil }
-func foldsResources(c Check) bool { return c.Resource != nil }
+func foldsOrders(c Check) bool     { return c.Order != nil }
+func foldsResources(c Check) bool  { return c.Resource != nil }
+func foldsUnexpected(c Check) bool { return c.Unexpected != nil }
 
 func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error {
 	folds := false
 	for _, c := range r.checks {
 		folds = folds || foldsOrders(c)
+	}
+	if r.asks(StoredRequestIDs, foldsUnexpected) {
+		r.attempted = map[string]bool{}
+		folds = true
 	}
 	if !folds {
 		return nil
@@ -96,6 +109,9 @@ func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error
 			}
 		}
 		for j, o := range part {
+			if r.attempted != nil {
+				r.attempted[o.RequestID] = true
+			}
 			var s int64
 			if stored != nil {
 				s = stored[j]
@@ -144,13 +160,40 @@ func (r *checkRun) resources(ctx context.Context, rs []load.ResourceEntry) error
 	return nil
 }
 
+// unexpected asks the truth for every order it holds and shows the checks those nobody attempted.
+func (r *checkRun) unexpected(ctx context.Context) error {
+	if r.attempted == nil {
+		return nil
+	}
+	ids, err := r.truth.(OrderLister).StoredRequestIDs(ctx)
+	switch {
+	case errors.Is(err, ErrUnanswerable):
+		r.unanswered[StoredRequestIDs] = err.Error()
+		return nil
+	case err != nil:
+		return fmt.Errorf("list stored orders: %w", err)
+	}
+	var extra []string
+	for _, id := range ids {
+		if !r.attempted[id] {
+			extra = append(extra, id)
+		}
+	}
+	for i, c := range r.checks {
+		if c.Unexpected != nil {
+			c.Unexpected(&r.tallies[i], extra)
+		}
+	}
+	return nil
+}
+
 // findings are the tallies, a check that needed a refused fact not checked
 // (whatever it counted before the truth refused).
 func (r *checkRun) findings() Findings {
 	f := make(Findings, len(r.checks))
 	for i, c := range r.checks {
 		res := CheckResult{Value: r.tallies[i].Value, Examples: r.tallies[i].Examples}
-		for _, fact := range []Fact{StoredOrders, ResourceValues} {
+		for _, fact := range []Fact{StoredOrders, ResourceValues, StoredRequestIDs} {
 			if c.Needs&fact != 0 && r.unanswered[fact] != "" {
 				res = CheckResult{NotChecked: fmt.Sprintf("%s: %s", fact, r.unanswered[fact])}
 			}

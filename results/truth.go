@@ -39,7 +39,16 @@ const (
 	StoredOrders Fact = 1 << iota
 	// ResourceValues: each resource's final value.
 	ResourceValues
+	// StoredRequestIDs: the request id of every order the store holds, attempted or not (OrderLister).
+	StoredRequestIDs
 )
+
+// OrderLister is a Truth that can also list every order it holds, by request id: what an "unexpected"
+// write needs (stored, but no client ever attempted it). A Truth without it leaves those checks not
+// checked.
+type OrderLister interface {
+	StoredRequestIDs(ctx context.Context) ([]string, error)
+}
 
 func (f Fact) String() string {
 	switch f {
@@ -47,6 +56,8 @@ func (f Fact) String() string {
 		return "stored orders"
 	case ResourceValues:
 		return "resource values"
+	case StoredRequestIDs:
+		return "stored request ids"
 	}
 	return "unknown fact"
 }

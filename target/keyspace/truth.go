@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -46,6 +47,20 @@ func (t *RedisTruth) listLens(ctx context.Context, prefix string, ids []string) 
 		out[i] = c.Val()
 	}
 	return out, nil
+}
+
+// StoredRequestIDs lists the request ids of every order the API indexed, with SCAN (never KEYS: it does
+// not block Redis however many orders there are).
+func (t *RedisTruth) StoredRequestIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	iter := t.rdb.Scan(ctx, 0, OrderByRequest+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		ids = append(ids, strings.TrimPrefix(iter.Val(), OrderByRequest))
+	}
+	if err := iter.Err(); err != nil {
+		return nil, fmt.Errorf("scan %s* in redis: %w", OrderByRequest, err)
+	}
+	return ids, nil
 }
 
 // ResourceValues reads each resource's value field; a missing resource is 0.
