@@ -190,7 +190,7 @@ func errorClass(r load.Record) string {
 	if r.Code != "" {
 		return r.Code
 	}
-	if r.Status != 0 && r.Class != "timeout" && r.Class != "connect" {
+	if r.Status != 0 && r.Class != load.ClassTimeout && r.Class != load.ClassConnect {
 		return "http_" + strconv.Itoa(r.Status)
 	}
 	return r.Class
