@@ -24,6 +24,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/chaosbench/chaosbench/internal/poll"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 )
@@ -262,42 +263,34 @@ func (r *reader) get(ctx context.Context, path string, auth http.Header, dst any
 
 // do sends req with a few tries on 5xx and transport errors (the service may still be recovering from the
 // last fault); any other non-2xx is final.
-func (r *reader) do(req *http.Request) (*http.Response, []byte, error) {
-	var last error
-	for attempt := range 5 {
-		if attempt > 0 {
-			select {
-			case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
-			case <-req.Context().Done():
-				return nil, nil, req.Context().Err()
-			}
-		}
+func (r *reader) do(req *http.Request) (res *http.Response, body []byte, err error) {
+	err = poll.Retry(req.Context(), 5, 200*time.Millisecond, func(context.Context) (bool, error) {
 		if req.GetBody != nil {
 			req.Body, _ = req.GetBody()
 		}
-		res, err := r.http.Do(req)
+		rs, err := r.http.Do(req)
 		if err != nil {
-			last = err
-			continue
+			return false, err
 		}
-		b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
-		res.Body.Close()
-		if err != nil {
-			last = err
-			continue
-		}
+		b, err := io.ReadAll(io.LimitReader(rs.Body, 64<<20))
+		rs.Body.Close()
 		switch {
-		case res.StatusCode >= 500:
-			last = fmt.Errorf("status %d", res.StatusCode)
-			continue
-		case res.StatusCode == http.StatusUnauthorized:
-			return nil, nil, fmt.Errorf("%w %s", errUnauthorized, bytes.TrimSpace(b))
-		case res.StatusCode >= 300:
-			return nil, nil, fmt.Errorf("status %d %s", res.StatusCode, bytes.TrimSpace(b))
+		case err != nil:
+			return false, err
+		case rs.StatusCode >= 500:
+			return false, fmt.Errorf("status %d", rs.StatusCode)
+		case rs.StatusCode == http.StatusUnauthorized:
+			return true, fmt.Errorf("%w %s", errUnauthorized, bytes.TrimSpace(b))
+		case rs.StatusCode >= 300:
+			return true, fmt.Errorf("status %d %s", rs.StatusCode, bytes.TrimSpace(b))
 		}
-		return res, b, nil
+		res, body = rs, b
+		return true, nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, last
+	return res, body, nil
 }
 
 // OrdersByKey answers from the listing's idempotency keys, when the service shows them (optional in the

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaosbench/chaosbench/internal/poll"
+
 	"golang.org/x/sync/errgroup"
 )
 
@@ -178,42 +180,34 @@ func (c *Client) signUp(ctx context.Context, e *engine) error {
 
 // simplePost is for setup and logins: a few quick attempts on 5xx/transport
 // errors, outside the measured retry policy.
-func (e *engine) simplePost(ctx context.Context, path string, body []byte) (*http.Response, []byte, error) {
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 && !sleepCtx(ctx, time.Duration(50<<attempt)*time.Millisecond) {
-			break
-		}
+func (e *engine) simplePost(ctx context.Context, path string, body []byte) (resp *http.Response, b []byte, err error) {
+	err = poll.Retry(ctx, 5, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
 		actx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+		defer cancel()
 		req, err := http.NewRequestWithContext(actx, http.MethodPost, e.base+path, bytes.NewReader(body))
 		if err != nil {
-			cancel()
-			return nil, nil, fmt.Errorf("build POST %s: %w", path, err)
+			return true, fmt.Errorf("build POST %s: %w", path, err)
 		}
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := e.http.Do(req)
+		r, err := e.http.Do(req)
 		if err != nil {
-			cancel()
-			lastErr = err
-			continue
+			return false, err
 		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		_ = resp.Body.Close()
-		cancel()
-		if err != nil {
-			lastErr = err
-			continue
+		rb, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		_ = r.Body.Close()
+		switch {
+		case err != nil:
+			return false, err
+		case r.StatusCode >= 500:
+			return false, fmt.Errorf("status %d %s", r.StatusCode, errorCode(rb))
 		}
-		if resp.StatusCode >= 500 {
-			lastErr = fmt.Errorf("status %d %s", resp.StatusCode, errorCode(b))
-			continue
-		}
-		return resp, b, nil
+		resp, b = r, rb
+		return true, nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	if lastErr == nil {
-		lastErr = ctx.Err()
-	}
-	return nil, nil, lastErr
+	return resp, b, nil
 }
 
 // setupClients signs up and logs in every client with bounded concurrency.
