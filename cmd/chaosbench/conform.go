@@ -31,11 +31,25 @@ be reached.`,
 		Example: `  chaosbench conform http://127.0.0.1:8080
   chaosbench conform http://127.0.0.1:8080 --format junit > conform.xml
   chaosbench conform http://127.0.0.1:8080 --jwt-secret "$JWT_SECRET" --rules idempotency.,jwt.`,
-		Args: cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return badInput("conform takes the service's URL, e.g. chaosbench conform http://127.0.0.1:8080")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			url := args[0]
 			if !slices.Contains(conform.Formats(), format) {
 				return badInput("--format %q: want one of %s", format, strings.Join(conform.Formats(), ", "))
+			}
+			for _, p := range rules {
+				if !slices.ContainsFunc(conform.Rules(), func(r conform.Rule) bool { return strings.HasPrefix(r.ID, p) }) {
+					var ids []string
+					for _, r := range conform.Rules() {
+						ids = append(ids, r.ID)
+					}
+					return badInput("--rules %q names no rule (rules: %s)", p, strings.Join(ids, ", "))
+				}
 			}
 			if err := local.CheckURL(cmd.Context(), url); err != nil {
 				return badInput("%w", err)

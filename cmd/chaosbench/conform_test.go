@@ -1,0 +1,63 @@
+package main
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chaosbench/chaosbench/internal/redistest"
+	"github.com/chaosbench/chaosbench/target"
+	"github.com/stretchr/testify/require"
+)
+
+// refAPIURL is the reference API in-process on a real redis-server, with concurrency set as given.
+func refAPIURL(t *testing.T, concurrency target.ConcurrencyMode) string {
+	rs := redistest.Start(t)
+	cfg := target.DefaultConfig()
+	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost = rs.URL(), "n1", 4
+	cfg.JWTSecret, cfg.Concurrency = "conform-cli-secret-0123456789abcdef", concurrency
+	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+// conform's exit code is the suite's verdict: 0 conforming, 3 a required rule failed, 2 bad input, 1 the
+// service could not be reached.
+func TestConformCmd(t *testing.T) {
+	good := refAPIURL(t, target.ConcurrencyETag)
+	lww := refAPIURL(t, target.ConcurrencyNone)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+		out  string
+	}{
+		// The reference API keeps the contract.
+		{"conforming", []string{"conform", good, "--rules", "etag.,idempotency."}, exitOK, "CONFORMING"},
+		// Last write wins breaks the ETag rules.
+		{"not conforming", []string{"conform", lww, "--rules", "etag."}, exitFailed, "NOT CONFORMING: 2 required rule(s) failed"},
+		// JUnit for CI.
+		{"junit", []string{"conform", good, "--rules", "auth.", "--format", "junit"}, exitOK, `<testsuite name="chaosbench.conform"`},
+		// Only this machine.
+		{"not local", []string{"conform", "http://10.99.1.2:8080"}, exitBadInput, "not on this machine"},
+		// A prefix that selects nothing would pass by checking nothing.
+		{"unknown rules", []string{"conform", good, "--rules", "idem."}, exitBadInput, `names no rule`},
+		{"no url", []string{"conform"}, exitBadInput, "takes the service's URL"},
+		{"bad format", []string{"conform", good, "--format", "yaml"}, exitBadInput, "want one of json, junit, text"},
+		// Nothing listens there.
+		{"unreachable", []string{"conform", "http://127.0.0.1:1"}, exitError, "connection refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := execCLI(t, tc.args...)
+			require.Equal(t, tc.want, exitCode(err), "%s %v", out, err)
+			text := out
+			if err != nil {
+				text += err.Error()
+			}
+			require.True(t, strings.Contains(text, tc.out), "%q not in %s", tc.out, text)
+		})
+	}
+}
