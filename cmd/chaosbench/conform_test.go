@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/internal/redistest"
 	"github.com/chaosbench/chaosbench/target"
+	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/stretchr/testify/require"
 )
 
@@ -59,5 +63,32 @@ func TestConformCmd(t *testing.T) {
 			}
 			require.True(t, strings.Contains(text, tc.out), "%q not in %s", tc.out, text)
 		})
+	}
+}
+
+// conform --stack checks the reference API in chaosbench's own stack with nothing skipped: it knows the
+// JWT secret, and stops and restarts Redis for the state-store rule. The stack is gone afterwards.
+func TestConformStack(t *testing.T) {
+	dockertest.Require(t)
+	out, err := execCLI(t, "conform", "--stack", "--format", "json")
+	require.NoError(t, err, out)
+	var rep struct {
+		Conforming bool `json:"conforming"`
+		Results    []struct {
+			Rule, Status, Detail string
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	require.True(t, rep.Conforming)
+	for _, r := range rep.Results {
+		require.Equal(t, "passed", r.Status, "%s: %s", r.Rule, r.Detail)
+	}
+	cli, err := stack.NewDocker(context.Background())
+	require.NoError(t, err)
+	defer cli.Close()
+	runs, err := stack.List(context.Background(), cli)
+	require.NoError(t, err)
+	for _, r := range runs {
+		require.False(t, strings.HasPrefix(r.RunID, "conform-"), "left behind: %+v", r)
 	}
 }
