@@ -26,6 +26,10 @@ const aliveMargin = time.Second
 type Client struct {
 	ID       int
 	Username string
+	// Placement is sent as PlacementHeader on sign-up and login: the seed and the client's number, so that
+	// a balancer that hashes requests without a credential (chaosbench's sticky NGINX) places each client
+	// on the same node in every run of one seed, instead of at random.
+	Placement string
 
 	loginMu sync.Mutex // one login at a time per client
 
@@ -115,7 +119,7 @@ func (c *Client) login(ctx context.Context, e *engine) error {
 	if err != nil {
 		return fmt.Errorf("encode login: %w", err)
 	}
-	resp, b, err := e.simplePost(ctx, "/v1/login", body)
+	resp, b, err := e.simplePost(ctx, "/v1/login", body, c.Placement)
 	if err != nil {
 		return fmt.Errorf("login %s: %w", c.Username, err)
 	}
@@ -167,7 +171,7 @@ func (c *Client) signUp(ctx context.Context, e *engine) error {
 	if err != nil {
 		return fmt.Errorf("encode sign-up: %w", err)
 	}
-	resp, b, err := e.simplePost(ctx, "/v1/users", body)
+	resp, b, err := e.simplePost(ctx, "/v1/users", body, c.Placement)
 	if err != nil {
 		return fmt.Errorf("sign up %s: %w", c.Username, err)
 	}
@@ -178,9 +182,12 @@ func (c *Client) signUp(ctx context.Context, e *engine) error {
 	return fmt.Errorf("sign up %s: status %d %s", c.Username, resp.StatusCode, errorCode(b))
 }
 
+// PlacementHeader carries a client's Placement on sign-up and login. A service may ignore it.
+const PlacementHeader = "X-Chaosbench-Client"
+
 // simplePost is for setup and logins: a few quick attempts on 5xx/transport
 // errors, outside the measured retry policy.
-func (e *engine) simplePost(ctx context.Context, path string, body []byte) (resp *http.Response, b []byte, err error) {
+func (e *engine) simplePost(ctx context.Context, path string, body []byte, placement string) (resp *http.Response, b []byte, err error) {
 	err = poll.Retry(ctx, 5, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
 		actx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 		defer cancel()
@@ -189,6 +196,9 @@ func (e *engine) simplePost(ctx context.Context, path string, body []byte) (resp
 			return true, fmt.Errorf("build POST %s: %w", path, err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		if placement != "" {
+			req.Header.Set(PlacementHeader, placement)
+		}
 		r, err := e.http.Do(req)
 		if err != nil {
 			return false, err
@@ -217,7 +227,8 @@ func (e *engine) setupClients(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.cfg.SetupConcurrency)
 	for i := range e.clients {
-		c := &Client{ID: i, Username: "cb-" + e.runID + "-" + strconv.Itoa(i)}
+		c := &Client{ID: i, Username: "cb-" + e.runID + "-" + strconv.Itoa(i),
+			Placement: strconv.FormatUint(e.cfg.Seed, 10) + "-" + strconv.Itoa(i)}
 		e.clients[i] = c
 		g.Go(func() error {
 			if err := c.signUp(gctx, e); err != nil {

@@ -50,9 +50,15 @@ http {
     default_type text/plain;
 {{- if eq .Balancer "sticky"}}
     # A session's credential: the sid cookie (cookie mode) or the bearer token (jwt mode). Requests without
-    # one (sign-up, login) get a random key so that they still spread over every node.
-    map "$cookie_sid$http_authorization" $chaosbench_sticky {
+    # one (sign-up, login) are keyed by the load client's placement header (the seed and its number: the same
+    # node for the same client in every run of one seed), or at random without it, so that they still spread
+    # over every node.
+    map $http_x_chaosbench_client $chaosbench_anonymous {
         ""      $request_id;
+        default $http_x_chaosbench_client;
+    }
+    map "$cookie_sid$http_authorization" $chaosbench_sticky {
+        ""      $chaosbench_anonymous;
         default "$cookie_sid$http_authorization";
     }
     # A cookie session names the node that holds it (sid = <id>.<node>, as a servlet container's

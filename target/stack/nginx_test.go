@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/target/arch"
 )
 
@@ -24,7 +25,10 @@ func TestNginxConfig(t *testing.T) {
 		// And a cookie session goes back to the node named in its id, the others only as backups.
 		{arch.Sticky, []string{"hash $chaosbench_sticky consistent;", `map "$cookie_sid$http_authorization"`,
 			`"~\.api-2$" route_api-2;`, "upstream route_api-2 {", "server 10.213.9.11:8080 max_fails=1 fail_timeout=10s backup; # api-1",
-			"proxy_pass http://$chaosbench_pool;"},
+			"proxy_pass http://$chaosbench_pool;",
+			// A login is placed by the load client's placement header (load.PlacementHeader), the same node per
+			// client in every run of a seed.
+			"map $http_" + strings.ReplaceAll(strings.ToLower(load.PlacementHeader), "-", "_") + " $chaosbench_anonymous {"},
 			[]string{"ip_hash", "least_conn", "proxy_pass http://api;"}},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
@@ -152,6 +153,17 @@ func TestStickyPinsASession(t *testing.T) {
 			code, node := get(t, s.Entry+"/healthz", http.Header{"Cookie": {"sid=abc." + n.Name}})
 			require.Equal(t, http.StatusOK, code)
 			require.Equal(t, n.Name, node, "a session created on %s is served by %s", n.Name, n.Name)
+		}
+	}
+	// A login carries no credential: the load client's placement header keys it, the same node each time.
+	for i := range 4 {
+		placed := ""
+		for range 4 {
+			_, node := get(t, s.Entry+"/healthz", http.Header{load.PlacementHeader: {fmt.Sprintf("42-%d", i)}})
+			if placed == "" {
+				placed = node
+			}
+			require.Equal(t, placed, node, "client %d is placed on one node", i)
 		}
 	}
 	// jwt mode: the Authorization header is the session's key.
