@@ -21,8 +21,25 @@ func TestCatalogueIsValid(t *testing.T) {
 		// Every built-in file is named after its scenario.
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
-	require.Equal(t, []string{"compare-architectures", "kill-node", "packet-loss", "redis-eviction",
+	require.Equal(t, []string{"clock-skew", "compare-architectures", "kill-node", "packet-loss", "redis-eviction",
 		"redis-outage", "retry-storm", "rolling-restart", "steady-baseline"}, names)
+}
+
+// TestClockSkewScenario: the offsets cross the leeway one after the other, each with steady state before it
+// (at least MinFaultAt), so that each fault's window in the report holds one offset only.
+func TestClockSkewScenario(t *testing.T) {
+	p, err := Load("clock-skew")
+	require.NoError(t, err)
+	require.NotNil(t, p.TokenLeeway)
+	require.Equal(t, 5*time.Second, *p.TokenLeeway)
+	var offsets []string
+	var end time.Duration
+	for _, f := range p.Faults {
+		require.Equal(t, "clock-skew", f.Kind)
+		require.GreaterOrEqual(t, f.At-end, MinFaultAt, "steady state before %s", f.Params["offset"])
+		offsets, end = append(offsets, f.Params["offset"]), f.At+f.For
+	}
+	require.Equal(t, []string{"3s", "10s", "60s"}, offsets)
 }
 
 func TestLoadBuiltinAndFile(t *testing.T) {
