@@ -21,7 +21,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		// Every built-in file is named after its scenario.
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
-	require.Equal(t, []string{"clock-skew", "compare-architectures", "kill-node", "packet-loss", "redis-eviction",
+	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "kill-node", "packet-loss", "redis-eviction",
 		"redis-outage", "retry-storm", "rolling-restart", "steady-baseline"}, names)
 }
 
