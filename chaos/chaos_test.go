@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -311,4 +312,61 @@ func TestInjectorRecordsEveryFailure(t *testing.T) {
 		require.Equal(t, r.Start, r.End)
 		require.EqualValues(t, -1, r.Ready)
 	}
+}
+
+// TestClockSkewRefusesTokens: a node whose API clock is 30 s behind refuses a token another node just
+// issued (nbf in its future, past the 5 s leeway), while its own tokens only look older to the others; the
+// revert makes the refused token good again. The admin port is not behind NGINX.
+func TestClockSkewRefusesTokens(t *testing.T) {
+	s := sharedStack(t)
+	login := func(node, user string) string {
+		t.Helper()
+		creds := `{"username":"` + user + `","password":"password-` + user + `"}`
+		code, _, err := do(http.MethodPost, nodeURL(s, node, "/v1/users"), creds)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, code)
+		resp, err := client.Post(nodeURL(s, node, "/v1/login"), "application/json", strings.NewReader(creds))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out struct {
+			Token string `json:"access_token"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		require.NotEmpty(t, out.Token)
+		return out.Token
+	}
+	profile := func(node, token string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, nodeURL(s, node, "/v1/profile"), nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out struct {
+			Code string `json:"code"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out.Code
+	}
+	user := fmt.Sprintf("skew-%d", time.Now().UnixNano())
+	fromAPI1 := login("api-1", user)
+	code, _ := profile("api-2", fromAPI1)
+	require.Equal(t, http.StatusOK, code, "no offset: any node accepts any node's token")
+
+	in, id := inject(t, s, "clock-skew", chaos.Params{"offset": "-30s"}, "api-2")
+	require.Equal(t, "API clock offset -30s", in.Records()[0].Mechanism)
+	code, reason := profile("api-2", fromAPI1)
+	require.Equal(t, http.StatusUnauthorized, code)
+	require.Equal(t, "token_invalid", reason, "nbf is 30 s in api-2's future")
+	fromAPI2 := login("api-2", user+"-2")
+	code, _ = profile("api-1", fromAPI2)
+	require.Equal(t, http.StatusOK, code, "a token from a node behind only looks older")
+	code, _, err := do(http.MethodGet, s.Entry+"/admin/clock", "")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, code, "NGINX routes the API's port only")
+
+	require.NoError(t, in.Revert(context.Background(), id))
+	code, _ = profile("api-2", fromAPI1)
+	require.Equal(t, http.StatusOK, code, "reverted: the same token is accepted again")
 }

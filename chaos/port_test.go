@@ -125,6 +125,11 @@ func (f *fakeStack) Route(_ context.Context, node, addr string) error {
 	return err
 }
 
+func (f *fakeStack) SetClockOffset(_ context.Context, node string, offset time.Duration) error {
+	_, err := f.call(fmt.Sprintf("clock %s %s", node, offset))
+	return err
+}
+
 // TestFaultsThroughThePort injects every fault into a fake stack and checks what it asks of the stack to
 // break it and to undo it: the policy of each fault, apart from Docker's mechanism.
 func TestFaultsThroughThePort(t *testing.T) {
@@ -162,6 +167,9 @@ func TestFaultsThroughThePort(t *testing.T) {
 		{"latency", chaos.Params{"delay": "200ms", "jitter": "50ms"}, "api-1", "netem",
 			[]string{"sidecar api-1: tc qdisc add dev eth0 root netem delay 200ms 50ms distribution normal"},
 			[]string{"sidecar api-1: tc qdisc del dev eth0 root"}},
+		// Clock skew sets the node's API clock offset and puts it back to 0.
+		{"clock-skew", chaos.Params{"offset": "30s"}, "api-2", "API clock offset 30s", []string{"clock api-2 30s"}, []string{"clock api-2 0s"}},
+		{"clock-skew", chaos.Params{"offset": "-90s"}, "api-1", "API clock offset -1m30s", []string{"clock api-1 -1m30s"}, []string{"clock api-1 0s"}},
 		// Memory pressure reads the settings it changes and restores them as they were.
 		{"redis-memory-pressure", chaos.Params{"maxmemory": "3mb"}, "redis", "redis CONFIG SET maxmemory 3mb allkeys-lru",
 			[]string{"exec redis: redis-cli CONFIG GET maxmemory*", "exec redis: redis-cli CONFIG SET maxmemory-policy allkeys-lru",

@@ -22,6 +22,9 @@ type Kind struct {
 	// Routes marks a fault that sends a node's traffic through a proxy of its own (Router): it needs
 	// chaosbench's balancer, so an attached project, whose balancer is its own, cannot take it.
 	Routes bool
+	// RefapiOnly marks a fault that acts through the reference API's own hooks (Admin): a user's image
+	// (target.image) or an attached service does not have them.
+	RefapiOnly bool
 }
 
 // Registry maps fault names to their kinds.

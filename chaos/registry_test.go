@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	// Every fault of the issue is registered under its scenario name.
-	require.Equal(t, []string{"kill", "latency", "packet-loss", "partition", "pause", "redis-memory-pressure",
+	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "redis-memory-pressure",
 		"redis-outage", "restart", "stop"}, Names())
 
 	r := &Registry{}
@@ -39,6 +39,8 @@ func TestCheckTarget(t *testing.T) {
 		{"redis-memory-pressure", "any-api", "it targets redis"},
 		{"partition", "api-3", ""}, // an API node cut off from a peer
 		{"partition", "redis", "partition cannot target redis"},
+		{"clock-skew", "any-api", ""}, // an API node's clock
+		{"clock-skew", "redis", "clock-skew cannot target redis (Redis): it targets API nodes"},
 		{"kill", "postgres", "no container of the stack"}, // not a container of the stack
 		{"explode", "api-1", `unknown fault "explode"`},
 	}
@@ -75,7 +77,13 @@ func TestFaultParams(t *testing.T) {
 		{"redis-memory-pressure", Params{"maxmemory": "1mb", "policy": "allkeys-lfu"}, true},
 		{"redis-memory-pressure", Params{"policy": "lru"}, false}, // not a Redis policy
 		{"stop", Params{"grace": "2s"}, true},
-		{"kill", Params{"signal": "TERM"}, false}, // kill takes no parameter
+		{"kill", Params{"signal": "TERM"}, false},        // kill takes no parameter
+		{"clock-skew", Params{"offset": "30s"}, true},    // ahead
+		{"clock-skew", Params{"offset": "-90s"}, true},   // behind: a negative duration is allowed here
+		{"clock-skew", nil, false},                       // the offset is required
+		{"clock-skew", Params{"offset": "0s"}, false},    // no offset is no fault
+		{"clock-skew", Params{"offset": "48h"}, false},   // beyond what the API accepts
+		{"clock-skew", Params{"offset": "later"}, false}, // not a duration
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {

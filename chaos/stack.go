@@ -20,6 +20,7 @@ type Stack interface {
 	Lifecycle
 	Shell
 	Router
+	Admin
 }
 
 // Health is what brackets every injection: the stack serves, every node through the balancer.
@@ -58,4 +59,12 @@ type Router interface {
 	// Route makes the balancer send node's traffic to addr (ip:port), or to the node itself again when
 	// addr is empty, and returns once the balancer does.
 	Route(ctx context.Context, node, addr string) error
+}
+
+// Admin calls the reference API's admin endpoints, which listen on a port of their own that the balancer
+// never routes (arch.AdminPort). A user's image has none: the faults that need them are RefapiOnly.
+type Admin interface {
+	// SetClockOffset moves the API node's wall clock, as its token and session checks read it, by offset
+	// from the real one (0 puts it back).
+	SetClockOffset(ctx context.Context, node string, offset time.Duration) error
 }

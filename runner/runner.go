@@ -398,6 +398,9 @@ func startStack(ctx context.Context, plan scenarios.Plan, a arch.Arch, cfg RunCo
 	if plan.SessionTTL > 0 {
 		sopts = append(sopts, stack.WithRefapiEnv("SESSION_TTL", plan.SessionTTL.String()))
 	}
+	if plan.TokenLeeway != nil {
+		sopts = append(sopts, stack.WithRefapiEnv("TOKEN_LEEWAY", plan.TokenLeeway.String()))
+	}
 	st, err := stack.Up(ctx, append(sopts, cfg.StackOptions...)...)
 	if err != nil {
 		return nil, fmt.Errorf("stack up: %w", err)

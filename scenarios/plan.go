@@ -49,7 +49,8 @@ type Plan struct {
 	Architectures []arch.Arch
 	Replicas      int
 	Redis         arch.RedisConfig
-	SessionTTL    time.Duration // 0: the API's default
+	SessionTTL    time.Duration  // 0: the API's default
+	TokenLeeway   *time.Duration // nil: the API's default (5 s); 0 is a setting
 	Clients       int
 	Phases        []Phase
 	Mix           load.Mix
@@ -285,7 +286,7 @@ func validateAttach(v *positioner, f file, p *Plan) {
 		name string
 		set  bool
 	}{{"architectures", len(f.Architectures) > 0}, {"custom_architectures", len(f.CustomArchitectures) > 0},
-		{"stack", f.Stack.Replicas != nil || f.Stack.Redis != (redisSpec{}) || f.Stack.SessionTTL != ""}} {
+		{"stack", f.Stack.Replicas != nil || f.Stack.Redis != (redisSpec{}) || f.Stack.SessionTTL != "" || f.Stack.TokenLeeway != ""}} {
 		if field.set {
 			v.add(field.name, "chaosbench starts nothing when it attaches to target.url: the service runs as it is")
 		}
@@ -442,6 +443,13 @@ func validateStack(v *positioner, f file, p *Plan) {
 	if f.Stack.SessionTTL != "" {
 		p.SessionTTL = duration(v, "stack.session_ttl", f.Stack.SessionTTL, true)
 	}
+	if f.Stack.TokenLeeway != "" {
+		if p.Service.Custom() {
+			v.add("stack.token_leeway", "is the reference API's TOKEN_LEEWAY: a custom image (%s) does not read it", p.Service.Image)
+		}
+		d := duration(v, "stack.token_leeway", f.Stack.TokenLeeway, false)
+		p.TokenLeeway = &d
+	}
 }
 
 // validateLoad reads clients, phases, the mix and the resource count.
@@ -593,6 +601,8 @@ func validateFaults(v *positioner, f file, p *Plan) {
 		} else if k, err := chaos.Default.Kind(fs.Kind); err == nil && k.Routes && p.Attach != nil {
 			v.add(field+".kind", "%s sends a node's traffic through a proxy, which needs chaosbench's own NGINX: "+
 				"an attached project's balancer is its own", fs.Kind)
+		} else if err == nil && k.RefapiOnly && (p.Attach != nil || p.Service.Custom()) {
+			v.add(field+".kind", "%s acts through the reference API's admin endpoint, which %s does not have", fs.Kind, serviceText(p))
 		} else if slices.Contains(chaos.Names(), fs.Kind) {
 			// Each fault declares the roles it can hit: a fault on a target it cannot break would
 			// otherwise be skipped at run time, and its scenario pass without it.
@@ -602,6 +612,14 @@ func validateFaults(v *positioner, f file, p *Plan) {
 		}
 		p.Faults = append(p.Faults, fp)
 	}
+}
+
+// serviceText names the service of a plan that is not the reference API, for an error message.
+func serviceText(p *Plan) string {
+	if p.Attach != nil {
+		return "an attached service (target.url)"
+	}
+	return "a custom image (" + p.Service.Image + ")"
 }
 
 // validateThresholds parses every threshold, per architecture or for all.

@@ -21,8 +21,25 @@ func TestCatalogueIsValid(t *testing.T) {
 		// Every built-in file is named after its scenario.
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
-	require.Equal(t, []string{"compare-architectures", "kill-node", "packet-loss", "redis-eviction",
+	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "kill-node", "packet-loss", "redis-eviction",
 		"redis-outage", "retry-storm", "rolling-restart", "steady-baseline"}, names)
+}
+
+// TestClockSkewScenario: the offsets cross the leeway one after the other, each with steady state before it
+// (at least MinFaultAt), so that each fault's window in the report holds one offset only.
+func TestClockSkewScenario(t *testing.T) {
+	p, err := Load("clock-skew")
+	require.NoError(t, err)
+	require.NotNil(t, p.TokenLeeway)
+	require.Equal(t, 5*time.Second, *p.TokenLeeway)
+	var offsets []string
+	var end time.Duration
+	for _, f := range p.Faults {
+		require.Equal(t, "clock-skew", f.Kind)
+		require.GreaterOrEqual(t, f.At-end, MinFaultAt, "steady state before %s", f.Params["offset"])
+		offsets, end = append(offsets, f.Params["offset"]), f.At+f.For
+	}
+	require.Equal(t, []string{"3s", "10s", "60s"}, offsets)
 }
 
 func TestLoadBuiltinAndFile(t *testing.T) {
@@ -134,6 +151,15 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"attach with architectures", "name: x\ntarget: {url: http://127.0.0.1:8080}\narchitectures: [stateless]\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:3:", "architectures", "starts nothing"}},
 		{"attach fault on absent role", "name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-outage, target: redis}\n", []string{"bad.yaml:6:", "faults[0].target", "target.compose names no redis service"}},
 		{"attach latency", "name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: latency, target: api-1}\n", []string{"faults[0].kind", "needs chaosbench's own NGINX"}},
+		// clock-skew sets the reference API's clock offset through its admin endpoint: neither a user's image
+		// nor an attached service has one.
+		{"attach clock-skew", "name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: clock-skew, target: api-1, params: {offset: 30s}}\n", []string{"bad.yaml:6:", "faults[0].kind", "clock-skew acts through the reference API's admin endpoint", "an attached service (target.url)"}},
+		{"image clock-skew", "name: x\ntarget: {image: shop:dev}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: clock-skew, target: api-1, params: {offset: 30s}}\n", []string{"faults[0].kind", "a custom image (shop:dev)"}},
+		// The token leeway is the reference API's knob.
+		{"token_leeway with image", "name: x\ntarget: {image: shop:dev}\nstack: {token_leeway: 10s}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:3:", "stack.token_leeway", "custom image (shop:dev)"}},
+		{"bad token_leeway", "name: x\nstack: {token_leeway: -1s}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"stack.token_leeway", "must be positive"}},
+		// A clock-skew fault without its offset.
+		{"clock-skew without offset", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: clock-skew, target: api-1}\n", []string{"faults[0].params", "offset is required"}},
 		{"attach bad url", "name: x\ntarget: {url: 127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.url", "want http://HOST:PORT"}},
 		// A value of the wrong type is named in the file's terms, not Go's.
 		{"wrong type", "name: x\nclients: many\n", []string{"bad.yaml:2:10", `value "many" is of the wrong type: want a whole number`}},

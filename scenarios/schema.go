@@ -64,6 +64,9 @@ type stackSpec struct {
 	// SessionTTL is the refapi's SESSION_TTL (default 30m): short TTLs let a
 	// scenario show sessions expiring, which the load engine does not count as lost.
 	SessionTTL string `yaml:"session_ttl"`
+	// TokenLeeway is the refapi's TOKEN_LEEWAY (default 5s): the clock skew its token checks tolerate,
+	// the edge a clock-skew fault crosses.
+	TokenLeeway string `yaml:"token_leeway"`
 }
 
 type redisSpec struct {

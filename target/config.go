@@ -69,6 +69,10 @@ type Config struct {
 
 	MaxBodyBytes   int64
 	MaxHeaderBytes int
+
+	// AdminAddr is where the admin endpoints (clock.go) listen, on a port of their own that the balancer
+	// never routes to; "" (the default) turns them off.
+	AdminAddr string
 }
 
 // DefaultConfig returns the documented defaults (docs/refapi.md).
@@ -246,6 +250,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	integer(&c.BcryptCost, "bcrypt-cost", "BCRYPT_COST", "bcrypt cost of password hashes")
 	integer(&c.TokenCacheSize, "token-cache-size", "TOKEN_CACHE_SIZE", "verified tokens kept to skip re-verification (0: off)")
 	str(&c.LogLevel, "log-level", "LOG_LEVEL", "debug, info, warn or error")
+	str(&c.AdminAddr, "admin-addr", "ADMIN_ADDR", "admin endpoints' listen address, never behind the balancer (empty: off)")
 	return func() error {
 		c.Auth = AuthMode(strings.ToLower(auth))
 		c.Sessions = SessionMode(strings.ToLower(sessions))

@@ -25,7 +25,8 @@ import (
 type Server struct {
 	cfg       Config
 	log       *slog.Logger
-	now       func() time.Time
+	now       func() time.Time // the wall clock as the API reads it: clock.now, with its offset
+	clock     *skewedClock     // the offset the admin endpoint sets (clock.go)
 	st        *store
 	sessions  sessionStore
 	tokens    *tokens
@@ -54,6 +55,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	// Every wall-clock read goes through the offset, which stays 0 unless the admin endpoint sets it.
+	s.clock = &skewedClock{base: s.now}
+	s.now = s.clock.now
 	if s.log == nil {
 		s.log = NewLogger(cfg.LogLevel)
 	}

@@ -61,8 +61,16 @@ func run(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
+	if cfg.AdminAddr != "" {
+		// The admin endpoints (the clock offset) listen apart from the API, so that the balancer, which
+		// only knows ADDR, never exposes them. Shutdown does not drain them: nothing waits on them.
+		admin := &http.Server{Addr: cfg.AdminAddr, Handler: api.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { errc <- fmt.Errorf("admin: %w", admin.ListenAndServe()) }()
+		defer admin.Close()
+		log.Info("admin listening", "addr", cfg.AdminAddr)
+	}
 	log.Info("listening", "addr", cfg.Addr, "auth", cfg.Auth, "sessions", cfg.Sessions,
 		"idempotency", cfg.Idempotency, "concurrency", cfg.Concurrency)
 

@@ -30,6 +30,14 @@ type Container struct {
 	Port int
 }
 
+// AdminPort is where the reference API's admin endpoints listen in its container (ADMIN_ADDR): the clock
+// offset of the clock-skew fault. NGINX never routes to it; chaosbench reaches it at the node's address on
+// the run's network. A user's image has no such port.
+const AdminPort = 9090
+
+// AdminAddr is ip:port of an API node's admin endpoints (the reference API only).
+func (c Container) AdminAddr() string { return netip.AddrPortFrom(c.IP, AdminPort).String() }
+
 // Addr is ip:port of an API node's service.
 func (c Container) Addr() string { return netip.AddrPortFrom(c.IP, uint16(c.Port)).String() }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/netip"
 	"strings"
 	"time"
@@ -200,3 +202,34 @@ func (s *Stack) Sidecar(ctx context.Context, name, script string) (string, error
 // HostIP is the host's address on the stack's network: a listener of this process there (a fault's
 // proxy) is reachable from NGINX.
 func (s *Stack) HostIP() netip.Addr { return s.Gateway }
+
+// SetClockOffset sets an API node's clock offset through the reference API's admin endpoint, at the node's
+// address on the run's network (reachable from this host over the Docker bridge; NGINX does not route the
+// admin port).
+func (s *Stack) SetClockOffset(ctx context.Context, name string, offset time.Duration) error {
+	c, err := s.container(name)
+	if err != nil {
+		return err
+	}
+	if c.Role != arch.RoleAPI || s.Config.Arch.Service.Custom() || !c.IP.IsValid() {
+		return fmt.Errorf("set clock offset on %s: only the reference API's nodes have the admin endpoint", name)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	body := fmt.Sprintf(`{"offset":%q}`, offset.String())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+c.AdminAddr()+"/admin/clock", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("set clock offset on %s: %w", name, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return fmt.Errorf("set clock offset on %s: %s: %s", name, res.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}

@@ -333,6 +333,8 @@ func (s *Stack) apiEnv(node string) map[string]string {
 		// Client setup logs in thousands of users: the default cost would dominate it.
 		"BCRYPT_COST": "4",
 		"LOG_LEVEL":   "warn",
+		// The admin endpoints (the clock-skew fault's clock offset) on a port NGINX does not route.
+		"ADMIN_ADDR": ":" + strconv.Itoa(arch.AdminPort),
 	})
 	for k, v := range s.Config.RefapiEnv {
 		env[k] = v
