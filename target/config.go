@@ -69,6 +69,11 @@ type Config struct {
 
 	MaxBodyBytes   int64
 	MaxHeaderBytes int
+
+	// TokenPadBytes pads the credential to about this many bytes (0: off): a
+	// padding claim in the JWT, or padding in front of the sid cookie's id
+	// (pad.go). It measures what a giant token costs on the way in.
+	TokenPadBytes int
 }
 
 // DefaultConfig returns the documented defaults (docs/refapi.md).
@@ -172,6 +177,9 @@ func (c Config) Validate() error {
 	if c.TokenCacheSize < 0 {
 		bad("TOKEN_CACHE_SIZE", "must not be negative (0 disables the cache)")
 	}
+	if c.TokenPadBytes < 0 || c.TokenPadBytes > MaxTokenPadBytes {
+		bad("TOKEN_PAD_BYTES", "%d is outside 0..%d", c.TokenPadBytes, MaxTokenPadBytes)
+	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		bad("BCRYPT_COST", "%d is outside 4..31", c.BcryptCost)
 	}
@@ -245,6 +253,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	dur(&c.RedisTimeout, "redis-timeout", "REDIS_TIMEOUT", "timeout of one Redis operation")
 	integer(&c.BcryptCost, "bcrypt-cost", "BCRYPT_COST", "bcrypt cost of password hashes")
 	integer(&c.TokenCacheSize, "token-cache-size", "TOKEN_CACHE_SIZE", "verified tokens kept to skip re-verification (0: off)")
+	integer(&c.TokenPadBytes, "token-pad-bytes", "TOKEN_PAD_BYTES", "pad the token or sid cookie to about this many bytes (0: off)")
 	str(&c.LogLevel, "log-level", "LOG_LEVEL", "debug, info, warn or error")
 	return func() error {
 		c.Auth = AuthMode(strings.ToLower(auth))
