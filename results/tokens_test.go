@@ -52,3 +52,13 @@ func TestOpsRequestBytes(t *testing.T) {
 	txt = string(render(t, TextReporter{}, Summary{Architectures: []Arch{a}}))
 	require.NotContains(t, txt, "bytes/request", "an older summary: no bytes column")
 }
+
+// TestHeadersTooLargeMetric: the threshold metric counts the service's 431s (by code, or by status from
+// a service without codes), not NGINX's HTML 400s.
+func TestHeadersTooLargeMetric(t *testing.T) {
+	m, ok := LookupMetric("errors.headers_too_large")
+	require.True(t, ok)
+	a := Arch{Requests: Requests{Sent: 200}, Errors: map[string]int64{"headers_too_large": 50, "http_431": 10, "http_400": 100}}
+	require.InDelta(t, 0.3, m.Value(a), 1e-9)
+	require.Zero(t, m.Value(Arch{}), "nothing sent: no share")
+}

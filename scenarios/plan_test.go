@@ -21,7 +21,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		// Every built-in file is named after its scenario.
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
-	require.Equal(t, []string{"compare-architectures", "kill-node", "packet-loss", "redis-eviction",
+	require.Equal(t, []string{"compare-architectures", "giant-tokens", "kill-node", "packet-loss", "redis-eviction",
 		"redis-outage", "retry-storm", "rolling-restart", "steady-baseline"}, names)
 }
 
