@@ -31,7 +31,8 @@ type Record struct {
 	Key      string        // idempotency key / resource id
 	Session  string        // session id used by the last attempt
 	// ReqBytes is what the request's attempts wrote: request lines, headers (the token among them) and
-	// bodies, summed over every attempt (exact on the wire client; an estimate on a custom http.Client).
+	// bodies, summed over every attempt (exact on the wire client, but for its silent re-send on a stale
+	// keep-alive connection, counted once; an estimate on a custom http.Client).
 	ReqBytes int64
 
 	opIdx    int
