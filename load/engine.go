@@ -433,7 +433,7 @@ func (e *engine) run(ctx context.Context, w *worker, j job) {
 	r := Record{Seq: j.seq, Op: op.Name(), Phase: e.cfg.Phases[j.phase].Name, Client: j.client,
 		Planned: j.planned, Sent: j.dispatch, Latency: end - j.planned, Service: x.service,
 		Attempts: x.attempts, Calls: x.calls, Status: out.Status, Class: out.Class, Code: out.Code, Node: x.node,
-		Key: out.Key, Session: x.session, opIdx: j.op, phaseIdx: j.phase}
+		Key: out.Key, Session: x.session, ReqBytes: x.reqBytes, opIdx: j.op, phaseIdx: j.phase}
 	e.inflight.Add(-1)
 	e.records <- r
 }

@@ -77,7 +77,8 @@ type Exec struct {
 	deadline time.Time
 
 	attempts  int
-	calls     int // logical calls (Do), so that retries = attempts - calls
+	calls     int   // logical calls (Do), so that retries = attempts - calls
+	reqBytes  int64 // written by every attempt: Record.ReqBytes
 	service   time.Duration
 	node      string
 	session   string
@@ -246,6 +247,7 @@ func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error
 		x.session = x.client.authorize(req)
 	}
 	x.attempts++
+	x.reqBytes += requestBytes(req, len(r.Body))
 	t0 := time.Now()
 	resp, err := x.e.http.Do(req)
 	if err != nil {
@@ -291,6 +293,7 @@ func (x *Exec) attemptWire(ctx context.Context, r Request, to time.Duration) (*R
 	}
 	w.endHead(r.Body)
 	x.attempts++
+	x.reqBytes += int64(len(w.req))
 	t0 := time.Now()
 	a, err := w.roundTrip(ctx, t0.Add(to), r.Method, r.Body != nil)
 	x.service = time.Since(t0)
@@ -306,6 +309,20 @@ func (x *Exec) attemptWire(ctx context.Context, r Request, to time.Duration) (*R
 		out.Code = errorCode(a.body)
 	}
 	return out, classOfStatus(a.status), nil
+}
+
+// requestBytes estimates what net/http writes for req: request line, Host,
+// the headers set here and the body. The transport's own headers
+// (User-Agent, Accept-Encoding, Content-Length) are not counted, a few dozen
+// bytes; the wire client counts its bytes exactly.
+func requestBytes(req *http.Request, body int) int64 {
+	n := len(req.Method) + 1 + len(req.URL.RequestURI()) + len(" HTTP/1.1\r\n") + len("Host: \r\n") + len(req.URL.Host)
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			n += len(k) + len(": \r\n") + len(v)
+		}
+	}
+	return int64(n + len("\r\n") + body)
 }
 
 // classifyWireErr is classifyErr for the wire client, whose attempt timeout

@@ -30,6 +30,10 @@ type Record struct {
 	Node     string        // X-Node-Id of the last answer
 	Key      string        // idempotency key / resource id
 	Session  string        // session id used by the last attempt
+	// ReqBytes is what the request's attempts wrote: request lines, headers (the token among them) and
+	// bodies, summed over every attempt (exact on the wire client, but for its silent re-send on a stale
+	// keep-alive connection, counted once; an estimate on a custom http.Client).
+	ReqBytes int64
 
 	opIdx    int
 	phaseIdx int
@@ -56,6 +60,7 @@ type recordLine struct {
 	Node      string `json:"node,omitempty"`
 	Key       string `json:"key,omitempty"`
 	Session   string `json:"session,omitempty"`
+	ReqBytes  int64  `json:"req_bytes,omitempty"`
 }
 
 func (r *Record) line() recordLine {
@@ -63,7 +68,7 @@ func (r *Record) line() recordLine {
 		PlannedUs: r.Planned.Microseconds(), SentUs: r.Sent.Microseconds(),
 		LatencyUs: r.Latency.Microseconds(), ServiceUs: r.Service.Microseconds(),
 		Attempts: r.Attempts, Calls: r.Calls, Status: r.Status, Class: r.Class, Code: r.Code,
-		Node: r.Node, Key: r.Key, Session: r.Session}
+		Node: r.Node, Key: r.Key, Session: r.Session, ReqBytes: r.ReqBytes}
 }
 
 func (l *recordLine) record() Record {
@@ -72,7 +77,7 @@ func (l *recordLine) record() Record {
 		Planned: time.Duration(l.PlannedUs) * us, Sent: time.Duration(l.SentUs) * us,
 		Latency: time.Duration(l.LatencyUs) * us, Service: time.Duration(l.ServiceUs) * us,
 		Attempts: l.Attempts, Calls: l.Calls, Status: l.Status, Class: l.Class, Code: l.Code,
-		Node: l.Node, Key: l.Key, Session: l.Session}
+		Node: l.Node, Key: l.Key, Session: l.Session, ReqBytes: l.ReqBytes}
 }
 
 // recordWriter appends records as JSON lines by hand, in recordLine's
@@ -119,6 +124,9 @@ func (rw *recordWriter) write(r *Record) error {
 	}
 	if r.Session != "" {
 		b = appendStr(b, "session", r.Session)
+	}
+	if r.ReqBytes != 0 {
+		b = appendInt(b, "req_bytes", r.ReqBytes)
 	}
 	b = append(b, '}', '\n')
 	rw.buf = b

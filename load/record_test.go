@@ -17,7 +17,8 @@ import (
 func benchRecord() Record {
 	return Record{Seq: 1, Op: "order.create", Phase: "fault", Client: 17, Planned: 1234567 * time.Microsecond,
 		Sent: 1234600 * time.Microsecond, Latency: 2345 * time.Microsecond, Service: 1800 * time.Microsecond,
-		Attempts: 2, Calls: 1, Status: 201, Class: ClassOK, Node: "api-2", Key: "3f9a1c2b-17", Session: "s-0123456789abcdef"}
+		Attempts: 2, Calls: 1, Status: 201, Class: ClassOK, Node: "api-2", Key: "3f9a1c2b-17", Session: "s-0123456789abcdef",
+		ReqBytes: 71986}
 }
 
 // BenchmarkRecordWrite is one records.jsonl line from the hand writer.

@@ -46,6 +46,10 @@ type OpStats struct {
 	P999      time.Duration `json:"p999_ns"`
 	Max       time.Duration `json:"max_ns"`
 	ServiceP9 time.Duration `json:"service_p99_ns"` // last attempt alone: compare to see queueing
+	// Attempts counts HTTP attempts (retries and re-login repeats included) and ReqBytes what they
+	// wrote (Record.ReqBytes): bandwidth per request is ReqBytes/Count, per attempt ReqBytes/Attempts.
+	Attempts int64 `json:"attempts,omitempty"`
+	ReqBytes int64 `json:"req_bytes,omitempty"`
 }
 
 // Second is one second of the run's timeline, by planned send time.
@@ -81,7 +85,7 @@ type aggregator struct {
 
 	cum      [][]*hdrhistogram.Histogram // [op][phase], latency
 	cumSvc   [][]*hdrhistogram.Histogram // [op][phase], service time
-	cumCount [][][3]int64                // completed, errors, retries
+	cumCount [][][5]int64                // completed, errors, retries, attempts, request bytes
 	all      *hdrhistogram.Histogram     // everything, for progress
 
 	windows  map[winKey]*window
@@ -103,11 +107,11 @@ func newAggregator(ops, phases []string, lag time.Duration, files *runFiles) *ag
 		windows: map[winKey]*window{}, all: NewHistogram(), files: files}
 	a.cum = make([][]*hdrhistogram.Histogram, len(ops))
 	a.cumSvc = make([][]*hdrhistogram.Histogram, len(ops))
-	a.cumCount = make([][][3]int64, len(ops))
+	a.cumCount = make([][][5]int64, len(ops))
 	for i := range ops {
 		a.cum[i] = make([]*hdrhistogram.Histogram, len(phases))
 		a.cumSvc[i] = make([]*hdrhistogram.Histogram, len(phases))
-		a.cumCount[i] = make([][3]int64, len(phases))
+		a.cumCount[i] = make([][5]int64, len(phases))
 	}
 	return a
 }
@@ -181,6 +185,8 @@ func (a *aggregator) add(r *Record) {
 	c := &a.cumCount[o][p]
 	c[0]++
 	c[2] += retries
+	c[3] += int64(r.Attempts)
+	c[4] += r.ReqBytes
 	a.completed.Add(1)
 	if isErr {
 		c[1]++
@@ -285,11 +291,11 @@ func (a *aggregator) stats() ([]OpStats, map[HistKey]*hdrhistogram.Histogram) {
 	return out, hists
 }
 
-func summarize(op, phase string, h, svc *hdrhistogram.Histogram, c [3]int64) OpStats {
+func summarize(op, phase string, h, svc *hdrhistogram.Histogram, c [5]int64) OpStats {
 	q := func(h *hdrhistogram.Histogram, p float64) time.Duration {
 		return time.Duration(h.ValueAtQuantile(p)) * time.Microsecond
 	}
-	s := OpStats{Op: op, Phase: phase, Count: c[0], Errors: c[1], Retries: c[2],
+	s := OpStats{Op: op, Phase: phase, Count: c[0], Errors: c[1], Retries: c[2], Attempts: c[3], ReqBytes: c[4],
 		P50: q(h, 50), P90: q(h, 90), P95: q(h, 95), P99: q(h, 99), P999: q(h, 99.9),
 		Max: time.Duration(h.Max()) * time.Microsecond}
 	if svc != nil {

@@ -423,6 +423,7 @@ func recovery(before *reqWindow, perSec map[int]*reqWindow, end time.Duration) *
 // merged histograms.
 func opsOf(r *load.Result) []OpStats {
 	var ops []OpStats
+	var bytes, attempts []int64
 	at := map[string]int{}
 	for _, st := range r.Stats {
 		i, ok := at[st.Op]
@@ -430,7 +431,10 @@ func opsOf(r *load.Result) []OpStats {
 			i = len(ops)
 			at[st.Op] = i
 			ops = append(ops, OpStats{Name: st.Op})
+			bytes, attempts = append(bytes, 0), append(attempts, 0)
 		}
+		bytes[i] += st.ReqBytes
+		attempts[i] += st.Attempts
 		ops[i].Requests += st.Count
 		ops[i].Errors += st.Errors
 		ops[i].Retries += st.Retries
@@ -438,6 +442,10 @@ func opsOf(r *load.Result) []OpStats {
 	for i := range ops {
 		if ops[i].Requests > 0 {
 			ops[i].ErrorRate = float64(ops[i].Errors) / float64(ops[i].Requests)
+		}
+		if bytes[i] > 0 {
+			ops[i].ReqBytesPerRequest = math.Round(float64(bytes[i]) / float64(ops[i].Requests))
+			ops[i].ReqBytesPerAttempt = math.Round(float64(bytes[i]) / float64(attempts[i]))
 		}
 		h := r.Latency(ops[i].Name, "")
 		ops[i].P50MS, ops[i].P99MS = usToMS(h.ValueAtQuantile(50)), usToMS(h.ValueAtQuantile(99))

@@ -89,6 +89,9 @@ var metrics = []Metric{
 		value: func(a Arch) float64 { return a.ErrorRate }},
 	{Name: "errors.count", Kind: KindCount, Help: "failed logical requests (after all retries)",
 		value: func(a Arch) float64 { return float64(a.Requests.Failed) }},
+	{Name: "errors.headers_too_large", Kind: KindRatio,
+		Help:  "share of sent requests refused 431 headers_too_large by the service (NGINX's own refusal is an HTML 400, http_400)",
+		value: func(a Arch) float64 { return headersTooLargeShare(a) }},
 	{Name: "availability", Kind: KindRatio, Better: HigherIsBetter,
 		Help:  "share of seconds with at least one success and under 50% errors",
 		value: func(a Arch) float64 { return a.Availability }},
@@ -198,4 +201,13 @@ func faultTarget(f Fault) string {
 		return f.Resolved
 	}
 	return f.Target
+}
+
+// headersTooLargeShare is the share of sent requests whose last answer was the service's 431: its JSON
+// code, or the bare status from a service that sends none.
+func headersTooLargeShare(a Arch) float64 {
+	if a.Requests.Sent == 0 {
+		return 0
+	}
+	return float64(a.Errors["headers_too_large"]+a.Errors["http_431"]) / float64(a.Requests.Sent)
 }

@@ -323,6 +323,40 @@ func opNames(s Summary) []string {
 	return names
 }
 
+// opsHaveBytes: the engine counted request bytes for some op of the run.
+func opsHaveBytes(s Summary) bool {
+	for _, a := range s.Architectures {
+		for _, o := range a.Ops {
+			if o.ReqBytesPerRequest > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fmtBytes is a byte count in B, KiB or MiB with three significant digits.
+func fmtBytes(v float64) string {
+	switch {
+	case v < 1024:
+		return fmt.Sprintf("%.0f B", v)
+	case v < 1<<20:
+		return fmtSig(v/1024) + " KiB"
+	}
+	return fmtSig(v/(1<<20)) + " MiB"
+}
+
+// fmtSig keeps three significant digits of v >= 1.
+func fmtSig(v float64) string {
+	switch {
+	case v < 10:
+		return fmt.Sprintf("%.2f", v)
+	case v < 100:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
 func buildTable(s Summary, ok, fail string) []row {
 	var rows []row
 	add := func(label string, section bool, f func(a Arch) cell) {
@@ -374,13 +408,22 @@ func buildTable(s Summary, ok, fail string) []row {
 	// One row per op: how many, p99 and errors, so that a slow or failing op
 	// is not averaged away by the others.
 	if ops := opNames(s); len(ops) > 0 {
-		add("ops", true, func(Arch) cell { return cell{text: "requests · p99 · errors"} })
+		// Request bytes when the engine counted them (summaries before it did keep their table).
+		withBytes := opsHaveBytes(s)
+		head := "requests · p99 · errors"
+		if withBytes {
+			head += " · bytes/request"
+		}
+		add("ops", true, func(Arch) cell { return cell{text: head} })
 		for _, name := range ops {
 			add("  "+name, false, func(a Arch) cell {
 				for _, o := range a.Ops {
 					if o.Name == name {
-						return cell{text: fmt.Sprintf("%d · %s · %s", o.Requests, fmtMS(o.P99MS), fmtPct(o.ErrorRate)),
-							bad: o.ErrorRate > 0.01}
+						text := fmt.Sprintf("%d · %s · %s", o.Requests, fmtMS(o.P99MS), fmtPct(o.ErrorRate))
+						if withBytes {
+							text += " · " + fmtBytes(o.ReqBytesPerRequest)
+						}
+						return cell{text: text, bad: o.ErrorRate > 0.01}
 					}
 				}
 				return cell{text: "-"}

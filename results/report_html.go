@@ -167,8 +167,12 @@ func knobsText(k Knobs) string {
 	if k.Idempotency {
 		idem = "on"
 	}
-	return fmt.Sprintf("auth %s · sessions %s · idempotency %s · concurrency %s · balancer %s · %d replicas",
+	text := fmt.Sprintf("auth %s · sessions %s · idempotency %s · concurrency %s · balancer %s · %d replicas",
 		k.Auth, k.Sessions, idem, k.Concurrency, k.Balancer, k.Replicas)
+	if k.TokenPadBytes > 0 {
+		text += fmt.Sprintf(" · token padded to %d bytes", k.TokenPadBytes)
+	}
+	return text
 }
 
 // htmlChecks is the verdict table: one row per check, the correctness

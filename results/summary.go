@@ -102,12 +102,14 @@ type Knobs struct {
 	Concurrency string `json:"concurrency"`
 	Balancer    string `json:"balancer"`
 	Replicas    int    `json:"replicas"`
+	// TokenPadBytes is the size the token (or sid cookie) was padded to (TOKEN_PAD_BYTES); absent when off.
+	TokenPadBytes int `json:"token_pad_bytes,omitempty"`
 }
 
 // KnobsOf is a's settings on a stack of replicas API nodes, as the summary records them.
 func KnobsOf(a arch.Arch, replicas int) Knobs {
 	return Knobs{Image: a.Service.Image, Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
-		Balancer: string(a.Balancer), Replicas: replicas}
+		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad}
 }
 
 // Requests counts logical requests (a request and its retries count once).
@@ -134,6 +136,11 @@ type OpStats struct {
 	Retries   int64   `json:"retries"`
 	P50MS     float64 `json:"p50_ms"`
 	P99MS     float64 `json:"p99_ms"`
+	// ReqBytesPerRequest is the bandwidth of one request on the way in: request lines, headers (a
+	// token among them) and bodies of all its attempts, divided by the requests; per attempt, divided
+	// by the attempts (docs/load.md). Absent from summaries written before the engine counted bytes.
+	ReqBytesPerRequest float64 `json:"req_bytes_per_request,omitempty"`
+	ReqBytesPerAttempt float64 `json:"req_bytes_per_attempt,omitempty"`
 }
 
 // LatencyMS is measured from the planned send time and includes every

@@ -326,7 +326,8 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 				name string
 				set  bool
 			}{{"base", c.Base != ""}, {"auth", c.Auth != ""}, {"sessions", c.Sessions != ""},
-				{"idempotency", c.Idempotency != nil}, {"concurrency", c.Concurrency != ""}} {
+				{"idempotency", c.Idempotency != nil}, {"concurrency", c.Concurrency != ""},
+				{"token_pad_bytes", c.TokenPadBytes != nil}} {
 				if k.set {
 					v.add(field+"."+k.name, "is a knob of the reference API, which target.image (%s) replaces: "+
 						"only balancer applies to a custom image", f.Target.Image)
@@ -372,6 +373,9 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		}
 		if c.Balancer != "" {
 			a.Balancer = arch.Balancer(c.Balancer)
+		}
+		if c.TokenPadBytes != nil && !image {
+			a.TokenPad = *c.TokenPadBytes
 		}
 		for _, err := range a.Validate() {
 			knob, _, _ := strings.Cut(err.Error(), " ")

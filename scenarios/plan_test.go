@@ -21,7 +21,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		// Every built-in file is named after its scenario.
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
-	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "kill-node", "packet-loss", "redis-eviction",
+	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "kill-node", "packet-loss", "redis-eviction",
 		"redis-outage", "retry-storm", "rolling-restart", "steady-baseline"}, names)
 }
 
@@ -96,6 +96,7 @@ func TestParseFull(t *testing.T) {
 	require.Equal(t, "mine", mine.Name)
 	require.Equal(t, "cookie", mine.Auth, "inherited from the stateful base")
 	require.Equal(t, "least-conn", string(mine.Balancer), "overridden")
+	require.Zero(t, mine.TokenPad, "no pad unless the scenario asks")
 	require.Equal(t, 2, p.Replicas)
 	require.Equal(t, []Phase{{Name: "up", Duration: 10 * time.Second, From: 10, To: 10}, {Name: "phase-2", Duration: 20 * time.Second, From: 50, To: 50}}, p.Phases)
 	require.Len(t, p.Mix, 2)
@@ -143,6 +144,9 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		// A user's image: the reference API's presets and knobs mean nothing to it.
 		{"preset with image", "name: x\ntarget: {image: shop:dev}\narchitectures: [stateless]\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:3:", "architectures[0]", `"stateless" is a preset`, "target.image (shop:dev)"}},
 		{"refapi knob with image", "name: x\ntarget: {image: shop:dev}\ncustom_architectures:\n  - {name: c, idempotency: false}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].idempotency", "only balancer applies"}},
+		{"token pad with image", "name: x\ntarget: {image: shop:dev}\ncustom_architectures:\n  - {name: c, token_pad_bytes: 4096}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].token_pad_bytes", "only balancer applies"}},
+		// A pad past every header limit on the path measures nothing new; the error names the field.
+		{"token pad too big", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, token_pad_bytes: 999999}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].token_pad_bytes", "want 0 (off) to 262144"}},
 		{"bad target port", "name: x\ntarget: {image: shop:dev, port: 70000}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:2:", "target.port", "70000"}},
 		{"target env overrides", "name: x\ntarget: {image: shop:dev, env: {REDIS_URL: x}}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.env.REDIS_URL", "sets REDIS_URL itself"}},
 		{"target without image", "name: x\ntarget: {port: 9090}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.image", "is required"}},

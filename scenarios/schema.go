@@ -39,6 +39,8 @@ type customArch struct {
 	Idempotency *bool  `yaml:"idempotency"`
 	Concurrency string `yaml:"concurrency"`
 	Balancer    string `yaml:"balancer"`
+	// TokenPadBytes pads the token (or sid cookie) to about this many bytes: TOKEN_PAD_BYTES.
+	TokenPadBytes *int `yaml:"token_pad_bytes"`
 }
 
 type targetSpec struct {

@@ -73,6 +73,10 @@ type Config struct {
 	// AdminAddr is where the admin endpoints (clock.go) listen, on a port of their own that the balancer
 	// never routes to; "" (the default) turns them off.
 	AdminAddr string
+	// TokenPadBytes pads the credential to about this many bytes (0: off): a
+	// padding claim in the JWT, or padding in front of the sid cookie's id
+	// (pad.go). It measures what a giant token costs on the way in.
+	TokenPadBytes int
 }
 
 // DefaultConfig returns the documented defaults (docs/refapi.md).
@@ -176,6 +180,9 @@ func (c Config) Validate() error {
 	if c.TokenCacheSize < 0 {
 		bad("TOKEN_CACHE_SIZE", "must not be negative (0 disables the cache)")
 	}
+	if c.TokenPadBytes < 0 || c.TokenPadBytes > MaxTokenPadBytes {
+		bad("TOKEN_PAD_BYTES", "%d is outside 0..%d", c.TokenPadBytes, MaxTokenPadBytes)
+	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		bad("BCRYPT_COST", "%d is outside 4..31", c.BcryptCost)
 	}
@@ -249,6 +256,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	dur(&c.RedisTimeout, "redis-timeout", "REDIS_TIMEOUT", "timeout of one Redis operation")
 	integer(&c.BcryptCost, "bcrypt-cost", "BCRYPT_COST", "bcrypt cost of password hashes")
 	integer(&c.TokenCacheSize, "token-cache-size", "TOKEN_CACHE_SIZE", "verified tokens kept to skip re-verification (0: off)")
+	integer(&c.TokenPadBytes, "token-pad-bytes", "TOKEN_PAD_BYTES", "pad the token or sid cookie to about this many bytes (0: off)")
 	str(&c.LogLevel, "log-level", "LOG_LEVEL", "debug, info, warn or error")
 	str(&c.AdminAddr, "admin-addr", "ADMIN_ADDR", "admin endpoints' listen address, never behind the balancer (empty: off)")
 	return func() error {

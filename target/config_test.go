@@ -27,6 +27,8 @@ func TestConfigValidation(t *testing.T) {
 		{"several", func(c *Config) { c.Auth = "x"; c.Sessions = "disk"; c.BcryptCost = 2 }, []string{"AUTH", "SESSIONS", "BCRYPT_COST"}},
 		{"asymmetric without key", func(c *Config) { c.JWTAlg = "RS256" }, []string{"JWT_PRIVATE_KEY_FILE"}},
 		{"unknown alg", func(c *Config) { c.JWTAlg = "none" }, []string{`JWT_ALG: "none"`}},
+		// A negative pad, or one past any header limit on the path, is a typo.
+		{"pad out of range", func(c *Config) { c.TokenPadBytes = MaxTokenPadBytes + 1 }, []string{"TOKEN_PAD_BYTES"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

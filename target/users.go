@@ -135,8 +135,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		out["token_type"] = "Bearer"
 		out["expires_in"] = int(s.cfg.tokenTTL() / time.Second)
 	} else {
+		val := sess.ID
+		if s.cfg.TokenPadBytes > 0 {
+			val = padCookie(sess.ID, s.cfg.TokenPadBytes)
+		}
 		http.SetCookie(w, &http.Cookie{
-			Name: "sid", Value: sess.ID, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+			Name: "sid", Value: val, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 			MaxAge: int(s.cfg.SessionTTL / time.Second),
 		})
 	}
@@ -184,6 +188,9 @@ func (s *Server) authenticated(next func(http.ResponseWriter, *http.Request, ses
 				return
 			}
 			sid = ck.Value
+			if s.cfg.TokenPadBytes > 0 {
+				sid = unpadCookie(sid)
+			}
 		}
 		sess, found, err := s.sessions.get(r.Context(), sid)
 		if err != nil {

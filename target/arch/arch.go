@@ -21,6 +21,9 @@ type Arch struct {
 	Idempotency bool
 	Concurrency string // etag | none
 	Balancer    Balancer
+	// TokenPad pads the reference API's token (or sid cookie) to about this many bytes (0: off):
+	// TOKEN_PAD_BYTES, for the giant-tokens comparison (tokenpad.go).
+	TokenPad int
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
@@ -88,6 +91,9 @@ func CheckBalancer(b Balancer) error {
 // it under that field).
 func (a Arch) Validate() []error {
 	var errs []error
+	if err := a.checkTokenPad(); err != nil {
+		errs = append(errs, err)
+	}
 	if a.Service.Custom() {
 		if a.Auth != "" || a.Sessions != "" || a.Idempotency || a.Concurrency != "" {
 			errs = append(errs, fmt.Errorf("knobs %s are the reference API's: a custom image (%s) does not "+
@@ -123,8 +129,10 @@ func (a Arch) APIEnv() map[string]string {
 	if a.Idempotency {
 		idem = "on"
 	}
-	return map[string]string{"AUTH": a.Auth, "SESSIONS": a.Sessions, "IDEMPOTENCY": idem,
+	env := map[string]string{"AUTH": a.Auth, "SESSIONS": a.Sessions, "IDEMPOTENCY": idem,
 		"CONCURRENCY": a.Concurrency}
+	a.tokenPadEnv(env)
+	return env
 }
 
 // Persistence is Redis's durability setting.

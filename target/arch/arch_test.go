@@ -32,6 +32,14 @@ func TestValidate(t *testing.T) {
 			`concurrency "lock": want etag or none`, `balancer "ip-hash": want round-robin, least-conn or sticky`}},
 		// An empty balancer is not NGINX's default: the scenario or the preset must say.
 		{"no balancer", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag"}, []string{`balancer "": want`}},
+		// A token pad within 0..256 KiB is a reference API knob like the others.
+		{"token pad", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: RoundRobin, TokenPad: 70 << 10}, nil},
+		// A negative or huge pad is a typo, named by the scenario's field.
+		{"token pad out of range", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: RoundRobin, TokenPad: -1},
+			[]string{"token_pad_bytes -1: want 0 (off) to 262144"}},
+		// A user's image has no pad knob.
+		{"token pad on an image", Arch{Service: Service{Image: "mine:1"}, Balancer: RoundRobin, TokenPad: 1024},
+			[]string{"token_pad_bytes is a knob of the reference API"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +60,10 @@ func TestAPIEnv(t *testing.T) {
 	a, err = Preset("stateless")
 	require.NoError(t, err)
 	require.Equal(t, "on", a.APIEnv()["IDEMPOTENCY"])
+	_, set := a.APIEnv()["TOKEN_PAD_BYTES"]
+	require.False(t, set, "no pad: the environment is as it always was")
+	a.TokenPad = 8 << 10
+	require.Equal(t, "8192", a.APIEnv()["TOKEN_PAD_BYTES"])
 }
 
 func TestRoleOf(t *testing.T) {
