@@ -5,7 +5,7 @@ BIN := bin
 # The full suite must stay well under 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build test check unit bench-api bench-load bench-truth clean images tools demo
+.PHONY: all build test check unit bench-api bench-load bench-truth claims clean images tools demo
 
 all: build
 
@@ -77,3 +77,9 @@ bench-truth:
 
 clean:
 	rm -rf $(BIN)
+
+# claims runs the catalogue scenarios that test the seeds' claims and rewrites docs/claims.md with the
+# verdicts and numbers of this run (a minute or two per scenario; CLAIMS_SCALE shortens them).
+CLAIMS_SCALE ?= 1
+claims: tools images
+	$(GO) run ./bench/claims --scale $(CLAIMS_SCALE)

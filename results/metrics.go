@@ -69,8 +69,11 @@ type Metric struct {
 	recorded func(Arch) bool
 }
 
-// Value reads the metric from a.
+// Value reads the metric from a (NaN: not measured).
 func (m Metric) Value(a Arch) float64 { return m.value(a) }
+
+// Format writes v in the metric's unit, as the reports do.
+func (m Metric) Format(v float64) string { return formatValue(m.Kind, v) }
 
 var metrics = []Metric{
 	{Name: "latency.p50", Kind: KindMS, Help: "median latency from the planned send time, retries included",
