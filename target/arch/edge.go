@@ -15,7 +15,12 @@ type Edge struct {
 	// NoUpstreamKeepAlive makes NGINX open a new connection to a node for every request (no keepalive
 	// pool, Connection: close towards the node).
 	NoUpstreamKeepAlive bool
+	// Measure exposes NGINX's connection counters (stub_status) on a harness route, for the runner to
+	// sample what the edge costs. A scenario turns it on by naming any of the knobs above, even to keep its
+	// default, so that a plain architecture compared with a TLS one is measured the same way.
+	Measure bool
 }
 
-// Plain reports whether the edge is the default one: plain HTTP with keep-alive on both sides.
-func (e Edge) Plain() bool { return e == Edge{} }
+// Default reports whether the edge is the stack's own: plain HTTP, keep-alive on both sides, nothing
+// measured, the configuration as it always was.
+func (e Edge) Default() bool { return e == Edge{} }

@@ -32,6 +32,7 @@ type nginxParams struct {
 	// render the configuration as it always was.
 	TLS               bool
 	UpstreamKeepAlive bool
+	Status            bool // stub_status on statusPath (arch.Edge.Measure)
 }
 
 // NGINX 1.22 traps this template avoids (docs/stack.md):
@@ -147,6 +148,12 @@ http {
         location = /_chaosbench/nginx {
             return 200 "generation {{.Generation}}\n";
         }
+{{- if .Status}}
+        # NGINX's connection counters, for the runner to sample what the edge costs (arch.Edge.Measure).
+        location = ` + statusPath + ` {
+            stub_status;
+        }
+{{- end}}
 {{- range .Nodes}}
         location /_chaosbench/node/{{.Name}}/ {
             proxy_pass http://{{.Addr}}/;
@@ -177,6 +184,7 @@ func nginxEdgeConfig(b arch.Balancer, edge arch.Edge, nodes []upstream, timeout 
 		Generation:        generation,
 		TLS:               edge.TLS,
 		UpstreamKeepAlive: !edge.NoUpstreamKeepAlive,
+		Status:            edge.Measure,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render nginx.conf: %w", err)
