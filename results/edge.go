@@ -23,6 +23,9 @@ type EdgeStats struct {
 	// NginxTimeWait is the same count inside NGINX's network namespace, on its entry port: where the
 	// TIME_WAIT sockets land when NGINX closes first (it does after answering a Connection: close).
 	NginxTimeWait int64 `json:"nginx_time_wait"`
+	// PublishTimeWait is this host's sockets in TIME_WAIT on the entry port itself: the host's end of
+	// Docker's port publishing (docker-proxy, when it is in the path), which relays NGINX's close to the load.
+	PublishTimeWait int64 `json:"publish_time_wait"`
 }
 
 // edgeMetrics read EdgeStats and the load's CPU; a summary without them does not record them.

@@ -78,7 +78,8 @@ func (w *edgeWatch) stop(ctx context.Context, started bool) *results.EdgeStats {
 	out := &results.EdgeStats{}
 	if u, err := url.Parse(w.st.Entry); err == nil {
 		port, _ := strconv.Atoi(u.Port())
-		out.LoadTimeWait = hostTimeWait(port)
+		out.LoadTimeWait = hostTimeWait(port, false)
+		out.PublishTimeWait = hostTimeWait(port, true)
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -97,16 +98,17 @@ func (w *edgeWatch) stop(ctx context.Context, started bool) *results.EdgeStats {
 	return out
 }
 
-// hostTimeWait counts this host's sockets in TIME_WAIT towards port (the entry's host port): the load
-// side of the connections, as the load engine runs in this process's network namespace.
-func hostTimeWait(port int) int64 {
+// hostTimeWait counts this host's sockets in TIME_WAIT towards port (the entry's host port; local false):
+// the load side of the connections, as the load engine runs in this process's network namespace; or on
+// port itself (local true): Docker's publishing end (docker-proxy).
+func hostTimeWait(port int, local bool) int64 {
 	var n int64
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
 		}
-		n += stack.CountTimeWait(string(b), port, false)
+		n += stack.CountTimeWait(string(b), port, local)
 	}
 	return n
 }
