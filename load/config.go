@@ -1,6 +1,7 @@
 package load
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +79,17 @@ type Config struct {
 	// WarmPath is what warm-up requests GET (default /healthz, the
 	// contract's liveness check): a path without side effects.
 	WarmPath string
+
+	// TLS is the client side of an https BaseURL for both clients (the
+	// measured requests' and setup's): a chaosbench stack with TLS passes
+	// TLS 1.3 and a pool that trusts its run's certificate only
+	// (stack.ClientTLS). Nil keeps the default: TLS 1.2 or later with the
+	// system's roots. Ignored for http.
+	TLS *tls.Config
+	// NoKeepAlive opens a new connection for every request, setup's and
+	// warm-up's included, and says Connection: close (with TLS: a full
+	// handshake per request). Warm-up opens no pool then. Off by default.
+	NoKeepAlive bool
 
 	// RunDir, when set, receives records.jsonl, latency.hlog, orders.jsonl
 	// (streamed) and ledger.json.

@@ -116,6 +116,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	setup := time.Since(setupStart)
 
 	e.start = time.Now()
+	cpu0 := processCPU()
 	e.agg.begin(e.start)
 	for _, fn := range e.set.onStart {
 		fn(e.start)
@@ -134,7 +135,12 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	<-aggDone
 	ledgerErr := e.ledger.close() // every worker is done: no order can follow
 	stopProgress()
-	return e.result(setup, warm, time.Now(), ledgerErr)
+	cpu := processCPU() - cpu0
+	res, err := e.result(setup, warm, time.Now(), ledgerErr)
+	if res != nil {
+		res.CPU = cpu
+	}
+	return res, err
 }
 
 // newEngine checks cfg and the options, and readies the HTTP clients, the
@@ -166,6 +172,9 @@ func newEngine(cfg Config, opts []Option) (*engine, error) {
 			return nil, fmt.Errorf("load target: %w", err)
 		}
 		e.http, e.wt = newHTTPClient(cfg.MaxInFlight), wt
+		tc := edgeTLS(e.base, cfg.TLS)
+		wt.setEdge(tc, cfg.NoKeepAlive)
+		setEdgeHTTP(e.http, tc, cfg.NoKeepAlive)
 	}
 	if e.cfg.Seed == 0 {
 		var b [8]byte

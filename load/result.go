@@ -20,11 +20,16 @@ type Result struct {
 	Setup   time.Duration `json:"setup_ns"`
 	// WarmConns is how many keep-alive connections setup opened before the
 	// clock started (Config.WarmConns).
-	WarmConns int           `json:"warm_conns"`
-	Phases    []PhaseWindow `json:"phases"`
-	Totals    Totals        `json:"totals"`
-	Stats     []OpStats     `json:"stats"`
-	Timeline  []Second      `json:"timeline"`
+	WarmConns int `json:"warm_conns"`
+	// CPU is the CPU time (user + system) this process spent from the
+	// run's start to the end of its grace period (getrusage): the load
+	// engine's cost, plus whatever else the process did meanwhile (a
+	// runner's faults). 0 where it cannot be read.
+	CPU      time.Duration `json:"cpu_ns,omitempty"`
+	Phases   []PhaseWindow `json:"phases"`
+	Totals   Totals        `json:"totals"`
+	Stats    []OpStats     `json:"stats"`
+	Timeline []Second      `json:"timeline"`
 	// Hist holds cumulative latency histograms per op × phase.
 	Hist   map[HistKey]*hdrhistogram.Histogram `json:"-"`
 	Ledger LedgerSnapshot                      `json:"-"`

@@ -68,8 +68,8 @@ func firstRate(phases []Phase) float64 {
 // the pool is workers, each started with its own used connection; with
 // WithHTTPClient it is the client's idle pool.
 func (e *engine) warmUp(ctx, runCtx context.Context) (int, error) {
-	if e.cfg.WarmConns < 0 {
-		return 0, nil
+	if e.cfg.WarmConns < 0 || e.cfg.NoKeepAlive {
+		return 0, nil // without keep-alive a warmed connection would be closed after its one request
 	}
 	rate := firstRate(e.cfg.Phases)
 	if rate == 0 {

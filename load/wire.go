@@ -49,6 +49,8 @@ type wireTarget struct {
 	host   string // Host header
 	prefix string // the base URL's path, without a trailing slash
 	tls    *tls.Config
+	// noKeepAlive: a new connection per request, announced with Connection: close (Config.NoKeepAlive).
+	noKeepAlive bool
 }
 
 func newWireTarget(base string) (*wireTarget, error) {
@@ -207,7 +209,7 @@ func (w *wire) roundTrip(ctx context.Context, deadline time.Time, method string,
 			a, keep, started, err = c.readResponse(method)
 		}
 		if err == nil {
-			if keep {
+			if keep && !w.t.noKeepAlive {
 				c.used = true
 			} else {
 				w.drop()
@@ -242,6 +244,9 @@ func (w *wire) appendHead(method, path string, body []byte) {
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, w.t.host...)
 	b = append(b, "\r\nUser-Agent: chaosbench-load\r\n"...)
+	if w.t.noKeepAlive {
+		b = append(b, "Connection: close\r\n"...)
+	}
 	if body != nil {
 		b = append(b, "Content-Type: application/json\r\nContent-Length: "...)
 		b = strconv.AppendInt(b, int64(len(body)), 10)

@@ -43,6 +43,8 @@ type Input struct {
 	Findings   Findings
 	Faults     []FaultRecord
 	Thresholds []Expr
+	// Edge is what the runner measured at the edge (EdgeStats), nil when it did not.
+	Edge *EdgeStats
 }
 
 // Recovery rules (docs/summary.md): after a fault ends, the service has
@@ -180,6 +182,7 @@ func Analyze(in Input) (Arch, error) {
 				f.Kind, faultTarget(f), f.StartS, f.EndS, f.Dropped, planned, MaxDroppedShare*100))
 		}
 	}
+	edgeSummary(&a, in)
 	a.Thresholds = EvalAll(in.Thresholds, a)
 	return a, nil
 }

@@ -116,6 +116,7 @@ var metrics = []Metric{
 }
 
 var metricByName = func() map[string]Metric {
+	metrics = append(metrics, edgeMetrics...) // edge.go
 	m := make(map[string]Metric, len(metrics))
 	for _, x := range metrics {
 		if _, dup := m[x.Name]; dup {

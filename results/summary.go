@@ -85,6 +85,12 @@ type Arch struct {
 	Percentiles []Percentile `json:"percentiles"`
 	// Files are paths relative to the run folder (histogram, records, logs).
 	Files map[string]string `json:"files,omitempty"`
+	// LoadCPUMSPerRequest is the load engine's process CPU time over the load window per request sent
+	// (load.Result.CPU); absent where it was not measured.
+	LoadCPUMSPerRequest float64 `json:"load_cpu_ms_per_request,omitempty"`
+	// Edge is what TLS and keep-alive cost at NGINX and on the load side (edge.go); absent unless the
+	// scenario names an edge knob.
+	Edge *EdgeStats `json:"edge,omitempty"`
 }
 
 // Knobs are the architecture's settings as they ran: arch.Arch's knobs under the same names, and the
@@ -104,12 +110,22 @@ type Knobs struct {
 	Replicas    int    `json:"replicas"`
 	// TokenPadBytes is the size the token (or sid cookie) was padded to (TOKEN_PAD_BYTES); absent when off.
 	TokenPadBytes int `json:"token_pad_bytes,omitempty"`
+	// The edge (arch.Edge): TLS 1.3 at NGINX, and keep-alive of the load's connections and of NGINX's
+	// towards the nodes. Absent unless the scenario names one of them (then both keep-alives are written).
+	TLS               bool  `json:"tls,omitempty"`
+	ClientKeepAlive   *bool `json:"client_keepalive,omitempty"`
+	UpstreamKeepAlive *bool `json:"upstream_keepalive,omitempty"`
 }
 
 // KnobsOf is a's settings on a stack of replicas API nodes, as the summary records them.
 func KnobsOf(a arch.Arch, replicas int) Knobs {
-	return Knobs{Image: a.Service.Image, Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
+	k := Knobs{Image: a.Service.Image, Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
 		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad}
+	if !a.Edge.Default() {
+		client, upstream := !a.Edge.NoClientKeepAlive, !a.Edge.NoUpstreamKeepAlive
+		k.TLS, k.ClientKeepAlive, k.UpstreamKeepAlive = a.Edge.TLS, &client, &upstream
+	}
+	return k
 }
 
 // Requests counts logical requests (a request and its retries count once).

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,10 +267,21 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 
 	lopts := []load.Option{load.OnStart(onStart), load.WithLogger(slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 		load.WithProgress(cfg.Log, cfg.Progress)}
-	lr, lerr := load.Run(ctx, load.Config{
+	lcfg := load.Config{
 		BaseURL: st.Entry, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.Mix, Resources: plan.Resources,
 		Retry: plan.Retry, Timeout: plan.Timeout, Seed: engineSeed(seed), RunDir: dir,
-	}, lopts...)
+		NoKeepAlive: a.Edge.NoClientKeepAlive,
+	}
+	if roots := st.RootCAs(); roots != nil {
+		lcfg.TLS = stack.ClientTLS(roots) // the run's certificate, and nothing else
+	}
+	edge := startEdgeWatch(ctx, st, a.Edge)
+	started := false
+	if edge != nil {
+		lopts = append(lopts, load.OnStart(func(t time.Time) { started = true; edge.begin(t) }))
+	}
+	lr, lerr := load.Run(ctx, lcfg, lopts...)
+	edgeStats := edge.stop(ctx, started)
 	stopFaults()
 	wg.Wait()
 	if lerr != nil && lr == nil {
@@ -300,7 +312,12 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		findings = f
 	}
 	if blackBoxOnly || cfg.CrossCheck {
-		f, cerr := blackBoxCheck(cctx, st.Entry, lr.Ledger, cfg.Log)
+		var bopts []blackbox.Option
+		if lcfg.TLS != nil { // the run's certificate, as the load trusted it
+			bopts = append(bopts, blackbox.WithHTTPClient(&http.Client{Timeout: 10 * time.Second,
+				Transport: &http.Transport{Proxy: nil, TLSClientConfig: lcfg.TLS}}))
+		}
+		f, cerr := blackBoxCheck(cctx, st.Entry, lr.Ledger, cfg.Log, bopts...)
 		if cerr != nil {
 			return res, fmt.Errorf("check ground truth through the API: %w", cerr)
 		}
@@ -331,6 +348,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	}
 	res, aerr := results.Analyze(results.Input{
 		Name: a.Name, Records: records, Load: lr, Findings: findings, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
+		Edge: edgeStats,
 	})
 	if aerr != nil {
 		return results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}, aerr
@@ -410,8 +428,8 @@ func startStack(ctx context.Context, plan scenarios.Plan, a arch.Arch, cfg RunCo
 
 // blackBoxCheck reads ground truth through the service's own API (package blackbox) and runs the checks
 // on it.
-func blackBoxCheck(ctx context.Context, entry string, l load.LedgerSnapshot, log io.Writer) (results.Findings, error) {
-	truth, err := blackbox.Read(ctx, entry, load.DefaultPassword, l, blackbox.WithSettle(0))
+func blackBoxCheck(ctx context.Context, entry string, l load.LedgerSnapshot, log io.Writer, bopts ...blackbox.Option) (results.Findings, error) {
+	truth, err := blackbox.Read(ctx, entry, load.DefaultPassword, l, append([]blackbox.Option{blackbox.WithSettle(0)}, bopts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -377,6 +377,7 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		if c.TokenPadBytes != nil && !image {
 			a.TokenPad = *c.TokenPadBytes
 		}
+		applyEdge(&a.Edge, c)
 		for _, err := range a.Validate() {
 			knob, _, _ := strings.Cut(err.Error(), " ")
 			v.add(field+"."+knob, "%v", err)
@@ -718,4 +719,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// applyEdge sets the edge knobs a custom architecture names; the others keep their base's values.
+func applyEdge(e *arch.Edge, c customArch) {
+	if c.TLS != nil || c.ClientKeepAlive != nil || c.UpstreamKeepAlive != nil {
+		e.Measure = true
+	}
+	if c.TLS != nil {
+		e.TLS = *c.TLS
+	}
+	if c.ClientKeepAlive != nil {
+		e.NoClientKeepAlive = !*c.ClientKeepAlive
+	}
+	if c.UpstreamKeepAlive != nil {
+		e.NoUpstreamKeepAlive = !*c.UpstreamKeepAlive
+	}
 }

@@ -41,6 +41,12 @@ type customArch struct {
 	Balancer    string `yaml:"balancer"`
 	// TokenPadBytes pads the token (or sid cookie) to about this many bytes: TOKEN_PAD_BYTES.
 	TokenPadBytes *int `yaml:"token_pad_bytes"`
+	// The edge (arch.Edge): TLS 1.3 at NGINX, the load's keep-alive, NGINX's keep-alive towards the nodes.
+	// Unset: plain HTTP, keep-alive on both sides, as always. NGINX's and the load's, so a target.image
+	// takes them too.
+	TLS               *bool `yaml:"tls"`
+	ClientKeepAlive   *bool `yaml:"client_keepalive"`
+	UpstreamKeepAlive *bool `yaml:"upstream_keepalive"`
 }
 
 type targetSpec struct {

@@ -24,6 +24,9 @@ type Arch struct {
 	// TokenPad pads the reference API's token (or sid cookie) to about this many bytes (0: off):
 	// TOKEN_PAD_BYTES, for the giant-tokens comparison (tokenpad.go).
 	TokenPad int
+	// Edge is TLS at NGINX and keep-alive on both of its sides (edge.go); the zero value is plain HTTP with
+	// keep-alive, as before the knob existed.
+	Edge Edge
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a

@@ -32,7 +32,7 @@ func (s *Stack) Ready(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := probe(ctx, entry+"/_chaosbench/nginx", "", false); err != nil {
+	if err := probeWith(ctx, s.prober(), entry+"/_chaosbench/nginx", "", false); err != nil {
 		return fmt.Errorf("nginx: %w", err)
 	}
 	errs := make([]error, len(s.Nodes))
@@ -66,17 +66,22 @@ func (s *Stack) NodeReady(ctx context.Context, node string) error {
 
 func (s *Stack) probeNode(ctx context.Context, entry, node string) error {
 	svc := s.Config.Arch.Service
-	return probe(ctx, entry+"/_chaosbench/node/"+node+svc.HealthPath(), node, svc.Custom())
+	return probeWith(ctx, s.prober(), entry+"/_chaosbench/node/"+node+svc.HealthPath(), node, svc.Custom())
 }
 
 // probe GETs url and wants a 200 and, when wantNode is set, X-Node-Id: wantNode (or no such header at all,
 // when nodeIDOptional).
 func probe(ctx context.Context, url, wantNode string, nodeIDOptional bool) error {
+	return probeWith(ctx, probeClient, url, wantNode, nodeIDOptional)
+}
+
+// probeWith is probe with a client of the caller's (one that trusts the run's certificate, say).
+func probeWith(ctx context.Context, cl *http.Client, url, wantNode string, nodeIDOptional bool) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := probeClient.Do(req)
+	resp, err := cl.Do(req)
 	if err != nil {
 		return err
 	}

@@ -61,9 +61,12 @@ func (s *Stack) EntryURL(ctx context.Context) (string, error) {
 	if s.attached != nil {
 		return s.attached.URL, nil
 	}
-	p, err := HostPort(ctx, s.docker, s.Nginx.ID, nginxPort)
+	p, err := HostPort(ctx, s.docker, s.Nginx.ID, s.entryPort())
 	if err != nil {
 		return "", fmt.Errorf("nginx entry: %w", err)
+	}
+	if s.cert != nil {
+		return "https://127.0.0.1:" + p, nil
 	}
 	return "http://127.0.0.1:" + p, nil
 }

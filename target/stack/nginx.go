@@ -28,6 +28,11 @@ type nginxParams struct {
 	UpstreamTimeout string
 	RetryBudget     string
 	Generation      int
+	// TLS and UpstreamKeepAlive come from arch.Edge; both false (plain HTTP, keep-alive towards the nodes)
+	// render the configuration as it always was.
+	TLS               bool
+	UpstreamKeepAlive bool
+	Status            bool // stub_status on statusPath (arch.Edge.Measure)
 }
 
 // NGINX 1.22 traps this template avoids (docs/stack.md):
@@ -77,7 +82,9 @@ http {
 {{- range $.Nodes}}{{if ne .Name $n.Name}}
         server {{.Addr}} max_fails=1 fail_timeout=10s backup; # {{.Name}}
 {{- end}}{{end}}
+{{- if $.UpstreamKeepAlive}}
         keepalive 16;
+{{- end}}
     }
 {{- end}}
 {{- end}}
@@ -91,11 +98,21 @@ http {
 {{- range .Nodes}}
         server {{.Addr}} max_fails=1 fail_timeout=10s; # {{.Name}}
 {{- end}}
+{{- if .UpstreamKeepAlive}}
         keepalive 64;
+{{- end}}
     }
 
     server {
+{{- if .TLS}}
+        # TLS 1.3 only, with the run's own certificate (target/stack/tls.go): a TLS 1.2 client is refused.
+        listen 443 ssl;
+        ssl_certificate ` + certPath + `;
+        ssl_certificate_key ` + keyPath + `;
+        ssl_protocols TLSv1.3;
+{{- else}}
         listen 80;
+{{- end}}
         client_max_body_size 2m;
         # Headers up to 64 KiB reach the API, which answers its own limit (431 with a JSON code) instead of
         # NGINX's HTML 400: a big token or cookie is the service's to judge.
@@ -104,7 +121,12 @@ http {
         location / {
             proxy_pass http://{{if eq .Balancer "sticky"}}$chaosbench_pool{{else}}api{{end}};
             proxy_http_version 1.1;
+{{- if .UpstreamKeepAlive}}
             proxy_set_header Connection "";
+{{- else}}
+            # Upstream keep-alive off (arch.Edge.NoUpstreamKeepAlive): a new connection to a node per request.
+            proxy_set_header Connection "close";
+{{- end}}
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_connect_timeout {{.ConnectTimeout}};
@@ -126,6 +148,12 @@ http {
         location = /_chaosbench/nginx {
             return 200 "generation {{.Generation}}\n";
         }
+{{- if .Status}}
+        # NGINX's connection counters, for the runner to sample what the edge costs (arch.Edge.Measure).
+        location = ` + statusPath + ` {
+            stub_status;
+        }
+{{- end}}
 {{- range .Nodes}}
         location /_chaosbench/node/{{.Name}}/ {
             proxy_pass http://{{.Addr}}/;
@@ -137,17 +165,26 @@ http {
 }
 `))
 
-// nginxConfig renders the NGINX configuration for these nodes.
+// nginxConfig renders the NGINX configuration for these nodes, with the default edge (plain HTTP,
+// keep-alive towards the nodes).
 func nginxConfig(b arch.Balancer, nodes []upstream, timeout time.Duration, generation int) ([]byte, error) {
+	return nginxEdgeConfig(b, arch.Edge{}, nodes, timeout, generation)
+}
+
+// nginxEdgeConfig is nginxConfig with TLS and upstream keep-alive as the edge says.
+func nginxEdgeConfig(b arch.Balancer, edge arch.Edge, nodes []upstream, timeout time.Duration, generation int) ([]byte, error) {
 	connect := max(timeout/5, time.Second)
 	var buf bytes.Buffer
 	err := nginxTemplate.Execute(&buf, nginxParams{
-		Balancer:        b,
-		Nodes:           nodes,
-		ConnectTimeout:  fmt.Sprintf("%dms", connect.Milliseconds()),
-		UpstreamTimeout: fmt.Sprintf("%dms", timeout.Milliseconds()),
-		RetryBudget:     fmt.Sprintf("%dms", 2*timeout.Milliseconds()),
-		Generation:      generation,
+		Balancer:          b,
+		Nodes:             nodes,
+		ConnectTimeout:    fmt.Sprintf("%dms", connect.Milliseconds()),
+		UpstreamTimeout:   fmt.Sprintf("%dms", timeout.Milliseconds()),
+		RetryBudget:       fmt.Sprintf("%dms", 2*timeout.Milliseconds()),
+		Generation:        generation,
+		TLS:               edge.TLS,
+		UpstreamKeepAlive: !edge.NoUpstreamKeepAlive,
+		Status:            edge.Measure,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render nginx.conf: %w", err)
@@ -163,9 +200,9 @@ func (s *Stack) nginxConf() ([]byte, error) {
 	for i, n := range s.Nodes {
 		ups[i] = upstream{Name: n.Name, Addr: s.routes[n.Name]}
 	}
-	b, gen := s.Config.Arch.Balancer, s.gen
+	b, edge, gen := s.Config.Arch.Balancer, s.Config.Arch.Edge, s.gen
 	s.mu.Unlock()
-	return nginxConfig(b, ups, s.Config.UpstreamTimeout, gen)
+	return nginxEdgeConfig(b, edge, ups, s.Config.UpstreamTimeout, gen)
 }
 
 // NginxConfig returns NGINX's current configuration.
@@ -236,7 +273,7 @@ func (s *Stack) reloadNginx(ctx context.Context) error {
 	inRow := 0
 	err = poll.Until(ctx, 20*time.Millisecond, func(ctx context.Context) error {
 		for inRow < reloadConfirm {
-			body, err := probeBody(ctx, entry+"/_chaosbench/nginx")
+			body, err := probeBody(ctx, s.prober(), entry+"/_chaosbench/nginx")
 			if err == nil && strings.TrimSpace(body) != want {
 				err = fmt.Errorf("serving %q", strings.TrimSpace(body))
 			}
@@ -258,12 +295,12 @@ func (s *Stack) reloadNginx(ctx context.Context) error {
 // a new NGINX configuration before a reload counts as done.
 const reloadConfirm = 10
 
-func probeBody(ctx context.Context, url string) (string, error) {
+func probeBody(ctx context.Context, cl *http.Client, url string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", err
 	}
-	resp, err := probeClient.Do(req)
+	resp, err := cl.Do(req)
 	if err != nil {
 		return "", err
 	}

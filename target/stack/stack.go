@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ import (
 const (
 	redisPort = "6379/tcp"
 	nginxPort = "80/tcp"
+	// nginxTLSPort is NGINX's port when it terminates TLS (arch.Edge.TLS).
+	nginxTLSPort = "443/tcp"
 )
 
 // Stack is a running reference stack. Its methods are safe for concurrent use.
@@ -59,6 +62,10 @@ type Stack struct {
 	down     bool
 	// attached is the compose project of a Stack from Attach: chaosbench started none of its containers.
 	attached *Attachment
+	// cert is this run's TLS certificate when NGINX terminates TLS (arch.Edge.TLS; tls.go), else nil.
+	cert      *runCert
+	probeOnce sync.Once
+	tlsProbe  *http.Client
 }
 
 // Attached reports whether the stack is a compose project chaosbench attached to (Attach).
@@ -158,6 +165,16 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	nginxFiles := []testcontainers.ContainerFile{{Reader: bytes.NewReader(conf),
+		ContainerFilePath: "/etc/nginx/nginx.conf", FileMode: 0o644}}
+	if cfg.Arch.Edge.TLS {
+		if s.cert, err = newRunCert(cfg.RunID); err != nil {
+			return nil, err
+		}
+		nginxFiles = append(nginxFiles,
+			testcontainers.ContainerFile{Reader: bytes.NewReader(s.cert.certPEM), ContainerFilePath: certPath, FileMode: 0o644},
+			testcontainers.ContainerFile{Reader: bytes.NewReader(s.cert.keyPEM), ContainerFilePath: keyPath, FileMode: 0o600})
+	}
 
 	// Every container starts at once: the nodes retry Redis until it answers and nginx's upstreams are
 	// literal IPs, so no start order is needed; readiness is checked at the end.
@@ -168,10 +185,8 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		return err
 	})
 	g.Go(func() error {
-		files := []testcontainers.ContainerFile{{Reader: bytes.NewReader(conf),
-			ContainerFilePath: "/etc/nginx/nginx.conf", FileMode: 0o644}}
 		ctr, err := s.run(gctx, s.Nginx, cfg.Images.Nginx, nil,
-			[]string{"nginx", "-g", "daemon off;"}, nginxPort, files)
+			[]string{"nginx", "-g", "daemon off;"}, s.entryPort(), nginxFiles)
 		s.Nginx.ID, s.nginxCtr = idOf(ctr), ctr
 		return err
 	})
