@@ -59,7 +59,7 @@ var claims = []claim{
 		"retry-storm", []expect{{"stateless", results.StatusPassed, ""}}, []string{"writes.duplicates", "latency.p99"}},
 	{"Any node can die: no session or write is lost and the service recovers quickly",
 		"kill-node", []expect{{"stateless", results.StatusPassed, ""}}, []string{"sessions.lost", "writes.lost", "recovery.seconds"}},
-	{"A Redis outage gives fast 503s with Retry-After (circuit breaker) and loses no acknowledged write",
+	{"A Redis outage costs errors while it lasts (503s with Retry-After from the circuit breaker), loses no acknowledged write, and the service recovers by itself",
 		"redis-outage", []expect{{"stateless", results.StatusPassed, ""}}, []string{"writes.lost", "errors.rate", "latency.p99"}},
 	{"Sessions in a store with eviction are only as durable as the store: eviction loses sessions (expected to fail)",
 		"redis-eviction", []expect{{"stateless", results.StatusFailed, ""}}, []string{"sessions.lost", "writes.lost"}},
