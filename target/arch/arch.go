@@ -24,6 +24,10 @@ type Arch struct {
 	// TokenPad pads the reference API's token (or sid cookie) to about this many bytes (0: off):
 	// TOKEN_PAD_BYTES, for the giant-tokens comparison (tokenpad.go).
 	TokenPad int
+	// RedisHA runs Redis as a primary, two replicas and three Sentinels instead of one server, and gives
+	// the API nodes the Sentinels' addresses (REDIS_SENTINELS) instead of a fixed primary (redisha.go).
+	// It is the architecture's, not RedisConfig's: the presets compare it, as they compare sessions.
+	RedisHA bool
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
@@ -132,6 +136,7 @@ func (a Arch) APIEnv() map[string]string {
 	env := map[string]string{"AUTH": a.Auth, "SESSIONS": a.Sessions, "IDEMPOTENCY": idem,
 		"CONCURRENCY": a.Concurrency}
 	a.tokenPadEnv(env)
+	a.redisHAEnv(env)
 	return env
 }
 

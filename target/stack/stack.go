@@ -44,6 +44,10 @@ type Stack struct {
 	Nodes   []arch.Container // API nodes, in order; ID is Docker's container id
 	Redis   arch.Container
 	Nginx   arch.Container
+	// RedisReplicas and Sentinels are a RedisHA stack's (redisha.go); empty otherwise. Redis is then the
+	// initial primary only: CurrentPrimary says which one is primary now.
+	RedisReplicas []arch.Container
+	Sentinels     []arch.Container
 	// Entry is NGINX's URL on the host (http://127.0.0.1:PORT) and RedisAddr Redis's host:port, as of Up.
 	// A fault that restarts NGINX or Redis changes them: EntryURL and RedisHostAddr read them again.
 	Entry     string
@@ -68,7 +72,7 @@ func (s *Stack) Attached() bool { return s.attached != nil }
 func (s *Stack) Docker() *Docker { return s.docker }
 
 // Containers returns every container of the stack: nodes, then redis and nginx (an attached project may
-// have neither).
+// have neither), then a RedisHA stack's replicas and Sentinels.
 func (s *Stack) Containers() []arch.Container {
 	out := append([]arch.Container(nil), s.Nodes...)
 	for _, c := range []arch.Container{s.Redis, s.Nginx} {
@@ -76,7 +80,8 @@ func (s *Stack) Containers() []arch.Container {
 			out = append(out, c)
 		}
 	}
-	return out
+	out = append(out, s.RedisReplicas...)
+	return append(out, s.Sentinels...)
 }
 
 // Lookup finds a container by role name (api-2, redis, nginx).
@@ -148,6 +153,9 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	}
 	s.Redis = arch.Container{Name: "redis", Role: arch.RoleRedis, IP: s.addr(2)}
 	s.Nginx = arch.Container{Name: "nginx", Role: arch.RoleNginx, IP: s.addr(3)}
+	if cfg.Arch.RedisHA {
+		s.planRedisHA()
+	}
 	for i := range cfg.Replicas {
 		n := arch.Container{Name: arch.NodeName(i + 1), Role: arch.RoleAPI, IP: s.addr(11 + i),
 			Port: cfg.Arch.Service.ListenPort()}
@@ -167,6 +175,9 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		s.Redis.ID = idOf(ctr)
 		return err
 	})
+	if cfg.Arch.RedisHA {
+		s.startRedisHA(gctx, g)
+	}
 	g.Go(func() error {
 		files := []testcontainers.ContainerFile{{Reader: bytes.NewReader(conf),
 			ContainerFilePath: "/etc/nginx/nginx.conf", FileMode: 0o644}}
@@ -189,7 +200,14 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if s.Entry, err = s.EntryURL(ctx); err != nil {
 		return nil, err
 	}
-	if s.RedisAddr, err = s.RedisHostAddr(ctx); err != nil {
+	if cfg.Arch.RedisHA {
+		// The Sentinels may not listen yet, and "redis" is the primary until a fault says otherwise.
+		p, err := HostPort(ctx, s.docker, s.Redis.ID, redisPort)
+		if err != nil {
+			return nil, fmt.Errorf("redis address: %w", err)
+		}
+		s.RedisAddr = "127.0.0.1:" + p
+	} else if s.RedisAddr, err = s.RedisHostAddr(ctx); err != nil {
 		return nil, err
 	}
 	logf("stack %s: containers started in %s, waiting for readiness", s.RunID, time.Since(start).Round(time.Millisecond))
@@ -336,6 +354,13 @@ func (s *Stack) apiEnv(node string) map[string]string {
 		// The admin endpoints (the clock-skew fault's clock offset) on a port NGINX does not route.
 		"ADMIN_ADDR": ":" + strconv.Itoa(arch.AdminPort),
 	})
+	if len(s.Sentinels) > 0 {
+		ips := make([]netip.Addr, len(s.Sentinels))
+		for i, c := range s.Sentinels {
+			ips[i] = c.IP
+		}
+		env["REDIS_SENTINELS"] = arch.SentinelAddrs(ips)
+	}
 	for k, v := range s.Config.RefapiEnv {
 		env[k] = v
 	}
