@@ -154,4 +154,12 @@ type RedisConfig struct {
 	MaxMemory   string // e.g. "256mb"; empty means no limit
 	Eviction    string // maxmemory-policy, e.g. allkeys-lru, noeviction
 	Persistence Persistence
+	// MinReplicasToWrite (min-replicas-to-write, with min-replicas-max-lag MinReplicasMaxLag): the primary
+	// refuses writes unless that many replicas are connected and recent, which bounds what a failover can
+	// lose at the price of refused writes. 0: off. Only a RedisHA stack has replicas.
+	MinReplicasToWrite int
 }
+
+// MinReplicasMaxLag is the min-replicas-max-lag that goes with MinReplicasToWrite, in seconds: Redis'
+// smallest (its replicas ping once a second), so that a cut-off replica stops writes soonest.
+const MinReplicasMaxLag = 1

@@ -330,6 +330,10 @@ func redisCmd(r arch.RedisConfig) []string {
 	if r.Eviction != "" {
 		cmd = append(cmd, "--maxmemory-policy", r.Eviction)
 	}
+	if r.MinReplicasToWrite > 0 {
+		cmd = append(cmd, "--min-replicas-to-write", strconv.Itoa(r.MinReplicasToWrite),
+			"--min-replicas-max-lag", strconv.Itoa(arch.MinReplicasMaxLag))
+	}
 	return cmd
 }
 
