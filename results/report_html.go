@@ -172,6 +172,9 @@ func knobsText(k Knobs) string {
 	if k.TokenPadBytes > 0 {
 		text += fmt.Sprintf(" · token padded to %d bytes", k.TokenPadBytes)
 	}
+	if k.RedisHA {
+		text += " · redis primary + 2 replicas + 3 sentinels"
+	}
 	return text
 }
 

@@ -104,12 +104,14 @@ type Knobs struct {
 	Replicas    int    `json:"replicas"`
 	// TokenPadBytes is the size the token (or sid cookie) was padded to (TOKEN_PAD_BYTES); absent when off.
 	TokenPadBytes int `json:"token_pad_bytes,omitempty"`
+	// RedisHA: Redis ran as a primary, two replicas and three Sentinels (stateless-ha); absent when off.
+	RedisHA bool `json:"redis_ha,omitempty"`
 }
 
 // KnobsOf is a's settings on a stack of replicas API nodes, as the summary records them.
 func KnobsOf(a arch.Arch, replicas int) Knobs {
 	return Knobs{Image: a.Service.Image, Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
-		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad}
+		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad, RedisHA: a.RedisHA}
 }
 
 // Requests counts logical requests (a request and its retries count once).
