@@ -17,7 +17,8 @@ import (
 
 // TestRedisHAFailover: on a stateless-ha stack, killing the primary makes the Sentinels promote a
 // replica, the API serves again through its failover client, the ground truth address follows the new
-// primary (which has what was replicated before the kill), the old primary rejoins as a replica, and
+// primary (which has what was replicated before the kill, and not a write acknowledged while the replicas
+// were frozen: a lost acknowledged write the checker can see), the old primary rejoins as a replica, and
 // Down leaves nothing.
 func TestRedisHAFailover(t *testing.T) {
 	dockertest.Require(t)
@@ -43,10 +44,18 @@ func TestRedisHAFailover(t *testing.T) {
 	n, err := rdb.Do(ctx, "WAIT", 2, 5000).Int()
 	require.NoError(t, err)
 	require.Equal(t, 2, n, "both replicas have the write")
+
+	// A write only the primary has: with both replicas frozen it is acknowledged (replication is
+	// asynchronous, min-replicas-to-write is off) and dies with the primary.
+	require.NoError(t, s.Pause(ctx, "redis-2"))
+	require.NoError(t, s.Pause(ctx, "redis-3"))
+	require.NoError(t, rdb.Set(ctx, "ha-test-lost", "acknowledged", 0).Err(), "the primary acknowledges it")
 	_ = rdb.Close()
 
 	killed := time.Now()
 	require.NoError(t, s.Kill(ctx, "redis"))
+	require.NoError(t, s.Unpause(ctx, "redis-2"))
+	require.NoError(t, s.Unpause(ctx, "redis-3"))
 	for {
 		primary, err = s.CurrentPrimary(ctx)
 		if err == nil && primary != "redis" {
@@ -68,6 +77,8 @@ func TestRedisHAFailover(t *testing.T) {
 	v, err := rdb.Get(ctx, "ha-test").Result()
 	require.NoError(t, err, "ground truth is read from the new primary")
 	require.Equal(t, "kept", v)
+	_, err = rdb.Get(ctx, "ha-test-lost").Result()
+	require.ErrorIs(t, err, redis.Nil, "the acknowledged write the replicas never got is lost, and the new primary shows it")
 	role, err := rdb.Do(ctx, "ROLE").StringSlice()
 	if err != nil { // ROLE's reply mixes types: read its first field only
 		out, _ := rdb.Do(ctx, "ROLE").Slice()
