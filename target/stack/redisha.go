@@ -61,6 +61,48 @@ func (s *Stack) startRedisHA(ctx context.Context, g *errgroup.Group) {
 	}
 }
 
+// waitRedisHA returns once every Sentinel sees both replicas and the other two Sentinels: before that a
+// killed primary may not be failed over (no majority, or no replica known), and with
+// min-replicas-to-write the primary refuses writes until its replicas are connected.
+func (s *Stack) waitRedisHA(ctx context.Context) error {
+	want := map[string]string{"num-slaves": strconv.Itoa(arch.RedisReplicas),
+		"num-other-sentinels": strconv.Itoa(arch.Sentinels - 1), "flags": "master"}
+	var last error
+	for {
+		last = nil
+		for _, sn := range s.Sentinels {
+			out, err := s.Exec(ctx, sn.Name, "redis-cli", "-p", strconv.Itoa(arch.SentinelPort),
+				"SENTINEL", "master", arch.MasterName)
+			if err != nil {
+				last = err
+				break
+			}
+			// The answer is field and value on alternate lines.
+			lines := strings.Split(out, "\n")
+			got := map[string]string{}
+			for i := 0; i+1 < len(lines); i += 2 {
+				got[strings.TrimSpace(lines[i])] = strings.TrimSpace(lines[i+1])
+			}
+			for k, v := range want {
+				if got[k] != v {
+					last = fmt.Errorf("%s: %s is %q, want %q", sn.Name, k, got[k], v)
+				}
+			}
+			if last != nil {
+				break
+			}
+		}
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("redis sentinels: %w", last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // CurrentPrimary asks the Sentinels, one after the other until one answers, which Redis container is
 // the primary now (redis, redis-2 or redis-3). Without Sentinels it fails with ErrNoSentinels.
 func (s *Stack) CurrentPrimary(ctx context.Context) (string, error) {

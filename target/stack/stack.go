@@ -214,6 +214,11 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if err := s.WaitReady(ctx); err != nil {
 		return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
 	}
+	if cfg.Arch.RedisHA {
+		if err := s.waitRedisHA(ctx); err != nil {
+			return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
+		}
+	}
 	logf("stack %s: ready in %s", s.RunID, time.Since(start).Round(time.Millisecond))
 	return s, nil
 }
