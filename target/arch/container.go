@@ -15,12 +15,13 @@ const (
 	RoleRedis Role = "redis"
 	RoleNginx Role = "nginx"
 	// RoleSentinel is a Redis Sentinel of a RedisHA stack (sentinel-1..3); its replicas (redis-2,
-	// redis-3) are RoleRedis like the initial primary.
+	// redis-3) are RoleRedis like the initial primary. It is not in Roles: no fault declares it, and a
+	// scenario's targets are any-api, api-N, redis and nginx, so that the faults' targets read as before.
 	RoleSentinel Role = "sentinel"
 )
 
-// Roles lists every role of the stack's containers.
-var Roles = []Role{RoleAPI, RoleRedis, RoleNginx, RoleSentinel}
+// Roles lists the roles of the stack's containers that faults may declare.
+var Roles = []Role{RoleAPI, RoleRedis, RoleNginx}
 
 // Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
 // packages that only describe or break a stack need no Docker client.
