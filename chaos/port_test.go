@@ -27,6 +27,9 @@ type fakeStack struct {
 	// answer is the output of the call whose line starts with a key.
 	answer map[string]string
 	ready  error
+	// ha adds a Redis HA stack's replicas and Sentinels; primary is who CurrentPrimary names.
+	ha      bool
+	primary string
 }
 
 var _ chaos.Stack = (*fakeStack)(nil)
@@ -65,13 +68,29 @@ func (f *fakeStack) take() []string {
 }
 
 func (f *fakeStack) Containers() []arch.Container {
-	return []arch.Container{
+	cs := []arch.Container{
 		{Name: "api-1", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.11"), Port: 8080},
 		{Name: "api-2", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.12"), Port: 8080},
 		{Name: "api-3", Role: arch.RoleAPI, IP: netip.MustParseAddr("10.0.0.13"), Port: 8080},
 		{Name: "redis", Role: arch.RoleRedis, IP: netip.MustParseAddr("10.0.0.2")},
 		{Name: "nginx", Role: arch.RoleNginx, IP: netip.MustParseAddr("10.0.0.3")},
 	}
+	if f.ha {
+		cs = append(cs, arch.Container{Name: "redis-2", Role: arch.RoleRedis, IP: netip.MustParseAddr("10.0.0.4")},
+			arch.Container{Name: "redis-3", Role: arch.RoleRedis, IP: netip.MustParseAddr("10.0.0.5")},
+			arch.Container{Name: "sentinel-1", Role: arch.RoleSentinel, IP: netip.MustParseAddr("10.0.0.6")})
+	}
+	return cs
+}
+
+func (f *fakeStack) CurrentPrimary(context.Context) (string, error) {
+	if _, err := f.call("primary"); err != nil {
+		return "", err
+	}
+	if f.primary == "" {
+		return "redis", nil
+	}
+	return f.primary, nil
 }
 
 func (f *fakeStack) Ready(context.Context) error     { return f.ready }
@@ -152,6 +171,9 @@ func TestFaultsThroughThePort(t *testing.T) {
 		// redis-outage hits the stack's Redis, in either mode.
 		{"redis-outage", chaos.Params{"mode": "pause"}, "redis", "redis docker pause (cgroup freezer)", []string{"pause redis"}, []string{"unpause redis"}},
 		{"redis-outage", nil, "redis", "redis docker kill SIGKILL", []string{"kill redis"}, []string{"start redis"}},
+		// Without Sentinels, redis-failover is an outage of the one Redis: it asks no one who is primary.
+		{"redis-failover", nil, "redis", "single redis (no Sentinels, no failover): docker kill SIGKILL", []string{"kill redis"}, []string{"start redis"}},
+		{"redis-failover", chaos.Params{"mode": "pause"}, "redis", "single redis (no Sentinels, no failover): docker pause (cgroup freezer)", []string{"pause redis"}, []string{"unpause redis"}},
 		// Packet loss: rules first in their chains, loopback spared; the revert deletes exactly those.
 		{"packet-loss", chaos.Params{"percent": "30"}, "api-3", "iptables random drop 30% via sidecar",
 			[]string{"sidecar api-3: iptables -w -I INPUT 1 ! -i lo " + drop + "\niptables -w -I OUTPUT 1 ! -o lo " + drop},
@@ -271,4 +293,41 @@ func TestAnyAPIPicksANode(t *testing.T) {
 	require.Equal(t, pick(42), pick(42))
 	_, err := chaos.NewEnv(newFake(), 1).Resolve("postgres")
 	require.ErrorContains(t, err, `unknown target "postgres" (known: any-api, api-1, api-2, api-3, redis, nginx)`)
+}
+
+// TestRedisFailoverHitsTheCurrentPrimary: with Sentinels, the fault asks who is primary at injection and
+// hits that container, not the initial primary; a failed question leaves nothing broken.
+func TestRedisFailoverHitsTheCurrentPrimary(t *testing.T) {
+	tests := []struct {
+		mode           string
+		inject, revert []string
+	}{
+		// After an earlier failover redis-2 is primary: it is the one killed and started again.
+		{"kill", []string{"primary", "kill redis-2"}, []string{"start redis-2"}},
+		{"pause", []string{"primary", "pause redis-2"}, []string{"unpause redis-2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			fs := newFake()
+			fs.ha, fs.primary = true, "redis-2"
+			p := chaos.Params{"mode": tt.mode}
+			f, err := chaos.New("redis-failover", p)
+			require.NoError(t, err)
+			in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+			id, err := in.Inject(context.Background(), f, p, "redis")
+			require.NoError(t, err)
+			require.Equal(t, tt.inject, fs.take())
+			require.NoError(t, in.Revert(context.Background(), id))
+			require.Equal(t, tt.revert, fs.take())
+			require.Contains(t, in.Records()[0].Mechanism, "redis primary redis-2: ")
+		})
+	}
+	fs := newFake()
+	fs.ha, fs.fail["primary"] = true, errors.New("no sentinel answers")
+	f, err := chaos.New("redis-failover", nil)
+	require.NoError(t, err)
+	in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+	_, err = in.Inject(context.Background(), f, nil, "redis")
+	require.ErrorContains(t, err, "redis-failover: who is primary: no sentinel answers")
+	require.NotContains(t, fs.take(), "kill redis", "nothing is killed when the primary is unknown")
 }

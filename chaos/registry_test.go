@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	// Every fault of the issue is registered under its scenario name.
-	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "redis-memory-pressure",
+	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "redis-failover", "redis-memory-pressure",
 		"redis-outage", "restart", "stop"}, Names())
 
 	r := &Registry{}

@@ -21,6 +21,7 @@ type Stack interface {
 	Shell
 	Router
 	Admin
+	RedisHA
 }
 
 // Health is what brackets every injection: the stack serves, every node through the balancer.
@@ -67,4 +68,11 @@ type Admin interface {
 	// SetClockOffset moves the API node's wall clock, as its token and session checks read it, by offset
 	// from the real one (0 puts it back).
 	SetClockOffset(ctx context.Context, node string, offset time.Duration) error
+}
+
+// RedisHA answers for a stack whose Redis fails over (Sentinels, architecture stateless-ha).
+type RedisHA interface {
+	// CurrentPrimary names the Redis container that is primary now (redis, redis-2, ...), as the
+	// Sentinels say; on a stack with one Redis, that one.
+	CurrentPrimary(ctx context.Context) (string, error)
 }

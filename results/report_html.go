@@ -175,6 +175,9 @@ func knobsText(k Knobs) string {
 	if k.ClientKeepAlive != nil || k.UpstreamKeepAlive != nil || k.TLS {
 		text += " · " + edgeKnobsText(k)
 	}
+	if k.RedisHA {
+		text += " · redis primary + 2 replicas + 3 sentinels"
+	}
 	return text
 }
 

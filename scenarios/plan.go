@@ -442,6 +442,17 @@ func validateStack(v *positioner, f file, p *Plan) {
 	if m := f.Stack.Redis.MaxMemory; m != "" && !regexp.MustCompile(`^(?i)\d+(b|kb|mb|gb)?$`).MatchString(m) {
 		v.add("stack.redis.maxmemory", "%q: want a size like 64mb", m)
 	}
+	if n := f.Stack.Redis.MinReplicasToWrite; n < 0 || n > arch.RedisReplicas {
+		v.add("stack.redis.min_replicas_to_write", "%d: want 0 (off) to %d, the replicas of a Redis HA architecture", n, arch.RedisReplicas)
+	} else {
+		p.Redis.MinReplicasToWrite = n
+		for _, a := range p.Architectures {
+			if n > 0 && !a.RedisHA {
+				// A single Redis has no replica to count: it would refuse every write.
+				v.add("stack.redis.min_replicas_to_write", "%d needs Redis replicas: architecture %s has one Redis (use stateless-ha)", n, a.Name)
+			}
+		}
+	}
 	if e := f.Stack.Redis.Eviction; e != "" && !slices.Contains([]string{"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}, e) {
 		v.add("stack.redis.eviction", "%q is not a Redis maxmemory-policy (e.g. allkeys-lru, noeviction)", e)
 	}

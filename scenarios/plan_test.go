@@ -22,7 +22,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
 	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "kill-node", "packet-loss", "redis-eviction",
-		"redis-outage", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
+		"redis-failover-min-replicas", "redis-failover", "redis-outage", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
 }
 
 // TestClockSkewScenario: the offsets cross the leeway one after the other, each with steady state before it
@@ -130,6 +130,9 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"bad target", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-4}\n", []string{"faults[0].target", `unknown target "api-4"`}},
 		// A fault on a role it cannot break: before, the run skipped it and could pass without it.
 		{"fault on wrong role", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 4s, for: 4s, kind: redis-outage, target: api-1}\n", []string{"bad.yaml:5:", "faults[0].target", "redis-outage cannot target api-1 (an API node): it targets redis"}},
+		// min-replicas-to-write needs replicas: a single Redis would refuse every write.
+		{"min replicas without HA", "name: x\narchitectures: [stateless-ha, stateless]\nstack:\n  redis: {min_replicas_to_write: 1}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"stack.redis.min_replicas_to_write", "architecture stateless has one Redis"}},
+		{"min replicas past the replicas", "name: x\narchitectures: [stateless-ha]\nstack:\n  redis: {min_replicas_to_write: 3}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"stack.redis.min_replicas_to_write", "3: want 0 (off) to 2"}},
 		{"latency on nginx", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 9s, for: 3s, kind: latency, target: nginx, params: {delay: 500ms}}\n", []string{"faults[0].target", "latency cannot target nginx"}},
 		// A fault that outlasts the load, and one with no baseline before it.
 		{"fault after end", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 25s, for: 10s, kind: kill, target: api-1}\n", []string{"faults[0].for", "after the load ends at 30s"}},

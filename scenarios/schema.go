@@ -81,6 +81,9 @@ type redisSpec struct {
 	Persistence string `yaml:"persistence"` // none | everysec | always
 	MaxMemory   string `yaml:"maxmemory"`   // e.g. 64mb
 	Eviction    string `yaml:"eviction"`    // maxmemory-policy
+	// MinReplicasToWrite makes the primary refuse writes unless that many replicas are connected and
+	// at most arch.MinReplicasMaxLag behind (Redis HA architectures, e.g. stateless-ha).
+	MinReplicasToWrite int `yaml:"min_replicas_to_write"`
 }
 
 type phaseSpec struct {

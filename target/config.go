@@ -39,6 +39,11 @@ type Config struct {
 	Addr     string
 	NodeID   string
 	RedisURL string
+	// RedisSentinels (ip:port,...) switches the client to Sentinel discovery: go-redis's failover client
+	// asks them for RedisMasterName's current primary and follows a failover. REDIS_URL then gives only
+	// the database number and password. Empty: REDIS_URL's one server.
+	RedisSentinels  string
+	RedisMasterName string
 
 	Auth        AuthMode
 	Sessions    SessionMode
@@ -86,6 +91,7 @@ func DefaultConfig() Config {
 		Addr:             ":8080",
 		NodeID:           host,
 		RedisURL:         "redis://127.0.0.1:6379/0",
+		RedisMasterName:  "mymaster",
 		Auth:             AuthJWT,
 		Sessions:         SessionsRedis,
 		Idempotency:      true,
@@ -142,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if c.RedisURL == "" {
 		bad("REDIS_URL", "must not be empty")
+	}
+	if c.RedisSentinels != "" && c.RedisMasterName == "" {
+		bad("REDIS_MASTER_NAME", "must not be empty with REDIS_SENTINELS")
 	}
 	if c.Auth == AuthJWT {
 		switch c.JWTAlg {
@@ -238,6 +247,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	str(&c.Addr, "addr", "ADDR", "listen address")
 	str(&c.NodeID, "node-id", "NODE_ID", "node id sent as X-Node-Id")
 	str(&c.RedisURL, "redis-url", "REDIS_URL", "Redis URL")
+	str(&c.RedisSentinels, "redis-sentinels", "REDIS_SENTINELS", "Sentinel addresses ip:port,... (empty: REDIS_URL's server)")
+	str(&c.RedisMasterName, "redis-master-name", "REDIS_MASTER_NAME", "the primary's name at the Sentinels")
 	str(&auth, "auth", "AUTH", "jwt or cookie")
 	str(&sessions, "sessions", "SESSIONS", "redis or memory")
 	str(&idem, "idempotency", "IDEMPOTENCY", "on or off")

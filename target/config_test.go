@@ -17,6 +17,8 @@ func TestConfigValidation(t *testing.T) {
 	}{
 		// The documented defaults plus a secret form a valid node.
 		{"defaults", func(c *Config) {}, nil},
+		// Sentinel discovery needs the primary's name.
+		{"sentinels without master name", func(c *Config) { c.RedisSentinels, c.RedisMasterName = "10.0.0.6:26379", "" }, []string{"REDIS_MASTER_NAME"}},
 		// jwt mode without a secret must refuse to start, naming the variable.
 		{"missing secret", func(c *Config) { c.JWTSecret = "" }, []string{"JWT_SECRET: is required"}},
 		// A short secret is brute-forceable.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,7 +44,11 @@ func newStore(cfg Config, m *metrics, log *slog.Logger) (*store, error) {
 	opt.WriteTimeout = cfg.RedisTimeout
 	opt.PoolTimeout = cfg.RedisTimeout
 	opt.ContextTimeoutEnabled = true
-	s := &store{rdb: redis.NewClient(opt), timeout: cfg.RedisTimeout, metrics: m}
+	rdb := redis.NewClient(opt)
+	if cfg.RedisSentinels != "" {
+		rdb = redis.NewFailoverClient(failoverOptions(cfg, opt))
+	}
+	s := &store{rdb: rdb, timeout: cfg.RedisTimeout, metrics: m}
 	s.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "redis",
 		MaxRequests: 1,
@@ -60,6 +65,25 @@ func newStore(cfg Config, m *metrics, log *slog.Logger) (*store, error) {
 		},
 	})
 	return s, nil
+}
+
+// failoverOptions are opt's settings (database, password, timeouts, no retries) for go-redis's failover
+// client: it asks the Sentinels for the current primary and, on a failover, drops its connections and
+// asks again, so that the API follows a promoted replica without a restart.
+func failoverOptions(cfg Config, opt *redis.Options) *redis.FailoverOptions {
+	var addrs []string
+	for a := range strings.SplitSeq(cfg.RedisSentinels, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	return &redis.FailoverOptions{
+		MasterName: cfg.RedisMasterName, SentinelAddrs: addrs,
+		DB: opt.DB, Username: opt.Username, Password: opt.Password,
+		MaxRetries: opt.MaxRetries, DialTimeout: opt.DialTimeout, ReadTimeout: opt.ReadTimeout,
+		WriteTimeout: opt.WriteTimeout, PoolTimeout: opt.PoolTimeout,
+		ContextTimeoutEnabled: opt.ContextTimeoutEnabled,
+	}
 }
 
 // do runs one Redis interaction through the breaker, with a deadline.

@@ -27,6 +27,10 @@ type Arch struct {
 	// Edge is TLS at NGINX and keep-alive on both of its sides (edge.go); the zero value is plain HTTP with
 	// keep-alive, as before the knob existed.
 	Edge Edge
+	// RedisHA runs Redis as a primary, two replicas and three Sentinels instead of one server, and gives
+	// the API nodes the Sentinels' addresses (REDIS_SENTINELS) instead of a fixed primary (redisha.go).
+	// It is the architecture's, not RedisConfig's: the presets compare it, as they compare sessions.
+	RedisHA bool
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
@@ -135,6 +139,7 @@ func (a Arch) APIEnv() map[string]string {
 	env := map[string]string{"AUTH": a.Auth, "SESSIONS": a.Sessions, "IDEMPOTENCY": idem,
 		"CONCURRENCY": a.Concurrency}
 	a.tokenPadEnv(env)
+	a.redisHAEnv(env)
 	return env
 }
 
@@ -152,4 +157,12 @@ type RedisConfig struct {
 	MaxMemory   string // e.g. "256mb"; empty means no limit
 	Eviction    string // maxmemory-policy, e.g. allkeys-lru, noeviction
 	Persistence Persistence
+	// MinReplicasToWrite (min-replicas-to-write, with min-replicas-max-lag MinReplicasMaxLag): the primary
+	// refuses writes unless that many replicas are connected and recent, which bounds what a failover can
+	// lose at the price of refused writes. 0: off. Only a RedisHA stack has replicas.
+	MinReplicasToWrite int
 }
+
+// MinReplicasMaxLag is the min-replicas-max-lag that goes with MinReplicasToWrite, in seconds: Redis'
+// smallest (its replicas ping once a second), so that a cut-off replica stops writes soonest.
+const MinReplicasMaxLag = 1

@@ -1,13 +1,14 @@
 package arch
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
 func TestPresets(t *testing.T) {
-	require.Equal(t, []string{"stateful", "stateless", "stateless-no-idempotency"}, PresetNames())
+	require.Equal(t, []string{"stateful", "stateless", "stateless-ha", "stateless-no-idempotency"}, PresetNames())
 	for _, n := range PresetNames() {
 		a, err := Preset(n)
 		require.NoError(t, err)
@@ -15,7 +16,7 @@ func TestPresets(t *testing.T) {
 		require.Empty(t, a.Validate(), "preset %s is valid", n)
 	}
 	_, err := Preset("serverless")
-	require.ErrorContains(t, err, `unknown architecture "serverless" (known: stateful, stateless, stateless-no-idempotency)`)
+	require.ErrorContains(t, err, `unknown architecture "serverless" (known: stateful, stateless, stateless-ha, stateless-no-idempotency)`)
 }
 
 func TestValidate(t *testing.T) {
@@ -75,10 +76,29 @@ func TestRoleOf(t *testing.T) {
 		{"api-12", RoleAPI},
 		{"redis", RoleRedis},
 		{"nginx", RoleNginx},
-		{"any-api", ""},  // a target spec, not a container name (chaos.RoleOf reads it)
-		{"postgres", ""}, // no container of the stack
+		{RedisReplicaName(1), RoleRedis}, // redis-2, a RedisHA replica
+		{SentinelName(3), RoleSentinel},  // sentinel-3
+		{"any-api", ""},                  // a target spec, not a container name (chaos.RoleOf reads it)
+		{"postgres", ""},                 // no container of the stack
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, RoleOf(tt.name), tt.name)
 	}
+}
+
+// TestRedisHA checks the HA preset's environment and the Sentinels' configuration.
+func TestRedisHA(t *testing.T) {
+	a, err := Preset("stateless-ha")
+	require.NoError(t, err)
+	require.True(t, a.RedisHA)
+	require.Equal(t, MasterName, a.APIEnv()["REDIS_MASTER_NAME"])
+	s, err := Preset("stateless")
+	require.NoError(t, err)
+	require.NotContains(t, s.APIEnv(), "REDIS_MASTER_NAME", "without HA the environment is as it always was")
+	ips := []netip.Addr{netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("10.0.0.6")}
+	require.Equal(t, "10.0.0.5:26379,10.0.0.6:26379", SentinelAddrs(ips))
+	conf := SentinelConf(netip.MustParseAddr("10.0.0.2"))
+	require.Contains(t, conf, "sentinel monitor mymaster 10.0.0.2 6379 2\n")
+	require.Contains(t, conf, "sentinel down-after-milliseconds mymaster 1500\n")
+	require.Contains(t, conf, "sentinel failover-timeout mymaster 6000\n")
 }

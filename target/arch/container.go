@@ -14,9 +14,13 @@ const (
 	RoleAPI   Role = "api"
 	RoleRedis Role = "redis"
 	RoleNginx Role = "nginx"
+	// RoleSentinel is a Redis Sentinel of a RedisHA stack (sentinel-1..3); its replicas (redis-2,
+	// redis-3) are RoleRedis like the initial primary. It is not in Roles: no fault declares it, and a
+	// scenario's targets are any-api, api-N, redis and nginx, so that the faults' targets read as before.
+	RoleSentinel Role = "sentinel"
 )
 
-// Roles lists every role of the stack's containers.
+// Roles lists the roles of the stack's containers that faults may declare.
 var Roles = []Role{RoleAPI, RoleRedis, RoleNginx}
 
 // Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
@@ -44,14 +48,17 @@ func (c Container) Addr() string { return netip.AddrPortFrom(c.IP, uint16(c.Port
 // NodeName is the name of the i-th API node, counted from 1.
 func NodeName(i int) string { return fmt.Sprintf("api-%d", i) }
 
-// RoleOf is the role of a container name: api-N is an API node, redis and nginx are themselves; "" for a
+// RoleOf is the role of a container name: api-N is an API node, redis and nginx are themselves, redis-N
+// and sentinel-N are a RedisHA stack's replicas and Sentinels; "" for a
 // name that no container of a stack has.
 func RoleOf(name string) Role {
 	switch {
 	case strings.HasPrefix(name, "api-"):
 		return RoleAPI
-	case name == string(RoleRedis):
+	case name == string(RoleRedis), strings.HasPrefix(name, "redis-"):
 		return RoleRedis
+	case strings.HasPrefix(name, "sentinel-"):
+		return RoleSentinel
 	case name == string(RoleNginx):
 		return RoleNginx
 	}

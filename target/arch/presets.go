@@ -14,6 +14,9 @@ var presets = map[string]Arch{
 		Concurrency: "none", Balancer: Sticky},
 	"stateless-no-idempotency": {Name: "stateless-no-idempotency", Auth: "jwt", Sessions: "redis",
 		Idempotency: false, Concurrency: "etag", Balancer: RoundRobin},
+	// stateless with Redis behind Sentinel: a primary, two replicas, three Sentinels (redisha.go).
+	"stateless-ha": {Name: "stateless-ha", Auth: "jwt", Sessions: "redis", Idempotency: true,
+		Concurrency: "etag", Balancer: RoundRobin, RedisHA: true},
 }
 
 // Preset returns the named architecture.

@@ -71,12 +71,22 @@ func (s *Stack) EntryURL(ctx context.Context) (string, error) {
 	return "http://127.0.0.1:" + p, nil
 }
 
-// RedisHostAddr returns Redis's host:port on the host, read from Docker now.
+// RedisHostAddr returns Redis's host:port on the host, read from Docker now. On a RedisHA stack it is the
+// current primary's (CurrentPrimary): after a failover the ground truth is what the promoted replica
+// has, acknowledged writes it never received included as lost.
 func (s *Stack) RedisHostAddr(ctx context.Context) (string, error) {
 	if s.attached != nil {
 		return "", errors.New("redis address: an attached project's Redis is read through its API, not directly")
 	}
-	p, err := HostPort(ctx, s.docker, s.Redis.ID, redisPort)
+	primary := s.Redis
+	if len(s.Sentinels) > 0 {
+		name, err := s.CurrentPrimary(ctx)
+		if err != nil {
+			return "", fmt.Errorf("redis address: %w", err)
+		}
+		primary, _ = s.Lookup(name)
+	}
+	p, err := HostPort(ctx, s.docker, primary.ID, redisPort)
 	if err != nil {
 		return "", fmt.Errorf("redis address: %w", err)
 	}

@@ -47,6 +47,10 @@ type Stack struct {
 	Nodes   []arch.Container // API nodes, in order; ID is Docker's container id
 	Redis   arch.Container
 	Nginx   arch.Container
+	// RedisReplicas and Sentinels are a RedisHA stack's (redisha.go); empty otherwise. Redis is then the
+	// initial primary only: CurrentPrimary says which one is primary now.
+	RedisReplicas []arch.Container
+	Sentinels     []arch.Container
 	// Entry is NGINX's URL on the host (http://127.0.0.1:PORT) and RedisAddr Redis's host:port, as of Up.
 	// A fault that restarts NGINX or Redis changes them: EntryURL and RedisHostAddr read them again.
 	Entry     string
@@ -75,7 +79,7 @@ func (s *Stack) Attached() bool { return s.attached != nil }
 func (s *Stack) Docker() *Docker { return s.docker }
 
 // Containers returns every container of the stack: nodes, then redis and nginx (an attached project may
-// have neither).
+// have neither), then a RedisHA stack's replicas and Sentinels.
 func (s *Stack) Containers() []arch.Container {
 	out := append([]arch.Container(nil), s.Nodes...)
 	for _, c := range []arch.Container{s.Redis, s.Nginx} {
@@ -83,7 +87,8 @@ func (s *Stack) Containers() []arch.Container {
 			out = append(out, c)
 		}
 	}
-	return out
+	out = append(out, s.RedisReplicas...)
+	return append(out, s.Sentinels...)
 }
 
 // Lookup finds a container by role name (api-2, redis, nginx).
@@ -155,6 +160,9 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	}
 	s.Redis = arch.Container{Name: "redis", Role: arch.RoleRedis, IP: s.addr(2)}
 	s.Nginx = arch.Container{Name: "nginx", Role: arch.RoleNginx, IP: s.addr(3)}
+	if cfg.Arch.RedisHA {
+		s.planRedisHA()
+	}
 	for i := range cfg.Replicas {
 		n := arch.Container{Name: arch.NodeName(i + 1), Role: arch.RoleAPI, IP: s.addr(11 + i),
 			Port: cfg.Arch.Service.ListenPort()}
@@ -184,6 +192,9 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		s.Redis.ID = idOf(ctr)
 		return err
 	})
+	if cfg.Arch.RedisHA {
+		s.startRedisHA(gctx, g)
+	}
 	g.Go(func() error {
 		ctr, err := s.run(gctx, s.Nginx, cfg.Images.Nginx, nil,
 			[]string{"nginx", "-g", "daemon off;"}, s.entryPort(), nginxFiles)
@@ -204,12 +215,24 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if s.Entry, err = s.EntryURL(ctx); err != nil {
 		return nil, err
 	}
-	if s.RedisAddr, err = s.RedisHostAddr(ctx); err != nil {
+	if cfg.Arch.RedisHA {
+		// The Sentinels may not listen yet, and "redis" is the primary until a fault says otherwise.
+		p, err := HostPort(ctx, s.docker, s.Redis.ID, redisPort)
+		if err != nil {
+			return nil, fmt.Errorf("redis address: %w", err)
+		}
+		s.RedisAddr = "127.0.0.1:" + p
+	} else if s.RedisAddr, err = s.RedisHostAddr(ctx); err != nil {
 		return nil, err
 	}
 	logf("stack %s: containers started in %s, waiting for readiness", s.RunID, time.Since(start).Round(time.Millisecond))
 	if err := s.WaitReady(ctx); err != nil {
 		return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
+	}
+	if cfg.Arch.RedisHA {
+		if err := s.waitRedisHA(ctx); err != nil {
+			return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
+		}
 	}
 	logf("stack %s: ready in %s", s.RunID, time.Since(start).Round(time.Millisecond))
 	return s, nil
@@ -327,6 +350,10 @@ func redisCmd(r arch.RedisConfig) []string {
 	if r.Eviction != "" {
 		cmd = append(cmd, "--maxmemory-policy", r.Eviction)
 	}
+	if r.MinReplicasToWrite > 0 {
+		cmd = append(cmd, "--min-replicas-to-write", strconv.Itoa(r.MinReplicasToWrite),
+			"--min-replicas-max-lag", strconv.Itoa(arch.MinReplicasMaxLag))
+	}
 	return cmd
 }
 
@@ -351,6 +378,13 @@ func (s *Stack) apiEnv(node string) map[string]string {
 		// The admin endpoints (the clock-skew fault's clock offset) on a port NGINX does not route.
 		"ADMIN_ADDR": ":" + strconv.Itoa(arch.AdminPort),
 	})
+	if len(s.Sentinels) > 0 {
+		ips := make([]netip.Addr, len(s.Sentinels))
+		for i, c := range s.Sentinels {
+			ips[i] = c.IP
+		}
+		env["REDIS_SENTINELS"] = arch.SentinelAddrs(ips)
+	}
 	for k, v := range s.Config.RefapiEnv {
 		env[k] = v
 	}
