@@ -273,20 +273,31 @@ func recoveryCell(f Fault) cell {
 	return cell{text: fmt.Sprintf("%s: %.1f s", node, *f.RecoveryS)}
 }
 
-// thresholdExprs is the union of every architecture's thresholds, in order of
-// first appearance (architectures may carry their own).
-func thresholdExprs(s Summary) []string {
+// union lists what names returns for every architecture of s, each once, in
+// order of first appearance.
+func union(s Summary, names func(Arch) []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, a := range s.Architectures {
-		for _, t := range a.Thresholds {
-			if !seen[t.Expr] {
-				seen[t.Expr] = true
-				out = append(out, t.Expr)
+		for _, n := range names(a) {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
 			}
 		}
 	}
 	return out
+}
+
+// thresholdExprs is the union of every architecture's thresholds
+// (architectures may carry their own).
+func thresholdExprs(s Summary) []string {
+	return union(s, func(a Arch) (out []string) {
+		for _, t := range a.Thresholds {
+			out = append(out, t.Expr)
+		}
+		return out
+	})
 }
 
 func findThreshold(a Arch, expr string) (Threshold, bool) {
@@ -306,21 +317,14 @@ func maxFaults(s Summary) int {
 	return n
 }
 
-// buildTable is the architectures-side-by-side table that the text and
-// Markdown reports share, so they cannot disagree.
 // opNames lists every op any architecture ran, in first-seen order.
 func opNames(s Summary) []string {
-	var names []string
-	seen := map[string]bool{}
-	for _, a := range s.Architectures {
+	return union(s, func(a Arch) (out []string) {
 		for _, o := range a.Ops {
-			if !seen[o.Name] {
-				seen[o.Name] = true
-				names = append(names, o.Name)
-			}
+			out = append(out, o.Name)
 		}
-	}
-	return names
+		return out
+	})
 }
 
 // opsHaveBytes: the engine counted request bytes for some op of the run.
@@ -357,6 +361,8 @@ func fmtSig(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
+// buildTable is the architectures-side-by-side table that the text and
+// Markdown reports share, so they cannot disagree.
 func buildTable(s Summary, ok, fail string) []row {
 	var rows []row
 	add := func(label string, section bool, f func(a Arch) cell) {
