@@ -84,7 +84,7 @@ func (w *edgeWatch) stop(ctx context.Context, started bool) *results.EdgeStats {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if n, err := w.st.TimeWait(cctx); err == nil {
-		out.NginxTimeWait = n
+		out.NginxTimeWait = &n
 	}
 	if !w.ok {
 		return out
@@ -93,8 +93,8 @@ func (w *edgeWatch) stop(ctx context.Context, started bool) *results.EdgeStats {
 	if err != nil {
 		return out
 	}
-	out.NginxAccepts = max(last.Accepts-w.first.Accepts-w.samples-1, 0)
-	out.NginxActiveMax = max(w.active, 0)
+	accepts, active := max(last.Accepts-w.first.Accepts-w.samples-1, 0), max(w.active, 0)
+	out.NginxAccepts, out.NginxActiveMax = &accepts, &active
 	return out
 }
 
