@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -143,4 +144,20 @@ func TestFormats(t *testing.T) {
 	require.Equal(t, 1, suites.Suites[0].Skipped)
 
 	require.ErrorContains(t, conform.Write(&text, "yaml", rep), `unknown format "yaml" (known: json, junit, text)`)
+}
+
+// A service that cannot sign up or log in is not conforming with every other rule skipped: signup and
+// login fail, and say why.
+func TestNoSignupIsNotConforming(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /readyz", func(http.ResponseWriter, *http.Request) {})
+	hs := httptest.NewServer(mux)
+	defer hs.Close()
+	rep, err := conform.Run(context.Background(), hs.URL)
+	require.NoError(t, err)
+	st := statuses(rep)
+	require.Equal(t, conform.Failed, st["auth.signup"])
+	require.Equal(t, conform.Failed, st["auth.login"])
+	require.Equal(t, conform.Skipped, st["etag.stale"])
+	require.Equal(t, 2, rep.Failed())
 }
