@@ -53,6 +53,7 @@ type reader struct {
 	base, password string
 	settle         time.Duration
 	http           *http.Client
+	sessions       sessions
 }
 
 // Truth is what the service showed through its API. It implements results.Truth.
@@ -172,12 +173,16 @@ func (r *reader) readOrders(ctx context.Context, t *Truth, users map[string]int)
 // only needs one that holds for a request.
 const loginTries = 5
 
-// getAs logs in as user and GETs path into dst, logging in again when the session is refused (401).
+// getAs GETs path into dst as user, with the session the reader holds for user (logging in the first
+// time), and logs in again when the session is refused (401).
 func (r *reader) getAs(ctx context.Context, user, path string, dst any) error {
-	var err error
+	var (
+		err error
+		gen int
+	)
 	for range loginTries {
 		var auth http.Header
-		if auth, err = r.login(ctx, user); err != nil {
+		if auth, gen, err = r.sessions.auth(ctx, user, gen, r.login); err != nil {
 			return err
 		}
 		if err = r.get(ctx, path, auth, dst); err == nil || !errors.Is(err, errUnauthorized) {
@@ -185,6 +190,46 @@ func (r *reader) getAs(ctx context.Context, user, path string, dst any) error {
 		}
 	}
 	return err
+}
+
+// sessions holds one credential per user, so that reading 20 resources as one user logs in once, not 20
+// times: each login is a bcrypt check on the service, the costliest request of the contract.
+type sessions struct {
+	mu sync.Mutex
+	m  map[string]*session
+}
+
+type session struct {
+	mu   sync.Mutex // held across a login, so that concurrent readers of one user share it
+	auth http.Header
+	gen  int // counts logins: a reader refused with generation g asks for a newer one
+}
+
+// auth returns user's credential and its generation. refused is the generation the caller was refused
+// with (0 for none): a credential that is no newer is replaced by a fresh login.
+func (s *sessions) auth(ctx context.Context, user string, refused int, login func(context.Context, string) (http.Header, error)) (http.Header, int, error) {
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = map[string]*session{}
+	}
+	u := s.m[user]
+	if u == nil {
+		u = &session{}
+		s.m[user] = u
+	}
+	s.mu.Unlock()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.auth != nil && u.gen > refused {
+		return u.auth, u.gen, nil
+	}
+	auth, err := login(ctx, user)
+	if err != nil {
+		return nil, 0, err
+	}
+	u.auth = auth
+	u.gen++
+	return u.auth, u.gen, nil
 }
 
 var errUnauthorized = errors.New("401")

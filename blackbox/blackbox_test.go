@@ -1,16 +1,19 @@
 package blackbox_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chaosbench/chaosbench/blackbox"
 	"github.com/chaosbench/chaosbench/internal/redistest"
+	"github.com/chaosbench/chaosbench/internal/refapitest"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/target"
@@ -21,21 +24,11 @@ import (
 // run drives a short load of every op against the reference API in-process (idempotency and ETag as
 // edit sets them) and returns the API's URL, its Redis and the ledger.
 func run(t *testing.T, edit func(*target.Config), wrap func(http.Handler) http.Handler) (string, *redistest.Server, load.LedgerSnapshot) {
-	rs := redistest.Start(t)
-	cfg := target.DefaultConfig()
-	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost, cfg.JWTSecret = rs.URL(), "n1", 4, "blackbox-test-secret-0123456789abcdef"
+	opts := []refapitest.Option{refapitest.WithHandler(wrap)}
 	if edit != nil {
-		edit(&cfg)
+		opts = append(opts, refapitest.WithConfig(edit))
 	}
-	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	h := srv.Handler()
-	if wrap != nil {
-		h = wrap(h)
-	}
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
+	api := refapitest.Start(t, opts...)
 	// Orders and updates of one hot resource, from many clients at once: last-write-wins loses some.
 	var mix load.Mix
 	for _, name := range []string{"order.create", "resource.update"} {
@@ -43,10 +36,10 @@ func run(t *testing.T, edit func(*target.Config), wrap func(http.Handler) http.H
 		require.NoError(t, err)
 		mix = append(mix, load.Weighted{Op: op, Weight: 1})
 	}
-	res, err := load.Run(context.Background(), load.Config{BaseURL: hs.URL, Clients: 16, Resources: 1, Seed: 3, Mix: mix,
+	res, err := load.Run(context.Background(), load.Config{BaseURL: api.URL, Clients: 16, Resources: 1, Seed: 3, Mix: mix,
 		Phases: []load.Phase{{Name: "load", Duration: 2 * time.Second, Pacer: load.Constant(400)}}, RunDir: t.TempDir()}, load.WithoutProgress())
 	require.NoError(t, err)
-	return hs.URL, rs, res.Ledger
+	return api.URL, api.Redis, res.Ledger
 }
 
 func values(f results.Findings) map[string]int64 {
@@ -161,3 +154,59 @@ func (readerMark) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func isReader(r *http.Request) bool { return r.Header.Get("X-Reader") == "blackbox" }
+
+// The reader logs in once per user and keeps that session for every read as that user; a refused session
+// (401) costs one more login, not a failed read. Logins are bcrypt checks: one per read would be a load of
+// its own on a service that just went through faults.
+func TestLogsInOncePerUser(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		logins  = map[string]int{}
+		refused bool
+	)
+	watch := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !isReader(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			mu.Lock()
+			if r.URL.Path == "/v1/login" {
+				var b struct{ Username string }
+				body, _ := io.ReadAll(r.Body)
+				_ = json.Unmarshal(body, &b)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				logins[b.Username]++
+			}
+			// The first read of the run is refused once, as a restarted node refuses a session.
+			refuse := r.Method == http.MethodGet && !refused
+			refused = refused || refuse
+			mu.Unlock()
+			if refuse {
+				http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	url, rs, ledger := run(t, nil, watch)
+	ctx := context.Background()
+	truth, err := blackbox.Read(ctx, url, load.DefaultPassword, ledger, blackbox.WithSettle(0),
+		blackbox.WithHTTPClient(&http.Client{Timeout: 5 * time.Second, Transport: readerMark{}}))
+	require.NoError(t, err)
+	fromAPI, err := results.CheckLedger(ctx, truth, ledger)
+	require.NoError(t, err)
+	fromRedis, err := results.CheckLedger(ctx, keyspace.NewRedisTruth(rs.Client()), ledger)
+	require.NoError(t, err)
+	require.Equal(t, values(fromRedis), values(fromAPI), "the refused read was read again")
+
+	require.True(t, refused)
+	twice := 0
+	for user, n := range logins {
+		require.LessOrEqual(t, n, 2, user)
+		if n == 2 {
+			twice++
+		}
+	}
+	require.Equal(t, 1, twice, "exactly the refused user logged in again: %v", logins)
+}

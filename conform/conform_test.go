@@ -11,25 +11,20 @@ import (
 
 	"github.com/chaosbench/chaosbench/conform"
 	"github.com/chaosbench/chaosbench/internal/redistest"
+	"github.com/chaosbench/chaosbench/internal/refapitest"
 	"github.com/chaosbench/chaosbench/target"
 	"github.com/stretchr/testify/require"
 )
 
-const secret = "conform-test-secret-0123456789abcdef"
+const secret = refapitest.Secret
 
 // refAPI starts the reference API in-process on a real redis-server.
 func refAPI(t *testing.T, rs *redistest.Server, edit func(*target.Config)) string {
-	cfg := target.DefaultConfig()
-	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost, cfg.JWTSecret = rs.URL(), "n1", 4, secret
+	opts := []refapitest.Option{refapitest.WithRedis(rs)}
 	if edit != nil {
-		edit(&cfg)
+		opts = append(opts, refapitest.WithConfig(edit))
 	}
-	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return hs.URL
+	return refapitest.Start(t, opts...).URL
 }
 
 func statuses(r conform.Report) map[string]conform.Status {

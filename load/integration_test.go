@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chaosbench/chaosbench/internal/redistest"
+	"github.com/chaosbench/chaosbench/internal/refapitest"
 	"github.com/chaosbench/chaosbench/target"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,24 +27,8 @@ func startTarget(t *testing.T, auth target.AuthMode) string {
 // pause it) and an optional wrapper around the API's handler (to observe
 // what reaches the server).
 func startTargetWith(t *testing.T, auth target.AuthMode, wrap func(http.Handler) http.Handler) (string, *redistest.Server) {
-	rs := redistest.Start(t)
-	cfg := target.DefaultConfig()
-	cfg.RedisURL = rs.URL()
-	cfg.NodeID = "api-test"
-	cfg.JWTSecret = "load-test-secret-0123456789abcdef0123"
-	cfg.BcryptCost = 4 // the minimum: the test exercises the engine, not hashing
-	cfg.LogLevel = "error"
-	cfg.Auth = auth
-	srv, err := target.New(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	h := srv.Handler()
-	if wrap != nil {
-		h = wrap(h)
-	}
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
-	return hs.URL, rs
+	api := refapitest.Start(t, refapitest.WithHandler(wrap), refapitest.WithConfig(func(c *target.Config) { c.Auth = auth }))
+	return api.URL, api.Redis
 }
 
 // resourceValue reads a resource as a fresh user.

@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
-	"github.com/chaosbench/chaosbench/internal/redistest"
+	"github.com/chaosbench/chaosbench/internal/refapitest"
 	"github.com/chaosbench/chaosbench/target"
 	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/stretchr/testify/require"
@@ -16,16 +15,7 @@ import (
 
 // refAPIURL is the reference API in-process on a real redis-server, with concurrency set as given.
 func refAPIURL(t *testing.T, concurrency target.ConcurrencyMode) string {
-	rs := redistest.Start(t)
-	cfg := target.DefaultConfig()
-	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost = rs.URL(), "n1", 4
-	cfg.JWTSecret, cfg.Concurrency = "conform-cli-secret-0123456789abcdef", concurrency
-	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return hs.URL
+	return refapitest.Start(t, refapitest.WithConfig(func(c *target.Config) { c.Concurrency = concurrency })).URL
 }
 
 // conform's exit code is the suite's verdict: 0 conforming, 3 a required rule failed, 2 bad input, 1 the

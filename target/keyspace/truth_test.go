@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chaosbench/chaosbench/internal/redistest"
+	"github.com/chaosbench/chaosbench/internal/refapitest"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/target"
@@ -45,16 +45,8 @@ type api struct {
 }
 
 func startAPI(t *testing.T, rs *redistest.Server, idempotency bool) *api {
-	cfg := target.DefaultConfig()
-	cfg.RedisURL, cfg.NodeID, cfg.BcryptCost = rs.URL(), "n1", 4
-	cfg.JWTSecret = "checker-test-secret-0123456789abcdef"
-	cfg.Idempotency = idempotency
-	srv, err := target.New(cfg, target.WithLogger(target.NewLogger("error")))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	a := &api{t: t, url: hs.URL}
+	srv := refapitest.Start(t, refapitest.WithRedis(rs), refapitest.WithConfig(func(c *target.Config) { c.Idempotency = idempotency }))
+	a := &api{t: t, url: srv.URL}
 	body := `{"username":"ada","password":"password-ada"}`
 	a.post("/v1/users", body, "")
 	var out struct {
