@@ -251,7 +251,8 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	// planned fault ends with a record in its slot, injected or not, so the
 	// summary lists them in the scenario's order and none can vanish.
 	var wg sync.WaitGroup
-	faultCtx, stopFaults := context.WithCancel(ctx)
+	faultCtx, stopFaultsCause := context.WithCancelCause(ctx)
+	stopFaults := func() { stopFaultsCause(errLoadEnded) }
 	defer stopFaults()
 	injections := make([]chaos.Injection, len(plan.Faults))
 	onStart := func(start time.Time) {
@@ -364,6 +365,10 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	return res, errors.Join(err, lerr)
 }
 
+// errLoadEnded is why the faults' context ends when the load is over: a fault still waiting for its time
+// then did not run because the load was shorter, not because the run was interrupted.
+var errLoadEnded = errors.New("the load ended")
+
 // runFault waits for fp's time on the load's clock, injects it, holds it and
 // reverts it, and returns its record: a failed or never-started fault is
 // recorded with why.
@@ -377,6 +382,9 @@ func runFault(ctx context.Context, inj *chaos.Injector, fp scenarios.FaultPlan, 
 	select {
 	case <-t.C:
 	case <-ctx.Done():
+		if cause := context.Cause(ctx); !errors.Is(cause, errLoadEnded) {
+			return inj.NotRun(fp.Kind, fp.Params, fp.Target, fmt.Errorf("not injected: the run was interrupted (%v) before %s", cause, fp.At))
+		}
 		return inj.NotRun(fp.Kind, fp.Params, fp.Target, fmt.Errorf("not injected: the load ended before %s", fp.At))
 	}
 	rec, _ := inj.Run(ctx, f, fp.Params, fp.Target, fp.For)

@@ -65,7 +65,7 @@ func newRootCmd() *cobra.Command {
 var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 func main() {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	stop := handleSignals(cancel, os.Stderr)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:]))
@@ -76,7 +76,9 @@ func main() {
 // (a half-removed stack is the worst outcome): they are acknowledged and ignored; cleanup is bounded
 // by its own timeouts. SIGPIPE is caught too, so that writing to a terminal or pipe that has gone away
 // returns an error instead of killing the process mid-cleanup.
-func handleSignals(cancel context.CancelFunc, log *os.File) (stop func()) {
+// The context's cause names the signal, so that what was cut short can say why ("interrupted (signal
+// hangup)").
+func handleSignals(cancel context.CancelCauseFunc, log *os.File) (stop func()) {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, append(stopSignals, syscall.SIGPIPE)...)
 	done := make(chan struct{})
@@ -91,7 +93,7 @@ func handleSignals(cancel context.CancelFunc, log *os.File) (stop func()) {
 				if first {
 					first = false
 					fmt.Fprintf(log, "\nchaosbench: %v: stopping; reverting faults, writing what was measured, removing the stack\n", sig)
-					cancel()
+					cancel(fmt.Errorf("signal %v", sig))
 					continue
 				}
 				fmt.Fprintf(log, "chaosbench: %v: still cleaning up, please wait (it is bounded and stops by itself)\n", sig)
@@ -100,7 +102,7 @@ func handleSignals(cancel context.CancelFunc, log *os.File) (stop func()) {
 			}
 		}
 	}()
-	return func() { signal.Stop(ch); close(done); cancel() }
+	return func() { signal.Stop(ch); close(done); cancel(nil) }
 }
 
 func run(ctx context.Context, args []string) int {

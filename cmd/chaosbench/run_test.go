@@ -101,6 +101,7 @@ phases:
   - {duration: 60s, rate: 50/s}
 faults:
   - {at: 3s, for: 50s, kind: packet-loss, target: api-1, params: {percent: 50}}
+  - {at: 55s, for: 2s, kind: kill, target: api-2}
 `), 0o644))
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(bin, "run", scenario, "--out", out)
@@ -161,8 +162,10 @@ faults:
 	require.NoError(t, err)
 	require.Len(t, s.Architectures, 1)
 	require.Positive(t, s.Architectures[0].Requests.Sent)
-	require.Len(t, s.Architectures[0].Faults, 1)
+	require.Len(t, s.Architectures[0].Faults, 2)
 	require.Positive(t, s.Architectures[0].Faults[0].EndS, "the fault was reverted and its end recorded")
+	// The fault the signal came before says so, not that the load was too short for it.
+	require.Contains(t, s.Architectures[0].Faults[1].Error, "not injected: the run was interrupted (signal ")
 	require.Equal(t, results.StatusErrored, s.Verdict)
 	require.FileExists(t, filepath.Join(out, "report.html"))
 
