@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -63,18 +64,19 @@ const (
 )
 
 func junitSuite(s Summary) junit.Testsuite {
-	suite := junit.Testsuite{Name: s.Scenario, Time: junitSeconds(s.DurationS)}
+	// A run that failed before it began has no scenario name yet: the suite still needs one.
+	suite := junit.Testsuite{Name: cmp.Or(s.Scenario, "chaosbench run"), Time: junitSeconds(s.DurationS)}
 	if !s.StartedAt.IsZero() {
 		suite.Timestamp = s.StartedAt.UTC().Format(time.RFC3339)
 	}
 	suite.AddProperty("verdict", string(RunVerdict(s)))
-	suite.AddProperty("seed", fmt.Sprint(s.Seed))
-	if s.Scale != 0 {
+	if !s.StartedAt.IsZero() { // a run that began: it has its seed and scale
+		suite.AddProperty("seed", fmt.Sprint(s.Seed))
 		suite.AddProperty("scale", fmt.Sprint(s.Scale))
 	}
 	if len(s.Architectures) == 0 {
 		// Nothing ran: one error, so that the suite is not an empty green.
-		suite.AddTestcase(junit.Testcase{Name: "run", Classname: s.Scenario,
+		suite.AddTestcase(junit.Testcase{Name: "run", Classname: suite.Name,
 			Error: &junit.Result{Type: junitNoArchitect, Message: "no architecture ran"}})
 		return suite
 	}
