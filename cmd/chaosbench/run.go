@@ -79,7 +79,9 @@ was invalid.`,
 					runErr = errors.Join(runErr, err)
 				}
 			}
-			md := func(w io.Writer, compact bool) error { return results.MarkdownReporter{Compact: compact}.Render(w, res.Summary) }
+			md := func(w io.Writer, compact bool) error {
+				return results.MarkdownReporter{Compact: compact}.Render(w, res.Summary)
+			}
 			runErr = errors.Join(runErr, ci.write([]results.Summary{res.Summary}, md))
 			if res.Dir != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", filepath.Join(res.Dir, "report.html"))
