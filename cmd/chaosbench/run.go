@@ -33,9 +33,10 @@ check it against what the clients were told, and remove the stack.
 
 NAME is a built-in scenario (chaosbench list) or FILE a scenario file (docs/scenarios.md).
 The run folder (default runs/<timestamp>-<name>/) gets summary.json, report.txt, report.md,
-report.html, report.junit.xml and, per architecture, records.jsonl, orders.jsonl, ledger.json, latency.hlog,
-latency.hgrm and container logs. Ctrl-C, SIGTERM or closing the terminal (SIGHUP) reverts the
-faults, writes what was measured and removes the stacks; a second signal does not cut that short.
+report.html, report.junit.xml and, per architecture, records.jsonl, orders.jsonl, ledger.json,
+latency.hlog, latency.hgrm and container logs. Ctrl-C, SIGTERM or closing the terminal (SIGHUP)
+reverts the faults, writes what was measured and removes the stacks; a second signal does not cut
+that short.
 
 The verdict of each architecture is one of: passed; failed (a threshold not met); invalid (a fault
 did not run as planned, the harness dropped more than 1% of the planned requests, or the load was
