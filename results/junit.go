@@ -10,20 +10,6 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/junit"
 )
 
-// JUnit XML for CI systems: one testsuite per scenario run, and per architecture one test case for the run
-// itself, one per threshold and one per violation check that no threshold reads ("writes.lost == 0"). The
-// rules, so that a test is green only where something was measured and held:
-//   - the run case is an error when the architecture errored or was invalid, with why;
-//   - an errored or invalid architecture's other cases are errors too ("not judged"): its numbers prove
-//     nothing, and a green "latency.p99 < 300ms" beside them would say otherwise;
-//   - a threshold fails with what was measured and the bound, or with "not measured" (never a pass);
-//   - a violation check fails when it counted any, or with "not measured" when the ground truth could not
-//     answer it. A scenario that sets no threshold on it passes with exit 0, so here the test cases are
-//     stricter than the exit code, never looser: the run case carries the verdict.
-//
-// The XML validates against the Jenkins xunit plugin's junit-10.xsd (testdata/junit-10.xsd), which GitLab,
-// GitHub test-reporter actions and Jenkins accept.
-
 // WriteJUnit writes JUnit(runs) as XML.
 func WriteJUnit(w io.Writer, runs []Summary) error {
 	if _, err := io.WriteString(w, xmlHeader); err != nil {
@@ -38,7 +24,20 @@ func WriteJUnit(w io.Writer, runs []Summary) error {
 
 const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 
-// JUnit is runs as JUnit test suites, one per run (a scenario), in order.
+// JUnit is runs as JUnit XML test suites, one per run (a scenario), in order. Per architecture: one test
+// case for the run itself, one per threshold, and one per violation check that no threshold reads
+// ("writes.lost == 0"). A case is green only where something was measured and held:
+//   - the run case is an error when the architecture errored or was invalid, with why;
+//   - an errored or invalid architecture's other cases are errors too ("not judged"): its numbers prove
+//     nothing, and a green "latency.p99 < 300ms" beside them would say otherwise;
+//   - a threshold fails with what was measured and the bound, or with "not measured" (never a pass);
+//   - a violation check fails when it counted any, or with "not measured" when the ground truth could not
+//     answer it. The exit code reads thresholds only, so a scenario with no threshold on that check can
+//     exit 0 beside this failure: the cases are stricter than the exit code, never looser, and the run
+//     case and the suite's "verdict" property carry the verdict itself.
+//
+// The XML validates against the Jenkins xunit plugin's junit-10.xsd (testdata/junit-10.xsd), the schema
+// CI tools' JUnit readers follow (docs/ci.md).
 func JUnit(runs []Summary) junit.Testsuites {
 	all := junit.Testsuites{Name: "chaosbench"}
 	var total float64
@@ -54,30 +53,28 @@ func JUnit(runs []Summary) junit.Testsuites {
 
 // Types of the failure and error elements, for a CI system that groups by them.
 const (
-	junitThreshold   = "threshold"
-	junitViolation   = "violation"
-	junitUnmeasured  = "not measured"
-	junitInvalid     = "invalid"
-	junitErrored     = "errored"
-	junitNotJudged   = "not judged"
-	junitNoArchitect = "no architecture"
+	junitThreshold  = "threshold"
+	junitViolation  = "violation"
+	junitUnmeasured = "not measured"
+	junitInvalid    = "invalid"
+	junitErrored    = "errored"
+	junitNotJudged  = "not judged"
+	junitNothingRan = "no architecture"
 )
 
 func junitSuite(s Summary) junit.Testsuite {
 	// A run that failed before it began has no scenario name yet: the suite still needs one.
 	suite := junit.Testsuite{Name: cmp.Or(s.Scenario, "chaosbench run"), Time: junitSeconds(s.DurationS)}
-	if !s.StartedAt.IsZero() {
-		suite.Timestamp = s.StartedAt.UTC().Format(time.RFC3339)
-	}
 	suite.AddProperty("verdict", string(RunVerdict(s)))
-	if !s.StartedAt.IsZero() { // a run that began: it has its seed and scale
+	if !s.StartedAt.IsZero() { // a run that began, with its seed and scale
+		suite.Timestamp = s.StartedAt.UTC().Format(time.RFC3339)
 		suite.AddProperty("seed", fmt.Sprint(s.Seed))
 		suite.AddProperty("scale", fmt.Sprint(s.Scale))
 	}
 	if len(s.Architectures) == 0 {
 		// Nothing ran: one error, so that the suite is not an empty green.
 		suite.AddTestcase(junit.Testcase{Name: "run", Classname: suite.Name,
-			Error: &junit.Result{Type: junitNoArchitect, Message: "no architecture ran"}})
+			Error: &junit.Result{Type: junitNothingRan, Message: "no architecture ran"}})
 		return suite
 	}
 	checks := violationChecks(s)
