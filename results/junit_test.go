@@ -187,6 +187,9 @@ func TestJUnitSuites(t *testing.T) {
 	for _, tc := range j.Suites[1].Testcases {
 		require.Equal(t, "kill-node", tc.Classname)
 	}
+	var buf bytes.Buffer
+	require.NoError(t, WriteJUnit(&buf, []Summary{a, b}))
+	validateJUnit(t, buf.Bytes())
 }
 
 func mustEval(t *testing.T, expr string, a Arch) Threshold {
