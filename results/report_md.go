@@ -9,14 +9,19 @@ import (
 // MarkdownReporter writes report.md for pull-request comments: the verdict
 // as the title, the side-by-side table, then each fault's before / during /
 // after windows and each threshold.
-type MarkdownReporter struct{}
+type MarkdownReporter struct {
+	// Compact leaves out the detail tables (each fault's windows, the list of thresholds) and keeps the
+	// verdict and the side-by-side table, which holds every threshold's result too: for places with a size
+	// limit, such as GitHub's step summary (stepsummary.go).
+	Compact bool
+}
 
 var _ Reporter = MarkdownReporter{}
 
 func (MarkdownReporter) Format() string { return "md" }
 func (MarkdownReporter) File() string   { return "report.md" }
 
-func (MarkdownReporter) Render(w io.Writer, s Summary) error {
+func (r MarkdownReporter) Render(w io.Writer, s Summary) error {
 	var b strings.Builder
 	mark := "✅"
 	if RunVerdict(s) != StatusPassed {
@@ -64,6 +69,12 @@ func (MarkdownReporter) Render(w io.Writer, s Summary) error {
 		b.WriteString("\n")
 	}
 
+	if r.Compact {
+		b.WriteString("\n" + compactNote + "\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+
 	if maxFaults(s) > 0 {
 		b.WriteString("\n### Faults\n\n")
 		b.WriteString("Latency and errors in the baseline before each fault, during it and after it. " + mdEscape(RecoveryRule) + "\n\n")
@@ -99,6 +110,9 @@ func (MarkdownReporter) Render(w io.Writer, s Summary) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// compactNote ends a compact report: what it left out, and where it is.
+const compactNote = "_Compact report: each fault's before, during and after windows and the threshold list are in the run folder's report.md and report.html._"
 
 func windowText(w Window) string {
 	if w.Requests == 0 {

@@ -99,7 +99,7 @@ func TestWriteReports(t *testing.T) {
 	dir := t.TempDir()
 	paths, err := WriteReports(dir, fixtureSummary())
 	require.NoError(t, err)
-	require.Len(t, paths, len(Reporters()), "one file per registered format (the built-in four, and the test-csv of report_registry_test.go)")
+	require.Len(t, paths, len(Reporters()), "one file per registered format (the built-in ones, junit among them, and the test-csv of report_registry_test.go)")
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		require.NoError(t, err)

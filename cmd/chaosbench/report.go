@@ -20,10 +20,11 @@ func newReportCmd() *cobra.Command {
 		Use:   "report RUN_DIR",
 		Short: "Re-render a run's reports from its summary.json",
 		Long: "Re-render a run's reports from RUN_DIR/summary.json (or a summary.json path): --format text\n" +
-			"(default) and json print to stdout; md and html are written into the run folder as report.md\n" +
-			"and report.html, and their path is printed. Useful after upgrading chaosbench, or to get a\n" +
-			"report of a run that crashed before writing one. Exit 0 when rendered (whatever the run's\n" +
-			"verdict), 2 when the summary is missing or of another schema.",
+			"(default), json and junit (JUnit XML for CI, docs/ci.md) print to stdout; md and html are written\n" +
+			"into the run folder as report.md and report.html, and their path is printed. Useful after\n" +
+			"upgrading chaosbench, to get a report of a run that crashed before writing one, or a run's\n" +
+			"JUnit XML for CI (chaosbench report RUN_DIR --format junit > junit.xml). Exit 0 when rendered\n" +
+			"(whatever the run's verdict), 2 when the summary is missing or of another schema.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := results.ReporterFor(format)
@@ -42,7 +43,8 @@ func newReportCmd() *cobra.Command {
 				_, noColor := os.LookupEnv("NO_COLOR")
 				r = results.TextReporter{Color: isTerminal(out) && !noColor}
 				return r.Render(out, s)
-			case "json":
+			case "json", "junit":
+				// Machine formats, for a pipe or a redirect.
 				return r.Render(out, s)
 			}
 			dest := filepath.Join(dir, r.File())
@@ -53,7 +55,7 @@ func newReportCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text, md, html or json")
+	cmd.Flags().StringVar(&format, "format", "text", "text, md, html, json or junit")
 	return cmd
 }
 

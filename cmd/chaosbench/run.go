@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ func newRunCmd() *cobra.Command {
 		scale float64
 		out   string
 		seed  int64
+		ci    ciOutputs
 	)
 	cmd := &cobra.Command{
 		Use:   "run NAME|FILE",
@@ -31,19 +33,25 @@ check it against what the clients were told, and remove the stack.
 
 NAME is a built-in scenario (chaosbench list) or FILE a scenario file (docs/scenarios.md).
 The run folder (default runs/<timestamp>-<name>/) gets summary.json, report.txt, report.md,
-report.html and, per architecture, records.jsonl, orders.jsonl, ledger.json, latency.hlog,
-latency.hgrm and container logs. Ctrl-C, SIGTERM or closing the terminal (SIGHUP) reverts the
-faults, writes what was measured and removes the stacks; a second signal does not cut that short.
+report.html, report.junit.xml and, per architecture, records.jsonl, orders.jsonl, ledger.json,
+latency.hlog, latency.hgrm and container logs. Ctrl-C, SIGTERM or closing the terminal (SIGHUP)
+reverts the faults, writes what was measured and removes the stacks; a second signal does not cut
+that short.
 
 The verdict of each architecture is one of: passed; failed (a threshold not met); invalid (a fault
 did not run as planned, the harness dropped more than 1% of the planned requests, or the load was
 not sent at its rate: nothing proven, never a pass); errored (it did not run to the end).
 
+For CI (docs/ci.md): --junit FILE writes the verdicts as JUnit XML, --bench-json FILE the headline
+numbers for github-action-benchmark, and when GITHUB_STEP_SUMMARY is set the Markdown report is
+appended to it (compact, or cut with a note, to stay within GitHub's 1 MiB).
+
 Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input, 3 thresholds failed or the run
 was invalid.`,
 		Example: `  chaosbench run compare-architectures
   chaosbench run kill-node --scale 0.5 --seed 7
-  chaosbench run my-scenario.yaml --arch stateless,stateful --out /tmp/run1`,
+  chaosbench run my-scenario.yaml --arch stateless,stateful --out /tmp/run1
+  chaosbench run kill-node --junit junit.xml --bench-json bench.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := scenarios.Load(args[0])
@@ -72,6 +80,10 @@ was invalid.`,
 					runErr = errors.Join(runErr, err)
 				}
 			}
+			md := func(w io.Writer, compact bool) error {
+				return results.MarkdownReporter{Compact: compact}.Render(w, res.Summary)
+			}
+			runErr = errors.Join(runErr, ci.write([]results.Summary{res.Summary}, md))
 			if res.Dir != "" {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", filepath.Join(res.Dir, "report.html"))
 			}
@@ -83,6 +95,7 @@ was invalid.`,
 	f.Float64Var(&scale, "scale", 1, "multiply every duration and fault time (e.g. 0.5 for a quick run)")
 	f.StringVar(&out, "out", "", "run folder (default runs/<timestamp>-<name>)")
 	f.Int64Var(&seed, "seed", 0, "seed for every random choice (default the scenario's)")
+	ci.register(f)
 	return cmd
 }
 
