@@ -74,6 +74,17 @@ func SuiteVerdict(s Suite) Status {
 	return st
 }
 
+// Decide fills the stored verdicts (and the schema) from the entries' summaries: what suite.json says
+// for consumers that do not recompute them.
+func (s *Suite) Decide() {
+	s.Schema = SuiteSchemaVersion
+	for i := range s.Entries {
+		s.Entries[i].Verdict = EntryVerdict(s.Entries[i])
+	}
+	s.Verdict = SuiteVerdict(*s)
+	s.Passed = s.Verdict == StatusPassed
+}
+
 // SuiteReporter renders a suite's combined report in one format, as a Reporter renders one run. Each
 // format lives in its own file (suite_text.go, suite_md.go, suite_html.go).
 type SuiteReporter interface {
@@ -90,12 +101,7 @@ func SuiteReporters() []SuiteReporter {
 // WriteSuite writes suite.json (with the verdict computed from the entries) and every combined report into
 // dir, and returns the paths written.
 func WriteSuite(dir string, s Suite) ([]string, error) {
-	s.Schema = SuiteSchemaVersion
-	s.Verdict = SuiteVerdict(s)
-	s.Passed = s.Verdict == StatusPassed
-	for i := range s.Entries {
-		s.Entries[i].Verdict = EntryVerdict(s.Entries[i])
-	}
+	s.Decide()
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode suite: %w", err)
