@@ -131,3 +131,21 @@ func TestSuiteResolve(t *testing.T) {
 	require.Equal(t, "catalogue", all.Name)
 	require.Len(t, all.Entries, 14)
 }
+
+// TestSuiteDocExample: the suite file in docs/suites.md parses, so the documentation cannot drift from the
+// format.
+func TestSuiteDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "suites.md"))
+	require.NoError(t, err)
+	_, block, ok := strings.Cut(string(doc), "```yaml\n")
+	require.True(t, ok, "docs/suites.md has a yaml block")
+	block, _, _ = strings.Cut(block, "```")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "my-scenario.yaml"), []byte("name: my-scenario\nphases: [{duration: 5s, rate: 10/s}]\n"), 0o644))
+	path := filepath.Join(dir, "nightly.suite.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(block), 0o644))
+	s, err := LoadSuite(path)
+	require.NoError(t, err)
+	require.Len(t, s.Entries, 3)
+	require.Equal(t, []string{"stateless", "stateful"}, s.Entries[2].ArchNames())
+}

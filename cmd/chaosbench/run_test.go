@@ -59,6 +59,8 @@ func TestRunSuiteBadInput(t *testing.T) {
 	}{
 		// An architecture the entry's scenario lacks, at its line and column.
 		{[]string{"run", badSuite}, badSuite + ":4:34: scenarios[1].arch[0]: \"stateful\" is not an architecture of scenario kill-node"},
+		// validate reads suite files too.
+		{[]string{"validate", badSuite}, "1 of 1 scenario(s) invalid"},
 		// A suite inside a suite.
 		{[]string{"run", nested}, "is a suite file: a suite lists scenarios, not suites"},
 		// One unknown name among several: nothing runs.
