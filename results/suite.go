@@ -85,6 +85,30 @@ func (s *Suite) Decide() {
 	s.Passed = s.Verdict == StatusPassed
 }
 
+// SuiteRuns is every entry's summary, in order, for consumers that take runs (JUnit, benchmark series):
+// an entry that did not run is a summary whose planned architectures are errored with why ("not run: ..."),
+// as the runner records an architecture a run never reached, so it cannot vanish from them.
+func SuiteRuns(s Suite) []Summary {
+	var out []Summary
+	for _, e := range s.Entries {
+		if e.Run != nil && e.NotRun == "" {
+			out = append(out, *e.Run)
+			continue
+		}
+		why := e.NotRun
+		if why == "" {
+			why = "the suite did not reach it"
+		}
+		sum := Summary{Schema: SchemaVersion, Scenario: e.Scenario, Scale: e.Scale, StartedAt: s.StartedAt}
+		for _, a := range e.Architectures {
+			sum.Architectures = append(sum.Architectures, Arch{Name: a, Error: "not run: " + why})
+		}
+		sum.Verdict = RunVerdict(sum)
+		out = append(out, sum)
+	}
+	return out
+}
+
 // SuiteReporter renders a suite's combined report in one format, as a Reporter renders one run. Each
 // format lives in its own file (suite_text.go, suite_md.go, suite_html.go).
 type SuiteReporter interface {

@@ -97,6 +97,18 @@ func TestSuiteVerdict(t *testing.T) {
 	require.Equal(t, "PASSED: all 1 scenario × architecture runs valid and within every threshold", head)
 }
 
+// TestSuiteRuns: every entry is a run for JUnit and the like; one not run is errored, with why.
+func TestSuiteRuns(t *testing.T) {
+	runs := SuiteRuns(fixtureSuite())
+	require.Len(t, runs, 3)
+	require.Equal(t, "compare-architectures", runs[1].Scenario)
+	nr := runs[2]
+	require.Equal(t, "kill-node", nr.Scenario)
+	require.Len(t, nr.Architectures, 1)
+	require.Equal(t, "not run: the suite was interrupted before it", nr.Architectures[0].Error)
+	require.Equal(t, StatusErrored, RunVerdict(nr))
+}
+
 // TestWriteReadSuite: suite.json and the combined reports round-trip through a folder; ReadSuite reads
 // each entry's own summary.json.
 func TestWriteReadSuite(t *testing.T) {

@@ -162,12 +162,8 @@ func runSuite(cmd *cobra.Command, s scenarios.Suite, ci *ciOutputs, opts []runne
 		runErr = errors.Join(runErr, err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", filepath.Join(res.Dir, "report.html"))
-	var runs []results.Summary
-	for _, e := range res.Suite.Entries {
-		if e.Run != nil {
-			runs = append(runs, *e.Run)
-		}
-	}
+	// Every entry, one not reached included (errored, "not run"), so CI outputs list it.
+	runs := results.SuiteRuns(res.Suite)
 	md := func(w io.Writer, compact bool) error {
 		return (results.SuiteMarkdownReporter{Compact: compact}).Render(w, res.Suite)
 	}
