@@ -119,7 +119,7 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 	}
 	f := cmd.Flags()
 	f.StringVar(&archs, "arch", "", "comma-separated architectures to run (default all; in a suite, of every scenario that has them)")
-	f.Float64Var(&scale, "scale", 1, "multiply every duration and fault time (e.g. 0.5 for a quick run; in a suite, each entry's scale)")
+	f.Float64Var(&scale, "scale", 1, "multiply every duration and fault time (e.g. 0.5 for a quick run; in a suite, a factor on each entry's own scale)")
 	f.StringVar(&out, "out", "", "run folder, or suite folder (default runs/<timestamp>-<name>)")
 	f.Int64Var(&seed, "seed", 0, "seed for every random choice (default the scenario's)")
 	f.BoolVar(&all, "all", false, "run every built-in scenario, one after another, as a suite")
