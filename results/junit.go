@@ -40,6 +40,9 @@ const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 // CI tools' JUnit readers follow (docs/ci.md).
 func JUnit(runs []Summary) junit.Testsuites {
 	all := junit.Testsuites{Name: "chaosbench"}
+	if len(runs) == 0 { // nothing began (a suite that broke before its first scenario): one error, not an empty file
+		runs = []Summary{{}}
+	}
 	var total float64
 	for i, s := range runs {
 		suite := junitSuite(s)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,3 +94,63 @@ func TestCompareCmdBadInput(t *testing.T) {
 	// An unwritable --out is an error of the tool, not of the input.
 	require.Equal(t, exitError, run(context.Background(), []string{"compare", base, base, "--out", filepath.Join(missing, "x", "y.txt")}))
 }
+
+// suiteRun writes a suite folder of two scenarios from the fixture (steady-baseline: its first
+// architecture; compare-architectures: all three), p99 of every architecture multiplied by p99x.
+func suiteRun(t *testing.T, p99x float64) string {
+	t.Helper()
+	full, err := results.ReadSummary(filepath.Join(fixtureRun(t), "summary.json"))
+	require.NoError(t, err)
+	steady := full
+	steady.Scenario = "steady-baseline"
+	steady.Architectures = append([]results.Arch(nil), full.Architectures[:1]...)
+	dir := t.TempDir()
+	s := results.Suite{Name: "nightly"}
+	for i, run := range []results.Summary{steady, full} {
+		run.Architectures = append([]results.Arch(nil), run.Architectures...)
+		for j := range run.Architectures {
+			run.Architectures[j].Latency.P99 *= p99x
+		}
+		sub := fmt.Sprintf("%02d-%s", i+1, run.Scenario)
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, sub), 0o755))
+		require.NoError(t, run.WriteFile(filepath.Join(dir, sub, "summary.json")))
+		s.Entries = append(s.Entries, results.SuiteEntry{Scenario: run.Scenario, Dir: sub, Run: &run})
+	}
+	_, err = results.WriteSuite(dir, s)
+	require.NoError(t, err)
+	return dir
+}
+
+// TestCompareCmdSuites: suite folders on either side, compared per scenario × architecture, one exit code.
+func TestCompareCmdSuites(t *testing.T) {
+	base, same, worse := suiteRun(t, 1), suiteRun(t, 1), suiteRun(t, 2)
+
+	out, err := execCLI(t, "compare", base, same)
+	require.NoError(t, err)
+	require.Contains(t, out, "no regression")
+	require.Contains(t, out, "base: "+filepath.Join(base, "suite.json"))
+
+	out, err = execCLI(t, "compare", base, worse)
+	require.Error(t, err)
+	require.Equal(t, exitFailed, exitCode(err))
+	require.Contains(t, out, "steady-baseline/stateless: ✗ regression")
+	require.Contains(t, out, "compare-architectures/stateful: ✗ regression")
+
+	// A plain run folder against a suite: a suite of one; the suite's other scenario is new, shown, not judged.
+	single := fixtureRun(t)
+	out, err = execCLI(t, "compare", single, base)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "steady-baseline/stateless: ? missing")
+	require.Contains(t, out, "compare-architectures/stateless: ok")
+	// The other way round, the scenario is gone from NEW: a regression.
+	require.Equal(t, exitFailed, runCLI("compare", base, single))
+
+	// A suite folder whose scenario summary is gone is bad input, naming the entry.
+	require.NoError(t, os.Remove(filepath.Join(same, "02-compare-architectures", "summary.json")))
+	_, err = execCLI(t, "compare", base, same)
+	require.ErrorContains(t, err, "entries[1] (compare-architectures)")
+	require.Equal(t, exitBadInput, exitCode(err))
+}
+
+// runCLI runs the command line and returns its exit code.
+func runCLI(args ...string) int { return run(context.Background(), args) }

@@ -45,6 +45,43 @@ func TestRunValidateListExitCodes(t *testing.T) {
 	}
 }
 
+// TestRunSuiteBadInput: a suite's every entry is checked before anything runs, and bad input exits 2
+// with the file, line and field (none of these cases needs Docker: they stop before the first container).
+func TestRunSuiteBadInput(t *testing.T) {
+	dir := t.TempDir()
+	badSuite := filepath.Join(dir, "bad.suite.yaml")
+	require.NoError(t, os.WriteFile(badSuite, []byte("name: nightly\nscenarios:\n  - kill-node\n  - {scenario: kill-node, arch: [stateful]}\n"), 0o644))
+	nested := filepath.Join(dir, "nested.suite.yaml")
+	require.NoError(t, os.WriteFile(nested, []byte("name: nested\nscenarios: [bad.suite.yaml]\n"), 0o644))
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		// An architecture the entry's scenario lacks, at its line and column.
+		{[]string{"run", badSuite}, badSuite + ":4:34: scenarios[1].arch[0]: \"stateful\" is not an architecture of scenario kill-node"},
+		// validate reads suite files too.
+		{[]string{"validate", badSuite}, "1 of 1 scenario(s) invalid"},
+		// A suite inside a suite.
+		{[]string{"run", nested}, "is a suite file: a suite lists scenarios, not suites"},
+		// One unknown name among several: nothing runs.
+		{[]string{"run", "kill-node", "no-such"}, `no such scenario "no-such"`},
+		// --all names the catalogue: no scenario beside it.
+		{[]string{"run", "--all", "kill-node"}, "--all runs the whole catalogue"},
+		// --arch that leaves a scenario nothing, --scale out of range for an entry.
+		{[]string{"run", "kill-node", "compare-architectures", "--arch", "stateful"}, "scenario 1 (kill-node): --arch stateful leaves it no architecture"},
+		{[]string{"run", "--all", "--scale", "11"}, "--scale 11: want a factor in (0, 10]"},
+		{[]string{"run"}, "run needs a scenario"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
+			_, err := execCLI(t, tc.args...)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.msg)
+			require.Equal(t, exitBadInput, exitCode(err))
+		})
+	}
+}
+
 // TestVerdictExitCodes: the exit code comes from the same verdict as every
 // report (results.RunVerdict), so they agree on passed, failed, invalid and
 // errored.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/spf13/cobra"
@@ -11,15 +12,26 @@ func init() { register(newValidateCmd) }
 
 func newValidateCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "validate FILE|NAME...",
-		Short: "Check scenario files without running anything",
+		Use:   "validate FILE|NAME|SUITE...",
+		Short: "Check scenario and suite files without running anything",
 		Long: `Check scenario files (or built-in names) against the schema in docs/scenarios.md: unknown
-fields, bad durations and rates, unknown faults, targets, architectures and threshold metrics.
-Every problem is reported with file:line:column and the field. Exit 2 if any file is invalid.`,
+fields, bad durations and rates, unknown faults, targets, architectures and threshold metrics;
+and suite files (docs/suites.md) with every scenario they name. Every problem is reported with
+file:line:column and the field. Exit 2 if any file is invalid.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var bad []error
 			for _, a := range args {
+				if raw, err := os.ReadFile(a); err == nil && scenarios.IsSuite(raw) {
+					s, err := scenarios.ParseSuite(a, raw)
+					if err != nil {
+						fmt.Fprintln(cmd.ErrOrStderr(), err)
+						bad = append(bad, err)
+						continue
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "ok: %s (suite %s: %d scenario(s))\n", a, s.Name, len(s.Entries))
+					continue
+				}
 				plan, err := scenarios.Load(a)
 				if err != nil {
 					fmt.Fprintln(cmd.ErrOrStderr(), err)

@@ -1,0 +1,84 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// SuiteMarkdownReporter is the suite's report.md, for a pull request or a CI step summary: the verdict,
+// the scenario × architecture table, then each scenario's own Markdown report as a section (its headings
+// one level down). Compact leaves those sections out (the table and the failures stay), for places with
+// a size limit such as GitHub's 1 MiB step summary; each scenario's report.md has the rest.
+type SuiteMarkdownReporter struct {
+	Compact bool
+}
+
+var _ SuiteReporter = SuiteMarkdownReporter{}
+
+func (SuiteMarkdownReporter) Format() string { return "md" }
+func (SuiteMarkdownReporter) File() string   { return "report.md" }
+
+func (r SuiteMarkdownReporter) Render(w io.Writer, s Suite) error {
+	var b strings.Builder
+	mark := "✅"
+	if SuiteVerdict(s) != StatusPassed {
+		mark = "❌"
+	}
+	fmt.Fprintf(&b, "## %s chaosbench suite: %s\n\n%s\n\n", mark, mdEscape(s.Name), mdEscape(suiteHeader(s)))
+	if s.Description != "" {
+		fmt.Fprintf(&b, "%s\n\n", mdEscape(s.Description))
+	}
+	v, failures := suiteVerdictLines(s)
+	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(v))
+	for _, f := range failures {
+		fmt.Fprintf(&b, "- %s\n", mdEscape(f))
+	}
+	if len(failures) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("| scenario | architecture | verdict | p99 | errors | report |\n|---|---|---|---:|---:|---|\n")
+	for _, x := range suiteRows(s) {
+		verdict := x.statusText("✅", "❌")
+		if x.Status != StatusPassed {
+			verdict = "**" + verdict + "**"
+		}
+		report := "–"
+		if x.Dir != "" {
+			report = x.Dir + "/report.md"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(x.Scenario), mdEscape(x.Arch), verdict, x.P99, x.Errors, mdEscape(report))
+	}
+	if !r.Compact {
+		for i, e := range s.Entries {
+			fmt.Fprintf(&b, "\n---\n\n")
+			if e.Run == nil || e.NotRun != "" {
+				why := e.NotRun
+				if why == "" {
+					why = "not run"
+				}
+				fmt.Fprintf(&b, "### %d. %s: not run\n\n%s\n", i+1, mdEscape(e.Scenario), mdEscape(why))
+				continue
+			}
+			var one strings.Builder
+			if err := (MarkdownReporter{}).Render(&one, *e.Run); err != nil {
+				return fmt.Errorf("%s: %w", e.Scenario, err)
+			}
+			b.WriteString(demoteHeadings(one.String()))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// demoteHeadings moves every Markdown heading one level down, so that a scenario's report nests under
+// the suite's title.
+func demoteHeadings(md string) string {
+	lines := strings.Split(md, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "#") {
+			lines[i] = "#" + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
