@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,19 +18,24 @@ func init() { register(newReportCmd) }
 func newReportCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "report RUN_DIR",
-		Short: "Re-render a run's reports from its summary.json",
+		Use:   "report RUN_DIR|SUITE_DIR",
+		Short: "Re-render a run's (or a suite's) reports from its summary.json (suite.json)",
 		Long: "Re-render a run's reports from RUN_DIR/summary.json (or a summary.json path): --format text\n" +
 			"(default), json and junit (JUnit XML for CI, docs/ci.md) print to stdout; md and html are written\n" +
 			"into the run folder as report.md and report.html, and their path is printed. Useful after\n" +
 			"upgrading chaosbench, to get a report of a run that crashed before writing one, or a run's\n" +
 			"JUnit XML for CI (chaosbench report RUN_DIR --format junit > junit.xml). Exit 0 when rendered\n" +
-			"(whatever the run's verdict), 2 when the summary is missing or of another schema.",
+			"(whatever the run's verdict), 2 when the summary is missing or of another schema.\n\n" +
+			"A suite folder (with suite.json, docs/suites.md) gets its combined reports: text, md and html as\n" +
+			"above, json prints suite.json, and junit one testsuite per scenario.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := results.ReporterFor(format)
 			if err != nil {
 				return usageError{fmt.Errorf("--format: %w", err)}
+			}
+			if results.IsSuiteDir(args[0]) {
+				return reportSuite(cmd, args[0], format)
 			}
 			path, dir := summaryPath(args[0])
 			s, err := readSummary(path)
@@ -79,4 +85,42 @@ func readSummary(path string) (results.Summary, error) {
 		return s, usageError{err}
 	}
 	return s, nil
+}
+
+// reportSuite re-renders a suite folder's combined reports (or its JUnit XML, one testsuite per scenario,
+// the scenarios it never reached included as errors).
+func reportSuite(cmd *cobra.Command, dir, format string) error {
+	s, err := results.ReadSuite(dir)
+	if err != nil {
+		return usageError{err}
+	}
+	out := cmd.OutOrStdout()
+	switch format {
+	case "junit":
+		return results.WriteJUnit(out, results.SuiteRuns(s))
+	case "json":
+		s.Decide()
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	case "text":
+		_, noColor := os.LookupEnv("NO_COLOR")
+		return (results.SuiteTextReporter{Color: isTerminal(out) && !noColor}).Render(out, s)
+	}
+	for _, r := range results.SuiteReporters() {
+		if r.Format() != format {
+			continue
+		}
+		dest := filepath.Join(dir, r.File())
+		f, err := os.Create(dest)
+		if err != nil {
+			return err
+		}
+		if err := errors.Join(r.Render(f, s), f.Close()); err != nil {
+			return fmt.Errorf("%s: %w", dest, err)
+		}
+		fmt.Fprintln(out, dest)
+		return nil
+	}
+	return usageError{fmt.Errorf("--format %s: a suite has text, md, html, json and junit", format)}
 }

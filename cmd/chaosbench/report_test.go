@@ -90,3 +90,31 @@ func TestReportCmdExitCodes(t *testing.T) {
 	_, err := execCLI(t, "report", filepath.Join(dir, "nope.json"))
 	require.ErrorContains(t, err, filepath.Join(dir, "nope.json")+": no such file")
 }
+
+// A suite folder re-renders as a suite: its combined table, its JUnit (a testsuite per scenario) and its
+// suite.json, and writes the combined md/html into the suite folder.
+func TestReportCmdSuite(t *testing.T) {
+	dir := suiteRun(t, 1)
+	out, err := execCLI(t, "report", dir)
+	require.NoError(t, err)
+	require.Contains(t, out, "steady-baseline")
+	require.Contains(t, out, "compare-architectures")
+
+	out, err = execCLI(t, "report", dir, "--format", "junit")
+	require.NoError(t, err)
+	require.Equal(t, 2, strings.Count(out, "<testsuite "), out)
+
+	out, err = execCLI(t, "report", dir, "--format", "json")
+	require.NoError(t, err)
+	require.Contains(t, out, `"schema": "chaosbench.suite/v1"`)
+
+	require.NoError(t, os.Remove(filepath.Join(dir, "report.html")))
+	out, err = execCLI(t, "report", dir, "--format", "html")
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(dir, "report.html"), strings.TrimSpace(out))
+	require.FileExists(t, filepath.Join(dir, "report.html"))
+
+	// A suite folder whose entry lost its summary is bad input naming the file.
+	require.NoError(t, os.Remove(filepath.Join(dir, "01-steady-baseline", "summary.json")))
+	require.Equal(t, exitBadInput, runCLI("report", dir))
+}
