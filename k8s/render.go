@@ -109,7 +109,8 @@ func Render(plan scenarios.Plan, opts ...Option) (Manifests, error) {
 		m.Objects = append(m.Objects, stack.objects...)
 	}
 	m.Objects = append(m.Objects, loaderJob(plan, cfg, m.Target))
-	m.Notes = notes(plan)
+	m.Notes = append(notes(plan), "chaosbench worker accepts only a target on its own machine (loopback or a Docker bridge) "+
+		"today: it refuses "+m.Target+" until it has an in-cluster allowance (docs/kubernetes.md, What is missing)")
 	return m, nil
 }
 
