@@ -10,7 +10,7 @@ import (
 
 // TestCheckGolden: every golden rendering passes the offline check (and the check saw every object).
 func TestCheckGolden(t *testing.T) {
-	for _, name := range []string{"kill-node-bundled", "file-external"} {
+	for _, name := range []string{"kill-node-bundled", "file-external", "naiveshop-image"} {
 		t.Run(name, func(t *testing.T) {
 			raw, err := os.ReadFile("testdata/" + name + ".yaml")
 			require.NoError(t, err)

@@ -55,7 +55,7 @@ type stack struct {
 // (which spreads connections: see checkBundled for the balancers it cannot be).
 func bundledStack(plan scenarios.Plan, a arch.Arch, cfg Config) stack {
 	port := int32(a.Service.ListenPort())
-	redisSvc := service(cfg, nameRedis, "redis", arch.RedisPort)
+	redisSvc := service(cfg, nameRedis, "redis", "redis", arch.RedisPort)
 	redis := deployment(cfg, nameRedis, "redis", 1, corev1.Container{
 		Name:    "redis",
 		Image:   cfg.Images.Base,
@@ -98,7 +98,7 @@ func bundledStack(plan scenarios.Plan, a arch.Arch, cfg Config) stack {
 	}
 	objs = append(objs, redis, redisSvc,
 		deployment(cfg, nameAPI, "api", int32(plan.Replicas), api),
-		service(cfg, nameAPI, "http", port))
+		service(cfg, nameAPI, "api", "http", port))
 	return stack{objects: objs, url: fmt.Sprintf("http://%s.%s.svc:%d", nameAPI, cfg.Namespace, port)}
 }
 
@@ -151,11 +151,8 @@ func selector(cfg Config, component string) map[string]string {
 	return map[string]string{LabelRun: cfg.RunID, labelComponent: component}
 }
 
-func service(cfg Config, component, portName string, port int32) *corev1.Service {
-	name := component
-	if component == "api" {
-		name = nameAPI
-	}
+// service puts the component's pods of this run behind name, port to their container port portName.
+func service(cfg Config, name, component, portName string, port int32) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: meta(cfg, name, component),

@@ -45,6 +45,11 @@ func TestGolden(t *testing.T) {
 		// a user's file shipped in a ConfigMap, against a service already in the cluster, at half scale
 		{"file-external", "testdata/shop.yaml", []Option{WithScenario(Scenario{File: mustRead(t, "testdata/shop.yaml")}),
 			WithTarget("http://shop.shop.svc:8080"), WithNamespace("shop-load"), WithScale(0.5)}},
+		// a user's image (target.image) as the API nodes, with its port, health path and env, and no JWT Secret;
+		// images from a registry
+		{"naiveshop-image", "../examples/naiveshop/naiveshop.yaml", []Option{
+			WithScenario(Scenario{File: mustRead(t, "../examples/naiveshop/naiveshop.yaml")}),
+			WithImages(Images{Loader: "registry.example/chaosbench:v1", Base: "registry.example/chaosbench-base:v1"})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
