@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -335,49 +334,17 @@ func freePort() (string, error) {
 	return strconv.Itoa(p), err
 }
 
-func redisCmd(r arch.RedisConfig) []string {
-	cmd := []string{"redis-server", "--protected-mode", "no", "--bind", "0.0.0.0", "--port", "6379",
-		"--dir", "/tmp", "--save", ""}
-	switch r.Persistence {
-	case arch.PersistEverysec, arch.PersistAlways:
-		cmd = append(cmd, "--appendonly", "yes", "--appendfsync", string(r.Persistence))
-	default:
-		cmd = append(cmd, "--appendonly", "no")
-	}
-	if r.MaxMemory != "" {
-		cmd = append(cmd, "--maxmemory", r.MaxMemory)
-	}
-	if r.Eviction != "" {
-		cmd = append(cmd, "--maxmemory-policy", r.Eviction)
-	}
-	if r.MinReplicasToWrite > 0 {
-		cmd = append(cmd, "--min-replicas-to-write", strconv.Itoa(r.MinReplicasToWrite),
-			"--min-replicas-max-lag", strconv.Itoa(arch.MinReplicasMaxLag))
-	}
-	return cmd
-}
+// redisCmd is the stack's Redis command line (arch.RedisServerArgs: the Kubernetes manifests use it too).
+func redisCmd(r arch.RedisConfig) []string { return arch.RedisServerArgs(r) }
 
 // apiEnv is a node's environment. Every service gets NODE_ID and REDIS_URL; the reference API also gets
 // its knobs and settings, a user's image its scenario's target.env instead.
 func (s *Stack) apiEnv(node string) map[string]string {
-	redisURL := "redis://" + netip.AddrPortFrom(s.Redis.IP, 6379).String() + "/0"
-	if svc := s.Config.Arch.Service; svc.Custom() {
-		env := map[string]string{"NODE_ID": node, "REDIS_URL": redisURL}
-		maps.Copy(env, svc.Env)
+	redisURL := "redis://" + netip.AddrPortFrom(s.Redis.IP, arch.RedisPort).String() + "/0"
+	env := s.Config.Arch.NodeEnv(node, redisURL, s.Config.JWTSecret)
+	if s.Config.Arch.Service.Custom() {
 		return env
 	}
-	env := s.Config.Arch.APIEnv()
-	maps.Copy(env, map[string]string{
-		"ADDR":       ":" + strconv.Itoa(s.Config.Arch.Service.ListenPort()),
-		"NODE_ID":    node,
-		"REDIS_URL":  redisURL,
-		"JWT_SECRET": s.Config.JWTSecret,
-		// Client setup logs in thousands of users: the default cost would dominate it.
-		"BCRYPT_COST": "4",
-		"LOG_LEVEL":   "warn",
-		// The admin endpoints (the clock-skew fault's clock offset) on a port NGINX does not route.
-		"ADMIN_ADDR": ":" + strconv.Itoa(arch.AdminPort),
-	})
 	if len(s.Sentinels) > 0 {
 		ips := make([]netip.Addr, len(s.Sentinels))
 		for i, c := range s.Sentinels {
