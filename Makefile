@@ -5,7 +5,7 @@ BIN := bin
 # The full suite must stay well under 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build test check unit bench-api bench-load bench-truth claims clean images tools demo
+.PHONY: all build test check unit bench-api bench-load bench-truth claims clean images tools demo k8s-apiserver
 
 all: build
 
@@ -44,6 +44,12 @@ demo: tools images build
 # (Docker tests included; they fail in CI when Docker is missing, and need the images).
 test: tools images check
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# k8s-apiserver runs kube-apiserver's own create-time validation on k8s render's golden manifests
+# (docs/kubernetes.md). A module of its own (it imports k8s.io/kubernetes): not part of `make test`, as its
+# first build takes about 5 minutes on 2 cores.
+k8s-apiserver:
+	cd k8s/apiserver && $(GO) test -count=1 ./...
 
 # images builds the stack's container images locally with no registry (debootstrap + docker import);
 # it rebuilds only what changed. Names: CHAOSBENCH_BASE_IMAGE, CHAOSBENCH_REFAPI_IMAGE.
