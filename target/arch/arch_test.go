@@ -76,10 +76,10 @@ func TestRoleOf(t *testing.T) {
 		{"api-12", RoleAPI},
 		{"redis", RoleRedis},
 		{"nginx", RoleNginx},
-		{RedisReplicaName(1), RoleRedis}, // redis-2, a RedisHA replica
-		{SentinelName(3), RoleSentinel},  // sentinel-3
-		{"any-api", ""},                  // a target spec, not a container name (chaos.RoleOf reads it)
-		{"postgres", ""},                 // no container of the stack
+		{RedisReplicaName(1), RoleReplica}, // redis-2, a RedisHA replica
+		{SentinelName(3), RoleSentinel},    // sentinel-3
+		{"any-api", ""},                    // a target spec, not a container name (chaos.RoleOf reads it)
+		{"postgres", ""},                   // no container of the stack
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, RoleOf(tt.name), tt.name)

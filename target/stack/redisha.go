@@ -26,7 +26,7 @@ var ErrNoSentinels = errors.New("the stack has no Redis Sentinels (architecture 
 func (s *Stack) planRedisHA() {
 	for i := range arch.RedisReplicas {
 		s.RedisReplicas = append(s.RedisReplicas, arch.Container{Name: arch.RedisReplicaName(i + 1),
-			Role: arch.RoleRedis, IP: s.addr(4 + i)})
+			Role: arch.RoleReplica, IP: s.addr(4 + i)})
 	}
 	for i := range arch.Sentinels {
 		s.Sentinels = append(s.Sentinels, arch.Container{Name: arch.SentinelName(i + 1),
