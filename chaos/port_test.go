@@ -376,6 +376,17 @@ func TestRedisSplitBrainCutsBothSides(t *testing.T) {
 	calls := fs.take()
 	require.Contains(t, calls, "sidecar redis: "+cut("-D", "10.0.0.12", "10.0.0.13", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7"))
 
+	// Without with, the primary is cut off alone: from every API node too.
+	fs = newFake()
+	fs.ha = true
+	f, err = chaos.New("redis-split-brain", nil)
+	require.NoError(t, err)
+	in = chaos.NewInjector(chaos.NewEnv(fs, 1))
+	_, err = in.Inject(context.Background(), f, nil, "redis")
+	require.NoError(t, err)
+	require.Equal(t, []string{"primary", "sidecar redis: " + cut("-I", "10.0.0.11", "10.0.0.12", "10.0.0.13", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7")}, fs.take())
+	require.NoError(t, in.RevertAll(context.Background()))
+
 	// Without Sentinels there is no split brain to make: refused, nothing touched.
 	fs = newFake()
 	in = chaos.NewInjector(chaos.NewEnv(fs, 1))

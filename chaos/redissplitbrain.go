@@ -17,9 +17,6 @@ func init() {
 				return nil, err
 			}
 			with := splitBrainWith(p)
-			if len(with) == 0 {
-				return nil, errors.New("parameter with is required: the API nodes cut off with the primary (with: [api-1])")
-			}
 			for _, n := range with {
 				if arch.RoleOf(n) != arch.RoleAPI {
 					return nil, fmt.Errorf("parameter with=%q: %q is not an API node (api-N)", p["with"], n)
@@ -50,13 +47,16 @@ func splitBrainWith(p Params) []string {
 // min-replicas-max-lag bounds that loss: the isolated primary refuses writes once its replicas' last
 // acknowledgement is older than the lag.
 //
+// Without With the primary is cut off alone: no client can write to it any more, and the fault is a
+// failover that the old primary's rejoining cannot make lose anything (the control of the split brain).
+//
 // A fault of its own, not a mode of partition: it needs the Sentinels to say who is primary (RedisHA), it
 // cuts several containers from several others, and its target is the primary, not an API node.
 //
 // The rules are DROP on INPUT and OUTPUT in the minority's network namespaces only (one sidecar each),
 // which cuts both directions without touching the majority's; NGINX and this host are never cut.
 type RedisSplitBrain struct {
-	With []string // API nodes on the old primary's side
+	With []string // API nodes on the old primary's side; none: the primary alone
 }
 
 var _ Fault = (*RedisSplitBrain)(nil)

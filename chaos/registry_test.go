@@ -96,7 +96,7 @@ func TestFaultParams(t *testing.T) {
 		{"redis-split-brain", Params{"with": "api-1"}, true},         // one node, as a scalar
 		{"redis-split-brain", Params{"with": "[api-1 api-2]"}, true}, // a YAML list, as scenarios hold it
 		{"redis-split-brain", Params{"with": "api-1,api-3"}, true},   // or with commas
-		{"redis-split-brain", nil, false},                            // with is required: without API nodes the old primary takes no write
+		{"redis-split-brain", nil, true},                             // no API node: the primary alone
 		{"redis-split-brain", Params{"with": "[redis-2]"}, false},    // API nodes only: the Redis side is the fault's to pick
 		{"redis-split-brain", Params{"mode": "kill"}, false},         // unknown parameter
 	}
