@@ -32,7 +32,8 @@ faults:
 // TestSplitBrainLosesAcknowledgedWrites is the checker's proof for a Redis failover, end to end through
 // runner.Run: real load through NGINX, a real split brain, and ground truth read by keyspace.RedisTruth
 // from the primary the Sentinels name after the heal. Without min-replicas-to-write the orders api-1
-// acknowledged on the old primary are gone once it rejoins as a replica: writes.lost > 0. With it, the
+// acknowledged on the old primary, during the cut and for the 8 s or more after it before the Sentinels
+// demote it, are not on the new primary and go when it rejoins as a replica: writes.lost > 0. With it, the
 // isolated primary refuses writes once its replicas' acknowledgement is older than min-replicas-max-lag
 // (1 s, counted in whole seconds by a once-a-second cron: 1 to 3 s of the 7), which bounds the loss (it
 // does not remove it). The control cuts the primary off alone, so that no client writes to it: the same

@@ -31,7 +31,7 @@ var Roles = []Role{RoleAPI, RoleRedis, RoleNginx, RoleReplica, RoleSentinel}
 // Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
 // packages that only describe or break a stack need no Docker client.
 type Container struct {
-	Name string     // api-1 .. api-N, redis, nginx
+	Name string     // api-1 .. api-N, redis, nginx; redis-2, redis-3, sentinel-1..3 with RedisHA
 	Role Role       // api, redis, nginx, redis-replica or sentinel
 	ID   string     // the container runtime's id (opaque outside target/stack); empty before it starts
 	IP   netip.Addr // fixed address on the stack's network
