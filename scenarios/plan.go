@@ -377,6 +377,9 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		if c.TokenPadBytes != nil && !image {
 			a.TokenPad = *c.TokenPadBytes
 		}
+		if c.MinReplicasToWrite != nil {
+			a.MinReplicasToWrite = *c.MinReplicasToWrite
+		}
 		applyEdge(&a.Edge, c)
 		for _, err := range a.Validate() {
 			knob, _, _ := strings.Cut(err.Error(), " ")
@@ -442,14 +445,26 @@ func validateStack(v *positioner, f file, p *Plan) {
 	if m := f.Stack.Redis.MaxMemory; m != "" && !regexp.MustCompile(`^(?i)\d+(b|kb|mb|gb)?$`).MatchString(m) {
 		v.add("stack.redis.maxmemory", "%q: want a size like 64mb", m)
 	}
-	if n := f.Stack.Redis.MinReplicasToWrite; n < 0 || n > arch.RedisReplicas {
-		v.add("stack.redis.min_replicas_to_write", "%d: want 0 (off) to %d, the replicas of a Redis HA architecture", n, arch.RedisReplicas)
-	} else {
-		p.Redis.MinReplicasToWrite = n
-		for _, a := range p.Architectures {
-			if n > 0 && !a.RedisHA {
-				// A single Redis has no replica to count: it would refuse every write.
-				v.add("stack.redis.min_replicas_to_write", "%d needs Redis replicas: architecture %s has one Redis (use stateless-ha)", n, a.Name)
+	// stack.redis.min_replicas_to_write is every architecture's that does not set its own
+	// (custom_architectures[i].min_replicas_to_write).
+	own := map[string]bool{}
+	for _, c := range f.CustomArchitectures {
+		own[c.Name] = c.MinReplicasToWrite != nil
+	}
+	if n := f.Stack.Redis.MinReplicasToWrite; n != 0 {
+		var said []string
+		for i := range p.Architectures {
+			a := &p.Architectures[i]
+			if own[a.Name] {
+				continue
+			}
+			a.MinReplicasToWrite = n
+			if err := a.CheckMinReplicas(); err != nil {
+				_, msg, _ := strings.Cut(err.Error(), " ") // the field names the knob
+				if !slices.Contains(said, msg) {           // a bad count once, not once per architecture
+					v.add("stack.redis.min_replicas_to_write", "%s", msg)
+					said = append(said, msg)
+				}
 			}
 		}
 	}

@@ -22,7 +22,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
 	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "kill-node", "packet-loss", "redis-eviction",
-		"redis-failover-min-replicas", "redis-failover", "redis-outage", "redis-split-brain-min-replicas", "redis-split-brain", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
+		"redis-failover-min-replicas", "redis-failover", "redis-outage", "redis-split-brain", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
 }
 
 // TestClockSkewScenario: the offsets cross the leeway one after the other, each with steady state before it
@@ -144,6 +144,8 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"redis-outage on a replica", "name: x\narchitectures: [stateless-ha]\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-outage, target: redis-3}\n", []string{"faults[0].target", "redis-outage cannot target redis-3 (a Redis replica): it targets redis"}},
 		// min-replicas-to-write needs replicas: a single Redis would refuse every write.
 		{"min replicas without HA", "name: x\narchitectures: [stateless-ha, stateless]\nstack:\n  redis: {min_replicas_to_write: 1}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"stack.redis.min_replicas_to_write", "architecture stateless has one Redis"}},
+		// Per architecture: a base without Redis HA cannot take it either; the error names the entry's field.
+		{"custom min replicas without HA", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, base: stateless, min_replicas_to_write: 1}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].min_replicas_to_write", "min_replicas_to_write 1 needs Redis replicas: architecture c has one Redis"}},
 		{"min replicas past the replicas", "name: x\narchitectures: [stateless-ha]\nstack:\n  redis: {min_replicas_to_write: 3}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"stack.redis.min_replicas_to_write", "3: want 0 (off) to 2"}},
 		{"latency on nginx", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 9s, for: 3s, kind: latency, target: nginx, params: {delay: 500ms}}\n", []string{"faults[0].target", "latency cannot target nginx"}},
 		// A fault that outlasts the load, and one with no baseline before it.
@@ -250,4 +252,25 @@ faults:
 	require.NoError(t, err)
 	require.Len(t, p.Faults, 4)
 	require.Equal(t, "[api-1 api-2]", p.Faults[3].Params["with"])
+}
+
+// TestMinReplicasPerArchitecture: stack.redis.min_replicas_to_write is every architecture's that does not
+// set its own, so that one scenario compares stateless-ha with and without it.
+func TestMinReplicasPerArchitecture(t *testing.T) {
+	p, err := Parse("m.yaml", []byte(`name: x
+architectures: [stateless-ha, bounded, off]
+custom_architectures:
+  - {name: bounded, base: stateless-ha, min_replicas_to_write: 1}
+  - {name: off, base: stateless-ha, min_replicas_to_write: 0}
+stack:
+  redis: {min_replicas_to_write: 2}
+phases:
+  - {duration: 30s, rate: 10/s}
+`))
+	require.NoError(t, err)
+	var got []int
+	for _, a := range p.Architectures {
+		got = append(got, a.MinReplicasToWrite)
+	}
+	require.Equal(t, []int{2, 1, 0}, got, "the stack's for the preset, each custom architecture's own")
 }

@@ -40,7 +40,7 @@ func (s *Stack) startRedisHA(ctx context.Context, g *errgroup.Group) {
 		g.Go(func() error {
 			// Same settings as the primary (a promoted replica keeps them), started as its replica: a
 			// restarted replica comes back pointing at the initial primary and the Sentinels move it on.
-			cmd := append(redisCmd(s.Config.Redis), "--replicaof", s.Redis.IP.String(), "6379")
+			cmd := append(redisCmd(s.Config.Redis, s.Config.Arch), "--replicaof", s.Redis.IP.String(), "6379")
 			ctr, err := s.run(ctx, s.RedisReplicas[i], s.Config.Images.Redis, nil, cmd, redisPort, nil)
 			s.RedisReplicas[i].ID = idOf(ctr)
 			return err

@@ -188,7 +188,7 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	// literal IPs, so no start order is needed; readiness is checked at the end.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		ctr, err := s.run(gctx, s.Redis, cfg.Images.Redis, nil, redisCmd(cfg.Redis), redisPort, nil)
+		ctr, err := s.run(gctx, s.Redis, cfg.Images.Redis, nil, redisCmd(cfg.Redis, cfg.Arch), redisPort, nil)
 		s.Redis.ID = idOf(ctr)
 		return err
 	})
@@ -335,7 +335,9 @@ func freePort() (string, error) {
 	return strconv.Itoa(p), err
 }
 
-func redisCmd(r arch.RedisConfig) []string {
+// redisCmd is a Redis server's command line: r's settings, and the architecture's min-replicas-to-write
+// (on every server of a RedisHA stack, so that a promoted replica keeps it).
+func redisCmd(r arch.RedisConfig, a arch.Arch) []string {
 	cmd := []string{"redis-server", "--protected-mode", "no", "--bind", "0.0.0.0", "--port", "6379",
 		"--dir", "/tmp", "--save", ""}
 	switch r.Persistence {
@@ -350,8 +352,8 @@ func redisCmd(r arch.RedisConfig) []string {
 	if r.Eviction != "" {
 		cmd = append(cmd, "--maxmemory-policy", r.Eviction)
 	}
-	if r.MinReplicasToWrite > 0 {
-		cmd = append(cmd, "--min-replicas-to-write", strconv.Itoa(r.MinReplicasToWrite),
+	if a.MinReplicasToWrite > 0 {
+		cmd = append(cmd, "--min-replicas-to-write", strconv.Itoa(a.MinReplicasToWrite),
 			"--min-replicas-max-lag", strconv.Itoa(arch.MinReplicasMaxLag))
 	}
 	return cmd
