@@ -191,8 +191,13 @@ func RoleOf(spec string) arch.Role {
 
 // targets is how a role is written as a scenario target.
 func targets(r arch.Role) string {
-	if r == arch.RoleAPI {
+	switch r {
+	case arch.RoleAPI:
 		return "API nodes (any-api, api-N)"
+	case arch.RoleReplica:
+		return "Redis replicas (redis-2, redis-3)"
+	case arch.RoleSentinel:
+		return "Sentinels (sentinel-N)"
 	}
 	return string(r)
 }

@@ -76,9 +76,10 @@ func (f *fakeStack) Containers() []arch.Container {
 		{Name: "nginx", Role: arch.RoleNginx, IP: netip.MustParseAddr("10.0.0.3")},
 	}
 	if f.ha {
-		cs = append(cs, arch.Container{Name: "redis-2", Role: arch.RoleRedis, IP: netip.MustParseAddr("10.0.0.4")},
-			arch.Container{Name: "redis-3", Role: arch.RoleRedis, IP: netip.MustParseAddr("10.0.0.5")},
-			arch.Container{Name: "sentinel-1", Role: arch.RoleSentinel, IP: netip.MustParseAddr("10.0.0.6")})
+		cs = append(cs, arch.Container{Name: "redis-2", Role: arch.RoleReplica, IP: netip.MustParseAddr("10.0.0.4")},
+			arch.Container{Name: "redis-3", Role: arch.RoleReplica, IP: netip.MustParseAddr("10.0.0.5")},
+			arch.Container{Name: "sentinel-1", Role: arch.RoleSentinel, IP: netip.MustParseAddr("10.0.0.6")},
+			arch.Container{Name: "sentinel-2", Role: arch.RoleSentinel, IP: netip.MustParseAddr("10.0.0.7")})
 	}
 	return cs
 }
@@ -330,4 +331,77 @@ func TestRedisFailoverHitsTheCurrentPrimary(t *testing.T) {
 	_, err = in.Inject(context.Background(), f, nil, "redis")
 	require.ErrorContains(t, err, "redis-failover: who is primary: no sentinel answers")
 	require.NotContains(t, fs.take(), "kill redis", "nothing is killed when the primary is unknown")
+}
+
+// TestRedisSplitBrainCutsBothSides: the fault asks who is primary at injection, cuts it and the API nodes
+// of params.with from every other container but NGINX (rules in the minority's namespaces only, both
+// directions), and heals exactly those rules. It refuses a stack without Sentinels and an API node the
+// stack lacks, and a failed cut heals the members already cut.
+func TestRedisSplitBrainCutsBothSides(t *testing.T) {
+	cut := func(op string, ips ...string) string {
+		var b strings.Builder
+		for _, ip := range ips {
+			if op == "-I" {
+				fmt.Fprintf(&b, "iptables -w -I INPUT 1 -s %s -j DROP\niptables -w -I OUTPUT 1 -d %s -j DROP\n", ip, ip)
+			} else {
+				fmt.Fprintf(&b, "iptables -w -D INPUT -s %s -j DROP\niptables -w -D OUTPUT -d %s -j DROP\n", ip, ip)
+			}
+		}
+		return strings.TrimSpace(b.String())
+	}
+	// After an earlier failover redis-2 is primary: the minority is redis-2 and api-1; the majority is
+	// api-2, api-3, redis (now a replica), redis-3 and the Sentinels. nginx (10.0.0.3) is in neither.
+	majority := []string{"10.0.0.12", "10.0.0.13", "10.0.0.2", "10.0.0.5", "10.0.0.6", "10.0.0.7"}
+	fs := newFake()
+	fs.ha, fs.primary = true, "redis-2"
+	p := chaos.Params{"with": "[api-1]"}
+	f, err := chaos.New("redis-split-brain", p)
+	require.NoError(t, err)
+	in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+	id, err := in.Inject(context.Background(), f, p, "redis")
+	require.NoError(t, err)
+	require.Equal(t, []string{"primary", "sidecar redis-2: " + cut("-I", majority...), "sidecar api-1: " + cut("-I", majority...)}, fs.take())
+	require.NoError(t, in.Revert(context.Background(), id))
+	require.Equal(t, []string{"sidecar redis-2: " + cut("-D", majority...), "sidecar api-1: " + cut("-D", majority...)}, fs.take())
+	require.Equal(t, "iptables drop {redis-2, api-1} <-> {api-2, api-3, redis, redis-3, sentinel-1, sentinel-2} via sidecars (redis primary redis-2)",
+		in.Records()[0].Mechanism)
+
+	// A failed cut on api-1 heals redis-2, already cut, and reports the error.
+	fs = newFake()
+	fs.ha = true
+	fs.fail["sidecar api-1: iptables -w -I"] = errors.New("sidecar on api-1 exited 1")
+	in = chaos.NewInjector(chaos.NewEnv(fs, 1))
+	_, err = in.Inject(context.Background(), f, p, "redis")
+	require.ErrorContains(t, err, "redis-split-brain: cut api-1: sidecar on api-1 exited 1")
+	calls := fs.take()
+	require.Contains(t, calls, "sidecar redis: "+cut("-D", "10.0.0.12", "10.0.0.13", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7"))
+
+	// Without with, the primary is cut off alone: from every API node too.
+	fs = newFake()
+	fs.ha = true
+	f, err = chaos.New("redis-split-brain", nil)
+	require.NoError(t, err)
+	in = chaos.NewInjector(chaos.NewEnv(fs, 1))
+	_, err = in.Inject(context.Background(), f, nil, "redis")
+	require.NoError(t, err)
+	require.Equal(t, []string{"primary", "sidecar redis: " + cut("-I", "10.0.0.11", "10.0.0.12", "10.0.0.13", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7")}, fs.take())
+	require.NoError(t, in.RevertAll(context.Background()))
+
+	// Without Sentinels there is no split brain to make: refused, nothing touched.
+	fs = newFake()
+	in = chaos.NewInjector(chaos.NewEnv(fs, 1))
+	_, err = in.Inject(context.Background(), f, p, "redis")
+	require.ErrorContains(t, err, "needs Redis Sentinels")
+	require.Empty(t, fs.take())
+
+	// An API node the stack does not have: refused before any rule.
+	fs = newFake()
+	fs.ha = true
+	p = chaos.Params{"with": "api-9"}
+	f, err = chaos.New("redis-split-brain", p)
+	require.NoError(t, err)
+	in = chaos.NewInjector(chaos.NewEnv(fs, 1))
+	_, err = in.Inject(context.Background(), f, p, "redis")
+	require.ErrorContains(t, err, "with api-9: no such API node")
+	require.Equal(t, []string{"primary"}, fs.take())
 }

@@ -25,6 +25,12 @@ type Kind struct {
 	// RefapiOnly marks a fault that acts through the reference API's own hooks (Admin): a user's image
 	// (target.image) or an attached service does not have them.
 	RefapiOnly bool
+	// RedisHA marks a fault that needs Redis Sentinels (the RedisHA port: a primary that can change, and
+	// replicas to take over): an architecture with one Redis cannot take it.
+	RedisHA bool
+	// Peers lists the other containers the fault acts on, besides its target, as a scenario names them
+	// (redis-split-brain's params.with: api-1): validation checks that the stack has each. Nil: none.
+	Peers func(Params) []string
 }
 
 // Registry maps fault names to their kinds.
@@ -92,7 +98,8 @@ var Default = &Registry{}
 // Register adds a fault to Default.
 func Register(k Kind) { Default.Register(k) }
 
-// CheckTarget says whether the named fault can hit a target spec (any-api, api-2, redis, nginx), from
+// CheckTarget says whether the named fault can hit a target spec (any-api, api-2, redis, nginx, redis-2,
+// sentinel-1), from
 // the roles it declared: the check validation runs on every fault of a scenario.
 func CheckTarget(fault, spec string) error {
 	k, err := Default.Kind(fault)
@@ -106,7 +113,8 @@ func (k Kind) check(name string, role arch.Role) error {
 	if slices.Contains(k.Roles, role) {
 		return nil
 	}
-	what := map[arch.Role]string{arch.RoleAPI: "an API node", arch.RoleRedis: "Redis", arch.RoleNginx: "NGINX"}[role]
+	what := map[arch.Role]string{arch.RoleAPI: "an API node", arch.RoleRedis: "Redis", arch.RoleNginx: "NGINX",
+		arch.RoleReplica: "a Redis replica", arch.RoleSentinel: "a Redis Sentinel"}[role]
 	if what == "" {
 		what = "no container of the stack"
 	}

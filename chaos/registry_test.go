@@ -11,7 +11,7 @@ import (
 func TestRegistry(t *testing.T) {
 	// Every fault of the issue is registered under its scenario name.
 	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "redis-failover", "redis-memory-pressure",
-		"redis-outage", "restart", "stop"}, Names())
+		"redis-outage", "redis-split-brain", "restart", "stop"}, Names())
 
 	r := &Registry{}
 	kill := func(Params) (Fault, error) { return &Kill{}, nil }
@@ -42,6 +42,15 @@ func TestCheckTarget(t *testing.T) {
 		{"clock-skew", "any-api", ""}, // an API node's clock
 		{"clock-skew", "redis", "clock-skew cannot target redis (Redis): it targets API nodes"},
 		{"kill", "postgres", "no container of the stack"}, // not a container of the stack
+		{"kill", "redis-2", ""},           // a Redis HA stack's replica
+		{"pause", "sentinel-1", ""},       // and its Sentinels
+		{"packet-loss", "sentinel-3", ""}, // the container-wide faults take every role
+		// The Redis-wide faults act on "the stack's Redis" whatever the target: aimed at a replica they
+		// would hit another container than the scenario names, so they are refused there.
+		{"redis-outage", "redis-3", "redis-outage cannot target redis-3 (a Redis replica): it targets redis"},
+		{"redis-failover", "sentinel-2", "redis-failover cannot target sentinel-2 (a Redis Sentinel): it targets redis"},
+		{"redis-split-brain", "redis", ""}, // the primary of the moment
+		{"redis-split-brain", "api-1", "redis-split-brain cannot target api-1 (an API node): it targets redis"},
 		{"explode", "api-1", `unknown fault "explode"`},
 	}
 	for _, tt := range tests {
@@ -77,13 +86,19 @@ func TestFaultParams(t *testing.T) {
 		{"redis-memory-pressure", Params{"maxmemory": "1mb", "policy": "allkeys-lfu"}, true},
 		{"redis-memory-pressure", Params{"policy": "lru"}, false}, // not a Redis policy
 		{"stop", Params{"grace": "2s"}, true},
-		{"kill", Params{"signal": "TERM"}, false},        // kill takes no parameter
-		{"clock-skew", Params{"offset": "30s"}, true},    // ahead
-		{"clock-skew", Params{"offset": "-90s"}, true},   // behind: a negative duration is allowed here
-		{"clock-skew", nil, false},                       // the offset is required
-		{"clock-skew", Params{"offset": "0s"}, false},    // no offset is no fault
-		{"clock-skew", Params{"offset": "48h"}, false},   // beyond what the API accepts
-		{"clock-skew", Params{"offset": "later"}, false}, // not a duration
+		{"kill", Params{"signal": "TERM"}, false},                    // kill takes no parameter
+		{"clock-skew", Params{"offset": "30s"}, true},                // ahead
+		{"clock-skew", Params{"offset": "-90s"}, true},               // behind: a negative duration is allowed here
+		{"clock-skew", nil, false},                                   // the offset is required
+		{"clock-skew", Params{"offset": "0s"}, false},                // no offset is no fault
+		{"clock-skew", Params{"offset": "48h"}, false},               // beyond what the API accepts
+		{"clock-skew", Params{"offset": "later"}, false},             // not a duration
+		{"redis-split-brain", Params{"with": "api-1"}, true},         // one node, as a scalar
+		{"redis-split-brain", Params{"with": "[api-1 api-2]"}, true}, // a YAML list, as scenarios hold it
+		{"redis-split-brain", Params{"with": "api-1,api-3"}, true},   // or with commas
+		{"redis-split-brain", nil, true},                             // no API node: the primary alone
+		{"redis-split-brain", Params{"with": "[redis-2]"}, false},    // API nodes only: the Redis side is the fault's to pick
+		{"redis-split-brain", Params{"mode": "kill"}, false},         // unknown parameter
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {

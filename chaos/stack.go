@@ -14,7 +14,8 @@ import (
 // runner wires it in; a test may implement it with a fake. Containers are named as in a scenario's
 // targets (api-2, redis, nginx).
 type Stack interface {
-	// Containers lists the stack's containers: the API nodes in order, then redis and nginx.
+	// Containers lists the stack's containers: the API nodes in order, then redis and nginx, then a Redis
+	// HA stack's replicas and Sentinels.
 	Containers() []arch.Container
 	Health
 	Lifecycle

@@ -59,7 +59,7 @@ func bundledStack(plan scenarios.Plan, a arch.Arch, cfg Config) stack {
 	redis := deployment(cfg, nameRedis, "redis", 1, corev1.Container{
 		Name:    "redis",
 		Image:   cfg.Images.Base,
-		Command: arch.RedisServerArgs(plan.Redis),
+		Command: a.RedisServerArgs(plan.Redis),
 		Ports:   []corev1.ContainerPort{{Name: "redis", ContainerPort: arch.RedisPort}},
 		ReadinessProbe: &corev1.Probe{
 			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("redis")}},

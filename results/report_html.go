@@ -178,6 +178,9 @@ func knobsText(k Knobs) string {
 	if k.RedisHA {
 		text += " · redis primary + 2 replicas + 3 sentinels"
 	}
+	if k.MinReplicasToWrite > 0 {
+		text += fmt.Sprintf(" · min-replicas-to-write %d", k.MinReplicasToWrite)
+	}
 	return text
 }
 

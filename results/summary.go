@@ -117,12 +117,15 @@ type Knobs struct {
 	UpstreamKeepAlive *bool `json:"upstream_keepalive,omitempty"`
 	// RedisHA: Redis ran as a primary, two replicas and three Sentinels (stateless-ha); absent when off.
 	RedisHA bool `json:"redis_ha,omitempty"`
+	// MinReplicasToWrite: the Redis primary's min-replicas-to-write (Redis HA only); absent when off.
+	MinReplicasToWrite int `json:"min_replicas_to_write,omitempty"`
 }
 
 // KnobsOf is a's settings on a stack of replicas API nodes, as the summary records them.
 func KnobsOf(a arch.Arch, replicas int) Knobs {
 	k := Knobs{Image: a.Service.Image, Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
-		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad, RedisHA: a.RedisHA}
+		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad, RedisHA: a.RedisHA,
+		MinReplicasToWrite: a.MinReplicasToWrite}
 	if !a.Edge.Default() {
 		client, upstream := !a.Edge.NoClientKeepAlive, !a.Edge.NoUpstreamKeepAlive
 		k.TLS, k.ClientKeepAlive, k.UpstreamKeepAlive = a.Edge.TLS, &client, &upstream

@@ -377,6 +377,9 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		if c.TokenPadBytes != nil && !image {
 			a.TokenPad = *c.TokenPadBytes
 		}
+		if c.MinReplicasToWrite != nil {
+			a.MinReplicasToWrite = *c.MinReplicasToWrite
+		}
 		applyEdge(&a.Edge, c)
 		for _, err := range a.Validate() {
 			knob, _, _ := strings.Cut(err.Error(), " ")
@@ -442,14 +445,26 @@ func validateStack(v *positioner, f file, p *Plan) {
 	if m := f.Stack.Redis.MaxMemory; m != "" && !regexp.MustCompile(`^(?i)\d+(b|kb|mb|gb)?$`).MatchString(m) {
 		v.add("stack.redis.maxmemory", "%q: want a size like 64mb", m)
 	}
-	if n := f.Stack.Redis.MinReplicasToWrite; n < 0 || n > arch.RedisReplicas {
-		v.add("stack.redis.min_replicas_to_write", "%d: want 0 (off) to %d, the replicas of a Redis HA architecture", n, arch.RedisReplicas)
-	} else {
-		p.Redis.MinReplicasToWrite = n
-		for _, a := range p.Architectures {
-			if n > 0 && !a.RedisHA {
-				// A single Redis has no replica to count: it would refuse every write.
-				v.add("stack.redis.min_replicas_to_write", "%d needs Redis replicas: architecture %s has one Redis (use stateless-ha)", n, a.Name)
+	// stack.redis.min_replicas_to_write is every architecture's that does not set its own
+	// (custom_architectures[i].min_replicas_to_write).
+	own := map[string]bool{}
+	for _, c := range f.CustomArchitectures {
+		own[c.Name] = c.MinReplicasToWrite != nil
+	}
+	if n := f.Stack.Redis.MinReplicasToWrite; n != 0 {
+		var said []string
+		for i := range p.Architectures {
+			a := &p.Architectures[i]
+			if own[a.Name] {
+				continue
+			}
+			a.MinReplicasToWrite = n
+			if err := a.CheckMinReplicas(); err != nil {
+				_, msg, _ := strings.Cut(err.Error(), " ") // the field names the knob
+				if !slices.Contains(said, msg) {           // a bad count once, not once per architecture
+					v.add("stack.redis.min_replicas_to_write", "%s", msg)
+					said = append(said, msg)
+				}
 			}
 		}
 	}
@@ -608,7 +623,20 @@ func validateFaults(v *positioner, f file, p *Plan) {
 		if p.Attach != nil {
 			replicas = 0 // the project's: known once attached, where an api-N it lacks fails the fault
 		}
-		if err := checkTarget(fs.Target, replicas); err != nil {
+		single := singleRedis(p)
+		if k, err := chaos.Default.Kind(fs.Kind); err == nil {
+			if k.RedisHA && single != "" {
+				v.add(field+".kind", "%s needs Redis Sentinels and replicas: %s has one Redis (use stateless-ha)", fs.Kind, single)
+			}
+			if k.Peers != nil {
+				for _, peer := range k.Peers(fp.Params) {
+					if err := checkTarget(peer, replicas, single); err != nil {
+						v.add(field+".params", "%s: %v", fs.Kind, err)
+					}
+				}
+			}
+		}
+		if err := checkTarget(fs.Target, replicas, single); err != nil {
 			v.add(field+".target", "%v", err)
 		} else if p.Attach != nil && p.Attach.Project == "" {
 			v.add(field+".target", "faults need target.compose (the project and its services) to find %s", fs.Target)
@@ -663,13 +691,16 @@ func validateThresholds(v *positioner, f file, p *Plan) {
 	}
 }
 
-// checkTarget accepts any-api, api-1..api-N, redis and nginx.
 // checkTarget checks a fault's target against a stack of replicas API nodes; replicas 0 means not known
-// yet (an attached project), where any api-N is taken.
-func checkTarget(t string, replicas int) error {
+// yet (an attached project), where any api-N is taken. The Redis replicas and Sentinels of a Redis HA
+// stack (redis-2, redis-3, sentinel-1..3) are targets only when every architecture has them: single
+// names the one that does not ("" when all do).
+func checkTarget(t string, replicas int, single string) error {
+	known := fmt.Sprintf("any-api, api-1..api-%d, redis or nginx; with Redis HA also redis-2..redis-%d and sentinel-1..sentinel-%d",
+		replicas, arch.RedisReplicas+1, arch.Sentinels)
 	switch {
 	case t == "":
-		return fmt.Errorf("is required (any-api, api-1..api-%d, redis or nginx)", replicas)
+		return fmt.Errorf("is required (%s)", known)
 	case t == chaos.AnyAPI || t == "redis" || t == "nginx":
 		return nil
 	case strings.HasPrefix(t, "api-"):
@@ -677,8 +708,43 @@ func checkTarget(t string, replicas int) error {
 		if err == nil && n >= 1 && (n <= replicas || replicas == 0) {
 			return nil
 		}
+	case haName(t):
+		if single != "" {
+			return fmt.Errorf("%s is %s of a Redis HA stack: %s has one Redis and no Sentinels (use stateless-ha)",
+				t, map[arch.Role]string{arch.RoleReplica: "a Redis replica", arch.RoleSentinel: "a Sentinel"}[arch.RoleOf(t)], single)
+		}
+		return nil
 	}
-	return fmt.Errorf("unknown target %q (any-api, api-1..api-%d, redis or nginx)", t, replicas)
+	return fmt.Errorf("unknown target %q (%s)", t, known)
+}
+
+// haName reports whether t names one of a Redis HA stack's replicas or Sentinels.
+func haName(t string) bool {
+	for i := range arch.RedisReplicas {
+		if t == arch.RedisReplicaName(i+1) {
+			return true
+		}
+	}
+	for i := range arch.Sentinels {
+		if t == arch.SentinelName(i+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// singleRedis names an architecture of p that runs one Redis, without Sentinels ("" when every one has
+// them): an attached project is one, since chaosbench knows no Sentinels of it.
+func singleRedis(p *Plan) string {
+	if p.Attach != nil {
+		return "an attached service (target.url)"
+	}
+	for _, a := range p.Architectures {
+		if !a.RedisHA {
+			return "architecture " + a.Name
+		}
+	}
+	return ""
 }
 
 func duration(v *positioner, field, s string, positive bool) time.Duration {

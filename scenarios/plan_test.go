@@ -22,7 +22,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
 	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "kill-node", "packet-loss", "redis-eviction",
-		"redis-failover-min-replicas", "redis-failover", "redis-outage", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
+		"redis-failover-min-replicas", "redis-failover", "redis-outage", "redis-split-brain", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
 }
 
 // TestClockSkewScenario: the offsets cross the leeway one after the other, each with steady state before it
@@ -130,8 +130,22 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"bad target", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-4}\n", []string{"faults[0].target", `unknown target "api-4"`}},
 		// A fault on a role it cannot break: before, the run skipped it and could pass without it.
 		{"fault on wrong role", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 4s, for: 4s, kind: redis-outage, target: api-1}\n", []string{"bad.yaml:5:", "faults[0].target", "redis-outage cannot target api-1 (an API node): it targets redis"}},
+		// A split brain needs Sentinels to elect another primary: one Redis has none.
+		{"split brain without HA", "name: x\narchitectures: [stateless-ha, stateless]\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-split-brain, target: redis, params: {with: [api-1]}}\n", []string{"bad.yaml:6:", "faults[0].kind", "redis-split-brain needs Redis Sentinels and replicas: architecture stateless has one Redis (use stateless-ha)"}},
+		// Its API nodes are checked like a target: the stack has three.
+		{"split brain with absent node", "name: x\narchitectures: [stateless-ha]\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-split-brain, target: redis, params: {with: [api-1, api-5]}}\n", []string{"bad.yaml:6:", "faults[0].params", `redis-split-brain: unknown target "api-5"`}},
+		{"split brain on a node", "name: x\narchitectures: [stateless-ha]\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-split-brain, target: api-1, params: {with: api-2}}\n", []string{"faults[0].target", "cannot target api-1 (an API node): it targets redis"}},
+		// A replica or a Sentinel is a target only where every architecture has one.
+		{"replica without HA", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: redis-2}\n", []string{"bad.yaml:5:", "faults[0].target", "redis-2 is a Redis replica of a Redis HA stack: architecture stateless has one Redis and no Sentinels (use stateless-ha)"}},
+		{"sentinel without HA", "name: x\narchitectures: [stateless-ha, stateful]\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: pause, target: sentinel-1}\n", []string{"faults[0].target", "sentinel-1 is a Sentinel of a Redis HA stack: architecture stateful has one Redis"}},
+		{"sentinel past the three", "name: x\narchitectures: [stateless-ha]\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: pause, target: sentinel-4}\n", []string{"faults[0].target", `unknown target "sentinel-4"`, "sentinel-1..sentinel-3"}},
+		{"replica on attach", "name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api, redis: cache}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: redis-2}\n", []string{"faults[0].target", "an attached service (target.url) has one Redis"}},
+		// The Redis-wide faults hit "the stack's Redis", never a replica.
+		{"redis-outage on a replica", "name: x\narchitectures: [stateless-ha]\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-outage, target: redis-3}\n", []string{"faults[0].target", "redis-outage cannot target redis-3 (a Redis replica): it targets redis"}},
 		// min-replicas-to-write needs replicas: a single Redis would refuse every write.
 		{"min replicas without HA", "name: x\narchitectures: [stateless-ha, stateless]\nstack:\n  redis: {min_replicas_to_write: 1}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"stack.redis.min_replicas_to_write", "architecture stateless has one Redis"}},
+		// Per architecture: a base without Redis HA cannot take it either; the error names the entry's field.
+		{"custom min replicas without HA", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, base: stateless, min_replicas_to_write: 1}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].min_replicas_to_write", "min_replicas_to_write 1 needs Redis replicas: architecture c has one Redis"}},
 		{"min replicas past the replicas", "name: x\narchitectures: [stateless-ha]\nstack:\n  redis: {min_replicas_to_write: 3}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"stack.redis.min_replicas_to_write", "3: want 0 (off) to 2"}},
 		{"latency on nginx", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 9s, for: 3s, kind: latency, target: nginx, params: {delay: 500ms}}\n", []string{"faults[0].target", "latency cannot target nginx"}},
 		// A fault that outlasts the load, and one with no baseline before it.
@@ -220,4 +234,43 @@ func TestEveryErrorIsReportedAtOnce(t *testing.T) {
 	require.Error(t, err)
 	lines := strings.Split(err.Error(), "\n")
 	require.Len(t, lines, 5, err.Error())
+}
+
+// TestRedisHATargets: on Redis HA architectures the replicas and Sentinels are targets of the
+// container-wide faults, and a split brain names its API nodes.
+func TestRedisHATargets(t *testing.T) {
+	p, err := Parse("ha.yaml", []byte(`name: x
+architectures: [stateless-ha]
+phases:
+  - {duration: 60s, rate: 10/s}
+faults:
+  - {at: 5s, for: 5s, kind: kill, target: redis-3}
+  - {at: 15s, for: 5s, kind: pause, target: sentinel-2}
+  - {at: 25s, for: 5s, kind: restart, target: sentinel-3}
+  - {at: 35s, for: 5s, kind: redis-split-brain, target: redis, params: {with: [api-1, api-2]}}
+`))
+	require.NoError(t, err)
+	require.Len(t, p.Faults, 4)
+	require.Equal(t, "[api-1 api-2]", p.Faults[3].Params["with"])
+}
+
+// TestMinReplicasPerArchitecture: stack.redis.min_replicas_to_write is every architecture's that does not
+// set its own, so that one scenario compares stateless-ha with and without it.
+func TestMinReplicasPerArchitecture(t *testing.T) {
+	p, err := Parse("m.yaml", []byte(`name: x
+architectures: [stateless-ha, bounded, off]
+custom_architectures:
+  - {name: bounded, base: stateless-ha, min_replicas_to_write: 1}
+  - {name: off, base: stateless-ha, min_replicas_to_write: 0}
+stack:
+  redis: {min_replicas_to_write: 2}
+phases:
+  - {duration: 30s, rate: 10/s}
+`))
+	require.NoError(t, err)
+	var got []int
+	for _, a := range p.Architectures {
+		got = append(got, a.MinReplicasToWrite)
+	}
+	require.Equal(t, []int{2, 1, 0}, got, "the stack's for the preset, each custom architecture's own")
 }

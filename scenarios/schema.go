@@ -41,6 +41,9 @@ type customArch struct {
 	Balancer    string `yaml:"balancer"`
 	// TokenPadBytes pads the token (or sid cookie) to about this many bytes: TOKEN_PAD_BYTES.
 	TokenPadBytes *int `yaml:"token_pad_bytes"`
+	// MinReplicasToWrite is this architecture's stack.redis.min_replicas_to_write (a base with Redis HA,
+	// e.g. stateless-ha): one scenario then compares a Redis HA stack with and without it.
+	MinReplicasToWrite *int `yaml:"min_replicas_to_write"`
 	// The edge (arch.Edge): TLS 1.3 at NGINX, the load's keep-alive, NGINX's keep-alive towards the nodes.
 	// Unset: plain HTTP, keep-alive on both sides, as always. NGINX's and the load's, so a target.image
 	// takes them too.
@@ -82,7 +85,8 @@ type redisSpec struct {
 	MaxMemory   string `yaml:"maxmemory"`   // e.g. 64mb
 	Eviction    string `yaml:"eviction"`    // maxmemory-policy
 	// MinReplicasToWrite makes the primary refuse writes unless that many replicas are connected and
-	// at most arch.MinReplicasMaxLag behind (Redis HA architectures, e.g. stateless-ha).
+	// at most arch.MinReplicasMaxLag behind (Redis HA architectures, e.g. stateless-ha): every
+	// architecture's that does not set its own (arch.Arch.MinReplicasToWrite).
 	MinReplicasToWrite int `yaml:"min_replicas_to_write"`
 }
 

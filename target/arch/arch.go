@@ -31,6 +31,11 @@ type Arch struct {
 	// the API nodes the Sentinels' addresses (REDIS_SENTINELS) instead of a fixed primary (redisha.go).
 	// It is the architecture's, not RedisConfig's: the presets compare it, as they compare sessions.
 	RedisHA bool
+	// MinReplicasToWrite (min-replicas-to-write, with min-replicas-max-lag MinReplicasMaxLag) makes the
+	// primary refuse writes unless that many replicas are connected and recent, which bounds what a
+	// failover or a split brain can lose at the price of refused writes. 0: off. Only a RedisHA stack has
+	// replicas. The architecture's too, so that one scenario compares a Redis HA stack with and without it.
+	MinReplicasToWrite int
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
@@ -101,6 +106,9 @@ func (a Arch) Validate() []error {
 	if err := a.checkTokenPad(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.CheckMinReplicas(); err != nil {
+		errs = append(errs, err)
+	}
 	if a.Service.Custom() {
 		if a.Auth != "" || a.Sessions != "" || a.Idempotency || a.Concurrency != "" {
 			errs = append(errs, fmt.Errorf("knobs %s are the reference API's: a custom image (%s) does not "+
@@ -157,12 +165,4 @@ type RedisConfig struct {
 	MaxMemory   string // e.g. "256mb"; empty means no limit
 	Eviction    string // maxmemory-policy, e.g. allkeys-lru, noeviction
 	Persistence Persistence
-	// MinReplicasToWrite (min-replicas-to-write, with min-replicas-max-lag MinReplicasMaxLag): the primary
-	// refuses writes unless that many replicas are connected and recent, which bounds what a failover can
-	// lose at the price of refused writes. 0: off. Only a RedisHA stack has replicas.
-	MinReplicasToWrite int
 }
-
-// MinReplicasMaxLag is the min-replicas-max-lag that goes with MinReplicasToWrite, in seconds: Redis'
-// smallest (its replicas ping once a second), so that a cut-off replica stops writes soonest.
-const MinReplicasMaxLag = 1

@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"errors"
 	"net/netip"
 	"testing"
 
@@ -76,10 +77,10 @@ func TestRoleOf(t *testing.T) {
 		{"api-12", RoleAPI},
 		{"redis", RoleRedis},
 		{"nginx", RoleNginx},
-		{RedisReplicaName(1), RoleRedis}, // redis-2, a RedisHA replica
-		{SentinelName(3), RoleSentinel},  // sentinel-3
-		{"any-api", ""},                  // a target spec, not a container name (chaos.RoleOf reads it)
-		{"postgres", ""},                 // no container of the stack
+		{RedisReplicaName(1), RoleReplica}, // redis-2, a RedisHA replica
+		{SentinelName(3), RoleSentinel},    // sentinel-3
+		{"any-api", ""},                    // a target spec, not a container name (chaos.RoleOf reads it)
+		{"postgres", ""},                   // no container of the stack
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, RoleOf(tt.name), tt.name)
@@ -101,4 +102,26 @@ func TestRedisHA(t *testing.T) {
 	require.Contains(t, conf, "sentinel monitor mymaster 10.0.0.2 6379 2\n")
 	require.Contains(t, conf, "sentinel down-after-milliseconds mymaster 1500\n")
 	require.Contains(t, conf, "sentinel failover-timeout mymaster 6000\n")
+
+	// min-replicas-to-write counts replicas: 1 or 2 with Redis HA, none on one Redis.
+	for _, tt := range []struct {
+		base string
+		n    int
+		err  string
+	}{
+		{"stateless-ha", 1, ""},
+		{"stateless-ha", 2, ""},
+		{"stateless-ha", 3, "min_replicas_to_write 3: want 0 (off) to 2"}, // more than there are
+		{"stateless", 0, ""}, // off is fine anywhere
+		{"stateless", 1, "min_replicas_to_write 1 needs Redis replicas: architecture stateless has one Redis"},
+	} {
+		a, err := Preset(tt.base)
+		require.NoError(t, err)
+		a.MinReplicasToWrite = tt.n
+		if tt.err == "" {
+			require.Empty(t, a.Validate(), "%s %d", tt.base, tt.n)
+		} else {
+			require.ErrorContains(t, errors.Join(a.Validate()...), tt.err)
+		}
+	}
 }

@@ -14,20 +14,25 @@ const (
 	RoleAPI   Role = "api"
 	RoleRedis Role = "redis"
 	RoleNginx Role = "nginx"
-	// RoleSentinel is a Redis Sentinel of a RedisHA stack (sentinel-1..3); its replicas (redis-2,
-	// redis-3) are RoleRedis like the initial primary. It is not in Roles: no fault declares it, and a
-	// scenario's targets are any-api, api-N, redis and nginx, so that the faults' targets read as before.
+	// RoleReplica is a Redis server of a RedisHA stack started as a replica (redis-2, redis-3). It is a
+	// role of its own, not RoleRedis, because the faults that declare RoleRedis (redis-outage,
+	// redis-failover, redis-memory-pressure) act on "the stack's Redis" whatever their target names:
+	// aimed at redis-2 they would hit another container than the scenario says. The name is where it
+	// started: after a failover a replica may be the primary (chaos.Stack's CurrentPrimary says who is).
+	RoleReplica Role = "redis-replica"
+	// RoleSentinel is a Redis Sentinel of a RedisHA stack (sentinel-1..3).
 	RoleSentinel Role = "sentinel"
 )
 
-// Roles lists the roles of the stack's containers that faults may declare.
-var Roles = []Role{RoleAPI, RoleRedis, RoleNginx}
+// Roles lists the roles of the stack's containers that faults may declare: the container-wide faults
+// (kill, pause, stop, restart, packet-loss) declare them all.
+var Roles = []Role{RoleAPI, RoleRedis, RoleNginx, RoleReplica, RoleSentinel}
 
 // Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
 // packages that only describe or break a stack need no Docker client.
 type Container struct {
-	Name string     // api-1 .. api-N, redis, nginx
-	Role Role       // api, redis or nginx
+	Name string     // api-1 .. api-N, redis, nginx; redis-2, redis-3, sentinel-1..3 with RedisHA
+	Role Role       // api, redis, nginx, redis-replica or sentinel
 	ID   string     // the container runtime's id (opaque outside target/stack); empty before it starts
 	IP   netip.Addr // fixed address on the stack's network
 	// Port is the port an API node's service listens on (Service.ListenPort); 0 for other roles.
@@ -55,8 +60,10 @@ func RoleOf(name string) Role {
 	switch {
 	case strings.HasPrefix(name, "api-"):
 		return RoleAPI
-	case name == string(RoleRedis), strings.HasPrefix(name, "redis-"):
+	case name == string(RoleRedis):
 		return RoleRedis
+	case strings.HasPrefix(name, "redis-"):
+		return RoleReplica
 	case strings.HasPrefix(name, "sentinel-"):
 		return RoleSentinel
 	case name == string(RoleNginx):

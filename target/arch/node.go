@@ -9,9 +9,9 @@ import (
 const RedisPort = 6379
 
 // RedisServerArgs is the redis-server command line for these settings: no snapshots, the persistence,
-// memory limit and eviction asked for, and the replica guard. The Docker stack and the Kubernetes
+// memory limit and eviction asked for, and the architecture's replica guard. The Docker stack and the Kubernetes
 // manifests both start Redis with it.
-func RedisServerArgs(r RedisConfig) []string {
+func (a Arch) RedisServerArgs(r RedisConfig) []string {
 	cmd := []string{"redis-server", "--protected-mode", "no", "--bind", "0.0.0.0", "--port", strconv.Itoa(RedisPort),
 		"--dir", "/tmp", "--save", ""}
 	switch r.Persistence {
@@ -26,8 +26,8 @@ func RedisServerArgs(r RedisConfig) []string {
 	if r.Eviction != "" {
 		cmd = append(cmd, "--maxmemory-policy", r.Eviction)
 	}
-	if r.MinReplicasToWrite > 0 {
-		cmd = append(cmd, "--min-replicas-to-write", strconv.Itoa(r.MinReplicasToWrite),
+	if a.MinReplicasToWrite > 0 {
+		cmd = append(cmd, "--min-replicas-to-write", strconv.Itoa(a.MinReplicasToWrite),
 			"--min-replicas-max-lag", strconv.Itoa(MinReplicasMaxLag))
 	}
 	return cmd

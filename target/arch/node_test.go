@@ -12,20 +12,21 @@ func TestRedisServerArgs(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  RedisConfig
+		a    Arch
 		want []string // after base
 	}{
 		// no persistence: no AOF, and no snapshots (base)
-		{"none", RedisConfig{Persistence: PersistNone}, []string{"--appendonly", "no"}},
+		{"none", RedisConfig{Persistence: PersistNone}, Arch{}, []string{"--appendonly", "no"}},
 		// AOF fsynced every second, with a memory limit and its eviction policy
-		{"everysec", RedisConfig{Persistence: PersistEverysec, MaxMemory: "64mb", Eviction: "allkeys-lru"},
+		{"everysec", RedisConfig{Persistence: PersistEverysec, MaxMemory: "64mb", Eviction: "allkeys-lru"}, Arch{},
 			[]string{"--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"}},
-		// the replica guard comes with its lag
-		{"min replicas", RedisConfig{MinReplicasToWrite: 1},
+		// the architecture's replica guard comes with its lag
+		{"min replicas", RedisConfig{}, Arch{MinReplicasToWrite: 1},
 			[]string{"--appendonly", "no", "--min-replicas-to-write", "1", "--min-replicas-max-lag", "1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			require.Equal(t, append(base, tt.want...), RedisServerArgs(tt.cfg))
+			require.Equal(t, append(base, tt.want...), tt.a.RedisServerArgs(tt.cfg))
 		})
 	}
 }

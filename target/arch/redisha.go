@@ -30,6 +30,23 @@ const (
 	SentinelFailoverTimeout = 6 * time.Second
 )
 
+// MinReplicasMaxLag is the min-replicas-max-lag that goes with Arch.MinReplicasToWrite, in seconds: Redis'
+// smallest (its replicas ping once a second), so that a cut-off replica stops writes soonest.
+const MinReplicasMaxLag = 1
+
+// CheckMinReplicas refuses min-replicas-to-write beyond the replicas there are: none without RedisHA,
+// where the one Redis would refuse every write. Validate runs it; a scenario's stack.redis runs it again
+// on every architecture it sets.
+func (a Arch) CheckMinReplicas() error {
+	switch n := a.MinReplicasToWrite; {
+	case n < 0 || n > RedisReplicas:
+		return fmt.Errorf("min_replicas_to_write %d: want 0 (off) to %d, the replicas of a Redis HA architecture", n, RedisReplicas)
+	case n > 0 && !a.RedisHA:
+		return fmt.Errorf("min_replicas_to_write %d needs Redis replicas: architecture %s has one Redis (use stateless-ha)", n, a.Name)
+	}
+	return nil
+}
+
 // RedisReplicaName is the name of the i-th replica, counted from 1: redis-2, redis-3 (the primary is
 // "redis", the first of the three).
 func RedisReplicaName(i int) string { return "redis-" + strconv.Itoa(i+1) }

@@ -26,7 +26,7 @@ var ErrNoSentinels = errors.New("the stack has no Redis Sentinels (architecture 
 func (s *Stack) planRedisHA() {
 	for i := range arch.RedisReplicas {
 		s.RedisReplicas = append(s.RedisReplicas, arch.Container{Name: arch.RedisReplicaName(i + 1),
-			Role: arch.RoleRedis, IP: s.addr(4 + i)})
+			Role: arch.RoleReplica, IP: s.addr(4 + i)})
 	}
 	for i := range arch.Sentinels {
 		s.Sentinels = append(s.Sentinels, arch.Container{Name: arch.SentinelName(i + 1),
@@ -40,7 +40,7 @@ func (s *Stack) startRedisHA(ctx context.Context, g *errgroup.Group) {
 		g.Go(func() error {
 			// Same settings as the primary (a promoted replica keeps them), started as its replica: a
 			// restarted replica comes back pointing at the initial primary and the Sentinels move it on.
-			cmd := append(redisCmd(s.Config.Redis), "--replicaof", s.Redis.IP.String(), "6379")
+			cmd := append(redisCmd(s.Config.Redis, s.Config.Arch), "--replicaof", s.Redis.IP.String(), "6379")
 			ctr, err := s.run(ctx, s.RedisReplicas[i], s.Config.Images.Redis, nil, cmd, redisPort, nil)
 			s.RedisReplicas[i].ID = idOf(ctr)
 			return err

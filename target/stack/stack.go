@@ -187,7 +187,7 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	// literal IPs, so no start order is needed; readiness is checked at the end.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		ctr, err := s.run(gctx, s.Redis, cfg.Images.Redis, nil, redisCmd(cfg.Redis), redisPort, nil)
+		ctr, err := s.run(gctx, s.Redis, cfg.Images.Redis, nil, redisCmd(cfg.Redis, cfg.Arch), redisPort, nil)
 		s.Redis.ID = idOf(ctr)
 		return err
 	})
@@ -334,8 +334,10 @@ func freePort() (string, error) {
 	return strconv.Itoa(p), err
 }
 
-// redisCmd is the stack's Redis command line (arch.RedisServerArgs: the Kubernetes manifests use it too).
-func redisCmd(r arch.RedisConfig) []string { return arch.RedisServerArgs(r) }
+// redisCmd is a Redis server's command line (arch.Arch.RedisServerArgs: the Kubernetes manifests use it
+// too): r's settings, and the architecture's min-replicas-to-write (on every server of a RedisHA stack, so
+// that a promoted replica keeps it).
+func redisCmd(r arch.RedisConfig, a arch.Arch) []string { return a.RedisServerArgs(r) }
 
 // apiEnv is a node's environment. Every service gets NODE_ID and REDIS_URL; the reference API also gets
 // its knobs and settings, a user's image its scenario's target.env instead.
