@@ -34,6 +34,10 @@ type Effect struct {
 	// Mechanism says how the fault was produced (e.g. "iptables statistic drop via sidecar",
 	// "tcp-proxy"), for the report.
 	Mechanism string
+	// Hit names the container the fault chose itself at injection, when that is not the target it was
+	// given (redis-failover and redis-split-brain hit the primary of that moment, which may be redis-2):
+	// the record's Resolved then says who was really hit. Empty means the resolved target.
+	Hit string
 	// Revert undoes the fault. It is called exactly once, with a context that is not the run's (so that it
 	// runs after Ctrl-C too). Nil means nothing to undo.
 	Revert func(ctx context.Context) error

@@ -69,6 +69,9 @@ func (in *Injector) inject(ctx context.Context, f Fault, params Params, spec str
 	r.Begin = in.env.Since()
 	eff, err := f.Inject(ctx, in.env, t)
 	r.Mechanism = eff.Mechanism
+	if eff.Hit != "" {
+		r.Resolved = eff.Hit
+	}
 	if err != nil {
 		err = fmt.Errorf("inject %s on %s: %w", f.Name(), t.Name, err)
 		return -1, in.failed(r, err), err

@@ -321,6 +321,8 @@ func TestRedisFailoverHitsTheCurrentPrimary(t *testing.T) {
 			require.NoError(t, in.Revert(context.Background(), id))
 			require.Equal(t, tt.revert, fs.take())
 			require.Contains(t, in.Records()[0].Mechanism, "redis primary redis-2: ")
+			require.Equal(t, "redis", in.Records()[0].Target, "as written")
+			require.Equal(t, "redis-2", in.Records()[0].Resolved, "the container really hit")
 		})
 	}
 	fs := newFake()
@@ -365,6 +367,7 @@ func TestRedisSplitBrainCutsBothSides(t *testing.T) {
 	require.Equal(t, []string{"sidecar redis-2: " + cut("-D", majority...), "sidecar api-1: " + cut("-D", majority...)}, fs.take())
 	require.Equal(t, "iptables drop {redis-2, api-1} <-> {api-2, api-3, redis, redis-3, sentinel-1, sentinel-2} via sidecars (redis primary redis-2)",
 		in.Records()[0].Mechanism)
+	require.Equal(t, "redis-2", in.Records()[0].Resolved, "the primary of that moment")
 
 	// A failed cut on api-1 heals redis-2, already cut, and reports the error.
 	fs = newFake()

@@ -57,7 +57,7 @@ func (f *RedisFailover) Inject(ctx context.Context, env *Env, t Target) (Effect,
 	} else {
 		eff, err = (&Kill{}).Inject(ctx, env, t)
 	}
-	eff.Mechanism = what + ": " + eff.Mechanism
+	eff.Mechanism, eff.Hit = what+": "+eff.Mechanism, primary.Name
 	return eff, err
 }
 

@@ -111,7 +111,7 @@ func (f *RedisSplitBrain) Inject(ctx context.Context, env *Env, t Target) (Effec
 		}
 		reverts = append(reverts, eff.Revert)
 	}
-	return Effect{Mechanism: mechanism, Revert: revert}, nil
+	return Effect{Mechanism: mechanism, Revert: revert, Hit: name}, nil
 }
 
 // names joins containers' names.
