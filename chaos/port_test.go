@@ -408,3 +408,20 @@ func TestRedisSplitBrainCutsBothSides(t *testing.T) {
 	require.ErrorContains(t, err, "with api-9: no such API node")
 	require.Equal(t, []string{"primary"}, fs.take())
 }
+
+// TestPartitionFromTheCurrentPrimary: with Sentinels, partition from redis cuts the node from the primary
+// of that moment (redis-2 after a failover), not from the container named redis, now a replica the node
+// does not write to.
+func TestPartitionFromTheCurrentPrimary(t *testing.T) {
+	fs := newFake()
+	fs.ha, fs.primary = true, "redis-2"
+	p := chaos.Params{"from": "redis"}
+	f, err := chaos.New("partition", p)
+	require.NoError(t, err)
+	in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+	id, err := in.Inject(context.Background(), f, p, "api-1")
+	require.NoError(t, err)
+	require.Equal(t, []string{"primary", "sidecar api-1: iptables -w -I INPUT 1 -s 10.0.0.4 -j DROP\niptables -w -I OUTPUT 1 -d 10.0.0.4 -j DROP"}, fs.take())
+	require.NoError(t, in.Revert(context.Background(), id))
+	require.Equal(t, "iptables drop api-1<->redis-2 via sidecar", in.Records()[0].Mechanism)
+}
