@@ -22,6 +22,7 @@ func newRunCmd() *cobra.Command {
 		out   string
 		seed  int64
 	)
+	var workers int // --workers: loader containers (runner.WithWorkers)
 	cmd := &cobra.Command{
 		Use:   "run NAME|FILE",
 		Short: "Run a scenario against the reference stack and check what happened",
@@ -63,6 +64,12 @@ was invalid.`,
 			if cmd.Flags().Changed("seed") {
 				opts = append(opts, runner.WithSeed(seed))
 			}
+			if workers != 0 {
+				if workers < 0 || workers > runner.MaxWorkers {
+					return badInput("--workers %d: want 1 to %d loader containers (0: the load from this process)", workers, runner.MaxWorkers)
+				}
+				opts = append(opts, runner.WithWorkers(workers))
+			}
 			if err := validateRunFlags(plan, archs, scale, cmd.Flags().Changed("scale")); err != nil {
 				return err
 			}
@@ -83,6 +90,7 @@ was invalid.`,
 	f.Float64Var(&scale, "scale", 1, "multiply every duration and fault time (e.g. 0.5 for a quick run)")
 	f.StringVar(&out, "out", "", "run folder (default runs/<timestamp>-<name>)")
 	f.Int64Var(&seed, "seed", 0, "seed for every random choice (default the scenario's)")
+	f.IntVar(&workers, "workers", 0, "send the load from N loader containers on the run's network, each a segment of it, merged exactly (default 0: from this process)")
 	return cmd
 }
 
