@@ -167,9 +167,14 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 		}
 		ids[i] = created.ID
 	}
+	// The waits outlive an interruption (ctx): the workers are then stopped, write what they measured
+	// and exit, and that is merged like any run. They are bounded all the same: a worker's load ends at
+	// the start instant plus the plan plus its grace, so past a generous margin it is stopped.
+	wctx, cancelWait := context.WithDeadline(context.WithoutCancel(ctx), start.Add(plan.Duration()+workerDrainMargin))
+	defer cancelWait()
 	waits := make([]client.ContainerWaitResult, n)
 	for i, id := range ids {
-		waits[i] = cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+		waits[i] = cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
 		if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 			return nil, fmt.Errorf("workers: start loader %d: %w", i, err)
 		}
@@ -195,25 +200,44 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	}
 	defer settle()
 
+	// Ctrl-C (ctx) or the bound (wctx) stops the workers as a signal stops chaosbench: SIGTERM, and they
+	// write what they measured before they exit.
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-wctx.Done():
+		case <-done:
+			return
+		}
+		stopWorkers(cli, ids)
+	}()
 	var wg sync.WaitGroup
-	errs := make([]error, n)
+	codes, errs := make([]int64, n), make([]error, n)
 	for i := range ids {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = waitWorker(ctx, cli, ids[i], i, waits[i], filepath.Join(absDir, logsDirName))
+			codes[i], errs[i] = waitWorker(ctx, cli, ids[i], i, waits[i], filepath.Join(absDir, logsDirName))
 		}()
 	}
 	wg.Wait()
+	close(done)
 	settle()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
 	parts := make([]*load.Result, n)
 	for i := range n {
-		if parts[i], err = load.ReadWorker(filepath.Join(absDir, workersDirName, strconv.Itoa(i))); err != nil {
-			return nil, fmt.Errorf("workers: loader %d: %w", i, err)
+		p, rerr := load.ReadWorker(filepath.Join(absDir, workersDirName, strconv.Itoa(i)))
+		// An interrupted worker exits 1 after writing its folder: that folder is what it measured.
+		if errs[i] == nil && codes[i] != 0 && (ctx.Err() == nil || rerr != nil) {
+			errs[i] = fmt.Errorf("workers: loader %d exited %d (its log: %s)", i, codes[i], filepath.Join(logsDirName, "loader-"+strconv.Itoa(i)+".log"))
 		}
+		if errs[i] == nil && rerr != nil {
+			errs[i] = fmt.Errorf("workers: loader %d: %w", i, rerr)
+		}
+		parts[i] = p
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	merged, err := load.Merge(dir, parts...)
 	if err != nil {
@@ -222,9 +246,10 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	return merged, nil
 }
 
-// waitWorker waits for loader i to exit, saves its log, and turns a failure into an error quoting the
-// log's end (the worker says there why it stopped: setup after the start instant, a refused target…).
-func waitWorker(ctx context.Context, cli *stack.Docker, id string, i int, wait client.ContainerWaitResult, logDir string) error {
+// waitWorker waits for loader i to exit, saves its log (logs/loader-I.log) and returns its exit code;
+// a failing worker's error quotes the log's end, where it says why it stopped (setup after the start
+// instant, a refused target…).
+func waitWorker(ctx context.Context, cli *stack.Docker, id string, i int, wait client.ContainerWaitResult, logDir string) (int64, error) {
 	var code int64
 	var werr error
 	select {
@@ -245,11 +270,31 @@ func waitWorker(ctx context.Context, cli *stack.Docker, id string, i int, wait c
 	}
 	switch {
 	case werr != nil:
-		return fmt.Errorf("workers: wait for loader %d: %w", i, werr)
-	case code != 0:
-		return fmt.Errorf("workers: loader %d exited %d: %s", i, code, tail(out.String(), 600))
+		return code, fmt.Errorf("workers: wait for loader %d: %w", i, werr)
+	case code != 0 && ctx.Err() == nil:
+		return code, fmt.Errorf("workers: loader %d exited %d: %s", i, code, tail(out.String(), 600))
 	}
-	return nil
+	return code, nil
+}
+
+// workerDrainMargin is how long past the plan's end the workers may take (grace, writing files) before
+// they are stopped.
+const workerDrainMargin = 2 * time.Minute
+
+// stopWorkers sends every worker SIGTERM, as a signal to chaosbench does, and SIGKILL past a timeout.
+func stopWorkers(cli *stack.Docker, ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	grace := 20 // seconds: the worker's own grace period is the retry budget plus a timeout
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &grace})
+		}()
+	}
+	wg.Wait()
 }
 
 // tail is the end of s, at most n bytes, trimmed.

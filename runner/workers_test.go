@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,14 +30,19 @@ thresholds:
   all: [errors.rate < 1%, writes.lost == 0, writes.duplicates == 0]
 `
 
-// Percentile floors of TestWorkersMergeExactly: the agreement it asks of 3 workers is the spread of two
-// 1-worker runs, but never tighter than these. At 200/s against a stack on this host, p50 is a few ms and
-// moves by a ms or two between identical runs; p90 and p99 are a few ms to tens of ms and move with
-// whatever else this machine runs (the suite shares it), so their floors are relative.
-const (
-	floorP50MS = 3.0
-	floorTail  = 0.5 // of the larger 1-worker value, plus floorP50MS
-)
+// Percentile floors of TestWorkersMergeExactly: the 3-worker run's percentile must lie within the two
+// 1-worker runs' range widened by their spread, and never by less than floor(q) = abs + rel × the larger
+// 1-worker value. The merge itself is exact (load.TestMergeEqualsOneHistogram); what moves here is the
+// machine. Measured on this 2-core host shared with four other test suites (load average 5-8), one
+// configuration's p50 stayed within 1.6-2.3 ms and p90 within 2.7-3.0 ms between runs, but p99 (the 20th
+// slowest of 2000 requests) ranged from 9 to 82 ms; three loader processes also spend about a third more
+// CPU than one (1.56 s against 1.15 s), which this host's tail feels. So p50 gets an absolute floor and
+// the tail a relative one.
+var percentileFloor = map[float64]struct{ absMS, rel float64 }{
+	50: {3, 0},
+	90: {3, 0.5},
+	99: {5, 2},
+}
 
 // TestWorkersMergeExactly runs one scenario three times on real stacks: twice with one loader container
 // (the noise between two identical runs) and once with three. The merge must keep every planned request
@@ -107,11 +113,45 @@ func TestWorkersMergeExactly(t *testing.T) {
 	for _, quant := range []float64{50, 90, 99} {
 		a, b, c := q(one, quant), q(oneAgain, quant), q(three, quant)
 		lo, hi := min(a, b), max(a, b)
-		tol := max(hi-lo, floorP50MS)
-		if quant > 50 {
-			tol = max(hi-lo, floorP50MS+floorTail*hi)
-		}
+		fl := percentileFloor[quant]
+		tol := max(hi-lo, fl.absMS+fl.rel*hi)
 		assert.GreaterOrEqual(t, c, lo-tol, "p%g of 3 workers %.2f ms, 1 worker %.2f and %.2f ms", quant, c, a, b)
 		assert.LessOrEqual(t, c, hi+tol, "p%g of 3 workers %.2f ms, 1 worker %.2f and %.2f ms", quant, c, a, b)
 	}
+}
+
+// TestWorkersRemovedOnCancel interrupts a run sent from loader containers mid-load, as Ctrl-C does: the
+// run ends promptly with an error saying so, keeps what the workers measured until then, and no container
+// or network of it is left.
+func TestWorkersRemovedOnCancel(t *testing.T) {
+	dockertest.Require(t)
+	file := filepath.Join(t.TempDir(), "workers-cancel.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(strings.NewReplacer("workers-merge", "workers-cancel", "10s", "60s").Replace(workersScenario)), 0o644))
+	plan, err := scenarios.Load(file)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(12*time.Second, cancel) // the stack is up, the workers are sending
+	began := time.Now()
+	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithWorkers(2), WithLog(testWriter{t}, false))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "interrupted")
+	require.Less(t, time.Since(began), 45*time.Second, "the run stops at the interruption, not at the load's end")
+	require.Equal(t, results.StatusErrored, out.Summary.Verdict)
+	// The workers were stopped as chaosbench is, and wrote what they measured: it is merged and kept.
+	require.Len(t, out.Summary.Architectures, 1)
+	a := out.Summary.Architectures[0]
+	require.Len(t, a.Workers, 2)
+	require.Positive(t, a.Requests.Sent, "what was measured before the interruption is in the summary")
+	require.Equal(t, a.Requests.Planned, a.Requests.Sent+a.Requests.Dropped)
+
+	lctx, lcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer lcancel()
+	left, err := exec.CommandContext(lctx, "docker", "ps", "-a", "--filter", "name=chaosbench-workers-cancel", "--format", "{{.Names}}").Output()
+	require.NoError(t, err)
+	require.Empty(t, strings.TrimSpace(string(left)), "containers left behind")
+	nets, err := exec.CommandContext(lctx, "docker", "network", "ls", "--filter", "name=chaosbench-workers-cancel", "--format", "{{.Name}}").Output()
+	require.NoError(t, err)
+	require.Empty(t, strings.TrimSpace(string(nets)), "networks left behind")
 }

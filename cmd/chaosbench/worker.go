@@ -211,5 +211,9 @@ func runWorker(ctx context.Context, cmd *cobra.Command, scenario string, f worke
 	t := res.Totals
 	fmt.Fprintf(cmd.OutOrStdout(), "worker %s: planned %d, sent %d, dropped %d, errors %d; %s\n",
 		cfg.Segment, t.Planned, t.Sent, t.Dropped, t.Errors, f.out)
+	if ctx.Err() != nil {
+		// What it measured is written, but the worker did not send its whole share: never a clean exit.
+		return fmt.Errorf("worker %s: interrupted (%w) before the load's end; wrote what was measured", cfg.Segment, context.Cause(ctx))
+	}
 	return nil
 }
