@@ -89,6 +89,10 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 		return nil, errors.New("workers: an attached project's URL is on this host, not on a network the loader containers can join")
 	case st.CertPEM() != nil:
 		return nil, errors.New("workers: the run's TLS certificate names 127.0.0.1 only, not NGINX's address on the run's network")
+	case !a.Edge.Default():
+		// Its load-side measurements (TIME_WAIT towards the entry) read this host's sockets: the workers'
+		// are in their containers, and would read as 0, a threshold on them passing unmeasured.
+		return nil, fmt.Errorf("workers: architecture %s names an edge knob, whose load-side measurements read this host's sockets, not the workers'", a.Name)
 	case plan.Source == "":
 		return nil, errors.New("workers: the plan has no scenario file or name to give the workers")
 	case plan.Clients > 0 && plan.Clients < n:

@@ -57,6 +57,9 @@ func TestWorkerBadInput(t *testing.T) {
 			require.Equal(t, exitBadInput, run(context.Background(), tc.args))
 		})
 	}
+	// run --workers: out of range is bad input, refused before any container starts.
+	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", "kill-node", "--workers", "-1"}))
+	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", "kill-node", "--workers", "33"}))
 	// The base line itself is good input: nothing answers on port 9, so setup fails (1), not the flags (2).
 	require.Equal(t, exitError, run(context.Background(), ok))
 }
