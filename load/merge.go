@@ -48,7 +48,7 @@ func Merge(dir string, parts ...*Result) (*Result, error) {
 	out := &Result{Start: p0.Start, Planned: p0.Planned, Phases: slices.Clone(p0.Phases),
 		Hist: map[HistKey]*hdrhistogram.Histogram{}, ServiceHist: map[HistKey]*hdrhistogram.Histogram{}}
 	var ids []string
-	for _, p := range parts {
+	for i, p := range parts {
 		ids = append(ids, p.RunID)
 		if p.End.After(out.End) {
 			out.End = p.End
@@ -56,7 +56,11 @@ func Merge(dir string, parts ...*Result) (*Result, error) {
 		out.Setup = max(out.Setup, p.Setup)
 		out.WarmConns += p.WarmConns
 		out.CPU += p.CPU
-		out.Totals = addTotals(out.Totals, p.Totals)
+		if i == 0 {
+			out.Totals = p.Totals
+		} else {
+			out.Totals = addTotals(out.Totals, p.Totals)
+		}
 		mergeHists(out.Hist, p.Hist)
 		mergeHists(out.ServiceHist, p.ServiceHist)
 		if len(p.Workers) > 0 {
@@ -139,15 +143,12 @@ func checkParts(parts []*Result) error {
 // addTotals sums counts; the in-flight limit's low point is the lowest of any worker's and the longest
 // stretch behind schedule the longest of any.
 func addTotals(a, b Totals) Totals {
-	low := b.InFlightLimitLow
-	if a.Planned+a.Sent > 0 || a.InFlightLimitLow > 0 {
-		low = min(a.InFlightLimitLow, b.InFlightLimitLow)
-	}
 	return Totals{Planned: a.Planned + b.Planned, Sent: a.Sent + b.Sent, Late: a.Late + b.Late,
 		Dropped: a.Dropped + b.Dropped, DroppedInFlight: a.DroppedInFlight + b.DroppedInFlight,
 		DroppedLate: a.DroppedLate + b.DroppedLate, Completed: a.Completed + b.Completed,
 		Errors: a.Errors + b.Errors, Retries: a.Retries + b.Retries, Canceled: a.Canceled + b.Canceled,
-		LostSessions: a.LostSessions + b.LostSessions, InFlightLimitLow: low, MaxBehind: max(a.MaxBehind, b.MaxBehind)}
+		LostSessions: a.LostSessions + b.LostSessions, InFlightLimitLow: min(a.InFlightLimitLow, b.InFlightLimitLow),
+		MaxBehind: max(a.MaxBehind, b.MaxBehind)}
 }
 
 func mergeHists(into, from map[HistKey]*hdrhistogram.Histogram) {
