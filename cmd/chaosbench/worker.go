@@ -55,7 +55,8 @@ timestamps) and worker.json (segment, seed, clock offset, totals, histograms).
 The target must be on this machine: loopback, a Docker bridge of this host, or a network given with
 --allow-net (a network the harness created, which the worker in a container sees as its own).
 
-Exit codes: 0 done, 1 error (setup failed, started late, files not written), 2 bad input.`, results.MaxWorkerClockOffset),
+Exit codes: 0 done, 1 error (setup failed, started late, files not written, or interrupted: what
+was measured until then is written), 2 bad input.`, results.MaxWorkerClockOffset),
 		Example: `  chaosbench worker steady-baseline --segment 0/3 --target http://127.0.0.1:8080 \
       --start 2026-11-23T18:00:00Z --seed 7 --out /tmp/w0`,
 		Args: cobra.ExactArgs(1),
