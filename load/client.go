@@ -223,12 +223,20 @@ func (e *engine) simplePost(ctx context.Context, path string, body []byte, place
 // setupClients signs up and logs in every client with bounded concurrency.
 // Setup is not load: it is neither paced nor measured.
 func (e *engine) setupClients(ctx context.Context) error {
-	e.clients = make([]*Client, e.cfg.Clients)
+	first, n := e.cfg.Segment.Clients(e.cfg.Clients)
+	// A worker's users carry its segment in their names: the run id already
+	// differs per worker, and the segment says whose a user is in the store.
+	prefix := "cb-" + e.runID + "-"
+	if e.cfg.Segment.count() > 1 {
+		prefix += "s" + strconv.Itoa(e.cfg.Segment.Index) + "of" + strconv.Itoa(e.cfg.Segment.Count) + "-"
+	}
+	e.clients = make([]*Client, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.cfg.SetupConcurrency)
 	for i := range e.clients {
-		c := &Client{ID: i, Username: "cb-" + e.runID + "-" + strconv.Itoa(i),
-			Placement: strconv.FormatUint(e.cfg.Seed, 10) + "-" + strconv.Itoa(i)}
+		id := first + i
+		c := &Client{ID: id, Username: prefix + strconv.Itoa(id),
+			Placement: strconv.FormatUint(e.cfg.Seed, 10) + "-" + strconv.Itoa(id)}
 		e.clients[i] = c
 		g.Go(func() error {
 			if err := c.signUp(gctx, e); err != nil {
@@ -238,7 +246,7 @@ func (e *engine) setupClients(ctx context.Context) error {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return fmt.Errorf("setup %d clients: %w", e.cfg.Clients, err)
+		return fmt.Errorf("setup %d clients: %w", n, err)
 	}
 	return nil
 }

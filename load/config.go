@@ -94,6 +94,17 @@ type Config struct {
 	// RunDir, when set, receives records.jsonl, latency.hlog, orders.jsonl
 	// (streamed) and ledger.json.
 	RunDir string
+
+	// Segment makes this engine one worker of several (segment.go): it
+	// sends its share of every phase's hits, sets up its share of Clients
+	// and derives its seed from Seed and the segment. Zero: the whole run.
+	Segment Segment
+	// StartAt, when set, is the absolute instant the run's clock starts:
+	// the workers of one run share it, so that their planned times, hlog
+	// windows and a coordinator's faults are on one clock. Setup must be
+	// over by then, or Run fails (a late start would send nothing but
+	// late requests). Zero: start as soon as setup is over.
+	StartAt time.Time
 }
 
 // Phase is one named stretch of a run, paced by a vegeta Pacer whose elapsed
@@ -264,6 +275,11 @@ func (c Config) Validate() []error {
 	}
 	if c.Clients < 0 {
 		errs = append(errs, errors.New("clients: must be >= 0"))
+	}
+	if err := c.Segment.validate(); err != nil {
+		errs = append(errs, err)
+	} else if c.Clients > 0 && c.Clients < c.Segment.count() {
+		errs = append(errs, fmt.Errorf("clients: %d, fewer than the %d segments: every worker needs one", c.Clients, c.Segment.count()))
 	}
 	for i, w := range c.Mix {
 		if w.Op == nil {

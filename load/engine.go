@@ -116,6 +116,11 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	setup := time.Since(setupStart)
 
 	e.start = time.Now()
+	if !cfg.StartAt.IsZero() {
+		if e.start, err = waitStart(ctx, cfg.StartAt); err != nil {
+			return nil, err
+		}
+	}
 	cpu0 := processCPU()
 	e.agg.begin(e.start)
 	for _, fn := range e.set.onStart {
@@ -184,6 +189,7 @@ func newEngine(cfg Config, opts []Option) (*engine, error) {
 		}
 		e.cfg.Seed |= 1
 	}
+	e.cfg.Seed = cfg.Segment.Seed(e.cfg.Seed)
 	var idb [4]byte
 	_, _ = rand.Read(idb[:])
 	e.runID = hex.EncodeToString(idb[:])
@@ -238,7 +244,10 @@ func (e *engine) schedule(ctx context.Context) {
 	rnd := mrand.New(mrand.NewPCG(e.cfg.Seed, 0x9e3779b97f4a7c15))
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// seq numbers every hit of the whole schedule, this segment's or not
+	// (segment.go): a hit's number is the same whichever worker sends it.
 	var seq uint64
+	seg := e.cfg.Segment
 	var phaseStart time.Duration
 	lim := e.limit
 	for pi, ph := range e.cfg.Phases {
@@ -278,6 +287,9 @@ func (e *engine) schedule(ctx context.Context) {
 				break
 			}
 			hits++
+			if seq++; !seg.Owns(seq) {
+				continue // another worker's hit: not this engine's to plan or send
+			}
 			planned := phaseStart + t
 			sec := int(planned / time.Second)
 			e.rateMilli.Store(int64(ph.Pacer.Rate(t) * 1000))
@@ -295,7 +307,6 @@ func (e *engine) schedule(ctx context.Context) {
 			}
 			e.planned.Add(1)
 			e.secPlanned[sec]++
-			seq++
 			now := time.Since(e.start)
 			lateness := now - planned
 			inflight := e.inflight.Load()
@@ -439,7 +450,11 @@ func (e *engine) run(ctx context.Context, w *worker, j job) {
 	if ctx.Err() != nil && out.Class != ClassOK {
 		out.Class = ClassCanceled
 	}
-	r := Record{Seq: j.seq, Op: op.Name(), Phase: e.cfg.Phases[j.phase].Name, Client: j.client,
+	client := j.client
+	if x.client != nil {
+		client = x.client.ID // the client's number in the whole run (Segment.Clients)
+	}
+	r := Record{Seq: j.seq, Op: op.Name(), Phase: e.cfg.Phases[j.phase].Name, Client: client,
 		Planned: j.planned, Sent: j.dispatch, Latency: end - j.planned, Service: x.service,
 		Attempts: x.attempts, Calls: x.calls, Status: out.Status, Class: out.Class, Code: out.Code, Node: x.node,
 		Key: out.Key, Session: x.session, ReqBytes: x.reqBytes, opIdx: j.op, phaseIdx: j.phase}

@@ -74,12 +74,17 @@ func (f *runFiles) begin(startMs int64) {
 		return
 	}
 	// Values are microseconds; the hlog "max" column is therefore in seconds
-	// (the library divides by 1e6). Timestamps are relative to StartTime.
+	// (the library divides by 1e6). Interval timestamps are relative to
+	// BaseTime, which the library writes in whole seconds: the offsets are
+	// taken from that whole second too, so that a reader adding the two gets
+	// each window's absolute time to the millisecond (the workers' windows
+	// merge by it). Offsets from startMs itself were read back up to 1 s early.
+	base := startMs - startMs%1000
 	_ = f.hlog.OutputLogFormatVersion()
 	_ = f.hlog.OutputComment("chaosbench load: latency from planned send time, microseconds; tag=op/phase, 1 s windows by planned time")
 	_ = f.hlog.OutputStartTime(startMs)
-	_ = f.hlog.OutputBaseTime(startMs)
-	f.hlog.SetBaseTime(startMs)
+	_ = f.hlog.OutputBaseTime(base)
+	f.hlog.SetBaseTime(base)
 	_ = f.hlog.OutputLegend()
 }
 

@@ -30,10 +30,18 @@ type Result struct {
 	Totals   Totals        `json:"totals"`
 	Stats    []OpStats     `json:"stats"`
 	Timeline []Second      `json:"timeline"`
-	// Hist holds cumulative latency histograms per op × phase.
-	Hist   map[HistKey]*hdrhistogram.Histogram `json:"-"`
-	Ledger LedgerSnapshot                      `json:"-"`
-	Files  Files                               `json:"files"`
+	// Hist holds cumulative latency histograms per op × phase, ServiceHist
+	// the last attempts' service times (OpStats.ServiceP9) likewise.
+	Hist        map[HistKey]*hdrhistogram.Histogram `json:"-"`
+	ServiceHist map[HistKey]*hdrhistogram.Histogram `json:"-"`
+	Ledger      LedgerSnapshot                      `json:"-"`
+	Files       Files                               `json:"files"`
+	// Segment is the share of the run this engine carried (Config.Segment;
+	// zero: all of it).
+	Segment Segment `json:"segment,omitzero"`
+	// Workers describes each worker of a merged run (Merge), in segment
+	// order, their clock offsets among it; empty for a run of one engine.
+	Workers []WorkerInfo `json:"workers,omitempty"`
 }
 
 // PhaseWindow is a phase's place on the run's clock.
@@ -103,7 +111,8 @@ func (e *engine) result(setup time.Duration, warm int, end time.Time, ledgerErr 
 	// come before the timeline is read, or the final seconds (all of them,
 	// in a short run) show no completions.
 	aggErr := errors.Join(e.agg.finish(), ledgerErr)
-	res.Stats, res.Hist = e.agg.stats()
+	res.Stats, res.Hist, res.ServiceHist = e.agg.stats()
+	res.Segment = cfg.Segment
 	res.Timeline = e.timeline()
 	agg := e.agg
 	res.Totals = Totals{

@@ -274,8 +274,8 @@ func (a *aggregator) finish() error {
 	return a.files.close()
 }
 
-func (a *aggregator) stats() ([]OpStats, map[HistKey]*hdrhistogram.Histogram) {
-	hists := map[HistKey]*hdrhistogram.Histogram{}
+func (a *aggregator) stats() ([]OpStats, map[HistKey]*hdrhistogram.Histogram, map[HistKey]*hdrhistogram.Histogram) {
+	hists, svc := map[HistKey]*hdrhistogram.Histogram{}, map[HistKey]*hdrhistogram.Histogram{}
 	var out []OpStats
 	for o := range a.ops {
 		for p := range a.phases {
@@ -284,11 +284,12 @@ func (a *aggregator) stats() ([]OpStats, map[HistKey]*hdrhistogram.Histogram) {
 				continue
 			}
 			hists[HistKey{a.ops[o], a.phases[p]}] = h
+			svc[HistKey{a.ops[o], a.phases[p]}] = a.cumSvc[o][p]
 			c := a.cumCount[o][p]
 			out = append(out, summarize(a.ops[o], a.phases[p], h, a.cumSvc[o][p], c))
 		}
 	}
-	return out, hists
+	return out, hists, svc
 }
 
 func summarize(op, phase string, h, svc *hdrhistogram.Histogram, c [5]int64) OpStats {

@@ -71,7 +71,8 @@ func (e *engine) warmUp(ctx, runCtx context.Context) (int, error) {
 	if e.cfg.WarmConns < 0 || e.cfg.NoKeepAlive {
 		return 0, nil // without keep-alive a warmed connection would be closed after its one request
 	}
-	rate := firstRate(e.cfg.Phases)
+	// A segment sends its share of every phase's hits (segment.go).
+	rate := firstRate(e.cfg.Phases) / float64(e.cfg.Segment.count())
 	if rate == 0 {
 		return 0, nil
 	}

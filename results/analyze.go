@@ -164,6 +164,15 @@ func Analyze(in Input) (Arch, error) {
 			t.Dropped, t.Planned, fmtPct(float64(t.Dropped)/float64(t.Planned)), MaxDroppedShare*100))
 	}
 
+	if len(r.Workers) > 0 {
+		var invalid []string
+		a.Workers, invalid = workersOf(r.Workers)
+		if len(invalid) > 0 {
+			a.Valid = false
+			a.InvalidReasons = append(a.InvalidReasons, invalid...)
+		}
+	}
+
 	in.Findings.Fill(&a)
 	resolveBaselines(fws, r.Planned)
 	for _, fw := range fws {

@@ -91,6 +91,9 @@ type Arch struct {
 	// Edge is what TLS and keep-alive cost at NGINX and on the load side (edge.go); absent unless the
 	// scenario names an edge knob.
 	Edge *EdgeStats `json:"edge,omitempty"`
+	// Workers are the load workers when several sent the load (workers.go), each with its clock offset;
+	// absent when this process sent it.
+	Workers []Worker `json:"workers,omitempty"`
 }
 
 // Knobs are the architecture's settings as they ran: arch.Arch's knobs under the same names, and the

@@ -46,6 +46,8 @@ type RunConfig struct {
 	// CrossCheck also reads the reference API's ground truth through its HTTP contract (the black-box
 	// checker a user's image gets) and records those findings beside Redis's (Arch.BlackBox).
 	CrossCheck bool
+	// Workers, when > 0, sends the load from that many loader containers (WithWorkers, workers.go).
+	Workers int
 }
 
 // Option configures a run.
@@ -268,20 +270,27 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 
 	lopts := []load.Option{load.OnStart(onStart), load.WithLogger(slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),
 		load.WithProgress(cfg.Log, cfg.Progress)}
-	lcfg := load.Config{
-		BaseURL: st.Entry, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.Mix, Resources: plan.Resources,
-		Retry: plan.Retry, Timeout: plan.Timeout, Seed: engineSeed(seed), RunDir: dir,
-		NoKeepAlive: a.Edge.NoClientKeepAlive,
-	}
+	starts := []func(time.Time){onStart}
+	lcfg := LoadConfig(plan, a, seed, st.Entry)
+	lcfg.RunDir = dir
 	if roots := st.RootCAs(); roots != nil {
 		lcfg.TLS = stack.ClientTLS(roots) // the run's certificate, and nothing else
 	}
 	edge := startEdgeWatch(ctx, st, a.Edge)
 	started := false
 	if edge != nil {
-		lopts = append(lopts, load.OnStart(func(t time.Time) { started = true; edge.begin(t) }))
+		begin := func(t time.Time) { started = true; edge.begin(t) }
+		lopts = append(lopts, load.OnStart(begin))
+		starts = append(starts, begin)
 	}
-	lr, lerr := load.Run(ctx, lcfg, lopts...)
+	var lr *load.Result
+	var lerr error
+	if cfg.Workers > 0 {
+		// The same plan from loader containers, merged into this folder (workers.go).
+		lr, lerr = runWorkers(ctx, st, plan, a, seed, dir, cfg, starts)
+	} else {
+		lr, lerr = load.Run(ctx, lcfg, lopts...)
+	}
 	edgeStats := edge.stop(ctx, started)
 	stopFaults()
 	wg.Wait()

@@ -25,6 +25,7 @@ func newRunCmd() *cobra.Command {
 		all   bool
 		ci    ciOutputs
 	)
+	var workers int // --workers: loader containers (runner.WithWorkers)
 	cmd := &cobra.Command{
 		Use:   "run NAME|FILE... | SUITE | --all",
 		Short: "Run scenarios against the reference stack and check what happened",
@@ -90,6 +91,12 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			if cmd.Flags().Changed("seed") {
 				opts = append(opts, runner.WithSeed(seed))
 			}
+			if workers != 0 {
+				if workers < 0 || workers > runner.MaxWorkers {
+					return badInput("--workers %d: want 1 to %d loader containers (0: the load from this process)", workers, runner.MaxWorkers)
+				}
+				opts = append(opts, runner.WithWorkers(workers))
+			}
 			var archList []string
 			if archs != "" {
 				archList = strings.Split(archs, ",")
@@ -132,6 +139,7 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 	f.StringVar(&out, "out", "", "run folder, or suite folder (default runs/<timestamp>-<name>)")
 	f.Int64Var(&seed, "seed", 0, "seed for every random choice (default the scenario's)")
 	f.BoolVar(&all, "all", false, "run every built-in scenario, one after another, as a suite")
+	f.IntVar(&workers, "workers", 0, "send the load from N loader containers on the run's network, each a segment of it, merged exactly (default 0: from this process)")
 	ci.register(f)
 	return cmd
 }

@@ -1,0 +1,311 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/scenarios"
+	"github.com/chaosbench/chaosbench/target/arch"
+	"github.com/chaosbench/chaosbench/target/stack"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	mnet "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+)
+
+// MaxWorkers bounds WithWorkers: each worker is a container with its own connection pool, and this
+// machine's cores, not the worker count, bound the load one host can send.
+const MaxWorkers = 32
+
+// WithWorkers sends the load from n loader containers on the run's network instead of from this
+// process (n = 0): each carries segment i/n of every phase (load.Segment), they start on one instant,
+// and their results are merged exactly (load.Merge) before the checks.
+func WithWorkers(n int) Option {
+	return func(c *RunConfig) error {
+		if n < 0 || n > MaxWorkers {
+			return fmt.Errorf("workers %d: want 0 (the load from this process) to %d", n, MaxWorkers)
+		}
+		c.Workers = n
+		return nil
+	}
+}
+
+// LoaderImage is the loader image (the static chaosbench binary alone, deploy/images/build.sh):
+// CHAOSBENCH_LOADER_IMAGE, else what `make images` builds.
+func LoaderImage() string {
+	if v := os.Getenv("CHAOSBENCH_LOADER_IMAGE"); v != "" {
+		return v
+	}
+	return "chaosbench/loader:dev"
+}
+
+// LoadConfig is the load of plan's phases against base for architecture a, as one engine sends all of it
+// and each worker its segment of it (chaosbench worker): one definition, so that both plan the same
+// schedule. RunDir, Segment and StartAt are the caller's.
+func LoadConfig(plan scenarios.Plan, a arch.Arch, seed int64, base string) load.Config {
+	return load.Config{
+		BaseURL: base, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.Mix, Resources: plan.Resources,
+		Retry: plan.Retry, Timeout: plan.Timeout, Seed: EngineSeed(seed), NoKeepAlive: a.Edge.NoClientKeepAlive,
+	}
+}
+
+// EngineSeed is the load engine's seed for a scenario seed (engineSeed); a worker derives its segment's
+// from it (load.Segment.Seed).
+func EngineSeed(seed int64) uint64 { return engineSeed(seed) }
+
+// workerSetupTime is how long the coordinator gives the loader containers to start and set up their
+// clients (sign-up and login: bcrypt on the service's side) before the shared start instant: a fixed part
+// for the containers, and a share per client. A worker that is not ready by then fails the run, saying
+// so; it never starts late.
+func workerSetupTime(clients, workers int) time.Duration {
+	per := (clients + workers - 1) / max(workers, 1)
+	return min(5*time.Second+time.Duration(per)*30*time.Millisecond, 2*time.Minute)
+}
+
+// workersDirName is where the workers' own run folders go, inside the architecture's folder: the merged
+// files are the architecture's, as in a run of one engine.
+const workersDirName = "workers"
+
+// runWorkers carries the load of one architecture with cfg.Workers loader containers on st's network,
+// calls onStart at the shared start instant (faults and the edge watch run on that clock), waits for
+// every worker, and merges their folders into dir. The containers carry the run label: they are removed
+// here, and by the stack's Down on any path (Ctrl-C included).
+func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch.Arch, seed int64, dir string,
+	cfg RunConfig, onStart []func(time.Time)) (*load.Result, error) {
+	n := cfg.Workers
+	switch {
+	case st.Attached():
+		return nil, errors.New("workers: an attached project's URL is on this host, not on a network the loader containers can join")
+	case st.CertPEM() != nil:
+		return nil, errors.New("workers: the run's TLS certificate names 127.0.0.1 only, not NGINX's address on the run's network")
+	case !a.Edge.Default():
+		// Its load-side measurements (TIME_WAIT towards the entry) read this host's sockets: the workers'
+		// are in their containers, and would read as 0, a threshold on them passing unmeasured.
+		return nil, fmt.Errorf("workers: architecture %s names an edge knob, whose load-side measurements read this host's sockets, not the workers'", a.Name)
+	case plan.Source == "":
+		return nil, errors.New("workers: the plan has no scenario file or name to give the workers")
+	case plan.Clients > 0 && plan.Clients < n:
+		return nil, fmt.Errorf("workers: %d clients for %d workers: every worker needs one", plan.Clients, n)
+	}
+	cli := st.Docker()
+	img := LoaderImage()
+	if err := stack.CheckImages(ctx, cli, img); err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
+	}
+
+	// The coordinator's clock, on the host's address on the run's network, for the workers to measure
+	// their offset against before they start.
+	ln, err := net.Listen("tcp", net.JoinHostPort(st.Gateway.String(), "0"))
+	if err != nil {
+		return nil, fmt.Errorf("workers: listen for the clock on %s: %w", st.Gateway, err)
+	}
+	clockSrv := &http.Server{Handler: load.ClockHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = clockSrv.Serve(ln) }()
+	defer clockSrv.Close()
+	clockURL := "http://" + ln.Addr().String() + "/"
+
+	// The scenario as the workers read it: a built-in by name, a file mounted read-only.
+	scenarioArg, binds := plan.Source, []string(nil)
+	if name, ok := strings.CutPrefix(plan.Source, "catalogue/"); ok {
+		scenarioArg = strings.TrimSuffix(name, ".yaml")
+	} else {
+		abs, err := filepath.Abs(plan.Source)
+		if err != nil {
+			return nil, fmt.Errorf("workers: scenario file: %w", err)
+		}
+		scenarioArg, binds = "/scenario.yaml", []string{abs + ":/scenario.yaml:ro"}
+	}
+	port := "80"
+	target := "http://" + st.Nginx.IP.String() + ":" + port
+
+	start := time.Now().Add(workerSetupTime(plan.Clients, n)).Round(time.Millisecond)
+	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, start at %s\n", n, img, st.Network,
+		start.UTC().Format(time.RFC3339Nano))
+	ids := make([]string, n)
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		for _, id := range ids {
+			if id != "" {
+				_, _ = cli.ContainerRemove(rctx, id, client.ContainerRemoveOptions{Force: true})
+			}
+		}
+	}()
+	for i := range n {
+		wdir := filepath.Join(absDir, workersDirName, strconv.Itoa(i))
+		if err := os.MkdirAll(wdir, 0o755); err != nil {
+			return nil, fmt.Errorf("workers: %w", err)
+		}
+		args := []string{"worker", scenarioArg, "--segment", fmt.Sprintf("%d/%d", i, n), "--target", target,
+			"--start", start.UTC().Format(time.RFC3339Nano), "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
+			"--arch", a.Name, "--scale", strconv.FormatFloat(cfg.Scale, 'g', -1, 64),
+			"--clock", clockURL, "--allow-net", st.Subnet.String()}
+		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+			Name: "chaosbench-" + st.RunID + "-loader-" + strconv.Itoa(i),
+			Config: &container.Config{Image: img, Cmd: args,
+				// The run label is what Down and Sweep remove by; the role says what it is in `docker ps`.
+				Labels: map[string]string{stack.LabelRun: st.RunID, "chaosbench.role": "loader"},
+				// Files in the host folder belong to whoever runs chaosbench, not to the image's nobody.
+				User: strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid())},
+			HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(st.Network),
+				Binds: append([]string{wdir + ":/out"}, binds...)},
+			NetworkingConfig: &mnet.NetworkingConfig{EndpointsConfig: map[string]*mnet.EndpointSettings{st.Network: {}}},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("workers: create loader %d: %w", i, err)
+		}
+		ids[i] = created.ID
+	}
+	// The waits outlive an interruption (ctx): the workers are then stopped, write what they measured
+	// and exit, and that is merged like any run. They are bounded all the same: a worker's load ends at
+	// the start instant plus the plan plus its grace, so past a generous margin it is stopped.
+	wctx, cancelWait := context.WithDeadline(context.WithoutCancel(ctx), start.Add(plan.Duration()+workerDrainMargin))
+	defer cancelWait()
+	waits := make([]client.ContainerWaitResult, n)
+	for i, id := range ids {
+		waits[i] = cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+		if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+			return nil, fmt.Errorf("workers: start loader %d: %w", i, err)
+		}
+	}
+
+	// The coordinator's side of the shared clock: faults and the edge watch start at the instant the
+	// workers were given, as OnStart does for an engine in this process.
+	fired := make(chan struct{})
+	startTimer := time.AfterFunc(time.Until(start), func() {
+		defer close(fired)
+		for _, fn := range onStart {
+			fn(start)
+		}
+	})
+	// Once the workers are done: the hooks either never ran, or have returned (what they set is then
+	// safe to read).
+	settled := false
+	settle := func() {
+		if !settled && !startTimer.Stop() {
+			<-fired
+		}
+		settled = true
+	}
+	defer settle()
+
+	// Ctrl-C (ctx) or the bound (wctx) stops the workers as a signal stops chaosbench: SIGTERM, and they
+	// write what they measured before they exit.
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-wctx.Done():
+		case <-done:
+			return
+		}
+		stopWorkers(cli, ids)
+	}()
+	var wg sync.WaitGroup
+	codes, errs := make([]int64, n), make([]error, n)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], errs[i] = waitWorker(ctx, cli, ids[i], i, waits[i], filepath.Join(absDir, logsDirName))
+		}()
+	}
+	wg.Wait()
+	close(done)
+	settle()
+	parts := make([]*load.Result, n)
+	for i := range n {
+		p, rerr := load.ReadWorker(filepath.Join(absDir, workersDirName, strconv.Itoa(i)))
+		// An interrupted worker exits 1 after writing its folder: that folder is what it measured.
+		if errs[i] == nil && codes[i] != 0 && (ctx.Err() == nil || rerr != nil) {
+			errs[i] = fmt.Errorf("workers: loader %d exited %d (its log: %s)", i, codes[i], filepath.Join(logsDirName, "loader-"+strconv.Itoa(i)+".log"))
+		}
+		if errs[i] == nil && rerr != nil {
+			errs[i] = fmt.Errorf("workers: loader %d: %w", i, rerr)
+		}
+		parts[i] = p
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	merged, err := load.Merge(dir, parts...)
+	if err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
+	}
+	return merged, nil
+}
+
+// waitWorker waits for loader i to exit, saves its log (logs/loader-I.log) and returns its exit code;
+// a failing worker's error quotes the log's end, where it says why it stopped (setup after the start
+// instant, a refused target…).
+func waitWorker(ctx context.Context, cli *stack.Docker, id string, i int, wait client.ContainerWaitResult, logDir string) (int64, error) {
+	var code int64
+	var werr error
+	select {
+	case r := <-wait.Result:
+		code = r.StatusCode
+	case err := <-wait.Error:
+		werr = err
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	if rc, err := cli.ContainerLogs(lctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true}); err == nil {
+		_, _ = stdcopy.StdCopy(&out, &out, rc)
+		_ = rc.Close()
+	}
+	if err := os.MkdirAll(logDir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(logDir, "loader-"+strconv.Itoa(i)+".log"), out.Bytes(), 0o644)
+	}
+	switch {
+	case werr != nil:
+		return code, fmt.Errorf("workers: wait for loader %d: %w", i, werr)
+	case code != 0 && ctx.Err() == nil:
+		return code, fmt.Errorf("workers: loader %d exited %d: %s", i, code, tail(out.String(), 600))
+	}
+	return code, nil
+}
+
+// workerDrainMargin is how long past the plan's end the workers may take (grace, writing files) before
+// they are stopped.
+const workerDrainMargin = 2 * time.Minute
+
+// stopWorkers sends every worker SIGTERM, as a signal to chaosbench does, and SIGKILL past a timeout.
+func stopWorkers(cli *stack.Docker, ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	grace := 20 // seconds: the worker's own grace period is the retry budget plus a timeout
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &grace})
+		}()
+	}
+	wg.Wait()
+}
+
+// tail is the end of s, at most n bytes, trimmed.
+func tail(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,157 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/scenarios"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// workersScenario is steady load and nothing else: what the merge must not change.
+const workersScenario = `name: workers-merge
+description: steady load, sent by one worker or by three
+seed: 5
+architectures: [stateless]
+clients: 12
+phases:
+  - {name: load, duration: 10s, rate: 200/s}
+thresholds:
+  all: [errors.rate < 1%, writes.lost == 0, writes.duplicates == 0]
+`
+
+// Percentile floors of TestWorkersMergeExactly: the 3-worker run's percentile must lie within the two
+// 1-worker runs' range widened by their spread, and never by less than floor(q) = abs + rel × the larger
+// 1-worker value. The merge itself is exact (load.TestMergeEqualsOneHistogram); what moves here is the
+// machine. Measured on this 2-core host shared with four other test suites (load average 5-8), one
+// configuration's p50 stayed within 1.6-2.3 ms and p90 within 2.7-3.0 ms between runs, but p99 (the 20th
+// slowest of 2000 requests) ranged from 9 to 82 ms; three loader processes also spend about a third more
+// CPU than one (1.56 s against 1.15 s), which this host's tail feels. So p50 gets an absolute floor and
+// the tail a relative one.
+var percentileFloor = map[float64]struct{ absMS, rel float64 }{
+	50: {3, 0},
+	90: {3, 0.5},
+	99: {5, 2},
+}
+
+// TestWorkersMergeExactly runs one scenario three times on real stacks: twice with one loader container
+// (the noise between two identical runs) and once with three. The merge must keep every planned request
+// (planned = sent + dropped, per worker and in total, and the same plan as one worker's), count every
+// request once, and give percentiles within the two 1-worker runs' spread; every worker's clock offset is
+// measured, and on one Docker host (one kernel clock) it is the measurement's noise, far within the bound.
+func TestWorkersMergeExactly(t *testing.T) {
+	dockertest.Require(t)
+	file := filepath.Join(t.TempDir(), "workers-merge.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(workersScenario), 0o644))
+	plan, err := scenarios.Load(file)
+	require.NoError(t, err)
+
+	run := func(workers int) results.Arch {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithWorkers(workers), WithLog(testWriter{t}, false))
+		require.NoError(t, err)
+		require.Len(t, out.Summary.Architectures, 1)
+		a := out.Summary.Architectures[0]
+		require.Empty(t, a.Error)
+		require.Len(t, a.Workers, workers)
+		var planned, sent, dropped int64
+		for _, w := range a.Workers {
+			assert.Equal(t, w.Planned, w.Sent+w.Dropped, "worker %s: planned = sent + dropped", w.Segment)
+			assert.True(t, w.ClockMeasured, "worker %s measured its clock", w.Segment)
+			assert.Less(t, math.Abs(w.ClockOffsetMS)+w.ClockUncertaintyMS, float64(results.MaxWorkerClockOffset.Milliseconds()))
+			planned, sent, dropped = planned+w.Planned, sent+w.Sent, dropped+w.Dropped
+		}
+		r := a.Requests
+		assert.Equal(t, r.Planned, planned, "the merged plan is the workers' plans")
+		assert.Equal(t, r.Sent, sent)
+		assert.Equal(t, r.Dropped, dropped)
+		assert.Equal(t, r.Planned, r.Sent+r.Dropped, "planned = sent + dropped across workers")
+		assert.Equal(t, r.Sent, r.OK+r.Failed, "every request sent is counted once")
+		assert.Equal(t, results.StatusPassed, out.Summary.Verdict, "%v", a.InvalidReasons)
+		return a
+	}
+	one, three, oneAgain := run(1), run(3), run(1)
+
+	q := func(a results.Arch, quant float64) float64 {
+		for _, p := range a.Percentiles {
+			if p.Quantile == quant {
+				return p.MS
+			}
+		}
+		t.Fatalf("no p%g", quant)
+		return 0
+	}
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n%-10s %8s %8s %8s %9s %9s %9s %7s\n", "run", "planned", "sent", "dropped", "p50 ms", "p90 ms", "p99 ms", "errors")
+	for _, r := range []struct {
+		name string
+		a    results.Arch
+	}{{"1 worker", one}, {"3 workers", three}, {"1 worker", oneAgain}} {
+		fmt.Fprintf(&table, "%-10s %8d %8d %8d %9.2f %9.2f %9.2f %7d  clock offsets (ms):", r.name, r.a.Requests.Planned, r.a.Requests.Sent,
+			r.a.Requests.Dropped, q(r.a, 50), q(r.a, 90), q(r.a, 99), r.a.Requests.Failed)
+		for _, w := range r.a.Workers {
+			fmt.Fprintf(&table, " %s %+.3f±%.3f", w.Segment, w.ClockOffsetMS, w.ClockUncertaintyMS)
+		}
+		table.WriteString("\n")
+	}
+	t.Log(table.String())
+
+	assert.Equal(t, one.Requests.Planned, three.Requests.Planned, "3 workers plan exactly what 1 does")
+	assert.Equal(t, one.Requests.Planned, oneAgain.Requests.Planned)
+	for _, quant := range []float64{50, 90, 99} {
+		a, b, c := q(one, quant), q(oneAgain, quant), q(three, quant)
+		lo, hi := min(a, b), max(a, b)
+		fl := percentileFloor[quant]
+		tol := max(hi-lo, fl.absMS+fl.rel*hi)
+		assert.GreaterOrEqual(t, c, lo-tol, "p%g of 3 workers %.2f ms, 1 worker %.2f and %.2f ms", quant, c, a, b)
+		assert.LessOrEqual(t, c, hi+tol, "p%g of 3 workers %.2f ms, 1 worker %.2f and %.2f ms", quant, c, a, b)
+	}
+}
+
+// TestWorkersRemovedOnCancel interrupts a run sent from loader containers mid-load, as Ctrl-C does: the
+// run ends promptly with an error saying so, keeps what the workers measured until then, and no container
+// or network of it is left.
+func TestWorkersRemovedOnCancel(t *testing.T) {
+	dockertest.Require(t)
+	file := filepath.Join(t.TempDir(), "workers-cancel.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(strings.NewReplacer("workers-merge", "workers-cancel", "10s", "60s").Replace(workersScenario)), 0o644))
+	plan, err := scenarios.Load(file)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(12*time.Second, cancel) // the stack is up, the workers are sending
+	began := time.Now()
+	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithWorkers(2), WithLog(testWriter{t}, false))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "interrupted")
+	require.Less(t, time.Since(began), 45*time.Second, "the run stops at the interruption, not at the load's end")
+	require.Equal(t, results.StatusErrored, out.Summary.Verdict)
+	// The workers were stopped as chaosbench is, and wrote what they measured: it is merged and kept.
+	require.Len(t, out.Summary.Architectures, 1)
+	a := out.Summary.Architectures[0]
+	require.Len(t, a.Workers, 2)
+	require.Positive(t, a.Requests.Sent, "what was measured before the interruption is in the summary")
+	require.Equal(t, a.Requests.Planned, a.Requests.Sent+a.Requests.Dropped)
+
+	lctx, lcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer lcancel()
+	left, err := exec.CommandContext(lctx, "docker", "ps", "-a", "--filter", "name=chaosbench-workers-cancel", "--format", "{{.Names}}").Output()
+	require.NoError(t, err)
+	require.Empty(t, strings.TrimSpace(string(left)), "containers left behind")
+	nets, err := exec.CommandContext(lctx, "docker", "network", "ls", "--filter", "name=chaosbench-workers-cancel", "--format", "{{.Name}}").Output()
+	require.NoError(t, err)
+	require.Empty(t, strings.TrimSpace(string(nets)), "networks left behind")
+}
