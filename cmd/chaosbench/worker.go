@@ -53,7 +53,8 @@ DIR receives records.jsonl, orders.jsonl, ledger.json, latency.hlog (windows wit
 timestamps) and worker.json (segment, seed, clock offset, totals, histograms).
 
 The target must be on this machine: loopback, a Docker bridge of this host, or a network given with
---allow-net (a network the harness created, which the worker in a container sees as its own).
+--allow-net (the run's network, which the worker in a container sees as its own: accepted only inside a
+container, and only a network it is attached to).
 
 Exit codes: 0 done, 1 error (setup failed, started late, files not written, or interrupted: what
 was measured until then is written), 2 bad input.`, results.MaxWorkerClockOffset),
@@ -122,6 +123,9 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return cfg, nil, badInput("--allow-net %q: want a CIDR, e.g. 10.213.7.0/24", s)
+		}
+		if err := local.ContainerNetwork(p.Masked()); err != nil {
+			return cfg, nil, badInput("--allow-net %v", err)
 		}
 		allowed = append(allowed, p.Masked())
 	}

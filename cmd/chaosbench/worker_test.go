@@ -47,6 +47,7 @@ func TestWorkerBadInput(t *testing.T) {
 		{"scale out of range", with("--scale", "0")},                                    // as run --scale
 		{"ca not a file", with("--ca", "/no/such/file.pem")},                            // unreadable
 		{"bad allow-net", with("--allow-net", "10.0.0.0")},                              // not a CIDR
+		{"allow-net on the host", with("--allow-net", "0.0.0.0/0")},                     // only a worker in a container names its network
 		{"clock off this machine", with("--clock", "http://192.0.2.1:80/")},             // the clock too stays local
 		{"more workers than clients", with("--segment", "0/64")},                        // steady-baseline has 50 clients
 		{"unknown scenario", append([]string{"worker", "no-such-scenario"}, ok[2:]...)}, // not a file nor a built-in

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -83,3 +84,49 @@ func bridgeNets() ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// ContainerNetwork checks a network a worker was told to send load into (chaosbench worker --allow-net):
+// it must be a network this process is attached to from inside a Docker container. A container's networks
+// are Docker networks of the host it runs on, so the load stays on this machine; on the host itself (or
+// for a network the container is not on, or a wider one, such as 0.0.0.0/0) the flag would be a way
+// around CheckURL, and is refused.
+func ContainerNetwork(p netip.Prefix) error {
+	if !inContainer() {
+		return fmt.Errorf("%s: only a worker in a container on the run's network may name its network; here the target "+
+			"must be loopback or on a Docker bridge of this host", p)
+	}
+	nets, err := attachedNets()
+	if err != nil {
+		return err
+	}
+	for _, n := range nets {
+		if n.Bits() <= p.Bits() && n.Contains(p.Addr()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: not a network this container is attached to (it is on %v)", p, nets)
+}
+
+// Seams for tests: whether this process runs in a Docker container (the daemon creates /.dockerenv in
+// every container), and the networks of its interfaces.
+var (
+	inContainer = func() bool {
+		_, err := os.Stat("/.dockerenv")
+		return err == nil
+	}
+	attachedNets = func() ([]netip.Prefix, error) {
+		addrs, err := net.InterfaceAddrs()
+		if err != nil {
+			return nil, fmt.Errorf("list network interfaces: %w", err)
+		}
+		var out []netip.Prefix
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() {
+				if p, err := netip.ParsePrefix(n.String()); err == nil {
+					out = append(out, p.Masked())
+				}
+			}
+		}
+		return out, nil
+	}
+)

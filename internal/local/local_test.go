@@ -33,3 +33,29 @@ func TestCheckURL(t *testing.T) {
 	require.ErrorContains(t, CheckURL(ctx, "ftp://127.0.0.1"), "want http")
 	require.ErrorContains(t, CheckURL(ctx, "http://"), "no host")
 }
+
+// TestContainerNetwork: a worker may name only a network it is attached to from inside a container, no
+// wider; on the host the flag is refused whatever it names.
+func TestContainerNetwork(t *testing.T) {
+	inC, nets := inContainer, attachedNets
+	t.Cleanup(func() { inContainer, attachedNets = inC, nets })
+	attachedNets = func() ([]netip.Prefix, error) { return []netip.Prefix{netip.MustParsePrefix("172.21.0.0/16")}, nil }
+
+	inContainer = func() bool { return true }
+	for _, tc := range []struct {
+		net string
+		ok  bool
+	}{
+		{"172.21.0.0/16", true},   // the run's network, as the runner passes it
+		{"172.21.3.0/24", true},   // a part of it
+		{"172.0.0.0/8", false},    // wider than the network it is on
+		{"0.0.0.0/0", false},      // everything
+		{"192.168.1.0/24", false}, // a network it is not on
+	} {
+		err := ContainerNetwork(netip.MustParsePrefix(tc.net))
+		require.Equal(t, tc.ok, err == nil, "%s: %v", tc.net, err)
+	}
+
+	inContainer = func() bool { return false }
+	require.ErrorContains(t, ContainerNetwork(netip.MustParsePrefix("172.21.0.0/16")), "only a worker in a container")
+}
