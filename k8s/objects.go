@@ -188,8 +188,7 @@ func loaderJob(plan scenarios.Plan, cfg Config, target string) *batchv1.Job {
 	worker := corev1.Container{
 		Name:         "worker",
 		Image:        cfg.Images.Loader,
-		Command:      []string{"chaosbench"},
-		Args:         args,
+		Args:         args, // the loader's entrypoint is chaosbench itself (deploy/images/build.sh)
 		VolumeMounts: []corev1.VolumeMount{{Name: "out", MountPath: outDir}},
 	}
 	volumes := []corev1.Volume{{Name: "out", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/chaosbench/chaosbench/target/arch"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -12,12 +13,12 @@ import (
 const (
 	DefaultNamespace = "chaosbench"
 	DefaultWorkers   = 2
-	// DefaultLoaderImage is an image with chaosbench on its PATH (`chaosbench worker`); make images does
-	// not build it yet (docs/kubernetes.md, "What is missing").
-	DefaultLoaderImage = "chaosbench/chaosbench:dev"
-	DefaultRefapiImage = "chaosbench/refapi:dev"
+	// DefaultLoaderImage is the loader `make images` builds: chaosbench as its entrypoint, so a worker's
+	// container gives only its arguments (`worker …`).
+	DefaultLoaderImage = arch.DefaultLoaderImage
+	DefaultRefapiImage = arch.DefaultRefapiImage
 	// DefaultBaseImage runs Redis and the outbox container: it has redis-server, sh and tar (kubectl cp).
-	DefaultBaseImage = "chaosbench/base:bookworm"
+	DefaultBaseImage = arch.DefaultBaseImage
 	// DefaultCollectWindow is how long after the load's planned end the outbox keeps a worker's files
 	// for the coordinator to copy, unless it is told they are collected.
 	DefaultCollectWindow = 10 * time.Minute

@@ -47,7 +47,7 @@ func LoaderImage() string {
 	if v := os.Getenv("CHAOSBENCH_LOADER_IMAGE"); v != "" {
 		return v
 	}
-	return "chaosbench/loader:dev"
+	return arch.DefaultLoaderImage
 }
 
 // LoadConfig is the load of plan's phases against base for architecture a, as one engine sends all of it

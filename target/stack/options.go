@@ -23,9 +23,9 @@ type Images struct {
 
 // DefaultImages reads CHAOSBENCH_*_IMAGE from the environment, falling back to what `make images` builds.
 func DefaultImages() Images {
-	base := envOr("CHAOSBENCH_BASE_IMAGE", "chaosbench/base:bookworm")
+	base := envOr("CHAOSBENCH_BASE_IMAGE", arch.DefaultBaseImage)
 	return Images{
-		Refapi:  envOr("CHAOSBENCH_REFAPI_IMAGE", "chaosbench/refapi:dev"),
+		Refapi:  envOr("CHAOSBENCH_REFAPI_IMAGE", arch.DefaultRefapiImage),
 		Redis:   envOr("CHAOSBENCH_REDIS_IMAGE", base),
 		Nginx:   envOr("CHAOSBENCH_NGINX_IMAGE", base),
 		Sidecar: envOr("CHAOSBENCH_SIDECAR_IMAGE", base),
