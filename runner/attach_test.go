@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/scenarios"
-	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/stretchr/testify/require"
 )
 
@@ -81,12 +81,5 @@ faults:
 	for _, line := range strings.Split(dc("ps"), "\n")[2:] {
 		require.Contains(t, line, "Up", line)
 	}
-	cli, err := stack.NewDocker(ctx)
-	require.NoError(t, err)
-	defer cli.Close()
-	runs, err := stack.List(ctx, cli)
-	require.NoError(t, err)
-	for _, r := range runs {
-		require.False(t, strings.HasPrefix(r.RunID, "attach-"), "left behind: %+v", r)
-	}
+	stacktest.RequireNoRuns(t, "attach-")
 }

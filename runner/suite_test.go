@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
-	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/stretchr/testify/require"
 )
 
@@ -21,7 +21,7 @@ import (
 // is the worst of its scenarios' (one passes, one fails).
 func TestRunSuite(t *testing.T) {
 	dockertest.Require(t)
-	t.Cleanup(func() { sweepPrefix(t, "suitetest-") })
+	t.Cleanup(func() { stacktest.Sweep(t, "suitetest-") })
 	s, err := scenarios.LoadSuite(filepath.Join("testdata", "suite", "suite.yaml"))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -65,7 +65,7 @@ func TestRunSuite(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(txt), "FAILED: 1 of 2 scenario × architecture runs")
 	require.Contains(t, string(txt), "suitetest-fail × stateless: latency.p50 < 0.001ms")
-	requireNoStacks(t, "suitetest-")
+	stacktest.RequireNoRuns(t, "suitetest-")
 }
 
 // TestRunSuiteInterrupted cancels the suite while its first scenario's load runs: that scenario writes
@@ -73,7 +73,7 @@ func TestRunSuite(t *testing.T) {
 // container or network is left.
 func TestRunSuiteInterrupted(t *testing.T) {
 	dockertest.Require(t)
-	t.Cleanup(func() { sweepPrefix(t, "suiteint-") })
+	t.Cleanup(func() { stacktest.Sweep(t, "suiteint-") })
 	mk := func(name string) scenarios.Plan {
 		p, err := scenarios.Parse(name+".yaml", []byte("name: "+name+"\nseed: 3\nstack: {replicas: 1}\nclients: 5\nphases: [{duration: 30s, rate: 20/s}]\n"))
 		require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestRunSuiteInterrupted(t *testing.T) {
 	txt, rerr := os.ReadFile(filepath.Join(dir, "report.txt"))
 	require.NoError(t, rerr)
 	require.Contains(t, string(txt), "suiteint-b  stateless     – not run")
-	requireNoStacks(t, "suiteint-")
+	stacktest.RequireNoRuns(t, "suiteint-")
 }
 
 // cancelOn cancels a context a while after a log line containing marker.
@@ -130,32 +130,4 @@ func (c *cancelOn) Write(p []byte) (int, error) {
 		c.once.Do(func() { time.AfterFunc(c.after, c.cancel) })
 	}
 	return len(p), nil
-}
-
-// requireNoStacks fails when a labelled container or network of a run whose id starts with prefix is left.
-func requireNoStacks(t *testing.T, prefix string) {
-	t.Helper()
-	cli, err := stack.NewDocker(context.Background())
-	require.NoError(t, err)
-	defer cli.Close()
-	runs, err := stack.List(context.Background(), cli)
-	require.NoError(t, err)
-	for _, r := range runs {
-		require.False(t, strings.HasPrefix(r.RunID, prefix), "leftover run %s: %+v", r.RunID, r)
-	}
-}
-
-// sweepPrefix removes whatever a failed test left behind, and nothing of anyone else's.
-func sweepPrefix(t *testing.T, prefix string) {
-	cli, err := stack.NewDocker(context.Background())
-	if err != nil {
-		return
-	}
-	defer cli.Close()
-	runs, _ := stack.List(context.Background(), cli)
-	for _, r := range runs {
-		if strings.HasPrefix(r.RunID, prefix) {
-			_ = stack.Sweep(context.Background(), cli, r.RunID)
-		}
-	}
 }

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/internal/refapitest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/target"
-	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/stretchr/testify/require"
 )
 
@@ -73,12 +72,5 @@ func TestConformStack(t *testing.T) {
 	for _, r := range rep.Results {
 		require.Equal(t, "passed", r.Status, "%s: %s", r.Rule, r.Detail)
 	}
-	cli, err := stack.NewDocker(context.Background())
-	require.NoError(t, err)
-	defer cli.Close()
-	runs, err := stack.List(context.Background(), cli)
-	require.NoError(t, err)
-	for _, r := range runs {
-		require.False(t, strings.HasPrefix(r.RunID, "conform-"), "left behind: %+v", r)
-	}
+	stacktest.RequireNoRuns(t, "conform-")
 }

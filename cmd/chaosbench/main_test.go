@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
 
@@ -86,14 +87,7 @@ func TestStackUpSIGINT(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("stack up did not exit after SIGINT")
 	}
-	cli, err := stack.NewDocker(context.Background())
-	require.NoError(t, err)
-	defer cli.Close()
-	runs, err := stack.List(context.Background(), cli)
-	require.NoError(t, err)
-	for _, r := range runs {
-		require.NotEqual(t, runID, r.RunID, "nothing labelled with the run is left")
-	}
+	stacktest.RequireNoRuns(t, runID) // nothing labelled with the run is left
 }
 
 // buildCLI compiles the real binary, for tests of the process (signals, exit codes, output).

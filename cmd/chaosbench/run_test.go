@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/results"
-	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/stretchr/testify/require"
 )
 
@@ -147,7 +147,7 @@ faults:
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		sweepRuns(t, name)
+		stacktest.Sweep(t, name)
 	})
 
 	injected := make(chan struct{})
@@ -207,27 +207,5 @@ faults:
 	require.FileExists(t, filepath.Join(out, "report.html"))
 
 	// Nothing labelled is left: no container, no network.
-	cli, err := stack.NewDocker(context.Background())
-	require.NoError(t, err)
-	defer cli.Close()
-	runs, err := stack.List(context.Background(), cli)
-	require.NoError(t, err)
-	for _, r := range runs {
-		require.False(t, strings.HasPrefix(r.RunID, name), "leftover run %s: %+v", r.RunID, r)
-	}
-}
-
-// sweepRuns removes whatever a failed test left behind.
-func sweepRuns(t *testing.T, prefix string) {
-	cli, err := stack.NewDocker(context.Background())
-	if err != nil {
-		return
-	}
-	defer cli.Close()
-	runs, _ := stack.List(context.Background(), cli)
-	for _, r := range runs {
-		if strings.HasPrefix(r.RunID, prefix) {
-			_ = stack.Sweep(context.Background(), cli, r.RunID)
-		}
-	}
+	stacktest.RequireNoRuns(t, name)
 }
