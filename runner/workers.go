@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,42 @@ func WithWorkers(n int) Option {
 		c.Workers = n
 		return nil
 	}
+}
+
+// CheckWorkers says why plan cannot be carried by n loader containers (nil when it can), for every
+// architecture of it that a run would start (archs, or all): the command line refuses it as bad input
+// before any container starts.
+func CheckWorkers(plan scenarios.Plan, n int, archs ...string) error {
+	if n == 0 {
+		return nil
+	}
+	for _, a := range plan.Architectures {
+		if len(archs) > 0 && !slices.Contains(archs, a.Name) {
+			continue
+		}
+		if err := checkWorkers(plan, a, n); err != nil {
+			return fmt.Errorf("--workers %d: scenario %s: %w", n, plan.Name, err)
+		}
+	}
+	return nil
+}
+
+func checkWorkers(plan scenarios.Plan, a arch.Arch, n int) error {
+	switch {
+	case plan.Attach != nil:
+		return errors.New("an attached project's URL is on this host, not on a network the loader containers can join")
+	case a.Edge.TLS:
+		return fmt.Errorf("architecture %s: the run's TLS certificate names 127.0.0.1 only, not NGINX's address on the run's network", a.Name)
+	case !a.Edge.Default():
+		// Its load-side measurements (TIME_WAIT towards the entry) read this host's sockets: the workers'
+		// are in their containers, and would read as 0, a threshold on them passing unmeasured.
+		return fmt.Errorf("architecture %s names an edge knob, whose load-side measurements read this host's sockets, not the workers'", a.Name)
+	case plan.Source == "":
+		return errors.New("the plan has no scenario file or name to give the workers")
+	case plan.Clients > 0 && plan.Clients < n:
+		return fmt.Errorf("%d clients for %d workers: every worker needs one", plan.Clients, n)
+	}
+	return nil
 }
 
 // LoaderImage is the loader image (the static chaosbench binary alone, deploy/images/build.sh):
@@ -84,19 +121,11 @@ const workersDirName = "workers"
 func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch.Arch, seed int64, dir string,
 	cfg RunConfig, onStart []func(time.Time)) (*load.Result, error) {
 	n := cfg.Workers
-	switch {
-	case st.Attached():
-		return nil, errors.New("workers: an attached project's URL is on this host, not on a network the loader containers can join")
-	case st.CertPEM() != nil:
-		return nil, errors.New("workers: the run's TLS certificate names 127.0.0.1 only, not NGINX's address on the run's network")
-	case !a.Edge.Default():
-		// Its load-side measurements (TIME_WAIT towards the entry) read this host's sockets: the workers'
-		// are in their containers, and would read as 0, a threshold on them passing unmeasured.
-		return nil, fmt.Errorf("workers: architecture %s names an edge knob, whose load-side measurements read this host's sockets, not the workers'", a.Name)
-	case plan.Source == "":
-		return nil, errors.New("workers: the plan has no scenario file or name to give the workers")
-	case plan.Clients > 0 && plan.Clients < n:
-		return nil, fmt.Errorf("workers: %d clients for %d workers: every worker needs one", plan.Clients, n)
+	if err := checkWorkers(plan, a, n); err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
+	}
+	if st.Attached() || st.CertPEM() != nil { // what checkWorkers refused, should a stack disagree with its plan
+		return nil, errors.New("workers: the stack is attached or serves TLS")
 	}
 	cli := st.Docker()
 	img := LoaderImage()
@@ -121,8 +150,8 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 
 	// The scenario as the workers read it: a built-in by name, a file mounted read-only.
 	scenarioArg, binds := plan.Source, []string(nil)
-	if name, ok := strings.CutPrefix(plan.Source, "catalogue/"); ok {
-		scenarioArg = strings.TrimSuffix(name, ".yaml")
+	if name, ok := plan.BuiltinName(); ok {
+		scenarioArg = name
 	} else {
 		abs, err := filepath.Abs(plan.Source)
 		if err != nil {

@@ -31,7 +31,7 @@ func Catalogue() ([]Entry, error) {
 	var out []Entry
 	for _, p := range paths {
 		raw, _ := catalogueFS.ReadFile(p)
-		plan, err := Parse("builtin:"+p, raw)
+		plan, err := Parse(builtinPrefix+p, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -60,5 +60,16 @@ func Load(nameOrPath string) (Plan, error) {
 		sort.Strings(names)
 		return Plan{}, fmt.Errorf("%w %q: not a file, and not a built-in (%s)", ErrNotFound, nameOrPath, strings.Join(names, ", "))
 	}
-	return Parse("builtin:catalogue/"+nameOrPath+".yaml", raw)
+	return Parse(builtinPrefix+"catalogue/"+nameOrPath+".yaml", raw)
+}
+
+// builtinPrefix marks a built-in scenario's Source (builtin:catalogue/NAME.yaml), which positions in
+// errors name.
+const builtinPrefix = "builtin:"
+
+// BuiltinName is the catalogue name of a built-in scenario's plan (what Load takes), and whether it is one:
+// a scenario read from a file has its path as Source instead.
+func (p Plan) BuiltinName() (string, bool) {
+	rest, ok := strings.CutPrefix(p.Source, builtinPrefix+"catalogue/")
+	return strings.TrimSuffix(rest, ".yaml"), ok
 }

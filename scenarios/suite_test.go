@@ -151,3 +151,25 @@ func TestSuiteDocExample(t *testing.T) {
 	require.Len(t, s.Entries, 3)
 	require.Equal(t, []string{"stateless", "stateful"}, s.Entries[2].ArchNames())
 }
+
+// TestBuiltinName: a built-in's plan names itself as Load takes it (what a loader container is given); a
+// file's does not.
+func TestBuiltinName(t *testing.T) {
+	p, err := Load("kill-node")
+	require.NoError(t, err)
+	name, ok := p.BuiltinName()
+	require.True(t, ok)
+	require.Equal(t, "kill-node", name)
+	cat, err := Catalogue()
+	require.NoError(t, err)
+	name, ok = cat[0].Plan.BuiltinName()
+	require.True(t, ok)
+	require.Equal(t, cat[0].Name, name)
+
+	f := filepath.Join(t.TempDir(), "mine.yaml")
+	require.NoError(t, os.WriteFile(f, []byte("name: mine\nclients: 2\nphases:\n  - {duration: 5s, rate: 10/s}\n"), 0o644))
+	p, err = Load(f)
+	require.NoError(t, err, "%v", err)
+	_, ok = p.BuiltinName()
+	require.False(t, ok)
+}

@@ -106,7 +106,15 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 				if err != nil {
 					return usageError{err}
 				}
+				for _, e := range resolved.Entries {
+					if err := runner.CheckWorkers(e.Plan, workers, e.Archs...); err != nil {
+						return usageError{err}
+					}
+				}
 				return runSuite(cmd, resolved, &ci, opts)
+			}
+			if err := runner.CheckWorkers(plan, workers, archList...); err != nil {
+				return usageError{err}
 			}
 			if archs != "" {
 				opts = append(opts, runner.WithArchs(archList...))

@@ -61,6 +61,13 @@ func TestWorkerBadInput(t *testing.T) {
 	// run --workers: out of range is bad input, refused before any container starts.
 	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", "kill-node", "--workers", "-1"}))
 	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", "kill-node", "--workers", "33"}))
+	// What workers cannot measure is refused before any container starts too, in a suite as alone: TLS at
+	// the edge (the certificate names 127.0.0.1), more workers than clients.
+	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", "tls-keepalive", "--workers", "2"}))
+	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", "steady-baseline", "tls-keepalive", "--workers", "2"}))
+	few := filepath.Join(t.TempDir(), "few.yaml")
+	require.NoError(t, os.WriteFile(few, []byte("name: few\nclients: 2\nphases:\n  - {duration: 5s, rate: 10/s}\n"), 0o644))
+	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", few, "--workers", "3"}))
 	// The base line itself is good input: nothing answers on port 9, so setup fails (1), not the flags (2).
 	require.Equal(t, exitError, run(context.Background(), ok))
 }
