@@ -111,8 +111,15 @@ func junitArch(scenario string, a Arch, checks []Check) []junit.Testcase {
 		}
 		run.Error = &junit.Result{Type: junitInvalid, Message: notJudged, Data: ValidityRule}
 	default:
-		run.SystemOut = &junit.Output{Data: fmt.Sprintf("valid; %d requests sent at %.1f of %.0f/s before the faults",
-			a.Requests.Sent, a.Requests.AchievedRate, a.Requests.PlannedRate)}
+		// The run's numbers ride along, per op as every report has them, for whoever opens the case.
+		var b strings.Builder
+		fmt.Fprintf(&b, "valid; %d requests sent at %.1f of %.0f/s before the faults",
+			a.Requests.Sent, a.Requests.AchievedRate, a.Requests.PlannedRate)
+		for _, o := range a.Ops {
+			fmt.Fprintf(&b, "\nop %s: %d requests, p50 %s, p99 %s, errors %s", o.Name, o.Requests,
+				fmtMS(o.P50MS), fmtMS(o.P99MS), fmtPct(o.ErrorRate))
+		}
+		run.SystemOut = &junit.Output{Data: b.String()}
 	}
 	out := []junit.Testcase{run}
 	judge := func(c junit.Testcase, outcome func(*junit.Testcase)) {
