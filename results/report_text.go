@@ -72,19 +72,25 @@ func (r TextReporter) Render(w io.Writer, s Summary) error {
 	}
 	b.WriteString("\n")
 	v, failures := verdictLines(s)
-	if r.Color {
+	writeVerdict(&b, r.Color, RunVerdict(s), v, failures)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeVerdict writes a verdict line (bold, green when passed and red otherwise, with color) and the
+// failures under it: a run's and a suite's text reports end the same way.
+func writeVerdict(b *strings.Builder, color bool, st Status, line string, failures []string) {
+	if color {
 		c := ansiRed
-		if RunVerdict(s) == StatusPassed {
+		if st == StatusPassed {
 			c = ansiGreen
 		}
-		v = ansiBold + c + v + ansiReset
+		line = ansiBold + c + line + ansiReset
 	}
-	b.WriteString(v + "\n")
+	b.WriteString(line + "\n")
 	for _, f := range failures {
 		b.WriteString("  " + f + "\n")
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func (r TextReporter) paint(c cell, text string) string {

@@ -77,15 +77,5 @@ func (r SuiteTextReporter) writeSummary(b *strings.Builder, s Suite) {
 	writeAligned(b, rows)
 	b.WriteString("\n")
 	v, failures := suiteVerdictLines(s)
-	if r.Color {
-		c := ansiRed
-		if SuiteVerdict(s) == StatusPassed {
-			c = ansiGreen
-		}
-		v = ansiBold + c + v + ansiReset
-	}
-	b.WriteString(v + "\n")
-	for _, f := range failures {
-		b.WriteString("  " + f + "\n")
-	}
+	writeVerdict(b, r.Color, SuiteVerdict(s), v, failures)
 }
