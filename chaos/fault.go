@@ -199,9 +199,9 @@ func targets(r arch.Role) string {
 	case arch.RoleAPI:
 		return "API nodes (any-api, api-N)"
 	case arch.RoleReplica:
-		return "Redis replicas (redis-2, redis-3)"
+		return "Redis replicas (redis-2, redis-3 on stateless-ha)"
 	case arch.RoleSentinel:
-		return "Sentinels (sentinel-N)"
+		return "Sentinels (sentinel-N on stateless-ha)"
 	}
 	return string(r)
 }

@@ -47,10 +47,10 @@ func newListCmd() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\n", a.Name, a.Auth, a.Sessions, a.Idempotency, a.Concurrency, a.Balancer)
 			}
 			fmt.Fprintln(w)
-			fmt.Fprintln(w, "FAULT\tTARGETS")
+			fmt.Fprintln(w, "FAULT\tTARGETS\tNEEDS")
 			for _, n := range chaos.Names() {
 				k, _ := chaos.Default.Kind(n)
-				fmt.Fprintf(w, "%s\t%s\n", n, chaos.TargetsText(k.Roles))
+				fmt.Fprintf(w, "%s\t%s\t%s\n", n, chaos.TargetsText(k.Roles), faultNeeds(k))
 			}
 			fmt.Fprintln(w)
 			var metrics []string
@@ -68,4 +68,23 @@ func firstSentence(s string) string {
 		return s[:i+1]
 	}
 	return s
+}
+
+// faultNeeds says what a fault needs of the stack beyond its targets, as validation refuses it without
+// (the flags a fault declares when it registers); "-" for nothing.
+func faultNeeds(k chaos.Kind) string {
+	var needs []string
+	if k.RedisHA {
+		needs = append(needs, "Redis Sentinels (stateless-ha)")
+	}
+	if k.RefapiOnly {
+		needs = append(needs, "the reference API (not a user's image or an attached project)")
+	}
+	if k.Routes {
+		needs = append(needs, "chaosbench's own NGINX (not an attached project)")
+	}
+	if len(needs) == 0 {
+		return "-"
+	}
+	return strings.Join(needs, "; ")
 }

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestListSaysWhatFaultsNeed: a fault that validation refuses on some stacks says which in list's NEEDS
+// column, so a user learns it before writing the scenario, not from the error after.
+func TestListSaysWhatFaultsNeed(t *testing.T) {
+	out, err := execCLI(t, "list")
+	require.NoError(t, err)
+	for _, want := range []string{
+		`(?m)^redis-split-brain\s.*Redis Sentinels \(stateless-ha\)$`,
+		`(?m)^clock-skew\s.*the reference API`,
+		`(?m)^latency\s.*chaosbench's own NGINX`,
+		`(?m)^kill\s.*sentinel-N on stateless-ha.*\s-$`,
+	} {
+		require.Regexp(t, regexp.MustCompile(want), out)
+	}
+}
