@@ -65,6 +65,8 @@ var claims = []claim{
 		"redis-eviction", []expect{{"stateless", results.StatusFailed, ""}}, []string{"sessions.lost", "writes.lost"}},
 	{"Redis with Sentinel fails over and loses no acknowledged data",
 		"redis-failover", []expect{{"stateless-ha", results.StatusPassed, ""}}, []string{"writes.lost", "sessions.lost", "errors.rate"}},
+	{"Redis' bound on failover loss: with min-replicas-to-write the primary refuses writes no replica has, so a failover loses none of the acknowledged ones, at the price of refused writes",
+		"redis-failover-min-replicas", []expect{{"stateless-ha", results.StatusPassed, ""}}, []string{"writes.lost", "sessions.lost", "errors.rate"}},
 	{"A Redis split brain loses acknowledged writes: the old primary's side keeps writing until the Sentinels demote it (documented; expected to fail); min-replicas-to-write bounds the loss, at the price of refused writes",
 		"redis-split-brain", []expect{{"stateless-ha", results.StatusFailed, ""}, {"stateless-ha-min-replicas", results.StatusPassed, ""}},
 		[]string{"writes.lost", "writes.acknowledged", "errors.rate"}},
