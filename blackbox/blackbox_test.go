@@ -133,15 +133,23 @@ func TestWhatTheServiceCannotAnswerIsNotChecked(t *testing.T) {
 		})
 	}
 	url, _, ledger := run(t, nil, hide)
+	f := readMarked(t, url, ledger)
+	require.Contains(t, f["writes.duplicates"].NotChecked, "404")
+	require.Contains(t, f["updates.lost"].NotChecked, "404")
+	require.Empty(t, f["sessions.lost"].NotChecked, "sessions come from the clients' own view")
+}
+
+// readMarked reads the ground truth through the API with the checker's requests marked (readerMark), and
+// checks the ledger against it.
+func readMarked(t *testing.T, url string, ledger load.LedgerSnapshot) results.Findings {
+	t.Helper()
 	ctx := context.Background()
 	truth, err := blackbox.Read(ctx, url, load.DefaultPassword, ledger, blackbox.WithSettle(0),
 		blackbox.WithHTTPClient(&http.Client{Timeout: 5 * time.Second, Transport: readerMark{}}))
 	require.NoError(t, err)
 	f, err := results.CheckLedger(ctx, truth, ledger)
 	require.NoError(t, err)
-	require.Contains(t, f["writes.duplicates"].NotChecked, "404")
-	require.Contains(t, f["updates.lost"].NotChecked, "404")
-	require.Empty(t, f["sessions.lost"].NotChecked, "sessions come from the clients' own view")
+	return f
 }
 
 // readerMark tags the checker's requests, so that the test server hides its reads from it alone.
@@ -190,13 +198,8 @@ func TestLogsInOncePerUser(t *testing.T) {
 		})
 	}
 	url, rs, ledger := run(t, nil, watch)
-	ctx := context.Background()
-	truth, err := blackbox.Read(ctx, url, load.DefaultPassword, ledger, blackbox.WithSettle(0),
-		blackbox.WithHTTPClient(&http.Client{Timeout: 5 * time.Second, Transport: readerMark{}}))
-	require.NoError(t, err)
-	fromAPI, err := results.CheckLedger(ctx, truth, ledger)
-	require.NoError(t, err)
-	fromRedis, err := results.CheckLedger(ctx, keyspace.NewRedisTruth(rs.Client()), ledger)
+	fromAPI := readMarked(t, url, ledger)
+	fromRedis, err := results.CheckLedger(context.Background(), keyspace.NewRedisTruth(rs.Client()), ledger)
 	require.NoError(t, err)
 	require.Equal(t, values(fromRedis), values(fromAPI), "the refused read was read again")
 

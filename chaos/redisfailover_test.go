@@ -13,6 +13,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
 
@@ -23,12 +24,8 @@ func TestRedisFailoverPromotesAReplica(t *testing.T) {
 	dockertest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := stack.Up(ctx, stack.WithRunID(fmt.Sprintf("test-failover-%d", os.Getpid())),
+	s := stacktest.Up(t, ctx, stack.WithRunID(fmt.Sprintf("test-failover-%d", os.Getpid())),
 		stack.WithArch("stateless-ha"), stack.WithReplicas(2))
-	if s != nil {
-		t.Cleanup(func() { _ = s.Down(context.Background()) })
-	}
-	require.NoError(t, err)
 	signup := func(i int) int {
 		code, _, _ := do(http.MethodPost, s.Entry+"/v1/users",
 			fmt.Sprintf(`{"username":"failover-%d-%d","password":"correct-horse"}`, os.Getpid(), i))
@@ -59,12 +56,8 @@ func TestRedisSplitBrainOnTheStack(t *testing.T) {
 	dockertest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := stack.Up(ctx, stack.WithRunID(fmt.Sprintf("test-splitbrain-%d", os.Getpid())),
+	s := stacktest.Up(t, ctx, stack.WithRunID(fmt.Sprintf("test-splitbrain-%d", os.Getpid())),
 		stack.WithArch("stateless-ha"), stack.WithReplicas(2))
-	if s != nil {
-		t.Cleanup(func() { _ = s.Down(context.Background()) })
-	}
-	require.NoError(t, err)
 	signup := func(node string, i int) int {
 		code, _, _ := do(http.MethodPost, nodeURL(s, node, "/v1/users"),
 			fmt.Sprintf(`{"username":"split-%d-%s-%d","password":"correct-horse"}`, os.Getpid(), node, i))

@@ -1,5 +1,6 @@
-// Package stacktest holds what the Docker tests of several packages check about the stacks they started:
-// that nothing labelled is left when a run ends, and a sweep for what a failed test left behind. Both go
+// Package stacktest holds what the Docker tests of several packages do with the stacks they start: start
+// one for a test and remove it after, check that nothing labelled is left when a run ends, and sweep what a
+// failed test left behind. Both go
 // by run-id prefix, so that a test never touches another test's (or a user's) run.
 package stacktest
 
@@ -8,8 +9,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
+
+// Up starts a stack for t (skipping, or failing in CI, without Docker: dockertest.Require) and removes it
+// when t ends, also when Up failed half-way.
+func Up(t testing.TB, ctx context.Context, opts ...stack.Option) *stack.Stack {
+	t.Helper()
+	dockertest.Require(t)
+	s, err := stack.Up(ctx, opts...)
+	if s != nil {
+		t.Cleanup(func() { _ = s.Down(context.Background()) })
+	}
+	if err != nil {
+		t.Fatalf("stack up: %v", err)
+	}
+	return s
+}
 
 // RequireNoRuns fails t when a labelled container or network of a run whose id starts with prefix is left.
 func RequireNoRuns(t testing.TB, prefix string) {

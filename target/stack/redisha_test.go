@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
 
@@ -25,11 +26,7 @@ func TestRedisHAFailover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	runID := fmt.Sprintf("test-ha-%d", os.Getpid())
-	s, err := stack.Up(ctx, stack.WithRunID(runID), stack.WithArch("stateless-ha"), stack.WithReplicas(2))
-	if s != nil {
-		t.Cleanup(func() { _ = s.Down(context.Background()) })
-	}
-	require.NoError(t, err)
+	s := stacktest.Up(t, ctx, stack.WithRunID(runID), stack.WithArch("stateless-ha"), stack.WithReplicas(2))
 	require.Len(t, s.Containers(), 2+2+2+3, "2 nodes, redis, nginx, 2 replicas, 3 Sentinels")
 
 	primary, err := s.CurrentPrimary(ctx)

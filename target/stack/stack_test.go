@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
@@ -73,11 +74,7 @@ func TestUpDownLeavesNothing(t *testing.T) {
 	defer cancel()
 	runID := fmt.Sprintf("test-updown-%d", os.Getpid())
 	start := time.Now()
-	s, err := stack.Up(ctx, stack.WithRunID(runID), stack.WithReplicas(3))
-	if s != nil {
-		t.Cleanup(func() { _ = s.Down(context.Background()) })
-	}
-	require.NoError(t, err)
+	s := stacktest.Up(t, ctx, stack.WithRunID(runID), stack.WithReplicas(3))
 	t.Logf("stack up (3 replicas) ready in %s", time.Since(start).Round(time.Millisecond))
 	require.NoError(t, s.Ready(ctx))
 

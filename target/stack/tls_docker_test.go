@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/internal/stacktest"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
@@ -29,12 +30,9 @@ func TestTLSStack(t *testing.T) {
 	require.NoError(t, err)
 	a.Name = "tls"
 	a.Edge = arch.Edge{TLS: true, NoClientKeepAlive: true, NoUpstreamKeepAlive: true, Measure: true}
-	s, err := stack.Up(ctx, stack.WithRunID(fmt.Sprintf("test-tls-%d", os.Getpid())), stack.WithArchitecture(a),
+	// Up's readiness probes go over TLS.
+	s := stacktest.Up(t, ctx, stack.WithRunID(fmt.Sprintf("test-tls-%d", os.Getpid())), stack.WithArchitecture(a),
 		stack.WithReplicas(1))
-	if s != nil {
-		t.Cleanup(func() { _ = s.Down(context.Background()) })
-	}
-	require.NoError(t, err) // Up's readiness probes went over TLS
 	require.True(t, strings.HasPrefix(s.Entry, "https://127.0.0.1:"), s.Entry)
 	require.NotNil(t, s.RootCAs())
 
