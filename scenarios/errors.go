@@ -132,14 +132,19 @@ func splitField(field string) []string {
 }
 
 // yamlError converts a decoder error (syntax, unknown field, wrong type)
-// into a positioned FieldError.
-func yamlError(file string, err error) FieldError {
+// into a positioned FieldError; with the parsed file (nil for a syntax
+// error) it also names the field at that position.
+func yamlError(file string, f *ast.File, err error) FieldError {
 	fe := FieldError{File: file, Msg: err.Error()}
 	if ye, ok := err.(yaml.Error); ok {
 		fe.Msg = ye.GetMessage()
 		if tk := ye.GetToken(); tk != nil {
 			fe.Line, fe.Col = tk.Position.Line, tk.Position.Column
+			fe.Field = fieldAt(f, fe.Line, fe.Col)
 		}
+	}
+	if hint, ok := fieldHints[fe.Field+": "+fe.Msg]; ok {
+		fe.Msg += " (" + hint + ")"
 	}
 	// Say what was expected in the file's terms, not in Go's.
 	var te *yaml.TypeError
@@ -160,4 +165,40 @@ func yamlError(file string, err error) FieldError {
 		}
 	}
 	return fe
+}
+
+// fieldHints show the shape a field wants where a wrong one is a likely slip (by field and the decoder's
+// message): a suite file's shared thresholds are a list, a scenario's are per architecture.
+var fieldHints = map[string]string{
+	"thresholds: sequence was used where mapping is expected": "want a mapping of architecture names, or all, to lists: thresholds: {all: [errors.rate < 1%]}",
+}
+
+// fieldAt is the path of the outermost node of f that starts at line:col, in the file's terms
+// (thresholds, faults[0].params), or "" when none does: the decoder says what it expected at a
+// token, and a person needs to know which field that was.
+func fieldAt(f *ast.File, line, col int) string {
+	if f == nil {
+		return ""
+	}
+	best := ""
+	for _, doc := range f.Docs {
+		ast.Walk(visitFunc(func(n ast.Node) {
+			tk := n.GetToken()
+			if tk == nil || tk.Position.Line != line || tk.Position.Column != col {
+				return
+			}
+			if p := strings.TrimPrefix(strings.TrimPrefix(n.GetPath(), "$"), "."); p != "" && (best == "" || len(p) < len(best)) {
+				best = p
+			}
+		}), doc)
+	}
+	return best
+}
+
+// visitFunc is an ast.Visitor that calls itself on every node.
+type visitFunc func(ast.Node)
+
+func (v visitFunc) Visit(n ast.Node) ast.Visitor {
+	v(n)
+	return v
 }

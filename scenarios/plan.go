@@ -171,11 +171,11 @@ func (p Plan) Arch(name string) (arch.Arch, bool) {
 func Parse(source string, data []byte) (Plan, error) {
 	astFile, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return Plan{}, Errors{yamlError(source, err)}
+		return Plan{}, Errors{yamlError(source, nil, err)}
 	}
 	var f file
 	if err := yaml.UnmarshalWithOptions(data, &f, yaml.DisallowUnknownField()); err != nil {
-		return Plan{}, Errors{yamlError(source, err)}
+		return Plan{}, Errors{yamlError(source, astFile, err)}
 	}
 	v := &positioner{file: source, ast: astFile}
 	plan := validate(v, f)

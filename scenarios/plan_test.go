@@ -184,6 +184,8 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"attach bad url", "name: x\ntarget: {url: 127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.url", "want http://HOST:PORT"}},
 		// A value of the wrong type is named in the file's terms, not Go's.
 		{"wrong type", "name: x\nclients: many\n", []string{"bad.yaml:2:10", `value "many" is of the wrong type: want a whole number`}},
+		// A list where a mapping goes names the field, and for thresholds (a list in a suite file) the shape.
+		{"thresholds as a list", "name: x\nthresholds:\n  - errors.rate < 1%\n", []string{"bad.yaml:3:3", "thresholds: sequence was used where mapping is expected (want a mapping of architecture names, or all, to lists"}},
 		// No phases at all: nothing to run.
 		{"no phases", "name: x\n", []string{"phases", "at least one phase"}},
 	}

@@ -68,11 +68,11 @@ func LoadSuite(path string) (Suite, error) {
 func ParseSuite(source string, data []byte) (Suite, error) {
 	astFile, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return Suite{}, Errors{yamlError(source, err)}
+		return Suite{}, Errors{yamlError(source, nil, err)}
 	}
 	var f suiteFile
 	if err := yaml.UnmarshalWithOptions(data, &f, yaml.DisallowUnknownField()); err != nil {
-		return Suite{}, Errors{yamlError(source, err)}
+		return Suite{}, Errors{yamlError(source, astFile, err)}
 	}
 	v := &positioner{file: source, ast: astFile}
 	s := Suite{Name: f.Name, Description: strings.TrimSpace(f.Description), Source: source}
