@@ -273,9 +273,7 @@ func mergeHLogs(out *Result, parts []*Result) error {
 	all := map[secPhase]*hdrhistogram.Histogram{}
 	for _, k := range keys {
 		h := wins[k]
-		h.SetTag(k.tag)
-		h.SetStartTimeMs(startMs + int64(k.sec)*1000)
-		h.SetEndTimeMs(startMs + int64(k.sec+1)*1000)
+		stampWindow(h, k.tag, startMs, k.sec)
 		rf.interval(h)
 		phase := k.tag
 		if i := strings.LastIndexByte(k.tag, '/'); i >= 0 {
@@ -302,14 +300,11 @@ func mergeHLogs(out *Result, parts []*Result) error {
 		n := h.TotalCount()
 		// The larger part of a second split by a phase boundary; ties to the
 		// earlier phase, so that the choice does not depend on map order.
-		if n > best[sp.sec] || (n == best[sp.sec] && phaseIndex(out.Phases, sp.phase) < phaseIndex(out.Phases, s.Phase)) {
+		larger := n > best[sp.sec] || (n == best[sp.sec] && phaseIndex(out.Phases, sp.phase) < phaseIndex(out.Phases, s.Phase))
+		if larger {
 			best[sp.sec] = n
-			s.P50 = time.Duration(h.ValueAtQuantile(50)) * time.Microsecond
-			s.P99 = time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
 		}
-		if m := time.Duration(h.Max()) * time.Microsecond; m > s.Max {
-			s.Max = m
-		}
+		s.show(h, larger)
 	}
 	return nil
 }

@@ -229,6 +229,26 @@ func (a *aggregator) closeWindows(before int) {
 	}
 }
 
+// show takes window h into the second: its percentiles when they are the second's to show (the larger
+// part of a second a phase boundary splits), its max always. The engine and the merge of several
+// workers' windows (merge.go) fill a timeline second by this one rule.
+func (s *Second) show(h *hdrhistogram.Histogram, percentiles bool) {
+	if percentiles {
+		s.P50 = time.Duration(h.ValueAtQuantile(50)) * time.Microsecond
+		s.P99 = time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
+	}
+	if m := time.Duration(h.Max()) * time.Microsecond; m > s.Max {
+		s.Max = m
+	}
+}
+
+// stampWindow labels an hlog interval: its tag (op/phase) and its second on the run's clock.
+func stampWindow(h *hdrhistogram.Histogram, tag string, startMs int64, sec int) {
+	h.SetTag(tag)
+	h.SetStartTimeMs(startMs + int64(sec)*1000)
+	h.SetEndTimeMs(startMs + int64(sec+1)*1000)
+}
+
 func (a *aggregator) closeWindow(k winKey, w *window) {
 	if k.op == timelineAllOps {
 		for len(a.timeline) <= k.sec {
@@ -241,17 +261,9 @@ func (a *aggregator) closeWindow(k winKey, w *window) {
 		s.Retries += w.retries
 		// A second split by a phase boundary keeps the larger part's
 		// percentiles; the per-op/phase hlog keeps both exactly.
-		if w.completed >= s.Completed-w.completed {
-			s.P50 = time.Duration(w.h.ValueAtQuantile(50)) * time.Microsecond
-			s.P99 = time.Duration(w.h.ValueAtQuantile(99)) * time.Microsecond
-		}
-		if m := time.Duration(w.h.Max()) * time.Microsecond; m > s.Max {
-			s.Max = m
-		}
+		s.show(w.h, w.completed >= s.Completed-w.completed)
 	} else if a.files != nil {
-		w.h.SetTag(a.ops[k.op] + "/" + a.phases[k.phase])
-		w.h.SetStartTimeMs(a.startMs + int64(k.sec)*1000)
-		w.h.SetEndTimeMs(a.startMs + int64(k.sec+1)*1000)
+		stampWindow(w.h, a.ops[k.op]+"/"+a.phases[k.phase], a.startMs, k.sec)
 		a.files.interval(w.h)
 	}
 	w.h.Reset()
