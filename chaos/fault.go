@@ -41,6 +41,10 @@ type Effect struct {
 	// Revert undoes the fault. It is called exactly once, with a context that is not the run's (so that it
 	// runs after Ctrl-C too). Nil means nothing to undo.
 	Revert func(ctx context.Context) error
+	// Tally says what the fault did while it lasted ("143 of 290 matching answers lost"), read once after
+	// Revert and appended to the record's mechanism, so a fault that hit nothing shows it. Nil: nothing
+	// to count.
+	Tally func() string
 }
 
 // Target is what a fault hits, resolved from a spec: a node name (api-2), any-api, redis or nginx.
@@ -172,6 +176,18 @@ func (p Params) String(key, def string, allowed ...string) (string, error) {
 		return "", fmt.Errorf("parameter %s=%q: want one of %s", key, v, strings.Join(allowed, ", "))
 	}
 	return v, nil
+}
+
+// List reads a parameter that is one value (with: api-1) or a list (with: [api-1, api-2], which a scenario's
+// parameters hold as the text "[api-1 api-2]"), without repeats; nil when absent.
+func (p Params) List(key string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(strings.Trim(p[key], "[]"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // check refuses parameters a fault does not know, so that a typo in a scenario is an error.

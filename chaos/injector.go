@@ -139,6 +139,9 @@ func (in *Injector) Revert(ctx context.Context, id int) error {
 	in.mu.Lock()
 	rec := &in.records[id]
 	rec.End, rec.Ready = end, recovered
+	if eff.Tally != nil {
+		rec.Mechanism += ": " + eff.Tally()
+	}
 	if err != nil {
 		if rec.Error != "" {
 			rec.Error += "; "

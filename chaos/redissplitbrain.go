@@ -11,12 +11,12 @@ import (
 )
 
 func init() {
-	Register(Kind{Name: "redis-split-brain", Roles: []arch.Role{arch.RoleRedis}, RedisHA: true, Peers: splitBrainWith,
+	Register(Kind{Name: "redis-split-brain", Roles: []arch.Role{arch.RoleRedis}, RedisHA: true, Peers: func(p Params) []string { return p.List("with") },
 		New: func(p Params) (Fault, error) {
 			if err := p.check("with"); err != nil {
 				return nil, err
 			}
-			with := splitBrainWith(p)
+			with := p.List("with")
 			for _, n := range with {
 				if arch.RoleOf(n) != arch.RoleAPI {
 					return nil, fmt.Errorf("parameter with=%q: %q is not an API node (api-N)", p["with"], n)
@@ -24,18 +24,6 @@ func init() {
 			}
 			return &RedisSplitBrain{With: with}, nil
 		}})
-}
-
-// splitBrainWith reads params.with: one node (with: api-1) or a list (with: [api-1, api-2], which a
-// scenario's parameters hold as the text "[api-1 api-2]").
-func splitBrainWith(p Params) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(strings.Trim(p["with"], "[]"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		if !slices.Contains(out, f) {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // RedisSplitBrain partitions the Redis primary of the moment, together with the API nodes With, from the
