@@ -113,7 +113,11 @@ func (f *ResponseLoss) Inject(ctx context.Context, env *Env, t Target) (Effect, 
 func (f *ResponseLoss) describe() string {
 	what := "the answers"
 	if len(f.Methods) > 0 || f.Path != "" {
-		what += " to " + strings.TrimSpace(strings.Join(f.Methods, "|")+" "+f.Path+"*")
+		where := strings.Join(f.Methods, "|")
+		if f.Path != "" {
+			where += " " + f.Path + "*"
+		}
+		what += " to " + strings.TrimSpace(where)
 	}
 	if f.Percent < 100 {
 		what = strconv.FormatFloat(f.Percent, 'g', 4, 64) + "% of " + what

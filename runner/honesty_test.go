@@ -11,23 +11,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// honesty is built so that each violation is near-certain where the
-// architecture allows it: 200 ms each way in front of api-2 with a 300 ms
-// client timeout (the order reaches the node and commits at ~200 ms, the
-// client gives up at 300 ms and retries elsewhere), a kill of api-1 (the
-// sessions pinned there), and one hot resource (read-modify-write races).
+// honesty makes each violation happen by mechanism, on the architecture that allows it, with counts far
+// from zero; none of it hopes for a race.
+//   - Duplicates: response-loss cuts every answer to a POST or PATCH on api-2 after its head for 7 s (the
+//     node stores the order, the client gets a broken answer and retries). Orders are 60/s, a third of
+//     them reach api-2 (round-robin, or the ~10 clients NGINX pins there by the seed's placement): about
+//     140 lost answers, and without idempotency keys each one's retry is a second order. Expected ~140,
+//     Poisson spread about ±12: the assertion (> 0; the log shows the count) has a margin of more than 10
+//     standard deviations. With keys, the retry replays the stored answer: 0.
+//   - Lost updates (last-write-wins, stateful): 36 increments/s on one resource. A PATCH whose answer is
+//     lost is retried with the same absolute value 0-200 ms later (full-jitter backoff, up to 3 retries,
+//     all cut again by stickiness), overwriting every increment the other clients made meanwhile: about
+//     36/s × ~0.1 s ≈ 3 lost per cut PATCH, and ~80 PATCHes reach api-2 in the window, so ~250 expected.
+//     With If-Match (stateless) the retry gets 412, re-reads and applies again: none lost.
+//   - Lost sessions (sessions in node memory, stateful): api-1 is killed for 5 s; each of the ~30 clients
+//     pinned there sends 1.3 requests/s, so each sees its session refused with probability 1-e^-6.7, and
+//     the count is set by the seed's placement, not by timing.
 const honesty = `name: honesty
 seed: 99
 architectures: [stateless, stateful, stateless-no-idempotency]
-clients: 30
+clients: 90
 timeout: 300ms
-retry: {attempts: 4, backoff: 20ms, max_backoff: 200ms, budget: 2s}
+retry: {attempts: 4, backoff: 100ms, max_backoff: 400ms, budget: 2s}
 mix: {order.create: 50, resource.update: 30, profile.read: 20}
 resources: 1
 phases:
   - {duration: 20s, rate: 120/s}
 faults:
-  - {at: 3s, for: 7s, kind: latency, target: api-2, params: {delay: 200ms}}
+  - {at: 3s, for: 7s, kind: response-loss, target: api-2, params: {method: [POST, PATCH], mode: truncate}}
   - {at: 12s, for: 5s, kind: kill, target: api-1}
 `
 
