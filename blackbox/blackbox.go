@@ -38,6 +38,14 @@ const (
 	parallel = 8
 	// listCap is where a listing may have been cut short: the reference API lists the newest 1000 orders.
 	listCap = 1000
+	// DefaultSessionWait is how long Read logs a user in again while the service refuses the fresh
+	// sessions (getAs): past NGINX's fail_timeout of 10 s (ours and its default), counted from a failure
+	// that happened before the read began.
+	DefaultSessionWait = 15 * time.Second
+	// A refused session is replaced after firstRefusedWait, then after twice as long each time up to
+	// maxRefusedWait: at most 10 tries per user in DefaultSessionWait, each a login (a bcrypt check).
+	firstRefusedWait = 250 * time.Millisecond
+	maxRefusedWait   = 2 * time.Second
 )
 
 // Option configures Read.
@@ -46,12 +54,17 @@ type Option func(*reader)
 // WithSettle sets the wait before reading (default DefaultSettle).
 func WithSettle(d time.Duration) Option { return func(r *reader) { r.settle = d } }
 
+// WithSessionWait sets how long Read goes on logging a user in again while the service refuses each fresh
+// session (default DefaultSessionWait); past it, what needed the session is not checked.
+func WithSessionWait(d time.Duration) Option { return func(r *reader) { r.sessionWait = d } }
+
 // WithHTTPClient replaces the HTTP client (default: 10 s per request).
 func WithHTTPClient(c *http.Client) Option { return func(r *reader) { r.http = c } }
 
 type reader struct {
 	base, password string
 	settle         time.Duration
+	sessionWait    time.Duration
 	http           *http.Client
 	sessions       sessions
 }
@@ -77,7 +90,8 @@ var (
 // (load.Config.Password). It fails only on a cancelled context; a service that cannot answer a question
 // gives a Truth that says so.
 func Read(ctx context.Context, base, password string, ledger load.LedgerSnapshot, opts ...Option) (*Truth, error) {
-	r := &reader{base: base, password: password, settle: DefaultSettle, http: &http.Client{Timeout: 10 * time.Second}}
+	r := &reader{base: base, password: password, settle: DefaultSettle, sessionWait: DefaultSessionWait,
+		http: &http.Client{Timeout: 10 * time.Second}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -168,28 +182,36 @@ func (r *reader) readOrders(ctx context.Context, t *Truth, users map[string]int)
 	return g.Wait()
 }
 
-// loginTries bounds the logins of one read: a fresh session can be refused at once by a design that keeps
-// sessions in one node (its balancer may still route around a node that a fault restarted), and the reader
-// only needs one that holds for a request.
-const loginTries = 5
-
 // getAs GETs path into dst as user, with the session the reader holds for user (logging in the first
-// time), and logs in again when the session is refused (401).
+// time). When the session is refused (401), it logs in again after a wait, for as long as r.sessionWait: a
+// design that keeps sessions in one node may refuse fresh sessions for a while after a fault. Sticky NGINX
+// does: once a node failed (max_fails=1), it keeps that node out of its sid's route for fail_timeout (10 s),
+// and the route's backup, which does not hold the session, answers 401, while logins already reach the
+// node again. Tries at once would all fall in that window.
 func (r *reader) getAs(ctx context.Context, user, path string, dst any) error {
-	var (
-		err error
-		gen int
-	)
-	for range loginTries {
-		var auth http.Header
-		if auth, gen, err = r.sessions.auth(ctx, user, gen, r.login); err != nil {
+	begin := time.Now()
+	refused := 0 // the generation of the session last refused
+	for wait := firstRefusedWait; ; wait = min(2*wait, maxRefusedWait) {
+		auth, gen, err := r.sessions.auth(ctx, user, refused, r.login)
+		if err != nil {
 			return err
 		}
 		if err = r.get(ctx, path, auth, dst); err == nil || !errors.Is(err, errUnauthorized) {
 			return err
 		}
+		refused = gen
+		if time.Since(begin)+wait > r.sessionWait {
+			return fmt.Errorf("%w (every session refused, logging in again for %s)", err,
+				time.Since(begin).Round(time.Millisecond))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (last try: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
 	}
-	return err
 }
 
 // sessions holds one credential per user, so that reading 20 resources as one user logs in once, not 20
