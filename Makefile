@@ -42,8 +42,10 @@ demo: tools images build
 
 # test is what CI runs: formatting, vet, then every test with the race detector
 # (Docker tests included; they fail in CI when Docker is missing, and need the images).
+# TESTFLAGS adds flags (TESTFLAGS=-v keeps every test's log: the Docker tests log the counts they assert on).
+TESTFLAGS ?=
 test: tools images check
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
 
 # k8s-apiserver runs kube-apiserver's own create-time validation on k8s render's golden manifests
 # (docs/kubernetes.md). A module of its own (it imports k8s.io/kubernetes): not part of `make test`, as its

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,18 +30,11 @@ func TestLedgerStreamsOrders(t *testing.T) {
 	cfg := quick(srv.URL, 100, 2500*time.Millisecond)
 	cfg.Mix = Mix{{OrderCreate{}, 1}}
 	cfg.RunDir = dir
-	var midLines atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		time.Sleep(2 * time.Second) // about 2 s into the run (setup is quick)
-		b, _ := os.ReadFile(filepath.Join(dir, OrdersFileName))
-		midLines.Store(int64(strings.Count(string(b), "\n")))
-	}()
+	watch := watchLines(filepath.Join(dir, OrdersFileName))
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
-	<-done
-	assert.Greater(t, midLines.Load(), int64(50), "orders must reach the file while the run goes")
+	midLines := watch()
+	assert.Greater(t, midLines, 50, "orders must reach the file while the run goes")
 
 	assert.Empty(t, res.Ledger.Orders)
 	assert.Equal(t, filepath.Join(dir, OrdersFileName), res.Ledger.OrdersFile)

@@ -15,18 +15,21 @@ import (
 // from zero; none of it hopes for a race.
 //   - Duplicates: response-loss cuts every answer to a POST or PATCH on api-2 after its head for 7 s (the
 //     node stores the order, the client gets a broken answer and retries). Orders are 60/s, a third of
-//     them reach api-2 (round-robin, or the ~10 clients NGINX pins there by the seed's placement): about
-//     140 lost answers, and without idempotency keys each one's retry is a second order. Expected ~140,
-//     Poisson spread about ±12: the assertion (> 0; the log shows the count) has a margin of more than 10
-//     standard deviations. With keys, the retry replays the stored answer: 0.
+//     them reach api-2 (round-robin, or the ~30 clients NGINX pins there by the seed's placement): about
+//     140 lost answers, and without idempotency keys each one's retry is a second order. Expected ~140
+//     (retries that land on api-2 again add more; measured 169 to 208), Poisson spread about ±12: the
+//     assertion (>= 30) has a margin of more than 9 standard deviations. With
+//     keys, the retry replays the stored answer: 0.
 //   - Lost updates (last-write-wins, stateful): 36 increments/s on one resource. A PATCH whose answer is
-//     lost is retried with the same absolute value 0-200 ms later (full-jitter backoff, up to 3 retries,
-//     all cut again by stickiness), overwriting every increment the other clients made meanwhile: about
-//     36/s × ~0.1 s ≈ 3 lost per cut PATCH, and ~80 PATCHes reach api-2 in the window, so ~250 expected.
-//     With If-Match (stateless) the retry gets 412, re-reads and applies again: none lost.
+//     lost is sent again with the same absolute value (full-jitter backoff of up to 100, 200 and 400 ms:
+//     ~0.35 s for its 3 retries, all cut again, the client being pinned to api-2), and each attempt
+//     overwrites the increments the other clients (~24/s) made since the stale read: ~8 per cut PATCH,
+//     less the one each unacknowledged attempt adds, over ~80 cut PATCHes. Several hundred expected;
+//     measured 126 to 309 over 7 runs, asserted >= 30. With If-Match (stateless) the retry gets 412, re-reads and
+//     applies again: none lost.
 //   - Lost sessions (sessions in node memory, stateful): api-1 is killed for 5 s; each of the ~30 clients
 //     pinned there sends 1.3 requests/s, so each sees its session refused with probability 1-e^-6.7, and
-//     the count is set by the seed's placement, not by timing.
+//     the count is set by the seed's placement, not by timing (measured 30 to 37, asserted >= 20).
 const honesty = `name: honesty
 seed: 99
 architectures: [stateless, stateful, stateless-no-idempotency]
@@ -84,11 +87,11 @@ func TestCheckerHonesty(t *testing.T) {
 	require.Positive(t, stateless.Requests.Retries, "the faults did make clients retry")
 
 	stateful := get("stateful")
-	require.Positive(t, stateful.Sessions.Lost, "sessions pinned to the killed node are gone")
-	require.Positive(t, stateful.Updates.Lost, "last-write-wins loses concurrent increments")
+	require.GreaterOrEqual(t, stateful.Sessions.Lost, int64(20), "sessions pinned to the killed node are gone")
+	require.GreaterOrEqual(t, stateful.Updates.Lost, int64(30), "last-write-wins: a retried stale write overwrites increments")
 
 	noIdem := get("stateless-no-idempotency")
-	require.Positive(t, noIdem.Writes.Duplicates, "retries after lost answers create second orders")
+	require.GreaterOrEqual(t, noIdem.Writes.Duplicates, int64(30), "retries after lost answers create second orders")
 	require.Zero(t, noIdem.Sessions.Lost)
 }
 
