@@ -17,7 +17,7 @@ import (
 //     node stores the order, the client gets a broken answer and retries). Orders are 60/s, a third of
 //     them reach api-2 (round-robin, or the ~30 clients NGINX pins there by the seed's placement): about
 //     140 lost answers, and without idempotency keys each one's retry is a second order. Expected ~140
-//     (retries that land on api-2 again add more; measured 169 to 208), Poisson spread about ±12: the
+//     (retries that land on api-2 again add more; measured 169 to 199 over 5 runs), Poisson spread about ±12: the
 //     assertion (>= 30) has a margin of more than 9 standard deviations. With
 //     keys, the retry replays the stored answer: 0.
 //   - Lost updates (last-write-wins, stateful): 36 increments/s on one resource. A PATCH whose answer is
@@ -25,11 +25,13 @@ import (
 //     ~0.35 s for its 3 retries, all cut again, the client being pinned to api-2), and each attempt
 //     overwrites the increments the other clients (~24/s) made since the stale read: ~8 per cut PATCH,
 //     less the one each unacknowledged attempt adds, over ~80 cut PATCHes. Several hundred expected;
-//     measured 126 to 309 over 7 runs, asserted >= 30. With If-Match (stateless) the retry gets 412, re-reads and
+//     measured 121 to 178 over 5 runs, asserted >= 30. With If-Match (stateless) the retry gets 412, re-reads and
 //     applies again: none lost.
-//   - Lost sessions (sessions in node memory, stateful): api-1 is killed for 5 s; each of the ~30 clients
-//     pinned there sends 1.3 requests/s, so each sees its session refused with probability 1-e^-6.7, and
-//     the count is set by the seed's placement, not by timing (measured 30 to 37, asserted >= 20).
+//   - Lost sessions (sessions in node memory, stateful): api-1 is killed for 5 s; each client pinned there
+//     sends 1.3 requests/s, so each sees its session refused with probability 1-e^-6.7: the count is the
+//     number of clients NGINX placed on api-1. That is set by a consistent hash over the nodes' addresses,
+//     and the run's subnet changes with its run id, so it is about binomial(90, 1/3): mean 30, sd 4.5
+//     (measured 23 to 37 over 5 runs). Asserted >= 10: more than 4 standard deviations below the mean.
 const honesty = `name: honesty
 seed: 99
 architectures: [stateless, stateful, stateless-no-idempotency]
@@ -87,7 +89,7 @@ func TestCheckerHonesty(t *testing.T) {
 	require.Positive(t, stateless.Requests.Retries, "the faults did make clients retry")
 
 	stateful := get("stateful")
-	require.GreaterOrEqual(t, stateful.Sessions.Lost, int64(20), "sessions pinned to the killed node are gone")
+	require.GreaterOrEqual(t, stateful.Sessions.Lost, int64(10), "sessions pinned to the killed node are gone")
 	require.GreaterOrEqual(t, stateful.Updates.Lost, int64(30), "last-write-wins: a retried stale write overwrites increments")
 
 	noIdem := get("stateless-no-idempotency")

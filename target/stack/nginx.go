@@ -56,8 +56,8 @@ http {
 {{- if eq .Balancer "sticky"}}
     # A session's credential: the sid cookie (cookie mode) or the bearer token (jwt mode). Requests without
     # one (sign-up, login) are keyed by the load client's placement header (the seed and its number: the same
-    # node for the same client in every run of one seed), or at random without it, so that they still spread
-    # over every node.
+    # node for the same client throughout a run; the ring hashes the nodes' addresses, so a run on another
+    # subnet places the clients anew), or at random without it, so that they still spread over every node.
     map $http_x_chaosbench_client $chaosbench_anonymous {
         ""      $request_id;
         default $http_x_chaosbench_client;
