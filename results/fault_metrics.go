@@ -143,9 +143,6 @@ func FaultMetricNames() []string {
 	return out
 }
 
-// FaultMetricHelp is what the fault-window metric name measures ("" for an unknown one).
-func FaultMetricHelp(name string) string { return faultMetricByName[name].help }
-
 // metric binds a fault-window metric to the fault ref selects: a Metric named faults[1].latency.p99 that
 // reads an architecture's result. A value it cannot read is NaN (not measured), and detail says why.
 func (fm faultMetric) metric(ref FaultRef) Metric {

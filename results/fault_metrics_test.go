@@ -210,7 +210,7 @@ func TestFaultMetricNames(t *testing.T) {
 	require.Equal(t, []string{"errors.count", "errors.rate", "latency.max", "latency.p50", "latency.p95", "latency.p99",
 		"recovery.seconds", "requests.dropped", "requests.retries", "requests.sent"}, names)
 	for _, n := range names {
-		require.NotEmpty(t, FaultMetricHelp(n), n)
+		require.NotEmpty(t, faultMetricByName[n].help, n)
 		// A name the run has too means the same kind of thing over the fault's window.
 		if m, ok := LookupMetric(n); ok {
 			require.Equal(t, m.Kind, faultMetricByName[n].kind, n)
