@@ -226,8 +226,8 @@ func durMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // reqWindow accumulates requests by planned time.
 type reqWindow struct {
-	h        *hdrhistogram.Histogram
-	n, fails int64
+	h                 *hdrhistogram.Histogram
+	n, fails, retries int64
 }
 
 func newReqWindow(sigFigs int) *reqWindow {
@@ -239,6 +239,7 @@ func (w *reqWindow) add(r load.Record) {
 	if r.Class != load.ClassOK {
 		w.fails++
 	}
+	w.retries += int64(r.Retries())
 	_ = w.h.RecordValue(load.HistValue(r.Latency))
 }
 
@@ -248,8 +249,9 @@ func (w *reqWindow) summary(from, to time.Duration) Window {
 	if w.n == 0 {
 		return out
 	}
-	out.Requests, out.ErrorRate = w.n, float64(w.fails)/float64(w.n)
-	out.P50MS, out.P99MS = usToMS(w.h.ValueAtQuantile(50)), usToMS(w.h.ValueAtQuantile(99))
+	out.Requests, out.Errors, out.Retries, out.ErrorRate = w.n, w.fails, w.retries, float64(w.fails)/float64(w.n)
+	out.P50MS, out.P95MS, out.P99MS = usToMS(w.h.ValueAtQuantile(50)), usToMS(w.h.ValueAtQuantile(95)), usToMS(w.h.ValueAtQuantile(99))
+	out.MaxMS = usToMS(w.h.Max())
 	return out
 }
 

@@ -276,3 +276,47 @@ func TestAnalyzeBaselineEndsWhereTheInjectionBegins(t *testing.T) {
 	require.InDelta(t, 5, f.Before.P99MS, 0.1, "requests caught by the fault are not steady state")
 	require.EqualValues(t, 410, f.Before.Requests, "5.4-9.5 s (as long as the fault): answered before the injection began")
 }
+
+// TestAnalyzeFaultThresholds: a threshold on one fault reads that fault's window as Analyze measures it
+// (errors, retries, p95 and max of the requests planned during it), not the run's.
+func TestAnalyzeFaultThresholds(t *testing.T) {
+	res, recs := syntheticRun(1, 0, func(i int, r *load.Record) {
+		r.Attempts, r.Calls = 1, 1
+		switch p := r.Planned; {
+		case p >= 10*time.Second && p < 15*time.Second: // the kill: slow, every 10th fails after 3 attempts
+			r.Latency = 100 * time.Millisecond
+			if i%10 == 0 {
+				r.Class, r.Status, r.Attempts = "http_5xx", 502, 3
+			}
+		case p >= 20*time.Second && p < 22*time.Second: // the pause: one slow request, no error
+			if i == 2050 {
+				r.Latency = 900 * time.Millisecond
+			}
+		}
+	})
+	var exprs []Expr
+	for _, x := range []string{"faults[kill].errors.rate > 5%", "faults[0].requests.retries == 100", "faults[1].errors.count == 0",
+		"faults[pause].latency.max >= 900ms", "faults[1].latency.p95 < 10ms", "errors.rate < 5%"} {
+		e, err := ParseThreshold(x)
+		require.NoError(t, err)
+		exprs = append(exprs, e)
+	}
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Thresholds: exprs, Faults: []FaultRecord{
+		{Kind: "kill", Target: "any-api", Resolved: "api-2", Start: 10 * time.Second, End: 15 * time.Second},
+		{Kind: "pause", Target: "api-1", Start: 20 * time.Second, End: 22 * time.Second}}})
+	require.NoError(t, err)
+	kill := a.Faults[0].During
+	require.EqualValues(t, 500, kill.Requests)
+	require.EqualValues(t, 50, kill.Errors)
+	require.EqualValues(t, 100, kill.Retries, "two extra attempts for each of the 50")
+	require.InDelta(t, 0.1, kill.ErrorRate, 1e-9)
+	require.InDelta(t, 100, kill.P95MS, 1)
+	require.InDelta(t, 100, kill.MaxMS, 1)
+	pause := a.Faults[1].During
+	require.InDelta(t, 900, pause.MaxMS, 1)
+	require.InDelta(t, 5, pause.P95MS, 0.1)
+	for _, th := range a.Thresholds {
+		require.True(t, th.OK, "%s: %g %s", th.Expr, th.Value, th.Detail)
+	}
+	require.InDelta(t, 50.0/3000, a.ErrorRate, 1e-9, "the run's error rate is diluted 6 times")
+}

@@ -62,7 +62,8 @@ func fixtureSummary() Summary {
 			base: 3.1, killErr: 0.006, lossErr: 0.003, killSpike: 950, lossP99: 230, recKill: f64(2), recLoss: f64(3), dups: 12},
 	}
 	const rate, secs = 200, 60
-	exprs := []string{"latency.p99 < 300ms", "errors.rate < 1%", "writes.duplicates == 0", "sessions.lost == 0", "recovery.seconds < 10"}
+	exprs := []string{"latency.p99 < 300ms", "errors.rate < 1%", "writes.duplicates == 0", "sessions.lost == 0", "recovery.seconds < 10",
+		"faults[kill].errors.rate < 5%", "faults[1].latency.p99 < 500ms"}
 
 	s := Summary{
 		Schema:      SchemaVersion,
@@ -197,14 +198,16 @@ func fixtureCurve(l LatencyMS, q float64) float64 {
 
 func fixtureWindow(tl []Second, from, to int) Window {
 	w := Window{FromS: float64(from), ToS: float64(to)}
-	var errs int64
 	for _, s := range tl[from:to] {
 		w.Requests += s.Sent
-		errs += s.Errors
+		w.Errors += s.Errors
 		w.P50MS = math.Max(w.P50MS, s.P50MS)
 		w.P99MS = math.Max(w.P99MS, s.P99MS)
+		w.MaxMS = math.Max(w.MaxMS, s.MaxMS)
 	}
-	w.ErrorRate = float64(errs) / float64(w.Requests)
+	w.ErrorRate = float64(w.Errors) / float64(w.Requests)
+	w.Retries = 2*w.Errors + 3 // a failed request retried twice, and a few that a retry saved
+	w.P95MS = round2(w.P50MS + 0.6*(w.P99MS-w.P50MS))
 	return w
 }
 

@@ -118,7 +118,8 @@ func WriteReport(path string, r Reporter, s Summary) error {
 // from its expression in a summary written before thresholds carried it.
 func thresholdMetric(t Threshold) (Metric, bool) {
 	if t.Metric != "" {
-		return LookupMetric(t.Metric)
+		m, err := LookupThresholdMetric(t.Metric)
+		return m, err == nil
 	}
 	e, err := ParseThreshold(t.Expr)
 	if err != nil {

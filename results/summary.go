@@ -251,7 +251,10 @@ type Fault struct {
 }
 
 // Window summarises a stretch of the timeline around a fault, by planned
-// send time [FromS, ToS) on the run's clock.
+// send time [FromS, ToS) on the run's clock: the requests sent (a request and
+// its retries count once), how many failed after all retries, the extra
+// attempts, and what their users waited. The thresholds on one fault
+// (faults[1].latency.p99, fault_metrics.go) read its During window.
 type Window struct {
 	FromS     float64 `json:"from_s"`
 	ToS       float64 `json:"to_s"`
@@ -259,6 +262,12 @@ type Window struct {
 	ErrorRate float64 `json:"error_rate"`
 	P50MS     float64 `json:"p50_ms"`
 	P99MS     float64 `json:"p99_ms"`
+	// Errors, Retries, P95MS and MaxMS were added in v1, compatibly: absent
+	// (0) in summaries written before fault thresholds read them.
+	Errors  int64   `json:"errors"`
+	Retries int64   `json:"retries"`
+	P95MS   float64 `json:"p95_ms"`
+	MaxMS   float64 `json:"max_ms"`
 }
 
 // Threshold is one evaluated expression, e.g. "latency.p99 < 300ms".

@@ -8,7 +8,8 @@ import (
 )
 
 // Thresholds are one-line expressions over one architecture's results, e.g.
-// "latency.p99 < 300ms" or "writes.duplicates == 0":
+// "latency.p99 < 300ms", "writes.duplicates == 0", or over one fault's
+// window, "faults[kill].errors.rate < 5%" (fault_metrics.go):
 //
 //	metric op number[unit]
 //
@@ -52,6 +53,10 @@ type Expr struct {
 	Metric Metric  // what it reads
 	Op     Op      // how it compares
 	Limit  float64 // in the metric's base unit (ms, s, ratio, count, per second)
+	// Fault is the fault whose window Metric reads (faults[1].latency.p99,
+	// fault_metrics.go); nil for a whole-run metric. A scenario checks it
+	// against its faults with Fault.Resolve.
+	Fault *FaultRef
 }
 
 // String returns the expression as written.
@@ -72,7 +77,9 @@ func (e *Expr) UnmarshalText(b []byte) error {
 
 // Eval evaluates the expression on a. A fault that never recovered makes
 // recovery.seconds +Inf, so "recovery.seconds < 10" fails; one that did not
-// run makes it NaN, not measured, which fails whatever the operator. JSON
+// run makes it NaN, not measured, which fails whatever the operator, as does
+// a fault window with nothing measured (faults[1].errors.rate when faults[1]
+// did not run, is not in the run, or no request was sent during it). JSON
 // cannot hold either, so the stored Value is then -1 and Detail says why.
 func (e Expr) Eval(a Arch) Threshold {
 	v := e.Metric.value(a)
@@ -111,8 +118,10 @@ func (e *ThresholdError) Error() string {
 	return fmt.Sprintf("threshold %q: column %d: %s", e.Expr, e.Column, e.Msg)
 }
 
-// ParseThreshold parses "metric op number[unit]". Whitespace between the parts
-// is optional.
+// ParseThreshold parses "metric op number[unit]", where metric is a whole-run
+// one (latency.p99) or one fault's window (faults[1].latency.p99,
+// faults[kill].errors.rate: fault_metrics.go). Whitespace between the parts is
+// optional.
 func ParseThreshold(expr string) (Expr, error) {
 	src := strings.TrimSpace(expr)
 	lead := strings.Index(expr, src) // keep columns relative to what the user wrote
@@ -123,19 +132,12 @@ func ParseThreshold(expr string) (Expr, error) {
 		return fail(0, "", "empty threshold; want e.g. %q", "latency.p99 < 300ms")
 	}
 
-	// metric
-	i := 0
-	for i < len(src) && isMetricByte(src[i]) {
-		i++
+	// metric: a whole-run name, or faults[SELECTOR].name for one fault's window
+	m, ref, i, serr := scanMetric(src)
+	if serr != nil {
+		return fail(serr.at, serr.tok, "%s", serr.msg)
 	}
 	name := src[:i]
-	if name == "" {
-		return fail(0, src[:1], "want a metric name first, e.g. latency.p99")
-	}
-	m, ok := LookupMetric(name)
-	if !ok {
-		return fail(0, name, "unknown metric %q%s", name, suggest(name))
-	}
 	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
 		i++
 	}
@@ -188,7 +190,7 @@ func ParseThreshold(expr string) (Expr, error) {
 		}
 		return fail(at, tok, "%s", msg)
 	}
-	return Expr{Source: src, Metric: m, Op: op, Limit: limit}, nil
+	return Expr{Source: src, Metric: m, Op: op, Limit: limit, Fault: ref}, nil
 }
 
 func rest(s string, at int) string {

@@ -25,8 +25,10 @@ func testArch() Arch {
 		Updates:      Updates{Acknowledged: 100, Lost: 2},
 		Sessions:     Sessions{Total: 50, Lost: 0},
 		Faults: []Fault{
-			{Kind: "kill", Target: "any-api", Resolved: "api-2", StartS: 20, EndS: 30, RecoveryS: f64(3.5)},
-			{Kind: "pause", Target: "api-1", StartS: 40, EndS: 45, RecoveryS: f64(7)},
+			{Kind: "kill", Target: "any-api", Resolved: "api-2", StartS: 20, EndS: 30, RecoveryS: f64(3.5), Dropped: 2,
+				During: Window{FromS: 20, ToS: 30, Requests: 2000, Errors: 62, ErrorRate: 0.031, Retries: 140, P50MS: 6, P95MS: 120, P99MS: 640, MaxMS: 1900}},
+			{Kind: "pause", Target: "api-1", StartS: 40, EndS: 45, RecoveryS: f64(7),
+				During: Window{FromS: 40, ToS: 45, Requests: 1000, Errors: 3, ErrorRate: 0.003, Retries: 11, P50MS: 5, P95MS: 90, P99MS: 810, MaxMS: 2100}},
 		},
 	}
 }

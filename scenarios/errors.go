@@ -141,6 +141,9 @@ func yamlError(file string, f *ast.File, err error) FieldError {
 		if tk := ye.GetToken(); tk != nil {
 			fe.Line, fe.Col = tk.Position.Line, tk.Position.Column
 			fe.Field = fieldAt(f, fe.Line, fe.Col)
+			if tk.Prev != nil && strings.HasSuffix(tk.Prev.Value, "faults") && tk.Value == "[" {
+				fe.Msg += " (" + flowFaultHint + ")"
+			}
 		}
 	}
 	if hint, ok := fieldHints[fe.Field+": "+fe.Msg]; ok {
@@ -172,6 +175,11 @@ func yamlError(file string, f *ast.File, err error) FieldError {
 var fieldHints = map[string]string{
 	"thresholds: sequence was used where mapping is expected": "want a mapping of architecture names, or all, to lists: thresholds: {all: [errors.rate < 1%]}",
 }
+
+// flowFaultHint explains the YAML syntax error of a fault threshold in a flow list: [faults[0].errors.rate
+// < 5%] reads the selector's brackets as a nested list.
+const flowFaultHint = "a threshold on one fault has brackets, faults[0] or faults[kill], which a [flow, list] reads as " +
+	"its own: quote it, \"faults[0].errors.rate < 5%\", or write the list as block items, - faults[0].errors.rate < 5%"
 
 // fieldAt is the path of the outermost node of f that starts at line:col, in the file's terms
 // (thresholds, faults[0].params), or "" when none does: the decoder says what it expected at a

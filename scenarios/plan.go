@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -682,13 +683,33 @@ func validateThresholds(v *positioner, f file, p *Plan) {
 				v.add(fmt.Sprintf("thresholds.%s[%d]", key, i), "%v", err)
 				continue
 			}
-			if e.Metric.Name == "recovery.seconds" && len(f.Faults) == 0 {
-				v.add(fmt.Sprintf("thresholds.%s[%d]", key, i), "recovery.seconds needs a fault to recover from: this scenario has none, so it would never be measured")
+			if err := thresholdFits(e, p.Faults); err != nil {
+				v.add(fmt.Sprintf("thresholds.%s[%d]", key, i), "%v", err)
 				continue
 			}
 			p.Thresholds = append(p.Thresholds, ThresholdPlan{Arch: arch, Expr: e, Text: text})
 		}
 	}
+}
+
+// thresholdFits says why threshold e could never be measured on a scenario with these faults (nil when it
+// can): recovery.seconds with no fault to recover from, or a fault's window (faults[1].errors.rate,
+// faults[kill].latency.p99) that names no fault of the scenario or, by kind, several of them
+// (results.FaultRef.Resolve, the rule the evaluation applies too).
+func thresholdFits(e results.Expr, faults []FaultPlan) error {
+	if e.Fault != nil {
+		kinds := make([]string, len(faults))
+		for i, f := range faults {
+			kinds[i] = f.Kind
+		}
+		if _, err := e.Fault.Resolve(kinds); err != nil {
+			return err
+		}
+	}
+	if e.Metric.Name == "recovery.seconds" && len(faults) == 0 {
+		return errors.New("recovery.seconds needs a fault to recover from: the scenario has none, so it would never be measured")
+	}
+	return nil
 }
 
 // checkTarget checks a fault's target against a stack of replicas API nodes; replicas 0 means not known

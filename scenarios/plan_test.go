@@ -157,6 +157,24 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"bad threshold", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  all: [latency.p99 < fast]\n", []string{"bad.yaml:5:", "thresholds.all[0]"}},
 		// A recovery threshold with no fault: never measured, so never passed.
 		{"recovery without fault", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  all: [recovery.seconds < 5]\n", []string{"bad.yaml:5:", "thresholds.all[0]", "recovery.seconds needs a fault"}},
+		// A threshold on one fault's window must name a fault of the scenario, exactly one: by an index in
+		// range, 0-based as the faults[0] of these messages...
+		{"fault index out of range", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-1}\nthresholds:\n  all:\n    - faults[1].errors.rate < 5%\n",
+			[]string{"bad.yaml:8:7:", "thresholds.all[0]", "faults[1]: the scenario has 1 fault, faults[0] to faults[0] (faults[0] kill)"}},
+		{"fault index without faults", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  all: [\"faults[0].latency.p99 < 1s\"]\n",
+			[]string{"bad.yaml:5:9:", "thresholds.all[0]", "faults[0]: the scenario has no faults"}},
+		// ...or by a kind the scenario has...
+		{"fault kind absent", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-1}\nthresholds:\n  stateless: ['faults[pause].errors.rate < 5%']\n",
+			[]string{"bad.yaml:7:15:", "thresholds.stateless[0]", "faults[pause]: the scenario has no pause fault (faults[0] kill)"}},
+		// ...once: two faults of the kind are refused, with the indexes to choose from.
+		{"fault kind ambiguous", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-1}\n  - {at: 15s, for: 5s, kind: kill, target: api-2}\nthresholds:\n  all:\n    - errors.rate < 1%\n    - faults[kill].errors.rate < 5%\n",
+			[]string{"bad.yaml:10:7:", "thresholds.all[1]", "faults[kill] is ambiguous: faults[0], faults[1] are all kill; name one by its index, e.g. faults[0]"}},
+		// The selector's own syntax is the parser's: the short name is refused with the one to write.
+		{"fault metric short", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-1}\nthresholds:\n  all:\n    - faults[0].p99 < 800ms\n",
+			[]string{"bad.yaml:8:7:", "thresholds.all[0]", "column 11", "write faults[0].latency.p99"}},
+		// In a flow list YAML reads the selector's brackets as a nested list: the decoder's error says how to write it.
+		{"fault threshold in flow list", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: kill, target: api-1}\nthresholds:\n  all: [errors.rate < 1%, faults[0].errors.rate < 5%]\n",
+			[]string{"bad.yaml:7:", "a threshold on one fault has brackets", `quote it, "faults[0].errors.rate < 5%"`}},
 		{"threshold for absent arch", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nthresholds:\n  stateful: [sessions.lost == 0]\n", []string{"bad.yaml:5:", "thresholds.stateful", "not an architecture of this scenario"}},
 		// A user's image: the reference API's presets and knobs mean nothing to it.
 		{"preset with image", "name: x\ntarget: {image: shop:dev}\narchitectures: [stateless]\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:3:", "architectures[0]", `"stateless" is a preset`, "target.image (shop:dev)"}},
@@ -229,6 +247,33 @@ func TestTargetAttach(t *testing.T) {
 	require.Len(t, p.Architectures, 1)
 	require.Equal(t, "shop", p.Architectures[0].Name)
 	require.Equal(t, 9000, p.Architectures[0].Service.ListenPort())
+}
+
+// TestFaultThresholds: a threshold reads a fault's window by index or by a kind one fault has; the plan
+// keeps which fault it reads.
+func TestFaultThresholds(t *testing.T) {
+	p, err := Parse("f.yaml", []byte(`name: x
+phases:
+  - {duration: 60s, rate: 10/s}
+faults:
+  - {at: 5s, for: 5s, kind: clock-skew, target: api-2, params: {offset: 3s}}
+  - {at: 15s, for: 5s, kind: clock-skew, target: api-2, params: {offset: 60s}}
+  - {at: 30s, for: 5s, kind: kill, target: api-1}
+thresholds:
+  all:
+    - faults[0].errors.rate == 0
+    - faults[1].errors.rate > 1%
+    - faults[kill].latency.p99 < 2s
+    - "faults[2].recovery.seconds < 10"
+`))
+	require.NoError(t, err)
+	var got []string
+	for _, th := range p.Thresholds {
+		require.NotNil(t, th.Expr.Fault, th.Text)
+		got = append(got, th.Expr.Fault.String()+" "+th.Expr.Metric.Name)
+	}
+	require.Equal(t, []string{"faults[0] faults[0].errors.rate", "faults[1] faults[1].errors.rate", "faults[kill] faults[kill].latency.p99",
+		"faults[2] faults[2].recovery.seconds"}, got)
 }
 
 func TestEveryErrorIsReportedAtOnce(t *testing.T) {

@@ -123,8 +123,8 @@ func ParseSuite(source string, data []byte) (Suite, error) {
 			}
 		}
 		for j, t := range shared {
-			if t.Expr.Metric.Name == "recovery.seconds" && len(plan.Faults) == 0 {
-				v.add(fmt.Sprintf("thresholds[%d]", sharedAt[j]), "recovery.seconds needs a fault to recover from: scenario %s (%s) has none, so it would never be measured", plan.Name, field)
+			if err := thresholdFits(t.Expr, plan.Faults); err != nil {
+				v.add(fmt.Sprintf("thresholds[%d]", sharedAt[j]), "scenario %s (%s): %v", plan.Name, field, err)
 			}
 		}
 		e.Plan = withShared(plan, shared)

@@ -74,7 +74,10 @@ func TestParseSuiteErrors(t *testing.T) {
 		{"no scenario", "name: s\nscenarios:\n  - {scale: 0.5}\n", []string{"3:5: scenarios[0]: scenario is required"}},
 		// A shared threshold that does not parse, and one a scenario without faults could never measure.
 		{"thresholds", "name: s\nthresholds: [latency.p90 < 1s, recovery.seconds < 5]\nscenarios: [steady-baseline]\n", []string{
-			"2:14: thresholds[0]: ", "2:32: thresholds[1]: recovery.seconds needs a fault to recover from: scenario steady-baseline (scenarios[0])"}},
+			"2:14: thresholds[0]: ", "2:32: thresholds[1]: scenario steady-baseline (scenarios[0]): recovery.seconds needs a fault to recover from: the scenario has none"}},
+		// A shared threshold on one fault is checked against every scenario: kill-node has one kill, redis-outage none.
+		{"fault threshold", "name: s\nthresholds: ['faults[kill].errors.rate < 5%']\nscenarios: [kill-node, redis-outage]\n", []string{
+			"2:14: thresholds[0]: scenario redis-outage (scenarios[1]): faults[kill]: the scenario has no kill fault (faults[0] redis-outage)"}},
 		// A top-level key the format does not know.
 		{"unknown top-level", "name: s\nscenario: [kill-node]\n", []string{"2:1: ", "unknown field"}},
 		// A broken scenario file is reported with its own file, line and field.

@@ -42,7 +42,7 @@ func TestCIOutputs(t *testing.T) {
 
 	junit, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
 	require.NoError(t, err)
-	require.Contains(t, string(junit), `<testsuite name="compare-architectures" tests="24" failures="5" errors="0"`)
+	require.Contains(t, string(junit), `<testsuite name="compare-architectures" tests="30" failures="6" errors="0"`)
 
 	var bench []results.BenchEntry
 	b, err := os.ReadFile(filepath.Join(dir, "bench.json"))

@@ -58,6 +58,8 @@ func newListCmd() *cobra.Command {
 				metrics = append(metrics, m.Name)
 			}
 			fmt.Fprintf(w, "THRESHOLD METRICS\t%s\n", strings.Join(metrics, ", "))
+			fmt.Fprintf(w, "ONE FAULT'S WINDOW\tfaults[INDEX].METRIC (0-based) or faults[KIND].METRIC (the one fault of that kind), METRIC one of %s\n",
+				strings.Join(results.FaultMetricNames(), ", "))
 			return w.Flush()
 		},
 	}

@@ -21,3 +21,10 @@ func TestListSaysWhatFaultsNeed(t *testing.T) {
 		require.Regexp(t, regexp.MustCompile(want), out)
 	}
 }
+
+// TestListNamesFaultWindowMetrics: list says how a threshold reads one fault's window, with every metric it can.
+func TestListNamesFaultWindowMetrics(t *testing.T) {
+	out, err := execCLI(t, "list")
+	require.NoError(t, err)
+	require.Regexp(t, regexp.MustCompile(`(?m)^ONE FAULT'S WINDOW\s+faults\[INDEX\]\.METRIC \(0-based\) or faults\[KIND\]\.METRIC .*errors\.rate.*latency\.p99.*requests\.sent$`), out)
+}

@@ -15,8 +15,9 @@ func newValidateCmd() *cobra.Command {
 		Use:   "validate FILE|NAME|SUITE...",
 		Short: "Check scenario and suite files without running anything",
 		Long: `Check scenario files (or built-in names) against the schema in docs/scenarios.md: unknown
-fields, bad durations and rates, unknown faults, targets, architectures and threshold metrics;
-and suite files (docs/suites.md) with every scenario they name. Every problem is reported with
+fields, bad durations and rates, unknown faults, targets, architectures and threshold metrics,
+thresholds on one fault (faults[1].errors.rate, faults[kill].latency.p99) that name no fault of
+the scenario or, by kind, several; and suite files (docs/suites.md) with every scenario they name. Every problem is reported with
 file:line:column and the field. Exit 2 if any file is invalid.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
