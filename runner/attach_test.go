@@ -22,6 +22,7 @@ import (
 // container of the project is still there and nothing of chaosbench's is left.
 func TestAttachToCompose(t *testing.T) {
 	dockertest.Require(t)
+	t.Parallel() // its own stacks, named by run id
 	compose, err := exec.LookPath("docker-compose")
 	if err != nil {
 		if os.Getenv("CI") != "" {

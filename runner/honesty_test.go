@@ -54,6 +54,7 @@ faults:
 // exactly the same numbers on every architecture.
 func TestCheckerHonesty(t *testing.T) {
 	dockertest.Require(t)
+	t.Parallel() // its own stacks, named by run id
 	plan, err := scenarios.Parse("honesty.yaml", []byte(honesty))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -19,6 +19,7 @@ import (
 // the same way, shows neither: the checker is not finding what is not there.
 func TestUserImageIsChecked(t *testing.T) {
 	dockertest.Require(t)
+	t.Parallel() // its own stacks, named by run id
 	plan, err := scenarios.Load(filepath.Join("..", "examples", "naiveshop", "naiveshop.yaml"))
 	require.NoError(t, err)
 	require.True(t, plan.Service.Custom())
@@ -45,8 +46,11 @@ func TestUserImageIsChecked(t *testing.T) {
 	for name, c := range naive.Checks {
 		require.Empty(t, c.NotChecked, "naiveshop answers every check through the contract: %s", name)
 	}
-	require.Positive(t, naive.Writes.Duplicates, "idempotency in one node's memory: a retry on another node orders twice")
-	require.Positive(t, naive.Updates.Lost, "last write wins: concurrent increments are lost")
+	// Both by mechanism (naiveshop.yaml's description): about 75 order answers lost at half scale, whose
+	// retries go to another node 2 times in 3 (measured 71 duplicates), and about 60 cut PATCHes whose
+	// retries re-set a stale value over ~2 increments each (measured 123 lost). 30 is far below both.
+	require.GreaterOrEqual(t, naive.Writes.Duplicates, int64(30), "idempotency in one node's memory: a retry on another node orders twice")
+	require.GreaterOrEqual(t, naive.Updates.Lost, int64(30), "last write wins: a retried stale write overwrites increments")
 	require.Zero(t, naive.Writes.Lost)
 	require.Positive(t, naive.Sessions.Total, "sessions of opaque tokens are counted")
 

@@ -51,6 +51,7 @@ var percentileFloor = map[float64]struct{ absMS, rel float64 }{
 // measured, and on one Docker host (one kernel clock) it is the measurement's noise, far within the bound.
 func TestWorkersMergeExactly(t *testing.T) {
 	dockertest.Require(t)
+	t.Parallel() // its own stacks, named by run id
 	file := filepath.Join(t.TempDir(), "workers-merge.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(workersScenario), 0o644))
 	plan, err := scenarios.Load(file)
