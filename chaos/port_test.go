@@ -178,14 +178,14 @@ func TestFaultsThroughThePort(t *testing.T) {
 		// Packet loss: rules first in their chains, loopback spared; the revert deletes exactly those.
 		{"packet-loss", chaos.Params{"percent": "30"}, "api-3", "iptables random drop 30% via sidecar",
 			[]string{"sidecar api-3: iptables -w -I INPUT 1 ! -i lo " + drop + "\niptables -w -I OUTPUT 1 ! -o lo " + drop},
-			[]string{"sidecar api-3: iptables -w -D INPUT ! -i lo " + drop + "\niptables -w -D OUTPUT ! -o lo " + drop}},
+			[]string{"sidecar api-3: iptables -w -D OUTPUT ! -o lo " + drop + "\niptables -w -D INPUT ! -i lo " + drop}},
 		// A partition drops the peer's address both ways.
 		{"partition", chaos.Params{"from": "redis"}, "api-1", "iptables drop api-1<->redis via sidecar",
 			[]string{"sidecar api-1: iptables -w -I INPUT 1 -s 10.0.0.2 -j DROP\niptables -w -I OUTPUT 1 -d 10.0.0.2 -j DROP"},
-			[]string{"sidecar api-1: iptables -w -D INPUT -s 10.0.0.2 -j DROP\niptables -w -D OUTPUT -d 10.0.0.2 -j DROP"}},
+			[]string{"sidecar api-1: iptables -w -D OUTPUT -d 10.0.0.2 -j DROP\niptables -w -D INPUT -s 10.0.0.2 -j DROP"}},
 		{"partition", chaos.Params{"from": "nginx"}, "api-2", "iptables drop api-2<->nginx via sidecar",
 			[]string{"sidecar api-2: iptables -w -I INPUT 1 -s 10.0.0.3 -j DROP\niptables -w -I OUTPUT 1 -d 10.0.0.3 -j DROP"},
-			[]string{"sidecar api-2: iptables -w -D INPUT -s 10.0.0.3 -j DROP\niptables -w -D OUTPUT -d 10.0.0.3 -j DROP"}},
+			[]string{"sidecar api-2: iptables -w -D OUTPUT -d 10.0.0.3 -j DROP\niptables -w -D INPUT -s 10.0.0.3 -j DROP"}},
 		// Where the kernel has netem, latency is a qdisc on the node's interface.
 		{"latency", chaos.Params{"delay": "200ms", "jitter": "50ms"}, "api-1", "netem",
 			[]string{"sidecar api-1: tc qdisc add dev eth0 root netem delay 200ms 50ms distribution normal"},
@@ -258,8 +258,8 @@ func TestFailedInjectionLeavesNothingBroken(t *testing.T) {
 	require.ErrorContains(t, err, "exited 4")
 	calls := fs.take()
 	require.Len(t, calls, 2)
-	require.Equal(t, "sidecar api-3: iptables -w -D INPUT ! -i lo -j DROP || true\niptables -w -D OUTPUT ! -o lo -j DROP || true",
-		calls[1], "a partial insert is deleted, rule by rule")
+	require.Equal(t, "sidecar api-3: iptables -w -D OUTPUT ! -o lo -j DROP || true\niptables -w -D INPUT ! -i lo -j DROP || true",
+		calls[1], "a partial insert is deleted, rule by rule, last first")
 }
 
 // TestHealthBracketsTheInjection: the stack's health before the fault is on the record, and a stack that
@@ -340,13 +340,15 @@ func TestRedisFailoverHitsTheCurrentPrimary(t *testing.T) {
 // directions), and heals exactly those rules. It refuses a stack without Sentinels and an API node the
 // stack lacks, and a failed cut heals the members already cut.
 func TestRedisSplitBrainCutsBothSides(t *testing.T) {
+	// The rules are deleted last first.
 	cut := func(op string, ips ...string) string {
 		var b strings.Builder
-		for _, ip := range ips {
+		for i := range ips {
 			if op == "-I" {
-				fmt.Fprintf(&b, "iptables -w -I INPUT 1 -s %s -j DROP\niptables -w -I OUTPUT 1 -d %s -j DROP\n", ip, ip)
+				fmt.Fprintf(&b, "iptables -w -I INPUT 1 -s %s -j DROP\niptables -w -I OUTPUT 1 -d %s -j DROP\n", ips[i], ips[i])
 			} else {
-				fmt.Fprintf(&b, "iptables -w -D INPUT -s %s -j DROP\niptables -w -D OUTPUT -d %s -j DROP\n", ip, ip)
+				ip := ips[len(ips)-1-i]
+				fmt.Fprintf(&b, "iptables -w -D OUTPUT -d %s -j DROP\niptables -w -D INPUT -s %s -j DROP\n", ip, ip)
 			}
 		}
 		return strings.TrimSpace(b.String())
