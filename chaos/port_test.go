@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -451,6 +452,7 @@ func TestRedisLinkDelaysThroughAProxy(t *testing.T) {
 	require.NoError(t, err)
 	calls := fs.take()
 	require.Len(t, calls, 3, "one sidecar per API node")
+	slices.Sort(calls) // they run at once
 
 	// The proxies' ports are free ports of this host, different every run: read them from the rules.
 	ports := regexp.MustCompile(`--to-destination 127\.0\.0\.1:(\d+)`).FindAllStringSubmatch(calls[0], -1)
@@ -495,6 +497,7 @@ func TestRedisLinkDelaysThroughAProxy(t *testing.T) {
 	require.NoError(t, in.Revert(context.Background(), id))
 	calls = fs.take()
 	require.Len(t, calls, 3)
+	slices.Sort(calls)
 	for i, node := range []string{"api-1", "api-2", "api-3"} {
 		require.Equal(t, "sidecar "+node+": "+strings.Join(deletes, "\n"), calls[i], "every rule inserted is deleted, REJECTs first")
 	}
@@ -504,9 +507,9 @@ func TestRedisLinkDelaysThroughAProxy(t *testing.T) {
 	}
 }
 
-// TestRedisLinkFailsCleanly: when a node's rules cannot be inserted, the nodes done before it are
-// healed, its own half-made insert is deleted, the nodes after it are never touched and the proxy is
-// closed: a failed injection leaves nothing.
+// TestRedisLinkFailsCleanly: when a node's rules cannot be inserted, the other nodes (their sidecars run
+// at the same time) are healed, its own half-made insert is deleted and the proxy is closed: a failed
+// injection leaves nothing.
 func TestRedisLinkFailsCleanly(t *testing.T) {
 	fs := newFake()
 	fs.fail["sidecar api-2: "] = errors.New("sidecar on api-2 exited 1")
@@ -516,16 +519,24 @@ func TestRedisLinkFailsCleanly(t *testing.T) {
 	in := chaos.NewInjector(chaos.NewEnv(fs, 1))
 	_, err = in.Inject(context.Background(), f, p, "redis")
 	require.ErrorContains(t, err, "redis-link: rules on api-2: sidecar on api-2 exited 1")
-	calls := fs.take()
-	require.Len(t, calls, 4)
-	require.True(t, strings.HasPrefix(calls[0], "sidecar api-1: direct=$(ss"), calls[0])
-	require.True(t, strings.HasPrefix(calls[1], "sidecar api-2: direct=$(ss"), calls[1])
-	require.Equal(t, "sidecar api-2: iptables -w -D OUTPUT -d 10.0.0.2 -p tcp --dport 6379 ! --tcp-flags RST RST -j REJECT --reject-with tcp-reset || true\n"+
-		"iptables -w -t nat -D OUTPUT -d 10.0.0.2 -p tcp --dport 6379 -j DNAT --to-destination "+
-		regexp.MustCompile(`127\.0\.0\.1:\d+`).FindString(calls[0])+" || true", calls[2], "api-2's partial insert is deleted")
-	require.True(t, strings.HasPrefix(calls[3], "sidecar api-1: iptables -w -D OUTPUT -d 10.0.0.2"), "api-1 healed: %s", calls[3])
-	port := regexp.MustCompile(`127\.0\.0\.1:(\d+)`).FindStringSubmatch(calls[0])[1]
-	_, err = net.Dial("tcp", "127.0.0.1:"+port)
-	require.Error(t, err, "the proxy is closed")
 	require.Equal(t, "inject redis-link on redis: redis-link: rules on api-2: sidecar on api-2 exited 1", in.Records()[0].Error)
+	calls := fs.take()
+	proxy := regexp.MustCompile(`127\.0\.0\.1:\d+`).FindString(calls[0])
+	deletes := "iptables -w -D OUTPUT -d 10.0.0.2 -p tcp --dport 6379 ! --tcp-flags RST RST -j REJECT --reject-with tcp-reset\n" +
+		"iptables -w -t nat -D OUTPUT -d 10.0.0.2 -p tcp --dport 6379 -j DNAT --to-destination " + proxy
+	var inserts, rest []string
+	for _, c := range calls {
+		if strings.Contains(c, ": direct=$(ss") {
+			inserts = append(inserts, strings.SplitN(c, ":", 2)[0])
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	slices.Sort(inserts)
+	slices.Sort(rest)
+	require.Equal(t, []string{"sidecar api-1", "sidecar api-2", "sidecar api-3"}, inserts, "all at once")
+	require.Equal(t, []string{"sidecar api-1: " + deletes, "sidecar api-2: " + strings.ReplaceAll(deletes, "\n", " || true\n") + " || true",
+		"sidecar api-3: " + deletes}, rest, "api-1 and api-3 healed, api-2's partial insert deleted")
+	_, err = net.Dial("tcp", proxy)
+	require.Error(t, err, "the proxy is closed")
 }

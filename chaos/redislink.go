@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chaosbench/chaosbench/target/arch"
@@ -106,13 +107,20 @@ func (f *RedisLink) Inject(ctx context.Context, env *Env, t Target) (Effect, err
 		return Effect{}, errors.New("redis-link: the stack has no redis")
 	}
 
+	// Every node's sidecar runs at once, on injection and on revert, so that a fault on redis starts and
+	// ends on the nodes together (one sidecar takes about half a second here).
 	var proxies []*delayProxy
-	var reverts []func(context.Context) error
+	reverts := make([]func(context.Context) error, len(nodes))
 	revert := func(ctx context.Context) error {
-		var errs []error
-		for _, r := range reverts {
-			errs = append(errs, r(ctx))
+		errs := make([]error, len(nodes))
+		var wg sync.WaitGroup
+		for i, r := range reverts {
+			if r != nil {
+				wg.Add(1)
+				go func() { defer wg.Done(); errs[i] = r(ctx) }()
+			}
 		}
+		wg.Wait()
 		// After the rules, so that no new connection goes to a proxy any more: the proxies close their
 		// connections as each goes idle (Drain), and the nodes' pools dial Redis directly again.
 		for _, p := range proxies {
@@ -162,13 +170,21 @@ func (f *RedisLink) Inject(ctx context.Context, env *Env, t Target) (Effect, err
 		steps = append(append([]step{{cmd: before}}, steps...), step{cmd: after})
 		steps = append(steps, rejects...)
 	}
-	for _, n := range nodes {
-		r, err := insertRules(ctx, env, n.Name, steps)
-		if err != nil {
-			_ = revert(context.WithoutCancel(ctx))
-			return Effect{}, fmt.Errorf("redis-link: rules on %s: %w", n.Name, err)
-		}
-		reverts = append(reverts, r)
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if reverts[i], errs[i] = insertRules(ctx, env, n.Name, steps); errs[i] != nil {
+				errs[i] = fmt.Errorf("redis-link: rules on %s: %w", n.Name, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		_ = revert(context.WithoutCancel(ctx)) // the nodes whose rules went in
+		return Effect{}, err
 	}
 	return Effect{Mechanism: f.mechanism(nodes, data), Revert: revert}, nil
 }
@@ -195,15 +211,16 @@ func (f *RedisLink) mechanism(nodes, data []arch.Container) string {
 }
 
 // closeDirect returns the sidecar's commands that close a node's direct connections to the Redis data
-// nodes at ips once the DNAT rules are in: before lists them (by local address, before the rules: a
-// socket through a proxy keeps the address it dialled, so that new ones look the same), after closes each
-// with ss -K once it is idle (nothing queued, and its last reply received after its last request was
-// sent; the pool then drops it before its next use), polling every 5 ms for at most 100 rounds; what
-// stays busy that long is left to the REJECT rules, inserted after. Closing a connection with a command
-// in flight fails that command, and so does a REJECT rule in place before the connections are closed:
-// with the rules first, injections failed 2 to 3 commands per node (200 signups/s through NGINX) and
-// opened a node's circuit breaker (3 failures in a row) once in three; closing every listed connection
-// at once, 1 in three injections; idle ones only, none in three.
+// nodes at ips once the DNAT rules are in. before lists them, by local address, before the rules (a
+// socket through a proxy keeps the address it dialled: new ones look the same). after closes each with
+// ss -K once it is idle, which the pool then drops before its next use: nothing queued, and its last reply
+// received after its last request was sent (or both in the same millisecond, ss's unit, and nothing since
+// for 5 ms). It polls every 5 ms for at most 100 rounds; what stays busy that long is left to the REJECT
+// rules, inserted after it. Closing a connection with a command in flight fails that command, and so
+// does a REJECT rule in place before the connections are closed: with the rules first, injections failed
+// 2 to 3 commands per node (200 signups/s through NGINX) and opened a node's circuit breaker (3 failures
+// in a row) once in three; closing every listed connection at once, 1 in three injections; idle ones
+// only, none in three.
 func closeDirect(ips []netip.Addr) (before, after string) {
 	var dst []string
 	for _, ip := range ips {
@@ -221,7 +238,7 @@ func closeDirect(ips []netip.Addr) (before, after string) {
         if ($i ~ /^lastsnd:/) snd = substr($i, 9) + 0
         if ($i ~ /^lastrcv:/) rcv = substr($i, 9) + 0
       }
-      print (queued == 0 && rcv <= snd ? "idle" : "busy"), addr
+      print (queued == 0 && (rcv < snd || rcv == snd && rcv >= 5) ? "idle" : "busy"), addr
     }')
   direct= idle=
   while [ $# -gt 0 ]; do
