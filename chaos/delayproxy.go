@@ -64,8 +64,9 @@ func (p *delayProxy) Close() {
 // Drain ends the proxy without cutting a request in flight, where Close would: from now on it passes
 // data on at once and accepts no new connection, and it closes each connection once nothing has moved on
 // it for quiet (a client's pool then drops the connection before its next use, as it drops one its server
-// closed), the rest after timeout. It returns, closed, once every connection is.
-func (p *delayProxy) Drain(quiet, timeout time.Duration) {
+// closed), the rest after timeout. It returns, closed, once every connection is, with how many were
+// still busy at the timeout.
+func (p *delayProxy) Drain(quiet, timeout time.Duration) (busy int) {
 	p.delay.Store(0)
 	p.jitter.Store(0)
 	_ = p.l.Close()
@@ -80,14 +81,15 @@ func (p *delayProxy) Drain(quiet, timeout time.Duration) {
 				delete(p.links, k)
 			}
 		}
-		left := len(p.links)
+		busy = len(p.links)
 		p.mu.Unlock()
-		if left == 0 {
+		if busy == 0 {
 			break
 		}
 		<-tick.C
 	}
 	p.Close()
+	return busy
 }
 
 // track adds or removes a live connection; it refuses (false) to add one after Close.
@@ -147,8 +149,10 @@ func (p *delayProxy) pipe(k *link, dst, src net.Conn) {
 	ch := make(chan chunk, 64)
 	go func() {
 		defer close(ch)
+		// One read buffer, and a chunk of the size read: a Redis command or reply is a few hundred bytes,
+		// and the proxy runs in the harness' process, beside the load.
+		buf := make([]byte, 32<<10)
 		for {
-			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
 			if n > 0 {
 				now := time.Now()
@@ -158,7 +162,7 @@ func (p *delayProxy) pipe(k *link, dst, src net.Conn) {
 				if j := time.Duration(p.jitter.Load()); j > 0 {
 					d += time.Duration((2*p.rand() - 1) * float64(j))
 				}
-				ch <- chunk{buf[:n], now.Add(max(d, 0))}
+				ch <- chunk{append([]byte(nil), buf[:n]...), now.Add(max(d, 0))}
 			}
 			if err != nil {
 				return
