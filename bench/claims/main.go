@@ -70,6 +70,8 @@ var claims = []claim{
 	{"A Redis split brain loses acknowledged writes: the old primary's side keeps writing until the Sentinels demote it (documented; expected to fail); min-replicas-to-write bounds the loss, at the price of refused writes",
 		"redis-split-brain", []expect{{"stateless-ha", results.StatusFailed, ""}, {"stateless-ha-min-replicas", results.StatusPassed, ""}},
 		[]string{"writes.lost", "writes.acknowledged", "errors.rate"}},
+	{"Any increase in jitter or packet loss on the link to the state store spikes the p99 (tested: 5 ms each way, the same with ±5 ms of jitter, 1% loss; read each fault's p50 and p99 in the scenario's report)",
+		"redis-link", []expect{{"stateless", results.StatusPassed, ""}}, []string{"latency.p99", "latency.p999", "errors.rate"}},
 	{"A rolling restart of a stateless service drains without errors",
 		"rolling-restart", []expect{{"stateless", results.StatusPassed, ""}}, []string{"errors.rate", "sessions.lost"}},
 	{"Keep-alive must be tuned or TLS handshakes dominate",
