@@ -3,6 +3,7 @@ package chaos
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,13 +13,25 @@ import (
 type delayProxy struct {
 	l             net.Listener
 	upstream      string
-	delay, jitter time.Duration
+	delay, jitter atomic.Int64   // time.Duration; Drain sets both to 0
 	rand          func() float64 // in [0, 1): the run's seeded source
 
 	mu     sync.Mutex
 	closed bool
-	conns  map[net.Conn]struct{}
+	links  map[*link]struct{}
 	wg     sync.WaitGroup
+}
+
+// link is one proxied connection: the client's side, the upstream's, and whether data is moving on it.
+type link struct {
+	in, out net.Conn
+	pending atomic.Int64 // chunks read and not yet written on, both directions
+	last    atomic.Int64 // when a chunk was last read or written, either direction (unix ns)
+}
+
+func (k *link) close() {
+	_ = k.in.Close()
+	_ = k.out.Close()
 }
 
 func startDelayProxy(listen, upstream string, delay, jitter time.Duration, rand func() float64) (*delayProxy, error) {
@@ -26,8 +39,9 @@ func startDelayProxy(listen, upstream string, delay, jitter time.Duration, rand 
 	if err != nil {
 		return nil, err
 	}
-	p := &delayProxy{l: l, upstream: upstream, delay: delay, jitter: jitter, rand: rand,
-		conns: map[net.Conn]struct{}{}}
+	p := &delayProxy{l: l, upstream: upstream, rand: rand, links: map[*link]struct{}{}}
+	p.delay.Store(int64(delay))
+	p.jitter.Store(int64(jitter))
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -40,25 +54,56 @@ func (p *delayProxy) Close() {
 	_ = p.l.Close()
 	p.mu.Lock()
 	p.closed = true
-	for c := range p.conns {
-		_ = c.Close()
+	for k := range p.links {
+		k.close()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
 }
 
+// Drain ends the proxy without cutting a request in flight, where Close would: from now on it passes
+// data on at once and accepts no new connection, and it closes each connection once nothing has moved on
+// it for quiet (a client's pool then drops the connection before its next use, as it drops one its server
+// closed), the rest after timeout. It returns, closed, once every connection is, with how many were
+// still busy at the timeout.
+func (p *delayProxy) Drain(quiet, timeout time.Duration) (busy int) {
+	p.delay.Store(0)
+	p.jitter.Store(0)
+	_ = p.l.Close()
+	tick := time.NewTicker(max(quiet/4, time.Millisecond))
+	defer tick.Stop()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		for k := range p.links {
+			if k.pending.Load() == 0 && time.Since(time.Unix(0, k.last.Load())) >= quiet {
+				k.close()
+				delete(p.links, k)
+			}
+		}
+		busy = len(p.links)
+		p.mu.Unlock()
+		if busy == 0 {
+			break
+		}
+		<-tick.C
+	}
+	p.Close()
+	return busy
+}
+
 // track adds or removes a live connection; it refuses (false) to add one after Close.
-func (p *delayProxy) track(c net.Conn, add bool) bool {
+func (p *delayProxy) track(k *link, add bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !add {
-		delete(p.conns, c)
+		delete(p.links, k)
 		return true
 	}
 	if p.closed {
 		return false
 	}
-	p.conns[c] = struct{}{}
+	p.links[k] = struct{}{}
 	return true
 }
 
@@ -77,20 +122,19 @@ func (p *delayProxy) serve() {
 				_ = in.Close()
 				return
 			}
-			if !p.track(in, true) || !p.track(out, true) {
-				_ = in.Close()
-				_ = out.Close()
+			k := &link{in: in, out: out}
+			k.last.Store(time.Now().UnixNano())
+			if !p.track(k, true) {
+				k.close()
 				return
 			}
 			var wg sync.WaitGroup
 			wg.Add(2)
-			go func() { defer wg.Done(); p.pipe(out, in) }()
-			go func() { defer wg.Done(); p.pipe(in, out) }()
+			go func() { defer wg.Done(); p.pipe(k, out, in) }()
+			go func() { defer wg.Done(); p.pipe(k, in, out) }()
 			wg.Wait()
-			p.track(in, false)
-			p.track(out, false)
-			_ = in.Close()
-			_ = out.Close()
+			p.track(k, false)
+			k.close()
 		}()
 	}
 }
@@ -101,19 +145,24 @@ type chunk struct {
 }
 
 // pipe copies src to dst, each chunk no earlier than its arrival plus the delay.
-func (p *delayProxy) pipe(dst, src net.Conn) {
+func (p *delayProxy) pipe(k *link, dst, src net.Conn) {
 	ch := make(chan chunk, 64)
 	go func() {
 		defer close(ch)
+		// One read buffer, and a chunk of the size read: a Redis command or reply is a few hundred bytes,
+		// and the proxy runs in the harness' process, beside the load.
+		buf := make([]byte, 32<<10)
 		for {
-			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
 			if n > 0 {
-				d := p.delay
-				if p.jitter > 0 {
-					d += time.Duration((2*p.rand() - 1) * float64(p.jitter))
+				now := time.Now()
+				k.pending.Add(1)
+				k.last.Store(now.UnixNano())
+				d := time.Duration(p.delay.Load())
+				if j := time.Duration(p.jitter.Load()); j > 0 {
+					d += time.Duration((2*p.rand() - 1) * float64(j))
 				}
-				ch <- chunk{buf[:n], time.Now().Add(max(d, 0))}
+				ch <- chunk{append([]byte(nil), buf[:n]...), now.Add(max(d, 0))}
 			}
 			if err != nil {
 				return
@@ -122,7 +171,10 @@ func (p *delayProxy) pipe(dst, src net.Conn) {
 	}()
 	for c := range ch {
 		time.Sleep(time.Until(c.due))
-		if _, err := dst.Write(c.data); err != nil {
+		_, err := dst.Write(c.data)
+		k.last.Store(time.Now().UnixNano())
+		k.pending.Add(-1)
+		if err != nil {
 			break
 		}
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -178,14 +181,18 @@ func TestFaultsThroughThePort(t *testing.T) {
 		// Packet loss: rules first in their chains, loopback spared; the revert deletes exactly those.
 		{"packet-loss", chaos.Params{"percent": "30"}, "api-3", "iptables random drop 30% via sidecar",
 			[]string{"sidecar api-3: iptables -w -I INPUT 1 ! -i lo " + drop + "\niptables -w -I OUTPUT 1 ! -o lo " + drop},
-			[]string{"sidecar api-3: iptables -w -D INPUT ! -i lo " + drop + "\niptables -w -D OUTPUT ! -o lo " + drop}},
+			[]string{"sidecar api-3: iptables -w -D OUTPUT ! -o lo " + drop + "\niptables -w -D INPUT ! -i lo " + drop}},
 		// A partition drops the peer's address both ways.
 		{"partition", chaos.Params{"from": "redis"}, "api-1", "iptables drop api-1<->redis via sidecar",
 			[]string{"sidecar api-1: iptables -w -I INPUT 1 -s 10.0.0.2 -j DROP\niptables -w -I OUTPUT 1 -d 10.0.0.2 -j DROP"},
-			[]string{"sidecar api-1: iptables -w -D INPUT -s 10.0.0.2 -j DROP\niptables -w -D OUTPUT -d 10.0.0.2 -j DROP"}},
+			[]string{"sidecar api-1: iptables -w -D OUTPUT -d 10.0.0.2 -j DROP\niptables -w -D INPUT -s 10.0.0.2 -j DROP"}},
 		{"partition", chaos.Params{"from": "nginx"}, "api-2", "iptables drop api-2<->nginx via sidecar",
 			[]string{"sidecar api-2: iptables -w -I INPUT 1 -s 10.0.0.3 -j DROP\niptables -w -I OUTPUT 1 -d 10.0.0.3 -j DROP"},
-			[]string{"sidecar api-2: iptables -w -D INPUT -s 10.0.0.3 -j DROP\niptables -w -D OUTPUT -d 10.0.0.3 -j DROP"}},
+			[]string{"sidecar api-2: iptables -w -D OUTPUT -d 10.0.0.3 -j DROP\niptables -w -D INPUT -s 10.0.0.3 -j DROP"}},
+		// redis-link's loss: drop rules on the node's packets to Redis' port and from it, nothing else.
+		{"redis-link", chaos.Params{"loss": "30"}, "api-2", "iptables random drop 30% on api-2 -> redis:6379 via sidecar",
+			[]string{"sidecar api-2: iptables -w -I OUTPUT 1 -d 10.0.0.2 -p tcp --dport 6379 " + drop + "\niptables -w -I INPUT 1 -s 10.0.0.2 -p tcp --sport 6379 " + drop},
+			[]string{"sidecar api-2: iptables -w -D INPUT -s 10.0.0.2 -p tcp --sport 6379 " + drop + "\niptables -w -D OUTPUT -d 10.0.0.2 -p tcp --dport 6379 " + drop}},
 		// Where the kernel has netem, latency is a qdisc on the node's interface.
 		{"latency", chaos.Params{"delay": "200ms", "jitter": "50ms"}, "api-1", "netem",
 			[]string{"sidecar api-1: tc qdisc add dev eth0 root netem delay 200ms 50ms distribution normal"},
@@ -258,8 +265,8 @@ func TestFailedInjectionLeavesNothingBroken(t *testing.T) {
 	require.ErrorContains(t, err, "exited 4")
 	calls := fs.take()
 	require.Len(t, calls, 2)
-	require.Equal(t, "sidecar api-3: iptables -w -D INPUT ! -i lo -j DROP || true\niptables -w -D OUTPUT ! -o lo -j DROP || true",
-		calls[1], "a partial insert is deleted, rule by rule")
+	require.Equal(t, "sidecar api-3: iptables -w -D OUTPUT ! -o lo -j DROP || true\niptables -w -D INPUT ! -i lo -j DROP || true",
+		calls[1], "a partial insert is deleted, rule by rule, last first")
 }
 
 // TestHealthBracketsTheInjection: the stack's health before the fault is on the record, and a stack that
@@ -340,13 +347,15 @@ func TestRedisFailoverHitsTheCurrentPrimary(t *testing.T) {
 // directions), and heals exactly those rules. It refuses a stack without Sentinels and an API node the
 // stack lacks, and a failed cut heals the members already cut.
 func TestRedisSplitBrainCutsBothSides(t *testing.T) {
+	// The rules are deleted last first.
 	cut := func(op string, ips ...string) string {
 		var b strings.Builder
-		for _, ip := range ips {
+		for i := range ips {
 			if op == "-I" {
-				fmt.Fprintf(&b, "iptables -w -I INPUT 1 -s %s -j DROP\niptables -w -I OUTPUT 1 -d %s -j DROP\n", ip, ip)
+				fmt.Fprintf(&b, "iptables -w -I INPUT 1 -s %s -j DROP\niptables -w -I OUTPUT 1 -d %s -j DROP\n", ips[i], ips[i])
 			} else {
-				fmt.Fprintf(&b, "iptables -w -D INPUT -s %s -j DROP\niptables -w -D OUTPUT -d %s -j DROP\n", ip, ip)
+				ip := ips[len(ips)-1-i]
+				fmt.Fprintf(&b, "iptables -w -D OUTPUT -d %s -j DROP\niptables -w -D INPUT -s %s -j DROP\n", ip, ip)
 			}
 		}
 		return strings.TrimSpace(b.String())
@@ -424,4 +433,110 @@ func TestPartitionFromTheCurrentPrimary(t *testing.T) {
 	require.Equal(t, []string{"primary", "sidecar api-1: iptables -w -I INPUT 1 -s 10.0.0.4 -j DROP\niptables -w -I OUTPUT 1 -d 10.0.0.4 -j DROP"}, fs.take())
 	require.NoError(t, in.Revert(context.Background(), id))
 	require.Equal(t, "iptables drop api-1<->redis-2 via sidecar", in.Records()[0].Mechanism)
+}
+
+// TestRedisLinkDelaysThroughAProxy: with a delay, each Redis data node gets a proxy of this process on
+// Stack.HostIP; every node of the target lists its direct connections to Redis, sends new ones to the
+// proxies (nat DNAT), adds its loss rules (on the link to the proxy, where its packets now go), closes the
+// listed connections as they go idle, then rejects what is left of them. Targeting redis degrades every
+// API node's link, and on a Redis HA stack the link to every data node (a replica may become primary
+// during the fault), never the Sentinels'. Revert deletes every rule, last first, then closes the proxies.
+func TestRedisLinkDelaysThroughAProxy(t *testing.T) {
+	fs := newFake()
+	fs.ha = true
+	p := chaos.Params{"delay": "20ms", "jitter": "5ms", "loss": "100"}
+	f, err := chaos.New("redis-link", p)
+	require.NoError(t, err)
+	in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+	id, err := in.Inject(context.Background(), f, p, "redis")
+	require.NoError(t, err)
+	calls := fs.take()
+	require.Len(t, calls, 3, "one sidecar per API node")
+	slices.Sort(calls) // they run at once
+
+	// The proxies' ports are free ports of this host, different every run: read them from the rules.
+	ports := regexp.MustCompile(`--to-destination 127\.0\.0\.1:(\d+)`).FindAllStringSubmatch(calls[0], -1)
+	require.Len(t, ports, 3, "one proxy per data node: redis, redis-2, redis-3")
+	ips := []string{"10.0.0.2", "10.0.0.4", "10.0.0.5"}
+	filter := "dport = :6379 and ( dst 10.0.0.2 or dst 10.0.0.4 or dst 10.0.0.5 )"
+	var rules, rejects, deletes []string
+	for i, ip := range ips {
+		port := ports[i][1]
+		rules = append(rules, fmt.Sprintf("-t nat %%s OUTPUT%%s -d %s -p tcp --dport 6379 -j DNAT --to-destination 127.0.0.1:%s", ip, port),
+			fmt.Sprintf("%%s OUTPUT%%s -d 127.0.0.1 -p tcp --dport %s -j DROP", port),
+			fmt.Sprintf("%%s INPUT%%s -s 127.0.0.1 -p tcp --sport %s -j DROP", port))
+		rejects = append(rejects, fmt.Sprintf("%%s OUTPUT%%s -d %s -p tcp --dport 6379 ! --tcp-flags RST RST -j REJECT --reject-with tcp-reset", ip))
+	}
+	all := append(append([]string(nil), rules...), rejects...)
+	for i := range all {
+		deletes = append(deletes, "iptables -w "+fmt.Sprintf(all[len(all)-1-i], "-D", ""))
+	}
+	for i := range rules {
+		rules[i] = "iptables -w " + fmt.Sprintf(rules[i], "-I", " 1")
+	}
+	for i := range rejects {
+		rejects[i] = "iptables -w " + fmt.Sprintf(rejects[i], "-I", " 1")
+	}
+	for i, node := range []string{"api-1", "api-2", "api-3"} {
+		before, rest, ok := strings.Cut(calls[i], "\nfor try in $(seq 100); do\n")
+		require.True(t, ok, calls[i])
+		require.Equal(t, "sidecar "+node+": direct=$(ss -Htn '"+filter+"' | awk '{print $4}')\n"+strings.Join(rules, "\n"), before)
+		loop, after, ok := strings.Cut(rest, "\ndone\n")
+		require.True(t, ok, rest)
+		require.Contains(t, loop, `ss -K -tn "`+filter+` and ( $idle )"`, "the loop closes the idle ones of the listed connections")
+		require.Equal(t, strings.Join(rejects, "\n"), after, "the REJECT rules come after")
+	}
+	require.Equal(t, "tcp-proxy 20ms ± 5ms each way (iptables DNAT; direct connections closed: ss -K, REJECT) + iptables random drop 100% "+
+		"on api-1, api-2, api-3 -> redis, redis-2, redis-3:6379 via sidecars", in.Records()[0].Mechanism)
+	for _, port := range ports {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port[1])
+		require.NoError(t, err, "the proxy listens while the fault lasts")
+		c.Close()
+	}
+
+	require.NoError(t, in.Revert(context.Background(), id))
+	calls = fs.take()
+	require.Len(t, calls, 3)
+	slices.Sort(calls)
+	for i, node := range []string{"api-1", "api-2", "api-3"} {
+		require.Equal(t, "sidecar "+node+": "+strings.Join(deletes, "\n"), calls[i], "every rule inserted is deleted, REJECTs first")
+	}
+	for _, port := range ports {
+		_, err := net.Dial("tcp", "127.0.0.1:"+port[1])
+		require.Error(t, err, "the proxy is closed")
+	}
+}
+
+// TestRedisLinkFailsCleanly: when a node's rules cannot be inserted, the other nodes (their sidecars run
+// at the same time) are healed, its own half-made insert is deleted and the proxy is closed: a failed
+// injection leaves nothing.
+func TestRedisLinkFailsCleanly(t *testing.T) {
+	fs := newFake()
+	fs.fail["sidecar api-2: "] = errors.New("sidecar on api-2 exited 1")
+	p := chaos.Params{"delay": "10ms"}
+	f, err := chaos.New("redis-link", p)
+	require.NoError(t, err)
+	in := chaos.NewInjector(chaos.NewEnv(fs, 1))
+	_, err = in.Inject(context.Background(), f, p, "redis")
+	require.ErrorContains(t, err, "redis-link: rules on api-2: sidecar on api-2 exited 1")
+	require.Equal(t, "inject redis-link on redis: redis-link: rules on api-2: sidecar on api-2 exited 1", in.Records()[0].Error)
+	calls := fs.take()
+	proxy := regexp.MustCompile(`127\.0\.0\.1:\d+`).FindString(calls[0])
+	deletes := "iptables -w -D OUTPUT -d 10.0.0.2 -p tcp --dport 6379 ! --tcp-flags RST RST -j REJECT --reject-with tcp-reset\n" +
+		"iptables -w -t nat -D OUTPUT -d 10.0.0.2 -p tcp --dport 6379 -j DNAT --to-destination " + proxy
+	var inserts, rest []string
+	for _, c := range calls {
+		if strings.Contains(c, ": direct=$(ss") {
+			inserts = append(inserts, strings.SplitN(c, ":", 2)[0])
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	slices.Sort(inserts)
+	slices.Sort(rest)
+	require.Equal(t, []string{"sidecar api-1", "sidecar api-2", "sidecar api-3"}, inserts, "all at once")
+	require.Equal(t, []string{"sidecar api-1: " + deletes, "sidecar api-2: " + strings.ReplaceAll(deletes, "\n", " || true\n") + " || true",
+		"sidecar api-3: " + deletes}, rest, "api-1 and api-3 healed, api-2's partial insert deleted")
+	_, err = net.Dial("tcp", proxy)
+	require.Error(t, err, "the proxy is closed")
 }

@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	// Every fault of the issue is registered under its scenario name.
-	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "redis-failover", "redis-memory-pressure",
+	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "redis-failover", "redis-link", "redis-memory-pressure",
 		"redis-outage", "redis-split-brain", "response-loss", "restart", "stop"}, Names())
 
 	r := &Registry{}
@@ -51,6 +51,10 @@ func TestCheckTarget(t *testing.T) {
 		{"redis-failover", "sentinel-2", "redis-failover cannot target sentinel-2 (a Redis Sentinel): it targets redis"},
 		{"redis-split-brain", "redis", ""}, // the primary of the moment
 		{"redis-split-brain", "api-1", "redis-split-brain cannot target api-1 (an API node): it targets redis"},
+		{"redis-link", "api-2", ""}, // one node's link to Redis
+		{"redis-link", "redis", ""}, // every node's link to Redis
+		{"redis-link", "redis-2", "redis-link cannot target redis-2 (a Redis replica): it targets API nodes (any-api, api-N) or redis"},
+		{"redis-link", "nginx", "redis-link cannot target nginx (NGINX)"},
 		{"explode", "api-1", `unknown fault "explode"`},
 	}
 	for _, tt := range tests {

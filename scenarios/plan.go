@@ -633,6 +633,10 @@ func validateFaults(v *positioner, f file, p *Plan) {
 				for _, peer := range k.Peers(fp.Params) {
 					if err := checkTarget(peer, replicas, single); err != nil {
 						v.add(field+".params", "%s: %v", fs.Kind, err)
+					} else if role := arch.RoleOf(peer); p.Attach != nil && p.Attach.Project != "" && !p.Attach.Has(role) &&
+						role != arch.RoleOf(fs.Target) { // the target's own check says it
+						v.add(field+".kind", "%s acts on %s too, and target.compose names no %s service, so chaosbench cannot find it",
+							fs.Kind, peer, role)
 					}
 				}
 			}

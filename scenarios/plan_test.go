@@ -22,7 +22,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
 	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "kill-node", "packet-loss", "redis-eviction",
-		"redis-failover-min-replicas", "redis-failover", "redis-outage", "redis-split-brain", "response-loss", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
+		"redis-failover-min-replicas", "redis-failover", "redis-link", "redis-outage", "redis-split-brain", "response-loss", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
 }
 
 // TestClockSkewScenario: the offsets cross the leeway one after the other, each with steady state before it
@@ -193,6 +193,9 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		// clock-skew sets the reference API's clock offset through its admin endpoint: neither a user's image
 		// nor an attached service has one.
 		{"attach clock-skew", "name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: clock-skew, target: api-1, params: {offset: 30s}}\n", []string{"bad.yaml:6:", "faults[0].kind", "clock-skew acts through the reference API's admin endpoint", "an attached service (target.url)"}},
+		// redis-link needs Redis' address whatever its target: an attached project must name its Redis.
+		{"attach redis-link without redis", "name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api}}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-link, target: api-1, params: {loss: 5}}\n", []string{"bad.yaml:6:", "faults[0].kind", "redis-link acts on redis too, and target.compose names no redis service"}},
+		{"redis-link without a part", "name: x\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: redis-link, target: redis, params: {jitter: 5ms}}\n", []string{"faults[0].params", "jitter 5ms needs a delay"}},
 		{"image clock-skew", "name: x\ntarget: {image: shop:dev}\nphases:\n  - {duration: 30s, rate: 10/s}\nfaults:\n  - {at: 5s, for: 5s, kind: clock-skew, target: api-1, params: {offset: 30s}}\n", []string{"faults[0].kind", "a custom image (shop:dev)"}},
 		// The token leeway is the reference API's knob.
 		{"token_leeway with image", "name: x\ntarget: {image: shop:dev}\nstack: {token_leeway: 10s}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:3:", "stack.token_leeway", "custom image (shop:dev)"}},
@@ -281,6 +284,29 @@ func TestEveryErrorIsReportedAtOnce(t *testing.T) {
 	require.Error(t, err)
 	lines := strings.Split(err.Error(), "\n")
 	require.Len(t, lines, 5, err.Error())
+}
+
+// TestRedisLinkEverywhere: redis-link runs on the bundled stack (one Redis or Redis HA), on a user's
+// image and on an attached project that names its Redis: the sidecars and the proxy on the stack's
+// network need neither the reference API nor chaosbench's NGINX. Aimed at redis without a Redis service,
+// the target's own check refuses it, once.
+func TestRedisLinkEverywhere(t *testing.T) {
+	faults := "faults:\n  - {at: 5s, for: 5s, kind: redis-link, target: api-1, params: {delay: 20ms, jitter: 10ms, loss: 1}}\n" +
+		"  - {at: 15s, for: 5s, kind: redis-link, target: redis, params: {loss: 2}}\n"
+	phases := "phases:\n  - {duration: 30s, rate: 10/s}\n"
+	for _, target := range []string{
+		"architectures: [stateless, stateless-ha]\n",
+		"target: {image: shop:dev}\n",
+		"target: {url: http://127.0.0.1:8080, compose: {project: shop, api: api, redis: cache}}\n",
+	} {
+		p, err := Parse("t.yaml", []byte("name: x\n"+target+phases+faults))
+		require.NoError(t, err, target)
+		require.Len(t, p.Faults, 2)
+	}
+	_, err := Parse("t.yaml", []byte("name: x\ntarget: {url: http://127.0.0.1:8080, compose: {project: shop, api: api}}\n"+phases+
+		"faults:\n  - {at: 5s, for: 5s, kind: redis-link, target: redis, params: {loss: 2}}\n"))
+	require.Error(t, err)
+	require.Equal(t, 1, strings.Count(err.Error(), "names no redis service"), err.Error())
 }
 
 // TestRedisHATargets: on Redis HA architectures the replicas and Sentinels are targets of the

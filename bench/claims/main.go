@@ -74,6 +74,8 @@ var claims = []claim{
 	{"A Redis split brain loses acknowledged writes: the old primary's side keeps writing until the Sentinels demote it (documented; expected to fail); min-replicas-to-write bounds the loss, at the price of refused writes",
 		"redis-split-brain", []expect{{"stateless-ha", results.StatusFailed, ""}, {"stateless-ha-min-replicas", results.StatusPassed, ""}},
 		[]string{"writes.lost", "writes.acknowledged", "errors.rate"}},
+	{"Latency or packet loss on the link to the state store spikes the p99 (5 ms each way, then the same with ±5 ms of jitter, then 1% loss; jitter at the same mean added nothing measurable, the proxy delaying without reordering)",
+		"redis-link", []expect{{"stateless", results.StatusPassed, ""}}, []string{"faults[0].latency.p99", "faults[1].latency.p99", "faults[2].latency.p99", "errors.rate"}},
 	{"A rolling restart of a stateless service drains without errors",
 		"rolling-restart", []expect{{"stateless", results.StatusPassed, ""}}, []string{"errors.rate", "sessions.lost"}},
 	{"Keep-alive must be tuned or TLS handshakes dominate",

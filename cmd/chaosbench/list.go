@@ -85,6 +85,15 @@ func faultNeeds(k chaos.Kind) string {
 	if k.Routes {
 		needs = append(needs, "chaosbench's own NGINX (not an attached project)")
 	}
+	if k.Peers != nil {
+		// The containers it acts on whatever its parameters, besides its target: an attached project
+		// must name their services (it always names its API).
+		for _, peer := range k.Peers(nil) {
+			if r := arch.RoleOf(peer); r != arch.RoleAPI {
+				needs = append(needs, fmt.Sprintf("%s (attached: a %s service in target.compose)", peer, r))
+			}
+		}
+	}
 	if len(needs) == 0 {
 		return "-"
 	}

@@ -16,6 +16,7 @@ func TestListSaysWhatFaultsNeed(t *testing.T) {
 		`(?m)^redis-split-brain\s.*Redis Sentinels \(stateless-ha\)$`,
 		`(?m)^clock-skew\s.*the reference API`,
 		`(?m)^latency\s.*chaosbench's own NGINX`,
+		`(?m)^redis-link\s+API nodes \(any-api, api-N\) or redis\s+redis \(attached: a redis service in target.compose\)$`,
 		`(?m)^kill\s.*sentinel-N on stateless-ha.*\s-$`,
 	} {
 		require.Regexp(t, regexp.MustCompile(want), out)
