@@ -321,19 +321,7 @@ func TestClockSkewRefusesTokens(t *testing.T) {
 	s := sharedStack(t)
 	login := func(node, user string) string {
 		t.Helper()
-		creds := `{"username":"` + user + `","password":"password-` + user + `"}`
-		code, _, err := do(http.MethodPost, nodeURL(s, node, "/v1/users"), creds)
-		require.NoError(t, err)
-		require.Equal(t, http.StatusCreated, code)
-		resp, err := client.Post(nodeURL(s, node, "/v1/login"), "application/json", strings.NewReader(creds))
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var out struct {
-			Token string `json:"access_token"`
-		}
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-		require.NotEmpty(t, out.Token)
-		return out.Token
+		return signUp(t, nodeURL(s, node, ""), user)
 	}
 	profile := func(node, token string) (int, string) {
 		t.Helper()

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/chaos"
-	"github.com/chaosbench/chaosbench/target/stack"
 )
 
 // TestResponseLossBehindNGINX shows, on the real stack, that the node does the work and the client never
@@ -22,7 +21,7 @@ import (
 // against the node; reset is a 502 to the client for a POST.
 func TestResponseLossBehindNGINX(t *testing.T) {
 	s := sharedStack(t)
-	token := signUp(t, s, fmt.Sprintf("loss-%d", time.Now().UnixNano()))
+	token := signUp(t, s.Entry, fmt.Sprintf("loss-%d", time.Now().UnixNano()))
 	order := func(url, key string) (int, string, error) {
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"request_id":"`+key+`","items":[{"sku":"a","qty":1}]}`))
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -90,14 +89,15 @@ func TestResponseLossBehindNGINX(t *testing.T) {
 	})
 }
 
-// signUp creates a user through the balancer and returns its bearer token.
-func signUp(t *testing.T, s *stack.Stack, user string) string {
+// signUp creates a user at base (the balancer's entry, or one node's route through it) and returns its
+// bearer token.
+func signUp(t *testing.T, base, user string) string {
 	t.Helper()
 	creds := `{"username":"` + user + `","password":"password-` + user + `"}`
-	code, _, err := do(http.MethodPost, s.Entry+"/v1/users", creds)
+	code, _, err := do(http.MethodPost, base+"/v1/users", creds)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, code)
-	resp, err := client.Post(s.Entry+"/v1/login", "application/json", strings.NewReader(creds))
+	resp, err := client.Post(base+"/v1/login", "application/json", strings.NewReader(creds))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var out struct {
