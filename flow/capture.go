@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -151,6 +152,13 @@ func (p Path) GJSON() string { return p.gjson }
 // Get looks the path up in body. ok is false when nothing matches.
 func (p Path) Get(body []byte) (gjson.Result, bool) {
 	r := gjson.GetBytes(body, p.gjson)
+	return r, r.Exists()
+}
+
+// peek looks the path up without copying the result out of body: for a comparison done before body
+// is reused (expectations). The Result must not outlive body.
+func (p Path) peek(body []byte) (gjson.Result, bool) {
+	r := gjson.Get(unsafe.String(unsafe.SliceData(body), len(body)), p.gjson)
 	return r, r.Exists()
 }
 

@@ -102,10 +102,11 @@ func (e *Expect) Check(r *Response) *Mismatch {
 		return &Mismatch{Rule: RuleStatus, Want: want, Got: strconv.Itoa(r.Status), Status: r.Status, Excerpt: excerpt(string(r.Body), ExcerptLen)}
 	}
 	for _, rule := range e.json {
-		got, ok := rule.path.Get(r.Body)
+		got, ok := rule.path.peek(r.Body)
 		if ok && jsonEqual(got, rule.want) {
 			continue
 		}
+		got, ok = rule.path.Get(r.Body) // the Mismatch keeps Got: a copy, not a view of a reused buffer
 		m := &Mismatch{Rule: RuleJSON, Path: rule.path.src, Want: rule.want.Raw, Status: r.Status, Excerpt: excerpt(string(r.Body), ExcerptLen)}
 		if ok {
 			m.Got = got.Raw
