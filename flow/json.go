@@ -63,6 +63,9 @@ func (b *JSONBody) Vars() []string { return b.vars }
 
 // Append appends the rendered body to dst.
 func (b *JSONBody) Append(dst []byte, env *Env) ([]byte, error) {
+	if env == nil {
+		env = &Env{}
+	}
 	var err error
 	for i := range b.parts {
 		p := &b.parts[i]
@@ -72,9 +75,6 @@ func (b *JSONBody) Append(dst []byte, env *Env) ([]byte, error) {
 		case p.typed:
 			dst, err = p.tmpl.segs[0].expr.append(dst, env, true)
 		default:
-			if env == nil {
-				env = &Env{} // appendJSONString needs somewhere to keep its scratch
-			}
 			dst, err = p.tmpl.appendJSONString(dst, env)
 		}
 		if err != nil {

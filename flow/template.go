@@ -371,6 +371,9 @@ func (t *Template) Render(env *Env) (string, error) {
 
 // Append appends the rendered text to dst.
 func (t *Template) Append(dst []byte, env *Env) ([]byte, error) {
+	if env == nil {
+		env = &Env{} // no variables, seq 0, no Rand: each expression then fails or renders as it should
+	}
 	var err error
 	for i := range t.segs {
 		s := &t.segs[i]

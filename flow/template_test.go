@@ -147,6 +147,8 @@ func TestRenderErrors(t *testing.T) {
 		{"{{uuid}}", &Env{}, "no Rand"},
 		// A nil Env has no variables.
 		{"{{user}}", nil, "user: variable not defined"},
+		// Nor any Rand.
+		{"{{seq}}{{random.hex 2}}", nil, "no Rand"},
 	} {
 		_, err := MustCompile(tc.src).Render(tc.env)
 		var re *RenderError
