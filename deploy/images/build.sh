@@ -6,6 +6,8 @@
 #   refapi (CHAOSBENCH_REFAPI_IMAGE) the static ./cmd/refapi binary alone (like FROM scratch).
 #   naiveshop (CHAOSBENCH_NAIVESHOP_IMAGE) the static ./examples/naiveshop binary alone: the example of a
 #                                    user's own service (examples/README.md).
+#   ticketdesk (CHAOSBENCH_TICKETDESK_IMAGE) the static ./examples/ticketdesk binary alone: a service shaped
+#                                    unlike the contract, for declared scenarios (examples/README.md).
 #   loader (CHAOSBENCH_LOADER_IMAGE) the static ./cmd/chaosbench binary alone: the load workers of
 #                                    `chaosbench run --workers N` (and of Kubernetes Jobs), `chaosbench worker`.
 #
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/../.."
 BASE_IMAGE=${CHAOSBENCH_BASE_IMAGE:-chaosbench/base:bookworm}
 REFAPI_IMAGE=${CHAOSBENCH_REFAPI_IMAGE:-chaosbench/refapi:dev}
 NAIVESHOP_IMAGE=${CHAOSBENCH_NAIVESHOP_IMAGE:-chaosbench/naiveshop:dev}
+TICKETDESK_IMAGE=${CHAOSBENCH_TICKETDESK_IMAGE:-chaosbench/ticketdesk:dev}
 LOADER_IMAGE=${CHAOSBENCH_LOADER_IMAGE:-chaosbench/loader:dev}
 SUITE=${CHAOSBENCH_SUITE:-bookworm}
 # Empty means debootstrap's default mirror; set it to a local mirror on an air-gapped machine.
@@ -96,6 +99,8 @@ go_image() {
 go_image "$REFAPI_IMAGE" "${REFAPI_PKG:-./cmd/refapi}" refapi
 # The second implementation of the contract (examples/README.md): a user's image, as far as chaosbench knows.
 go_image "$NAIVESHOP_IMAGE" ./examples/naiveshop naiveshop
+# A service of another shape (its own paths, auth and dedupe header; TICKETDESK_MODE=flawed|correct).
+go_image "$TICKETDESK_IMAGE" ./examples/ticketdesk ticketdesk
 # The loader: every worker runs `chaosbench worker` from it (its entrypoint is the whole CLI).
 go_image "$LOADER_IMAGE" ./cmd/chaosbench chaosbench
-log "ready: $BASE_IMAGE $REFAPI_IMAGE $NAIVESHOP_IMAGE $LOADER_IMAGE"
+log "ready: $BASE_IMAGE $REFAPI_IMAGE $NAIVESHOP_IMAGE $TICKETDESK_IMAGE $LOADER_IMAGE"
