@@ -60,6 +60,11 @@ type Plan struct {
 	Timeout       time.Duration
 	Faults        []FaultPlan
 	Thresholds    []ThresholdPlan
+	// Client and Ops are the scenario's declared requests (nil and empty when it has none), and
+	// DeclaredMix the mix entries that name a declared op.
+	Client      *ClientPlan
+	Ops         []OpPlan // sorted by name
+	DeclaredMix []DeclaredWeight
 }
 
 // Attach names a running service: the load goes to URL, and the faults to the containers of Project's
@@ -200,6 +205,7 @@ func validate(v *positioner, f file) Plan {
 	}
 
 	validateTarget(v, f, &p)
+	validateDeclared(v, f, &p)
 	validateArchitectures(v, f, &p)
 	validateStack(v, f, &p)
 	validateLoad(v, f, &p)
@@ -526,12 +532,28 @@ func validateLoad(v *positioner, f file, p *Plan) {
 		}
 		p.Phases = append(p.Phases, out)
 	}
-	if len(f.Mix) == 0 {
+	if len(f.Mix) == 0 && len(f.Ops) > 0 {
+		// The built-in ops speak the reference contract, which a scenario of its own API does not.
+		for _, name := range sortedKeys(f.Ops) {
+			p.DeclaredMix = append(p.DeclaredMix, DeclaredWeight{Op: name, Weight: 1})
+		}
+	} else if len(f.Mix) == 0 {
 		p.Mix = load.DefaultMix()
 	} else {
 		total := 0
 		for _, name := range sortedKeys(f.Mix) {
 			w := f.Mix[name]
+			if _, declared := f.Ops[name]; declared {
+				if w < 0 {
+					v.add(`mix."`+name+`"`, "weight %d: want 0 or more", w)
+					continue
+				}
+				total += w
+				if w > 0 {
+					p.DeclaredMix = append(p.DeclaredMix, DeclaredWeight{Op: name, Weight: w})
+				}
+				continue
+			}
 			op, err := load.LookupOp(name) // any registered op, built-in or not
 			if err != nil {
 				v.add(`mix."`+name+`"`, "%v", err)

@@ -39,8 +39,12 @@ file:line:column and the field. Exit 2 if any file is invalid.`,
 					bad = append(bad, err)
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "ok: %s (%s: %d architecture(s), %d phase(s), %s of load, %d fault(s), %d threshold(s))\n",
-					a, plan.Name, len(plan.Architectures), len(plan.Phases), plan.Duration(), len(plan.Faults), len(plan.Thresholds))
+				declared := ""
+				if plan.Declared() {
+					declared = fmt.Sprintf(", %d declared op(s)", len(plan.Ops))
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "ok: %s (%s: %d architecture(s), %d phase(s), %s of load, %d fault(s), %d threshold(s)%s)\n",
+					a, plan.Name, len(plan.Architectures), len(plan.Phases), plan.Duration(), len(plan.Faults), len(plan.Thresholds), declared)
 			}
 			if len(bad) > 0 {
 				return usageError{fmt.Errorf("%d of %d scenario(s) invalid", len(bad), len(args))}

@@ -1,0 +1,507 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/chaosbench/chaosbench/flow"
+	"github.com/chaosbench/chaosbench/load"
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+)
+
+// clientSpec is the client section: what each virtual client declares and does once before its ops.
+type clientSpec struct {
+	Vars    map[string]string `yaml:"vars"`
+	Setup   []stepSpec        `yaml:"setup"`
+	Session *sessionSpec      `yaml:"session"`
+}
+
+type sessionSpec struct {
+	Token    string `yaml:"token"`    // the variable that holds the session token
+	Unknown  []int  `yaml:"unknown"`  // statuses that mean "this session is not known"
+	Lifetime string `yaml:"lifetime"` // how long a session is promised to last
+}
+
+// opSpec is one declared op under ops.
+type opSpec struct {
+	Idempotency *idempotencySpec `yaml:"idempotency"`
+	RestartOn   []int            `yaml:"restart_on"`
+	Record      map[string]any   `yaml:"record"`
+	Steps       []stepSpec       `yaml:"steps"`
+}
+
+type idempotencySpec struct {
+	Header string `yaml:"header"`
+}
+
+type stepSpec struct {
+	Name    string                      `yaml:"name"`
+	Request requestSpec                 `yaml:"request"`
+	Expect  *flow.ExpectSpec            `yaml:"expect"`
+	Capture map[string]flow.CaptureSpec `yaml:"capture"`
+	Think   string                      `yaml:"think"`
+}
+
+type requestSpec struct {
+	Method  string            `yaml:"method"`
+	Path    string            `yaml:"path"`
+	Query   map[string]string `yaml:"query"`
+	Headers map[string]string `yaml:"headers"`
+	JSON    any               `yaml:"json"`
+	Form    any               `yaml:"form"`
+	Body    *string           `yaml:"body"`
+	Basic   *basicSpec        `yaml:"basic"`
+}
+
+type basicSpec struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+}
+
+// ClientPlan is the validated client section.
+type ClientPlan struct {
+	Vars    []VarPlan // sorted by name
+	Setup   []StepPlan
+	Session *SessionPlan
+}
+
+// VarPlan is one client variable, rendered once per client (it may read only client.id, run.id and the
+// template functions).
+type VarPlan struct {
+	Name string
+	Tmpl *flow.Template
+}
+
+// SessionPlan says which variable holds the session token, which statuses mean it is unknown, and its
+// promised lifetime (0: none declared).
+type SessionPlan struct {
+	Token    string
+	Unknown  []int
+	Lifetime time.Duration
+}
+
+// OpPlan is one declared op.
+type OpPlan struct {
+	Name string
+	// IdempotencyHeader, when set, carries a key made once per logical op ({{idempotency.key}}).
+	IdempotencyHeader string
+	RestartOn         []int
+	// Record is accepted and kept for the invariants that come next; nothing reads it yet.
+	Record map[string]any
+	Steps  []StepPlan
+}
+
+// StepPlan is one compiled request with its expectation and captures.
+type StepPlan struct {
+	Name    string // as declared; may be empty
+	Method  string
+	Path    *flow.Template
+	Query   []NamedTemplate // sorted by name
+	Headers []NamedTemplate // sorted by name
+	// Body is a *flow.JSONBody, *flow.FormBody or *flow.Template (raw); nil for none. BodyType is its
+	// Content-Type ("" for a raw body: the headers say it).
+	Body                     flow.Renderer
+	BodyType                 string
+	BasicUser, BasicPassword *flow.Template
+	Expect                   *flow.Expect
+	Captures                 []*flow.Capture // sorted by name
+	Think                    time.Duration
+}
+
+// NamedTemplate is a header or query parameter.
+type NamedTemplate struct {
+	Name string
+	Tmpl *flow.Template
+}
+
+// DeclaredWeight is a mix entry that names a declared op.
+type DeclaredWeight struct {
+	Op     string
+	Weight int
+}
+
+// Declared reports whether the scenario declares its own requests (a client section or ops).
+func (p Plan) Declared() bool { return p.Client != nil || len(p.Ops) > 0 }
+
+// Built-in variables every template may read.
+const (
+	VarClientID       = "client.id"
+	VarRunID          = "run.id"
+	VarIdempotencyKey = "idempotency.key"
+)
+
+var (
+	opNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$`)
+	methodRE = regexp.MustCompile(`^[A-Z]+$`)
+)
+
+// validateDeclared reads client and ops.
+func validateDeclared(v *positioner, f file, p *Plan) {
+	builtins := map[string]bool{VarClientID: true, VarRunID: true}
+	defined := map[string]bool{VarClientID: true, VarRunID: true}
+	if c := f.Client; c != nil {
+		cp := &ClientPlan{}
+		for _, name := range sortedKeys(c.Vars) {
+			field := `client.vars."` + name + `"`
+			switch {
+			case !varNameRE.MatchString(name):
+				v.addq(field, "%q: want letters, digits, _ and - (starting with a letter or _)", name)
+				continue
+			case reservedVar(name):
+				v.addq(field, "%q is a built-in (client.id, run.id, idempotency.key, seq, uuid, pick, add, sub, random.*)", name)
+				continue
+			}
+			t := v.template(field, c.Vars[name])
+			if t == nil {
+				continue
+			}
+			v.checkVars(field, c.Vars[name], t.Vars(), builtins, "client variables may read only client.id and run.id")
+			cp.Vars = append(cp.Vars, VarPlan{Name: name, Tmpl: t})
+			defined[name] = true
+		}
+		for i, s := range c.Setup {
+			field := fmt.Sprintf("client.setup[%d]", i)
+			sp, caps := v.step(field, s, defined, "")
+			cp.Setup = append(cp.Setup, sp)
+			for _, n := range caps {
+				defined[n] = true
+			}
+		}
+		if s := c.Session; s != nil {
+			sp := &SessionPlan{Token: s.Token, Unknown: s.Unknown}
+			switch {
+			case s.Token == "":
+				v.addq("client.session.token", "is required: the variable that holds the session token (e.g. a setup capture)")
+			case !defined[s.Token] || builtins[s.Token]:
+				v.addq("client.session.token", "%q is not a client variable nor a capture of client.setup", s.Token)
+			}
+			for i, st := range s.Unknown {
+				if st < 100 || st > 599 {
+					v.addq(fmt.Sprintf("client.session.unknown[%d]", i), "%d is not an HTTP status (100..599)", st)
+				}
+			}
+			if s.Lifetime != "" {
+				d, err := time.ParseDuration(s.Lifetime)
+				if err != nil || d <= 0 {
+					v.addq("client.session.lifetime", "%q: want a duration like 15m", s.Lifetime)
+				}
+				sp.Lifetime = d
+			}
+			cp.Session = sp
+		}
+		p.Client = cp
+	}
+	builtin := load.OpNames()
+	for _, name := range sortedKeys(f.Ops) {
+		o := f.Ops[name]
+		field := `ops."` + name + `"`
+		switch {
+		case slices.Contains(builtin, name):
+			v.addKey("ops", name, "%q is a built-in op (%s): give yours another name", name, strings.Join(builtin, ", "))
+			continue
+		case !opNameRE.MatchString(name):
+			v.addKey("ops", name, "%q: want lowercase words joined by dots, e.g. ticket.create", name)
+			continue
+		}
+		op := OpPlan{Name: name, RestartOn: o.RestartOn, Record: o.Record}
+		scope := maps(defined)
+		if o.Idempotency != nil {
+			op.IdempotencyHeader = o.Idempotency.Header
+			if !headerRE.MatchString(o.Idempotency.Header) {
+				v.addq(field+".idempotency.header", "%q: want a header name, e.g. Idempotency-Key", o.Idempotency.Header)
+			}
+			scope[VarIdempotencyKey] = true
+		}
+		for i, st := range o.RestartOn {
+			if st < 100 || st > 599 {
+				v.addq(fmt.Sprintf("%s.restart_on[%d]", field, i), "%d is not an HTTP status (100..599)", st)
+			}
+		}
+		if len(o.Steps) == 0 {
+			v.addKey("ops", name, "at least one step is required (steps: [...])")
+		}
+		for i, s := range o.Steps {
+			sp, caps := v.step(fmt.Sprintf("%s.steps[%d]", field, i), s, scope, op.IdempotencyHeader)
+			op.Steps = append(op.Steps, sp)
+			for _, n := range caps {
+				scope[n] = true
+			}
+		}
+		p.Ops = append(p.Ops, op)
+	}
+}
+
+func maps(m map[string]bool) map[string]bool {
+	c := make(map[string]bool, len(m)+1)
+	for k, b := range m {
+		c[k] = b
+	}
+	return c
+}
+
+var (
+	varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+	headerRE  = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+func reservedVar(name string) bool {
+	switch name {
+	case "seq", "uuid", "pick", "add", "sub", "client", "run", "idempotency", "random":
+		return true
+	}
+	return false
+}
+
+// step compiles one step; it returns the names the step captures. defined are the variables its
+// templates may read; idemHeader is the op's idempotency header ("" for none).
+func (v *positioner) step(field string, s stepSpec, defined map[string]bool, idemHeader string) (StepPlan, []string) {
+	sp := StepPlan{Name: s.Name}
+	r := s.Request
+	rf := field + ".request"
+	read := func(f, src string, vars []string) { v.checkVars(f, src, vars, defined, "") }
+	sp.Method = r.Method
+	if !methodRE.MatchString(r.Method) {
+		v.addq(rf+".method", "%q: want an HTTP method in capitals (GET, POST, PUT, PATCH, DELETE, ...)", r.Method)
+	}
+	if r.Path == "" {
+		v.addq(rf+".path", "is required (e.g. /api/items/{{id}})")
+	} else if !strings.HasPrefix(r.Path, "/") {
+		v.addq(rf+".path", "%q: want a path starting with / (the target's URL gives the host)", r.Path)
+	} else if t := v.template(rf+".path", r.Path); t != nil {
+		sp.Path = t
+		read(rf+".path", r.Path, t.Vars())
+	}
+	named := func(sub string, m map[string]string) []NamedTemplate {
+		var out []NamedTemplate
+		for _, k := range sortedKeys(m) {
+			f := rf + "." + sub + `."` + k + `"`
+			if t := v.template(f, m[k]); t != nil {
+				read(f, m[k], t.Vars())
+				out = append(out, NamedTemplate{Name: k, Tmpl: t})
+			}
+		}
+		return out
+	}
+	sp.Query = named("query", r.Query)
+	for _, k := range sortedKeys(r.Headers) {
+		if !headerRE.MatchString(k) {
+			v.addq(rf+`.headers."`+k+`"`, "%q is not a header name", k)
+		}
+		if idemHeader != "" && http.CanonicalHeaderKey(k) == http.CanonicalHeaderKey(idemHeader) {
+			v.addq(rf+`.headers."`+k+`"`, "the op's idempotency sets %s itself (one key per logical op)", idemHeader)
+		}
+		if r.Basic != nil && http.CanonicalHeaderKey(k) == "Authorization" {
+			v.addq(rf+`.headers."`+k+`"`, "basic sets Authorization: give one or the other")
+		}
+	}
+	sp.Headers = named("headers", r.Headers)
+	n := 0
+	if r.JSON != nil {
+		n++
+		if b, err := flow.CompileJSON(r.JSON); err != nil {
+			v.flowError(rf, err)
+		} else {
+			sp.Body, sp.BodyType = b, flow.ContentTypeJSON
+			read(rf+".json", "", b.Vars())
+		}
+	}
+	if r.Form != nil {
+		n++
+		if b, err := flow.CompileForm(r.Form); err != nil {
+			v.flowError(rf, err)
+		} else {
+			sp.Body, sp.BodyType = b, flow.ContentTypeForm
+			read(rf+".form", "", b.Vars())
+		}
+	}
+	if r.Body != nil {
+		n++
+		if t := v.template(rf+".body", *r.Body); t != nil {
+			sp.Body = t
+			read(rf+".body", *r.Body, t.Vars())
+		}
+	}
+	if n > 1 {
+		v.addq(rf, "give at most one body: json, form or body")
+	}
+	if b := r.Basic; b != nil {
+		if b.User == "" {
+			v.addq(rf+".basic.user", "is required")
+		} else if t := v.template(rf+".basic.user", b.User); t != nil {
+			sp.BasicUser = t
+			read(rf+".basic.user", b.User, t.Vars())
+		}
+		if t := v.template(rf+".basic.password", b.Password); t != nil {
+			sp.BasicPassword = t
+			read(rf+".basic.password", b.Password, t.Vars())
+		}
+	}
+	var es flow.ExpectSpec
+	if s.Expect != nil {
+		es = *s.Expect
+	}
+	if e, err := flow.CompileExpect(es); err != nil {
+		v.flowError(field, err)
+	} else {
+		sp.Expect = e
+	}
+	var caps []string
+	for _, name := range sortedKeys(s.Capture) {
+		c, err := flow.CompileCapture(name, s.Capture[name])
+		if err != nil {
+			v.flowError(field, err)
+			caps = append(caps, name) // declared all the same: no cascade of unknown-variable errors
+			continue
+		}
+		if reservedVar(name) || name == VarClientID || name == VarRunID {
+			v.addq(field+`.capture."`+name+`"`, "%q is a built-in: capture into another name", name)
+			continue
+		}
+		sp.Captures = append(sp.Captures, c)
+		caps = append(caps, name)
+	}
+	if s.Think != "" {
+		d, err := time.ParseDuration(s.Think)
+		if err != nil || d < 0 {
+			v.addq(field+".think", "%q: want a duration like 500ms", s.Think)
+		}
+		sp.Think = d
+	}
+	return sp, caps
+}
+
+// template compiles src, the string at field, reporting a compile error at its column in the file.
+func (v *positioner) template(field, src string) *flow.Template {
+	t, err := flow.Compile(src)
+	if err != nil {
+		v.flowError(field, err)
+		return nil
+	}
+	return t
+}
+
+// checkVars reports each variable in vars that defined does not hold.
+// src is the field's string when it is one template ("" for a body), to point at the expression.
+func (v *positioner) checkVars(field, src string, vars []string, defined map[string]bool, why string) {
+	for _, name := range vars {
+		if defined[name] {
+			continue
+		}
+		msg := why
+		if msg == "" {
+			msg = "not in client.vars, nor captured by client.setup or an earlier step of this op"
+			if name == VarIdempotencyKey {
+				msg = "the op declares no idempotency: {header: NAME}"
+			}
+		}
+		v.addCol(field, exprCol(src, name), "%s: unknown variable (%s)", name, msg)
+	}
+}
+
+// exprCol is the 1-based column (in runes) of the first {{ expression of src that reads name, or 0.
+func exprCol(src, name string) int {
+	for off := 0; ; {
+		i := strings.Index(src[off:], "{{")
+		if i < 0 {
+			return 0
+		}
+		start := off + i
+		end := strings.Index(src[start:], "}}")
+		if end < 0 {
+			return 0
+		}
+		if slices.Contains(strings.Fields(src[start+2:start+end]), name) {
+			return utf8.RuneCountInString(src[:start]) + 1
+		}
+		off = start + end + 2
+	}
+}
+
+// flowError reports a flow compile error under prefix: its Field is relative to the step or request
+// (capture.token.json, json.items[0], expect.status[1]) and its Col within that string.
+func (v *positioner) flowError(prefix string, err error) {
+	fe, ok := err.(*flow.Error)
+	if !ok {
+		v.addq(prefix, "%v", err)
+		return
+	}
+	field := prefix
+	if fe.Field != "" {
+		field += "." + quoteCaptureName(fe.Field)
+	}
+	v.addCol(field, fe.Col, "%s", fe.Msg)
+}
+
+// quoteCaptureName quotes a capture's name in flow's "capture.NAME.json" so that the positioner
+// finds it.
+func quoteCaptureName(f string) string {
+	rest, ok := strings.CutPrefix(f, "capture.")
+	if !ok {
+		return f
+	}
+	name, tail, _ := strings.Cut(rest, ".")
+	out := `capture."` + name + `"`
+	if tail != "" {
+		out += "." + tail
+	}
+	return out
+}
+
+// addCol records a problem at col (1-based, runes) within the string at field; col 0 is the string
+// itself. The message shows the field without the quotes the lookup needs.
+func (v *positioner) addCol(field string, col int, format string, args ...any) {
+	line, c, tk := v.posToken(field)
+	if tk != nil && col > 0 {
+		c += col - 1
+		if tk.Type == token.DoubleQuoteType || tk.Type == token.SingleQuoteType {
+			c++
+		}
+	}
+	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Col: c, Field: strings.ReplaceAll(field, `"`, ""),
+		Msg: fmt.Sprintf(format, args...)})
+}
+
+// posToken is pos, with the token when field's own node was found (not a parent).
+func (v *positioner) posToken(field string) (int, int, *token.Token) {
+	if v.ast != nil {
+		if path, err := yaml.PathString("$" + strings.Join(splitField(field), "")); err == nil {
+			if node, err := path.FilterFile(v.ast); err == nil && node != nil {
+				if tk := node.GetToken(); tk != nil {
+					return tk.Position.Line, tk.Position.Column, tk
+				}
+			}
+		}
+	}
+	l, c := v.pos(field)
+	return l, c, nil
+}
+
+// addq is add for the declared sections: the message shows the field without the quotes the lookup
+// needs around keys with dots (ops.ticket.create.steps[0], not ops."ticket.create".steps[0]).
+func (v *positioner) addq(field, format string, args ...any) { v.addCol(field, 0, format, args...) }
+
+// addKey records a problem with the entry key of the mapping at parent, at the key itself.
+func (v *positioner) addKey(parent, key, format string, args ...any) {
+	line, col := 0, 0
+	if v.ast != nil {
+		if path, err := yaml.PathString("$" + strings.Join(splitField(parent), "")); err == nil {
+			if node, err := path.FilterFile(v.ast); err == nil && node != nil {
+				if m, ok := node.(*ast.MappingNode); ok {
+					for _, mv := range m.Values {
+						if tk := mv.Key.GetToken(); tk != nil && tk.Value == key {
+							line, col = tk.Position.Line, tk.Position.Column
+						}
+					}
+				}
+			}
+		}
+	}
+	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Col: col, Field: parent + "." + key, Msg: fmt.Sprintf(format, args...)})
+}
