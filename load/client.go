@@ -27,9 +27,8 @@ type Client struct {
 	ID       int
 	Username string
 	// Placement is sent as PlacementHeader on sign-up and login: the seed and the client's number, so that
-	// a balancer that hashes requests without a credential (chaosbench's sticky NGINX) places each client
-	// by its key instead of at random (chaosbench's NGINX hashes the nodes' addresses too, so the placement
-	// holds for runs on the same subnet, and changes with it).
+	// a balancer that places requests without a credential by it (chaosbench's sticky NGINX, with
+	// split_clients) puts each client on the same node in every run of one seed, instead of at random.
 	Placement string
 
 	loginMu sync.Mutex // one login at a time per client

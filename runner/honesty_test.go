@@ -27,11 +27,11 @@ import (
 //     less the one each unacknowledged attempt adds, over ~80 cut PATCHes. Several hundred expected;
 //     measured 121 to 178 over 5 runs, asserted >= 30. With If-Match (stateless) the retry gets 412, re-reads and
 //     applies again: none lost.
-//   - Lost sessions (sessions in node memory, stateful): api-1 is killed for 5 s; each client pinned there
-//     sends 1.3 requests/s, so each sees its session refused with probability 1-e^-6.7: the count is the
-//     number of clients NGINX placed on api-1. That is set by a consistent hash over the nodes' addresses,
-//     and the run's subnet changes with its run id, so it is about binomial(90, 1/3): mean 30, sd 4.5
-//     (measured 23 to 37 over 5 runs). Asserted >= 10: more than 4 standard deviations below the mean.
+//   - Lost sessions (sessions in node memory, stateful): api-1 is killed for 5 s. NGINX places each client's
+//     login by its placement header (split_clients: the seed and its number, whatever the run's subnet), so
+//     for seed 99 the same 33 clients of 90 are pinned to api-1 in every run. Each sends 1.3 requests/s and
+//     sees its session refused unless it sent nothing for the 5 s (e^-6.7, about 1 in 800): 33 in every run
+//     measured, and asserted >= 25, which would take 9 such silent clients.
 const honesty = `name: honesty
 seed: 99
 architectures: [stateless, stateful, stateless-no-idempotency]
@@ -90,7 +90,7 @@ func TestCheckerHonesty(t *testing.T) {
 	require.Positive(t, stateless.Requests.Retries, "the faults did make clients retry")
 
 	stateful := get("stateful")
-	require.GreaterOrEqual(t, stateful.Sessions.Lost, int64(10), "sessions pinned to the killed node are gone")
+	require.GreaterOrEqual(t, stateful.Sessions.Lost, int64(25), "sessions pinned to the killed node are gone")
 	require.GreaterOrEqual(t, stateful.Updates.Lost, int64(30), "last-write-wins: a retried stale write overwrites increments")
 
 	noIdem := get("stateless-no-idempotency")

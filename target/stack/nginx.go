@@ -22,8 +22,10 @@ type upstream struct {
 }
 
 type nginxParams struct {
-	Balancer        arch.Balancer
-	Nodes           []upstream
+	Balancer arch.Balancer
+	Nodes    []upstream
+	// Placement is the sticky balancer's split of anonymous requests over the nodes (placement).
+	Placement       []share
 	ConnectTimeout  string
 	UpstreamTimeout string
 	RetryBudget     string
@@ -54,10 +56,7 @@ http {
     # The harness's own routes below reply with plain text.
     default_type text/plain;
 {{- if eq .Balancer "sticky"}}
-    # A session's credential: the sid cookie (cookie mode) or the bearer token (jwt mode). Requests without
-    # one (sign-up, login) are keyed by the load client's placement header (the seed and its number: the same
-    # node for the same client throughout a run; the ring hashes the nodes' addresses, so a run on another
-    # subnet places the clients anew), or at random without it, so that they still spread over every node.
+    # A session's credential: the sid cookie (cookie mode) or the bearer token (jwt mode).
     map $http_x_chaosbench_client $chaosbench_anonymous {
         ""      $request_id;
         default $http_x_chaosbench_client;
@@ -66,12 +65,30 @@ http {
         ""      $chaosbench_anonymous;
         default "$cookie_sid$http_authorization";
     }
+    # Requests without one (sign-up, login) are placed by the load client's placement header (the seed and
+    # its number), split over the nodes by split_clients: a hash of the header alone, not of the nodes'
+    # addresses as the consistent hash ring is, so the same client lands on the same node in every run of
+    # one seed, whatever the run's subnet. Each goes to its node's route (the others as backups when it is
+    # down); a request without the header is hashed at random over every node.
+    split_clients $http_x_chaosbench_client $chaosbench_placed {
+{{- range .Placement}}
+        {{.Share}} route_{{.Node}};
+{{- end}}
+    }
+    map $http_x_chaosbench_client $chaosbench_anonymous_pool {
+        ""      api;
+        default $chaosbench_placed;
+    }
+    map "$cookie_sid$http_authorization" $chaosbench_credential_pool {
+        ""      $chaosbench_anonymous_pool;
+        default api;
+    }
     # A cookie session names the node that holds it (sid = <id>.<node>, as a servlet container's
     # jvmRoute does): send it back there, and to another node only when that one is down. Hashing the
     # cookie alone would send a new session's requests to whichever node the hash picks, not to the node
     # where the login created it.
     map $cookie_sid $chaosbench_pool {
-        default api;
+        default $chaosbench_credential_pool;
 {{- range .Nodes}}
         "~\.{{.Name}}$" route_{{.Name}};
 {{- end}}
@@ -165,6 +182,22 @@ http {
 }
 `))
 
+// share is one node's part of split_clients: "33.33%", and "*" for the last node (the rest).
+type share struct{ Share, Node string }
+
+// placement splits anonymous requests evenly over the nodes, in hundredths of a percent (split_clients
+// takes two decimals), the last node taking what rounding left.
+func placement(nodes []upstream) []share {
+	out := make([]share, len(nodes))
+	for i, n := range nodes {
+		out[i] = share{Share: "*", Node: n.Name}
+		if i < len(nodes)-1 {
+			out[i].Share = fmt.Sprintf("%d.%02d%%", 10000/len(nodes)/100, 10000/len(nodes)%100)
+		}
+	}
+	return out
+}
+
 // nginxConfig renders the NGINX configuration for these nodes, with the default edge (plain HTTP,
 // keep-alive towards the nodes).
 func nginxConfig(b arch.Balancer, nodes []upstream, timeout time.Duration, generation int) ([]byte, error) {
@@ -178,6 +211,7 @@ func nginxEdgeConfig(b arch.Balancer, edge arch.Edge, nodes []upstream, timeout 
 	err := nginxTemplate.Execute(&buf, nginxParams{
 		Balancer:          b,
 		Nodes:             nodes,
+		Placement:         placement(nodes),
 		ConnectTimeout:    fmt.Sprintf("%dms", connect.Milliseconds()),
 		UpstreamTimeout:   fmt.Sprintf("%dms", timeout.Milliseconds()),
 		RetryBudget:       fmt.Sprintf("%dms", 2*timeout.Milliseconds()),

@@ -26,9 +26,11 @@ func TestNginxConfig(t *testing.T) {
 		{arch.Sticky, []string{"hash $chaosbench_sticky consistent;", `map "$cookie_sid$http_authorization"`,
 			`"~\.api-2$" route_api-2;`, "upstream route_api-2 {", "server 10.213.9.11:8080 max_fails=1 fail_timeout=10s backup; # api-1",
 			"proxy_pass http://$chaosbench_pool;",
-			// A login is placed by the load client's placement header (load.PlacementHeader), the same node per
-			// client in every run of a seed.
-			"map $http_" + strings.ReplaceAll(strings.ToLower(load.PlacementHeader), "-", "_") + " $chaosbench_anonymous {"},
+			// A login is placed by the load client's placement header (load.PlacementHeader) with split_clients,
+			// which hashes the header alone: the same node per client in every run of a seed, whatever the
+			// subnet; without a credential or the header, the hash of every node.
+			"split_clients $http_" + strings.ReplaceAll(strings.ToLower(load.PlacementHeader), "-", "_") + " $chaosbench_placed {",
+			"50.00% route_api-1;", "* route_api-2;", "default $chaosbench_credential_pool;", `""      $chaosbench_anonymous_pool;`},
 			[]string{"ip_hash", "least_conn", "proxy_pass http://api;"}},
 	}
 	for _, tt := range tests {
