@@ -449,3 +449,32 @@ func (v *positioner) addKey(parent, key, format string, args ...any) {
 	}
 	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Col: col, Field: parent + "." + key, Msg: fmt.Sprintf(format, args...)})
 }
+
+// EngineMix is the mix the load engine runs: the built-in ops' entries, then each declared op's
+// (load.NewDeclared), by the weights the scenario gives them.
+func (p Plan) EngineMix() load.Mix {
+	m := slices.Clone(p.Mix)
+	byName := make(map[string]flow.Op, len(p.Ops))
+	for _, op := range p.Ops {
+		byName[op.Name] = op
+	}
+	for _, w := range p.DeclaredMix {
+		if op, ok := byName[w.Op]; ok {
+			m = append(m, load.Weighted{Op: load.NewDeclared(op), Weight: w.Weight})
+		}
+	}
+	return m
+}
+
+// EngineClient is load.Config.Client: the declared client section, an empty one when the scenario
+// declares ops without one (its clients then have client.id and run.id, and no built-in sign-up), or nil
+// for a scenario of built-in ops only.
+func (p Plan) EngineClient() *flow.Client {
+	if p.Client != nil {
+		return p.Client
+	}
+	if len(p.Ops) > 0 {
+		return &flow.Client{}
+	}
+	return nil
+}
