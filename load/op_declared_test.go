@@ -31,6 +31,11 @@ type deskAPI struct {
 	gets     map[string]int      // ticket id -> reads
 	badGets  int                 // reads of a ticket that does not exist
 	badAuth  int
+	// refuse, when set, refuses the login of users with this prefix (403); stale counts If-Match
+	// mismatches on /counter.
+	refuse  string
+	counter int
+	stale   int
 }
 
 func newDesk(t *testing.T) (*deskAPI, *httptest.Server) {
@@ -60,6 +65,10 @@ func (d *deskAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(201, map[string]any{})
 		return
 	case r.URL.Path == "/login" && r.Method == http.MethodPost:
+		if d.refuse != "" && strings.HasPrefix(fmt.Sprint(in["user"]), d.refuse) {
+			reply(403, map[string]any{"code": "locked"})
+			return
+		}
 		tok := "t-" + fmt.Sprint(in["user"])
 		d.tokens[tok] = true
 		reply(200, map[string]any{"token": tok})
@@ -71,6 +80,20 @@ func (d *deskAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case r.URL.Path == "/counter" && r.Method == http.MethodGet:
+		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, d.counter))
+		reply(200, map[string]any{"n": d.counter})
+	case r.URL.Path == "/counter" && r.Method == http.MethodPut:
+		// Every other read is stale on purpose: the first PUT after a read is refused with 412 when
+		// the counter is odd, as if another client had written in between.
+		if r.Header.Get("If-Match") != fmt.Sprintf(`"%d"`, d.counter) || (d.counter%2 == 1 && d.stale%2 == 0) {
+			d.stale++
+			reply(412, map[string]any{"code": "stale"})
+			return
+		}
+		n, _ := in["n"].(float64)
+		d.counter = int(n)
+		reply(200, map[string]any{"n": d.counter})
 	case r.URL.Path == "/tickets" && r.Method == http.MethodPost:
 		key := r.Header.Get("X-Dedupe")
 		d.attempts[key] = append(d.attempts[key], r.Header.Get("Content-Type")+"|"+fmt.Sprint(in["title"]))
@@ -209,4 +232,71 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// TestDeclaredSetupFailureIsRecorded: a client whose setup fails stays in the run and its ops are recorded
+// as setup_failed, while the other clients' ops run; when every client's setup fails the run is an error.
+func TestDeclaredSetupFailureIsRecorded(t *testing.T) {
+	plan, err := scenarios.Parse("desk.yaml", []byte(deskScenario))
+	require.NoError(t, err)
+	d, srv := newDesk(t)
+	d.refuse = "u2-"
+	cfg := load.Config{BaseURL: srv.URL, Clients: 3, Seed: 7, Client: plan.EngineClient(), Mix: plan.EngineMix(),
+		Phases:  []load.Phase{{Name: "steady", Duration: time.Second, Pacer: load.Constant(60)}},
+		Retry:   load.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: 3 * time.Second},
+		Timeout: 2 * time.Second, MaxLateness: 5 * time.Second, RunDir: t.TempDir()}
+	_, err = load.Run(context.Background(), cfg, load.WithoutProgress())
+	require.NoError(t, err)
+	f, err := os.Open(filepath.Join(cfg.RunDir, load.RecordsFileName))
+	require.NoError(t, err)
+	defer f.Close()
+	byClient := map[int]map[string]int{}
+	require.NoError(t, load.ReadRecords(f, func(r load.Record) error {
+		if byClient[r.Client] == nil {
+			byClient[r.Client] = map[string]int{}
+		}
+		byClient[r.Client][r.Class]++
+		return nil
+	}))
+	require.Contains(t, byClient, 2)
+	assert.Equal(t, sum(byClient[2]), byClient[2][load.ClassSetupFailed], "client 2's ops: %v", byClient[2])
+	assert.Positive(t, byClient[1][load.ClassOK]+byClient[3][load.ClassOK], "%v", byClient)
+
+	d.refuse = "u"
+	_, err = load.Run(context.Background(), cfg, load.WithoutProgress())
+	require.ErrorContains(t, err, "every client's declared setup failed")
+	require.ErrorContains(t, err, "setup/login")
+}
+
+const counterScenario = `name: counter
+phases: [{duration: 1s, rate: 20/s}]
+clients: 1
+ops:
+  counter.bump:
+    restart_on: [412]
+    steps:
+      - request: {method: GET, path: /counter, headers: {Authorization: "Token t-x"}}
+        capture: {n: {json: "$.n"}, etag: {header: ETag}}
+      - request: {method: PUT, path: /counter, headers: {Authorization: "Token t-x", If-Match: "{{etag}}"}, json: {n: "{{add n 1}}"}}
+        expect: {status: [200]}
+`
+
+// TestDeclaredRestartOn: a 412 on the write restarts the op from its read, so that every bump ends ok
+// and the counter counts them all (a typed JSON number from a capture plus one).
+func TestDeclaredRestartOn(t *testing.T) {
+	plan, err := scenarios.Parse("counter.yaml", []byte(counterScenario))
+	require.NoError(t, err)
+	d, srv := newDesk(t)
+	d.tokens["t-x"] = true
+	cfg := load.Config{BaseURL: srv.URL, Clients: 1, Seed: 7, Client: plan.EngineClient(), Mix: plan.EngineMix(),
+		Phases:  []load.Phase{{Name: "steady", Duration: time.Second, Pacer: load.Constant(20)}},
+		Retry:   load.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: 3 * time.Second},
+		Timeout: 2 * time.Second, MaxLateness: 5 * time.Second, MaxInFlight: 1, FixedInFlight: true}
+	res, err := load.Run(context.Background(), cfg, load.WithoutProgress())
+	require.NoError(t, err)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	assert.Zero(t, res.Totals.Errors)
+	assert.Positive(t, d.stale, "some writes were refused and restarted")
+	assert.EqualValues(t, res.Totals.Completed, d.counter, "every bump landed once")
 }
