@@ -168,10 +168,16 @@ func (st *declState) steps(ctx context.Context, x *Exec, steps []flow.Step, idem
 	for i := range steps {
 		s := &steps[i]
 		out = st.step(ctx, x, s, idemHeader, key)
-		if out.err != nil || out.class != "" {
-			if out.err == nil && slices.Contains(restartOn, out.resp.Status) {
-				out.restart = true
+		if out.err == nil && slices.Contains(restartOn, out.resp.Status) {
+			// A restart_on status restarts the op whatever the step's expect says (as chaosbench try does);
+			// when no restart is left, it is the op's answer.
+			out.restart = true
+			if out.class == "" {
+				out.class = classOfStatus(out.resp.Status)
 			}
+			return out
+		}
+		if out.err != nil || out.class != "" {
 			return out
 		}
 		if s.Think > 0 && !sleepCtx(ctx, s.Think) {
