@@ -85,6 +85,9 @@ func (d *Declared) Do(ctx context.Context, x *Exec) Outcome {
 	if c != nil && c.setupErr != nil {
 		return Outcome{Class: ClassSetupFailed, Err: c.setupErr}
 	}
+	if len(d.op.Steps) == 0 { // scenarios refuses it; a Go caller may not
+		return Outcome{Class: ClassSetup, Err: errNoSteps}
+	}
 	st := d.state()
 	defer d.pool.Put(st)
 	clear(st.scope.local)
@@ -326,6 +329,8 @@ func (e *engine) setupDeclared(ctx context.Context, c *Client) {
 		}
 	}
 }
+
+var errNoSteps = errors.New("declared op without steps")
 
 // errAllSetupsFailed: no client finished its declared setup, so nothing of the run could be measured.
 var errAllSetupsFailed = errors.New("every client's declared setup failed")

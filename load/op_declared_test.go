@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/assert"
@@ -302,4 +303,15 @@ func TestDeclaredRestartOn(t *testing.T) {
 		assert.EqualValues(t, res.Totals.Completed, d.counter, "every bump landed once")
 		d.mu.Unlock()
 	}
+}
+
+// TestDeclaredWithoutSteps: an op built in Go with no steps is a failed request of class setup, not a panic.
+func TestDeclaredWithoutSteps(t *testing.T) {
+	_, srv := newDesk(t)
+	cfg := load.Config{BaseURL: srv.URL, Seed: 7, Mix: load.Mix{{Op: load.NewDeclared(flow.Op{Name: "x.empty"}), Weight: 1}},
+		Phases: []load.Phase{{Name: "steady", Duration: 200 * time.Millisecond, Pacer: load.Constant(20)}}}
+	res, err := load.Run(context.Background(), cfg, load.WithoutProgress())
+	require.NoError(t, err)
+	require.Positive(t, res.Totals.Completed)
+	assert.Equal(t, res.Totals.Completed, res.Totals.Errors)
 }
