@@ -41,7 +41,8 @@
 // # Who uses it
 //
 // The scenario layer (package scenarios) decodes ops, client setup and invariants from YAML, compiles
-// every string with this package and turns an *Error's Field and Col into file:line:col. The load
+// every string with this package into a Client and Ops (declared.go) and turns an *Error's Field and Col
+// into file:line:col. The load
 // layer (package load) runs a declared op: per step it renders the path, headers and body into reused
 // buffers with one Env per virtual client, sends it, checks the Expect, and stores captures in the
 // client's Scope; a CaptureError becomes a failed request of kind capture_failed. Invariants read back

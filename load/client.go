@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/internal/poll"
 
 	"golang.org/x/sync/errgroup"
@@ -30,6 +31,11 @@ type Client struct {
 	// a balancer that places requests without a credential by it (chaosbench's sticky NGINX, with
 	// split_clients) puts each client on the same node in every run of one seed, instead of at random.
 	Placement string
+
+	// vars are the client's declared variables and its setup's captures (Config.Client), written
+	// during setup only; setupErr says why that setup failed.
+	vars     flow.Vars
+	setupErr error
 
 	loginMu sync.Mutex // one login at a time per client
 
@@ -220,7 +226,8 @@ func (e *engine) simplePost(ctx context.Context, path string, body []byte, place
 	return resp, b, nil
 }
 
-// setupClients signs up and logs in every client with bounded concurrency.
+// setupClients signs up and logs in every client with bounded concurrency, or, with a declared
+// client section (Config.Client), renders its variables and runs its setup steps instead.
 // Setup is not load: it is neither paced nor measured.
 func (e *engine) setupClients(ctx context.Context) error {
 	first, n := e.cfg.Segment.Clients(e.cfg.Clients)
@@ -239,6 +246,10 @@ func (e *engine) setupClients(ctx context.Context) error {
 			Placement: strconv.FormatUint(e.cfg.Seed, 10) + "-" + strconv.Itoa(id)}
 		e.clients[i] = c
 		g.Go(func() error {
+			if e.cfg.Client != nil {
+				e.setupDeclared(gctx, c)
+				return nil
+			}
 			if err := c.signUp(gctx, e); err != nil {
 				return err
 			}
@@ -247,6 +258,26 @@ func (e *engine) setupClients(ctx context.Context) error {
 	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("setup %d clients: %w", n, err)
+	}
+	if e.cfg.Client != nil {
+		// A client whose setup failed stays in the run: its ops are recorded as setup_failed, so that
+		// the report says what was not sent and why instead of skipping it.
+		var failed []error
+		for _, c := range e.clients {
+			if c.setupErr != nil {
+				failed = append(failed, c.setupErr)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(failed) == len(e.clients) && len(failed) > 0 {
+			return fmt.Errorf("setup %d clients: %w; the first: %w", n, errAllSetupsFailed, failed[0])
+		}
+		if len(failed) > 0 {
+			e.set.logger.Warn("declared setup failed for some clients: their ops are recorded as "+ClassSetupFailed,
+				"failed", len(failed), "clients", n, "first", failed[0])
+		}
 	}
 	return nil
 }

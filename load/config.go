@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaosbench/chaosbench/flow"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -35,6 +36,10 @@ type Config struct {
 	SetupConcurrency int
 	// Password used for every virtual client (default DefaultPassword).
 	Password string
+	// Client, when set, is a scenario's declared client section: each virtual client renders its
+	// variables and runs its setup steps once before the clock starts, instead of the built-in sign-up
+	// and login. Declared ops (NewDeclared) read its variables and captures.
+	Client *flow.Client
 
 	// Mix picks an op per request by weight (default DefaultMix()).
 	Mix Mix
@@ -292,6 +297,9 @@ func (c Config) Validate() []error {
 		if needsSession(w.Op) && c.Clients == 0 {
 			errs = append(errs, fmt.Errorf("mix[%d] %s: needs a session but clients is 0", i, w.Op.Name()))
 		}
+	}
+	if c.Client != nil && c.Clients == 0 {
+		errs = append(errs, errors.New("clients: a declared client section needs at least one client"))
 	}
 	if c.Mix == nil && c.Clients == 0 {
 		errs = append(errs, errors.New("clients: the default mix needs at least one client"))

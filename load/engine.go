@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chaosbench/chaosbench/flow"
 )
 
 // engine is one run's state.
@@ -26,6 +28,7 @@ type engine struct {
 	ledger *Ledger
 
 	clients []*Client
+	runVars flow.Vars // what declared ops read without a client: run.id
 	ops     []Op
 	cum     []int // cumulative weights
 
@@ -193,6 +196,7 @@ func newEngine(cfg Config, opts []Option) (*engine, error) {
 	var idb [4]byte
 	_, _ = rand.Read(idb[:])
 	e.runID = hex.EncodeToString(idb[:])
+	e.runVars = flow.Vars{flow.VarRunID: flow.String(e.runID)}
 
 	total := 0
 	for _, w := range cfg.Mix {

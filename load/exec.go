@@ -42,12 +42,37 @@ const maxBody = 1 << 20
 type Request struct {
 	Method string
 	Path   string // appended to the base URL
-	Body   []byte // sent as application/json when non-nil
-	// IdempotencyKey is sent on every attempt of the call.
-	IdempotencyKey string
-	IfMatch        string
+	Body   []byte // sent as ContentType when non-nil
+	// ContentType is the body's Content-Type; "" means application/json (the built-in ops' bodies).
+	ContentType string
+	// IdempotencyKey is sent on every attempt of the call, as IdempotencyHeader ("" means
+	// Idempotency-Key, the contract's).
+	IdempotencyKey    string
+	IdempotencyHeader string
+	IfMatch           string
+	// Headers are the extra headers of a declared step, sent on every attempt as they are.
+	Headers []Header
 	// NoAuth skips the client's token or cookie.
 	NoAuth bool
+}
+
+// Header is one header of a Request.
+type Header struct{ Name, Value string }
+
+// contentType is r's body type.
+func (r *Request) contentType() string {
+	if r.ContentType == "" {
+		return "application/json"
+	}
+	return r.ContentType
+}
+
+// idempotencyHeader is the header r's idempotency key goes in.
+func (r *Request) idempotencyHeader() string {
+	if r.IdempotencyHeader == "" {
+		return "Idempotency-Key"
+	}
+	return r.IdempotencyHeader
 }
 
 // Response is the final answer of a logical call after retries.
@@ -231,17 +256,20 @@ func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error
 		return nil, ClassSetup, fmt.Errorf("build %s %s: %w", r.Method, r.Path, err)
 	}
 	if r.Body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", r.contentType())
 		// net/http silently re-sends a request carrying an Idempotency-Key
 		// when a reused connection drops; without GetBody it cannot, so
 		// every attempt that reaches the server is one we count.
 		req.GetBody = nil
 	}
 	if r.IdempotencyKey != "" {
-		req.Header.Set("Idempotency-Key", r.IdempotencyKey)
+		req.Header.Set(r.idempotencyHeader(), r.IdempotencyKey)
 	}
 	if r.IfMatch != "" {
 		req.Header.Set("If-Match", r.IfMatch)
+	}
+	for _, h := range r.Headers {
+		req.Header.Set(h.Name, h.Value)
 	}
 	if x.client != nil && !r.NoAuth {
 		x.session = x.client.authorize(req)
@@ -275,15 +303,19 @@ func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error
 func (x *Exec) attemptWire(ctx context.Context, r Request, to time.Duration) (*Response, string, error) {
 	w := x.w.wire
 	if r.Method == "" || !validWire(r.Method, true) || !validWire(r.Path, true) ||
-		!validWire(r.IdempotencyKey, false) || !validWire(r.IfMatch, false) {
+		!validWire(r.IdempotencyKey, false) || !validWire(r.IfMatch, false) || !validWire(r.ContentType, false) ||
+		!validHeaders(r.Headers) {
 		return nil, ClassSetup, fmt.Errorf("build %s %s: invalid method, path or header value", r.Method, r.Path)
 	}
-	w.appendHead(r.Method, r.Path, r.Body)
+	w.appendHead(r.Method, r.Path, r.contentType(), r.Body)
 	if r.IdempotencyKey != "" {
-		w.header("Idempotency-Key", r.IdempotencyKey)
+		w.header(r.idempotencyHeader(), r.IdempotencyKey)
 	}
 	if r.IfMatch != "" {
 		w.header("If-Match", r.IfMatch)
+	}
+	for _, h := range r.Headers {
+		w.header(h.Name, h.Value)
 	}
 	if x.client != nil && !r.NoAuth {
 		var ok bool

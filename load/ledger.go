@@ -29,7 +29,9 @@ const (
 
 // OrderEntry is one logical order, keyed by its idempotency key.
 type OrderEntry struct {
-	Key        string      `json:"key"`
+	Key string `json:"key"`
+	// Op is the declared op that made the entry ("" for the built-in order.create).
+	Op         string      `json:"op,omitempty"`
 	RequestID  string      `json:"request_id"`
 	OrderID    string      `json:"order_id,omitempty"`
 	Status     OrderStatus `json:"status"`

@@ -25,7 +25,7 @@ type Record struct {
 	Attempts int           // HTTP attempts incl. re-login repeats
 	Calls    int           // logical calls the op made (resource.update: GET and PATCH)
 	Status   int           // last HTTP status, 0 if none
-	Class    string        // ok, http_4xx, http_5xx, timeout, connect, transport, canceled, setup
+	Class    string        // ok, http_4xx, http_5xx, timeout, connect, transport, canceled, setup; declared ops: capture_failed, expect_failed, setup_failed
 	Code     string        // API error code
 	Node     string        // X-Node-Id of the last answer
 	Key      string        // idempotency key / resource id

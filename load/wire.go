@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -235,7 +236,7 @@ func staleConn(err error) bool {
 // appendHead starts a request: request line, Host, User-Agent and, with a
 // body, Content-Type and Content-Length. The caller adds its headers, then
 // endHead and the body.
-func (w *wire) appendHead(method, path string, body []byte) {
+func (w *wire) appendHead(method, path, contentType string, body []byte) {
 	b := w.req[:0]
 	b = append(b, method...)
 	b = append(b, ' ')
@@ -248,7 +249,9 @@ func (w *wire) appendHead(method, path string, body []byte) {
 		b = append(b, "Connection: close\r\n"...)
 	}
 	if body != nil {
-		b = append(b, "Content-Type: application/json\r\nContent-Length: "...)
+		b = append(b, "Content-Type: "...)
+		b = append(b, contentType...)
+		b = append(b, "\r\nContent-Length: "...)
 		b = strconv.AppendInt(b, int64(len(body)), 10)
 		b = append(b, "\r\n"...)
 	}
@@ -262,6 +265,17 @@ func validWire(s string, path bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if (c < 0x20 && c != '\t') || c == 0x7f || (path && (c == ' ' || c == '\t')) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaders is validWire for a declared step's headers: names are tokens (no space, colon or control
+// character) and values hold no control character.
+func validHeaders(hs []Header) bool {
+	for _, h := range hs {
+		if h.Name == "" || !validWire(h.Value, false) || strings.ContainsAny(h.Name, " \t:") || !validWire(h.Name, true) {
 			return false
 		}
 	}

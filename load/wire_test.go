@@ -115,7 +115,7 @@ func (s *scripted) wire(t *testing.T, prefix string) *wire {
 }
 
 func wireDo(w *wire, method, path string, body []byte, to time.Duration) (wireAnswer, error) {
-	w.appendHead(method, path, body)
+	w.appendHead(method, path, "application/json", body)
 	w.header("Idempotency-Key", "k-1")
 	w.endHead(body)
 	return w.roundTrip(context.Background(), time.Now().Add(to), method, body != nil)
@@ -273,7 +273,7 @@ func TestWireFailures(t *testing.T) {
 		stop := context.AfterFunc(ctx, w.cancel)
 		defer stop()
 		go func() { time.Sleep(100 * time.Millisecond); cancel() }()
-		w.appendHead(http.MethodGet, "/", nil)
+		w.appendHead(http.MethodGet, "/", "", nil)
 		w.endHead(nil)
 		t0 := time.Now()
 		_, err := w.roundTrip(ctx, time.Now().Add(time.Minute), http.MethodGet, false)
@@ -365,5 +365,36 @@ func BenchmarkRequest(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWireDeclaredHeaders: a declared step's headers, its idempotency header under its own name and its
+// body's content type are written as they are, after the contract's headers.
+func TestWireDeclaredHeaders(t *testing.T) {
+	s := newScripted(t, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+	wt, err := newWireTarget("http://" + s.ln.Addr().String())
+	require.NoError(t, err)
+	e := &engine{cfg: Config{Timeout: time.Second}, wt: wt}
+	w := e.newWorker()
+	defer w.wire.close()
+	x := &Exec{e: e, w: w, rnd: w.rnd, deadline: time.Now().Add(time.Second)}
+	r := Request{Method: http.MethodPost, Path: "/tickets?x=1", Body: []byte("a=1&b=2"),
+		ContentType: "application/x-www-form-urlencoded", IdempotencyKey: "k-7", IdempotencyHeader: "X-Dedupe",
+		Headers: []Header{{"Authorization", "Token t1"}, {"X-Trace", "abc"}}, NoAuth: true}
+	resp, _, err := x.attempt(context.Background(), r)
+	require.NoError(t, err)
+	assert.Equal(t, 201, resp.Status)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	require.Len(t, s.requests, 1)
+	host := s.ln.Addr().String()
+	assert.Equal(t, "POST /tickets?x=1 HTTP/1.1\r\nHost: "+host+"\r\nUser-Agent: chaosbench-load\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n"+
+		"X-Dedupe: k-7\r\nAuthorization: Token t1\r\nX-Trace: abc\r\n\r\na=1&b=2", s.requests[0])
+
+	for _, h := range []Header{{"X-Bad", "v\r\nX-Evil: 1"}, {"Bad Name", "v"}, {"", "v"}, {"A:B", "v"}} {
+		_, class, err := x.attempt(context.Background(), Request{Method: http.MethodGet, Path: "/", Headers: []Header{h}})
+		require.Error(t, err, "%+v", h)
+		assert.Equal(t, ClassSetup, class)
 	}
 }

@@ -291,3 +291,18 @@ func dropLine(s, sub string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// TestDeclaredOrdersAreNotContractOrders: a declared op's ledger entries (OrderEntry.Op) are writes to
+// another API: the contract's order checks neither count them nor call them lost.
+func TestDeclaredOrdersAreNotContractOrders(t *testing.T) {
+	l := load.LedgerSnapshot{Orders: []load.OrderEntry{
+		{Key: "a", RequestID: "req-a", Status: load.OrderAcknowledged},
+		{Key: "t-1", Op: "ticket.open", Status: load.OrderAcknowledged},
+	}}
+	f, err := results.CheckLedger(context.Background(), storeTruth{orders: map[string]int64{"a": 1}, resources: map[string]int64{}}, l)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, f["writes.acknowledged"].Value)
+	require.Zero(t, f["writes.lost"].Value)
+	require.Len(t, l.Orders, 2, "the ledger itself is left as it was")
+	require.Equal(t, "ticket.open", l.Orders[1].Op)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/chaosbench/chaosbench/load"
 )
@@ -89,7 +90,12 @@ func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error
 		return nil
 	}
 	keys, ids := make([]string, 0, checkBatch), make([]string, 0, checkBatch)
+	var own []load.OrderEntry
 	return ledger.OrderBatches(checkBatch, func(part []load.OrderEntry) error {
+		part, own = contractOrders(part, own)
+		if len(part) == 0 {
+			return nil
+		}
 		var stored []int64
 		if r.asks(StoredOrders, foldsOrders) {
 			keys, ids = keys[:0], ids[:0]
@@ -124,6 +130,22 @@ func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error
 		}
 		return nil
 	})
+}
+
+// contractOrders is part without the entries of declared ops (OrderEntry.Op): those are writes to
+// another API than the contract's /v1/orders, for the scenario's own invariants to check. part itself when
+// it holds none (the common case); else a copy in scratch's storage, since part is the ledger's.
+func contractOrders(part, scratch []load.OrderEntry) (own, scratchOut []load.OrderEntry) {
+	if !slices.ContainsFunc(part, func(o load.OrderEntry) bool { return o.Op != "" }) {
+		return part, scratch
+	}
+	scratch = scratch[:0]
+	for _, o := range part {
+		if o.Op == "" {
+			scratch = append(scratch, o)
+		}
+	}
+	return scratch, scratch
 }
 
 // resources asks for every final value at once: resources are few (the

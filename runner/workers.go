@@ -92,8 +92,9 @@ func LoaderImage() string {
 // schedule. RunDir, Segment and StartAt are the caller's.
 func LoadConfig(plan scenarios.Plan, a arch.Arch, seed int64, base string) load.Config {
 	return load.Config{
-		BaseURL: base, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.Mix, Resources: plan.Resources,
-		Retry: plan.Retry, Timeout: plan.Timeout, Seed: EngineSeed(seed), NoKeepAlive: a.Edge.NoClientKeepAlive,
+		BaseURL: base, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.EngineMix(), Client: plan.EngineClient(),
+		Resources: plan.Resources,
+		Retry:     plan.Retry, Timeout: plan.Timeout, Seed: EngineSeed(seed), NoKeepAlive: a.Edge.NoClientKeepAlive,
 	}
 }
 

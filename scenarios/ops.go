@@ -65,62 +65,6 @@ type basicSpec struct {
 	Password string `yaml:"password"`
 }
 
-// ClientPlan is the validated client section.
-type ClientPlan struct {
-	Vars    []VarPlan // sorted by name
-	Setup   []StepPlan
-	Session *SessionPlan
-}
-
-// VarPlan is one client variable, rendered once per client (it may read only client.id, run.id and the
-// template functions).
-type VarPlan struct {
-	Name string
-	Tmpl *flow.Template
-}
-
-// SessionPlan says which variable holds the session token, which statuses mean it is unknown, and its
-// promised lifetime (0: none declared).
-type SessionPlan struct {
-	Token    string
-	Unknown  []int
-	Lifetime time.Duration
-}
-
-// OpPlan is one declared op.
-type OpPlan struct {
-	Name string
-	// IdempotencyHeader, when set, carries a key made once per logical op ({{idempotency.key}}).
-	IdempotencyHeader string
-	RestartOn         []int
-	// Record is accepted and kept for the invariants that come next; nothing reads it yet.
-	Record map[string]any
-	Steps  []StepPlan
-}
-
-// StepPlan is one compiled request with its expectation and captures.
-type StepPlan struct {
-	Name    string // as declared; may be empty
-	Method  string
-	Path    *flow.Template
-	Query   []NamedTemplate // sorted by name
-	Headers []NamedTemplate // sorted by name
-	// Body is a *flow.JSONBody, *flow.FormBody or *flow.Template (raw); nil for none. BodyType is its
-	// Content-Type ("" for a raw body: the headers say it).
-	Body                     flow.Renderer
-	BodyType                 string
-	BasicUser, BasicPassword *flow.Template
-	Expect                   *flow.Expect
-	Captures                 []*flow.Capture // sorted by name
-	Think                    time.Duration
-}
-
-// NamedTemplate is a header or query parameter.
-type NamedTemplate struct {
-	Name string
-	Tmpl *flow.Template
-}
-
 // DeclaredWeight is a mix entry that names a declared op.
 type DeclaredWeight struct {
 	Op     string
@@ -130,11 +74,11 @@ type DeclaredWeight struct {
 // Declared reports whether the scenario declares its own requests (a client section or ops).
 func (p Plan) Declared() bool { return p.Client != nil || len(p.Ops) > 0 }
 
-// Built-in variables every template may read.
+// Built-in variables every template may read (flow's, named here for the validation below).
 const (
-	VarClientID       = "client.id"
-	VarRunID          = "run.id"
-	VarIdempotencyKey = "idempotency.key"
+	VarClientID       = flow.VarClientID
+	VarRunID          = flow.VarRunID
+	VarIdempotencyKey = flow.VarIdempotencyKey
 )
 
 var (
@@ -147,7 +91,7 @@ func validateDeclared(v *positioner, f file, p *Plan) {
 	builtins := map[string]bool{VarClientID: true, VarRunID: true}
 	defined := map[string]bool{VarClientID: true, VarRunID: true}
 	if c := f.Client; c != nil {
-		cp := &ClientPlan{}
+		cp := &flow.Client{}
 		for _, name := range sortedKeys(c.Vars) {
 			field := `client.vars."` + name + `"`
 			switch {
@@ -163,7 +107,7 @@ func validateDeclared(v *positioner, f file, p *Plan) {
 				continue
 			}
 			v.checkVars(field, c.Vars[name], t.Vars(), builtins, "client variables may read only client.id and run.id")
-			cp.Vars = append(cp.Vars, VarPlan{Name: name, Tmpl: t})
+			cp.Vars = append(cp.Vars, flow.Var{Name: name, Tmpl: t})
 			defined[name] = true
 		}
 		for i, s := range c.Setup {
@@ -175,7 +119,7 @@ func validateDeclared(v *positioner, f file, p *Plan) {
 			}
 		}
 		if s := c.Session; s != nil {
-			sp := &SessionPlan{Token: s.Token, Unknown: s.Unknown}
+			sp := &flow.Session{Token: s.Token, Unknown: s.Unknown}
 			switch {
 			case s.Token == "":
 				v.addq("client.session.token", "is required: the variable that holds the session token (e.g. a setup capture)")
@@ -210,7 +154,7 @@ func validateDeclared(v *positioner, f file, p *Plan) {
 			v.addKey("ops", name, "%q: want lowercase words joined by dots, e.g. ticket.create", name)
 			continue
 		}
-		op := OpPlan{Name: name, RestartOn: o.RestartOn, Record: o.Record}
+		op := flow.Op{Name: name, RestartOn: o.RestartOn, Record: o.Record}
 		scope := maps(defined)
 		if o.Idempotency != nil {
 			op.IdempotencyHeader = o.Idempotency.Header
@@ -261,8 +205,8 @@ func reservedVar(name string) bool {
 
 // step compiles one step; it returns the names the step captures. defined are the variables its
 // templates may read; idemHeader is the op's idempotency header ("" for none).
-func (v *positioner) step(field string, s stepSpec, defined map[string]bool, idemHeader string) (StepPlan, []string) {
-	sp := StepPlan{Name: s.Name}
+func (v *positioner) step(field string, s stepSpec, defined map[string]bool, idemHeader string) (flow.Step, []string) {
+	sp := flow.Step{Name: s.Name}
 	r := s.Request
 	rf := field + ".request"
 	read := func(f, src string, vars []string) { v.checkVars(f, src, vars, defined, "") }
@@ -278,13 +222,13 @@ func (v *positioner) step(field string, s stepSpec, defined map[string]bool, ide
 		sp.Path = t
 		read(rf+".path", r.Path, t.Vars())
 	}
-	named := func(sub string, m map[string]string) []NamedTemplate {
-		var out []NamedTemplate
+	named := func(sub string, m map[string]string) []flow.Named {
+		var out []flow.Named
 		for _, k := range sortedKeys(m) {
 			f := rf + "." + sub + `."` + k + `"`
 			if t := v.template(f, m[k]); t != nil {
 				read(f, m[k], t.Vars())
-				out = append(out, NamedTemplate{Name: k, Tmpl: t})
+				out = append(out, flow.Named{Name: k, Tmpl: t})
 			}
 		}
 		return out
@@ -504,4 +448,33 @@ func (v *positioner) addKey(parent, key, format string, args ...any) {
 		}
 	}
 	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Col: col, Field: parent + "." + key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// EngineMix is the mix the load engine runs: the built-in ops' entries, then each declared op's
+// (load.NewDeclared), by the weights the scenario gives them.
+func (p Plan) EngineMix() load.Mix {
+	m := slices.Clone(p.Mix)
+	byName := make(map[string]flow.Op, len(p.Ops))
+	for _, op := range p.Ops {
+		byName[op.Name] = op
+	}
+	for _, w := range p.DeclaredMix {
+		if op, ok := byName[w.Op]; ok {
+			m = append(m, load.Weighted{Op: load.NewDeclared(op), Weight: w.Weight})
+		}
+	}
+	return m
+}
+
+// EngineClient is load.Config.Client: the declared client section, an empty one when the scenario
+// declares ops without one (its clients then have client.id and run.id, and no built-in sign-up), or nil
+// for a scenario of built-in ops only.
+func (p Plan) EngineClient() *flow.Client {
+	if p.Client != nil {
+		return p.Client
+	}
+	if len(p.Ops) > 0 {
+		return &flow.Client{}
+	}
+	return nil
 }

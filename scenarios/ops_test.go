@@ -136,3 +136,28 @@ mix: {a.b: 3, order.create: 0}
 	require.Len(t, p.Ops, 1)
 	require.Equal(t, []DeclaredWeight{{"a.b", 3}}, p.DeclaredMix)
 }
+
+// TestEngineMixAndClient: what the load engine is given for a declared scenario (its declared ops by
+// their weights, its client section) and for a built-in one (the mix as it was, no client section).
+func TestEngineMixAndClient(t *testing.T) {
+	raw, err := os.ReadFile("../examples/ticketdesk/ticketdesk.yaml")
+	require.NoError(t, err)
+	p, err := Parse("ticketdesk.yaml", raw)
+	require.NoError(t, err)
+	m := p.EngineMix()
+	require.Len(t, m, 2)
+	require.Equal(t, "counter.bump", m[0].Op.Name())
+	require.Equal(t, 40, m[0].Weight)
+	require.Equal(t, "ticket.create", m[1].Op.Name())
+	require.Same(t, p.Client, p.EngineClient())
+
+	// Ops without a client section: clients get an empty one (client.id, run.id; no built-in sign-up).
+	p.Client = nil
+	require.NotNil(t, p.EngineClient())
+	require.Empty(t, p.EngineClient().Setup)
+
+	b, err := Parse("b.yaml", []byte("name: b\nphases: [{duration: 10s, rate: 10/s}]\n"))
+	require.NoError(t, err)
+	require.Nil(t, b.EngineClient())
+	require.Equal(t, b.Mix, b.EngineMix())
+}

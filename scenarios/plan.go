@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/chaos"
+	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/target/arch"
@@ -62,8 +63,8 @@ type Plan struct {
 	Thresholds    []ThresholdPlan
 	// Client and Ops are the scenario's declared requests (nil and empty when it has none), and
 	// DeclaredMix the mix entries that name a declared op.
-	Client      *ClientPlan
-	Ops         []OpPlan // sorted by name
+	Client      *flow.Client
+	Ops         []flow.Op // sorted by name
 	DeclaredMix []DeclaredWeight
 }
 

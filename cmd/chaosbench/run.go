@@ -155,8 +155,9 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 	return cmd
 }
 
-// refuseDeclared refuses a scenario that declares its own requests (client, ops): the load engine does not
-// run them yet, and running the rest of the scenario without them would measure something else.
+// refuseDeclared refuses a scenario that declares its own requests (client, ops): the load engine runs them
+// (load.NewDeclared, runner.LoadConfig), but the run's checks of them (invariants) and its targets for them
+// are not there yet, and a run with the contract's checks alone would claim what it did not check.
 func refuseDeclared(suite *scenarios.Suite, plan scenarios.Plan) error {
 	plans := []scenarios.Plan{plan}
 	if suite != nil {

@@ -1,4 +1,4 @@
-// Package run sends a scenario's declared requests (scenarios.ClientPlan, scenarios.OpPlan) over HTTP and
+// Package run sends a scenario's declared requests (flow.Client, flow.Op) over HTTP and
 // says what happened to each: its status and time, its captures and whether its expectation held. Try runs
 // one virtual client once through the setup and every op, for `chaosbench try`; the load engine will run
 // declared ops through the same steps.
@@ -125,8 +125,8 @@ func Try(ctx context.Context, plan scenarios.Plan, o Options) (Report, error) {
 	c := &client{opts: o, base: strings.TrimRight(o.Target, "/"), vars: flow.Vars{}}
 	c.env = flow.Env{Scope: c.vars, Rand: rnd}
 	rep := Report{Target: o.Target, ClientID: 1, RunID: hex.EncodeToString(id), Seed: o.Seed}
-	c.vars[scenarios.VarClientID] = flow.Int(1)
-	c.vars[scenarios.VarRunID] = flow.String(rep.RunID)
+	c.vars[flow.VarClientID] = flow.Int(1)
+	c.vars[flow.VarRunID] = flow.String(rep.RunID)
 
 	if cp := plan.Client; cp != nil {
 		for _, v := range cp.Vars {
@@ -162,7 +162,7 @@ func Try(ctx context.Context, plan scenarios.Plan, o Options) (Report, error) {
 	return rep, nil
 }
 
-func stepName(prefix string, i int, s scenarios.StepPlan) string {
+func stepName(prefix string, i int, s flow.Step) string {
 	if s.Name != "" {
 		return prefix + "/" + s.Name
 	}
@@ -181,12 +181,12 @@ var keyTemplate = flow.MustCompile("{{uuid}}")
 
 // op runs one logical op, restarting it from its first step on a restart_on status (at most MaxRestarts
 // times). The idempotency key is made once per run through the op's steps.
-func (c *client) op(ctx context.Context, op scenarios.OpPlan, rep *Report) error {
+func (c *client) op(ctx context.Context, op flow.Op, rep *Report) error {
 	for attempt := 0; attempt <= MaxRestarts; attempt++ {
 		key := ""
 		if op.IdempotencyHeader != "" {
 			key, _ = keyTemplate.Render(&c.env)
-			c.vars[scenarios.VarIdempotencyKey] = flow.String(key)
+			c.vars[flow.VarIdempotencyKey] = flow.String(key)
 		}
 		restart := false
 		for i, s := range op.Steps {
@@ -226,7 +226,7 @@ func (c *client) op(ctx context.Context, op scenarios.OpPlan, rep *Report) error
 }
 
 // do renders and sends one step, checks its expectation and stores its captures in the client's variables.
-func (c *client) do(ctx context.Context, name string, s scenarios.StepPlan, idemHeader, key string) Request {
+func (c *client) do(ctx context.Context, name string, s flow.Step, idemHeader, key string) Request {
 	c.env.Seq++
 	q := Request{Step: name, Method: s.Method}
 	req, err := c.build(ctx, s, idemHeader, key)
@@ -269,7 +269,7 @@ func (c *client) do(ctx context.Context, name string, s scenarios.StepPlan, idem
 }
 
 // build renders a step into a request.
-func (c *client) build(ctx context.Context, s scenarios.StepPlan, idemHeader, key string) (*http.Request, error) {
+func (c *client) build(ctx context.Context, s flow.Step, idemHeader, key string) (*http.Request, error) {
 	path, err := s.Path.Render(&c.env)
 	if err != nil {
 		return nil, fmt.Errorf("path: %w", err)

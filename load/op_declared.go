@@ -1,0 +1,336 @@
+package load
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/chaosbench/chaosbench/flow"
+)
+
+// Classes of a declared op's failures that are not the status's.
+const (
+	// ClassCaptureFailed: a capture of a step matched nothing in the answer; the op stops there.
+	ClassCaptureFailed = "capture_failed"
+	// ClassExpectFailed: a 2xx or 3xx answer that the step's expect refuses (another status, a JSON
+	// equality that does not hold).
+	ClassExpectFailed = "expect_failed"
+	// ClassSetupFailed: the request's virtual client never finished its declared setup, so its op is
+	// not sent (it is recorded, not skipped).
+	ClassSetupFailed = "setup_failed"
+)
+
+// Declared is an op a scenario declares (flow.Op): its steps are rendered per request with the
+// client's variables and the op's own captures, sent through Exec.Do (retries, timeouts, records as for
+// the built-in ops), checked and captured. With an idempotency header, one key per logical op is sent
+// on every step and every retry, and the op's outcome goes to the ledger as order.create's does.
+type Declared struct {
+	op   *flow.Op
+	pool sync.Pool // *declState
+}
+
+var _ Op = (*Declared)(nil)
+
+// NewDeclared makes op runnable by the engine; put it in Config.Mix.
+func NewDeclared(op flow.Op) *Declared {
+	return &Declared{op: &op}
+}
+
+func (d *Declared) Name() string { return d.op.Name }
+
+// declState is one request's scratch: its scope (the client's variables under the op's captures), its
+// render environment and the buffers its steps render into, reused from request to request.
+type declState struct {
+	scope   opScope
+	env     flow.Env
+	path    []byte
+	body    []byte
+	val     []byte
+	headers []Header
+}
+
+// opScope answers the op's captures first, then the client's variables (read-only during the run:
+// concurrent requests of one client share them).
+type opScope struct {
+	base  flow.Vars
+	local flow.Vars
+}
+
+func (s *opScope) Lookup(name string) (flow.Value, bool) {
+	if v, ok := s.local[name]; ok {
+		return v, true
+	}
+	v, ok := s.base[name]
+	return v, ok
+}
+
+func (d *Declared) state() *declState {
+	if st, ok := d.pool.Get().(*declState); ok {
+		return st
+	}
+	st := &declState{scope: opScope{local: flow.Vars{}}}
+	st.env.Scope = &st.scope
+	return st
+}
+
+func (d *Declared) Do(ctx context.Context, x *Exec) Outcome {
+	c := x.Client()
+	if c != nil && c.setupErr != nil {
+		return Outcome{Class: ClassSetupFailed, Err: c.setupErr}
+	}
+	if len(d.op.Steps) == 0 { // scenarios refuses it; a Go caller may not
+		return Outcome{Class: ClassSetup, Err: errNoSteps}
+	}
+	st := d.state()
+	defer d.pool.Put(st)
+	clear(st.scope.local)
+	st.scope.base = x.e.runVars
+	if c != nil && c.vars != nil {
+		st.scope.base = c.vars
+	}
+	st.env.Rand, st.env.Seq = x.Rand(), x.Seq()
+
+	op := d.op
+	key := ""
+	var out stepOutcome
+	for restart := 0; ; restart++ {
+		if op.IdempotencyHeader != "" {
+			// One key per logical op, on every step and retry; a restart (restart_on: a definite
+			// refusal such as 412) is a new write, so it gets a key of its own.
+			key = x.Key()
+			if restart > 0 {
+				key += "-r" + strconv.Itoa(restart)
+			}
+			st.scope.local[flow.VarIdempotencyKey] = flow.String(key)
+		}
+		out = st.steps(ctx, x, op.Steps, op.IdempotencyHeader, key, op.RestartOn)
+		// restart_on is bounded by the retry budget: as many runs through the steps as attempts, and
+		// none started past the deadline.
+		if !out.restart || restart+1 >= x.e.cfg.Retry.Attempts || !x.beforeDeadline() {
+			break
+		}
+		clear(st.scope.local)
+	}
+	if op.IdempotencyHeader != "" {
+		d.record(x, key, out)
+	}
+	o := OutcomeOf(x, out.resp, out.err, key)
+	if out.err == nil && out.class != "" {
+		o.Class = out.class
+		if out.fail != nil {
+			o.Err = out.fail
+		}
+	}
+	return o
+}
+
+// record writes the op's outcome to the ledger as order.create does: a 2xx is acknowledged; no answer,
+// a 5xx or an in-flight 409 is unknown; any other answer is rejected.
+func (d *Declared) record(x *Exec, key string, out stepOutcome) {
+	e := OrderEntry{Key: key, Op: d.op.Name, Attempts: x.Attempts(), PlannedMs: x.Planned().Milliseconds()}
+	if c := x.Client(); c != nil {
+		e.Client, e.User = c.ID, c.Username
+	}
+	resp := out.resp
+	switch {
+	case out.err != nil || resp == nil:
+		e.Status = OrderUnknown
+	case resp.Status >= 200 && resp.Status < 300:
+		e.Status = OrderAcknowledged
+	case resp.Status >= 500 || (resp.Status == http.StatusConflict && resp.Code == CodeInFlight):
+		e.Status = OrderUnknown
+	default:
+		e.Status = OrderRejected
+	}
+	if resp != nil {
+		e.HTTPStatus, e.Code, e.Replayed = resp.Status, resp.Code, resp.Replayed
+	}
+	x.Ledger().RecordOrder(e)
+}
+
+// stepOutcome is how a run through an op's (or a setup's) steps ended: the last answer or transport
+// error, and, when a step failed with an answer, its class and why.
+type stepOutcome struct {
+	resp    *Response
+	err     error
+	class   string // "" when every step held
+	fail    error
+	restart bool // the last answer's status is one of restart_on
+}
+
+// steps runs steps in order, stopping at the first that fails; captures go to the scope's local variables.
+func (st *declState) steps(ctx context.Context, x *Exec, steps []flow.Step, idemHeader, key string, restartOn []int) stepOutcome {
+	var out stepOutcome
+	for i := range steps {
+		s := &steps[i]
+		out = st.step(ctx, x, s, idemHeader, key)
+		if out.err == nil && slices.Contains(restartOn, out.resp.Status) {
+			// A restart_on status restarts the op whatever the step's expect says (as chaosbench try does);
+			// when no restart is left, it is the op's answer.
+			out.restart = true
+			if out.class == "" {
+				out.class = classOfStatus(out.resp.Status)
+			}
+			return out
+		}
+		if out.err != nil || out.class != "" {
+			return out
+		}
+		if s.Think > 0 && !sleepCtx(ctx, s.Think) {
+			return out
+		}
+	}
+	return out
+}
+
+// step renders s into st's buffers, sends it and checks and captures its answer.
+func (st *declState) step(ctx context.Context, x *Exec, s *flow.Step, idemHeader, key string) stepOutcome {
+	r, err := st.render(s, idemHeader, key)
+	if err != nil {
+		return stepOutcome{resp: &Response{}, class: ClassSetup, fail: fmt.Errorf("render %s %s: %w", s.Method, s.Path, err)}
+	}
+	resp, err := x.Do(ctx, r)
+	if err != nil {
+		return stepOutcome{resp: resp, err: err}
+	}
+	fr := flow.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+	if m := s.Expect.Check(&fr); m != nil {
+		class := classOfStatus(resp.Status)
+		if class == ClassOK {
+			class = ClassExpectFailed
+		}
+		return stepOutcome{resp: resp, class: class, fail: m}
+	}
+	for _, c := range s.Captures {
+		v, err := c.Extract(&fr)
+		if err != nil {
+			return stepOutcome{resp: resp, class: ClassCaptureFailed, fail: err}
+		}
+		st.scope.local[c.Name] = v
+	}
+	return stepOutcome{resp: resp}
+}
+
+// render makes s's request; its Path, Body and Headers point into st's buffers, valid until the next render.
+func (st *declState) render(s *flow.Step, idemHeader, key string) (Request, error) {
+	env := &st.env
+	var err error
+	p := st.path[:0]
+	if p, err = s.Path.Append(p, env); err != nil {
+		return Request{}, fmt.Errorf("path: %w", err)
+	}
+	for i, q := range s.Query {
+		if i == 0 && !slices.Contains(p, '?') {
+			p = append(p, '?')
+		} else {
+			p = append(p, '&')
+		}
+		p = flow.AppendQueryEscape(p, []byte(q.Name))
+		p = append(p, '=')
+		if st.val, err = q.Tmpl.Append(st.val[:0], env); err != nil {
+			return Request{}, fmt.Errorf("query %s: %w", q.Name, err)
+		}
+		p = flow.AppendQueryEscape(p, st.val)
+	}
+	st.path = p
+	r := Request{Method: s.Method, Path: string(p), NoAuth: true, IdempotencyKey: key, IdempotencyHeader: idemHeader}
+	hs := st.headers[:0]
+	for _, h := range s.Headers {
+		if st.val, err = h.Tmpl.Append(st.val[:0], env); err != nil {
+			return Request{}, fmt.Errorf("header %s: %w", h.Name, err)
+		}
+		hs = append(hs, Header{Name: h.Name, Value: string(st.val)})
+	}
+	if s.BasicUser != nil {
+		b := st.val[:0]
+		if b, err = s.BasicUser.Append(b, env); err != nil {
+			return Request{}, fmt.Errorf("basic.user: %w", err)
+		}
+		b = append(b, ':')
+		if s.BasicPassword != nil {
+			if b, err = s.BasicPassword.Append(b, env); err != nil {
+				return Request{}, fmt.Errorf("basic.password: %w", err)
+			}
+		}
+		st.val = b
+		hs = append(hs, Header{Name: "Authorization", Value: "Basic " + base64.StdEncoding.EncodeToString(b)})
+	}
+	if s.Body != nil {
+		if st.body, err = s.Body.Append(st.body[:0], env); err != nil {
+			return Request{}, fmt.Errorf("body: %w", err)
+		}
+		r.Body = st.body
+		r.ContentType = s.BodyType
+		if r.ContentType == "" {
+			// A raw body: its type is the step's Content-Type header, sent once.
+			r.ContentType = "application/octet-stream"
+			for i, h := range hs {
+				if http.CanonicalHeaderKey(h.Name) == "Content-Type" {
+					r.ContentType = h.Value
+					hs = slices.Delete(hs, i, i+1)
+					break
+				}
+			}
+		}
+	}
+	st.headers = hs
+	r.Headers = hs
+	return r, nil
+}
+
+// beforeDeadline reports whether the request's retry budget has time left.
+func (x *Exec) beforeDeadline() bool { return time.Now().Before(x.deadline) }
+
+// setupDeclared gives c its declared variables and runs the client section's setup steps once, outside
+// the measured run; the captures join c's variables. A failure is kept in c.setupErr: that client's
+// declared ops are then recorded as setup_failed.
+func (e *engine) setupDeclared(ctx context.Context, c *Client) {
+	cl := e.cfg.Client
+	c.vars = flow.Vars{flow.VarClientID: flow.Int(int64(c.ID)), flow.VarRunID: flow.String(e.runID)}
+	rnd := rand.New(rand.NewPCG(e.cfg.Seed, uint64(c.ID)))
+	st := &declState{scope: opScope{local: c.vars}}
+	st.env = flow.Env{Scope: &st.scope, Rand: rnd}
+	for _, v := range cl.Vars {
+		s, err := v.Tmpl.Render(&st.env)
+		if err != nil {
+			c.setupErr = fmt.Errorf("client %d: client.vars.%s: %w", c.ID, v.Name, err)
+			return
+		}
+		c.vars[v.Name] = flow.String(s)
+	}
+	for i := range cl.Setup {
+		s := &cl.Setup[i]
+		x := &Exec{e: e, rnd: rnd, seq: uint64(i), deadline: time.Now().Add(e.cfg.Retry.Budget)}
+		st.env.Seq = uint64(i)
+		out := st.step(ctx, x, s, "", "")
+		name := s.Name
+		if name == "" {
+			name = "steps[" + strconv.Itoa(i) + "]"
+		}
+		switch {
+		case out.err != nil:
+			c.setupErr = fmt.Errorf("client %d: setup/%s: %w", c.ID, name, out.err)
+		case out.class != "":
+			c.setupErr = fmt.Errorf("client %d: setup/%s: status %d, %s: %w", c.ID, name, out.resp.Status, out.class, out.fail)
+		}
+		if c.setupErr != nil {
+			return
+		}
+		if s.Think > 0 && !sleepCtx(ctx, s.Think) {
+			c.setupErr = ctx.Err()
+			return
+		}
+	}
+}
+
+var errNoSteps = errors.New("declared op without steps")
+
+// errAllSetupsFailed: no client finished its declared setup, so nothing of the run could be measured.
+var errAllSetupsFailed = errors.New("every client's declared setup failed")
