@@ -30,8 +30,10 @@ import (
 //   - Lost sessions (sessions in node memory, stateful): api-1 is killed for 5 s. NGINX places each client's
 //     login by its placement header (split_clients: the seed and its number, whatever the run's subnet), so
 //     for seed 99 the same 33 clients of 90 are pinned to api-1 in every run. Each sends 1.3 requests/s and
-//     sees its session refused unless it sent nothing for the 5 s (e^-6.7, about 1 in 800): 33 in every run
-//     measured, and asserted >= 25, which would take 9 such silent clients.
+//     sees its session refused unless it sent nothing for the 5 s (e^-6.7, about 1 in 800): at least 33 in
+//     every run (33, 33, and 42 once under CI's load, where clients that logged in again as api-1 returned
+//     lost a second session to a worker that still held it down), asserted >= 25, which would take 9 such
+//     silent clients.
 const honesty = `name: honesty
 seed: 99
 architectures: [stateless, stateful, stateless-no-idempotency]
