@@ -224,3 +224,14 @@ func (r *checkRun) findings() Findings {
 	}
 	return f
 }
+
+// NotChecked is every registered check not checked, for why: what a run records when none of the checks'
+// questions apply to what it sent (a scenario of declared ops, whose writes are not the contract's orders,
+// resources and sessions). Its thresholds then fail as not measured; a 0 would claim what was not checked.
+func NotChecked(why string) Findings {
+	f := make(Findings)
+	for _, c := range Checks() {
+		f[c.Name] = CheckResult{NotChecked: why}
+	}
+	return f
+}

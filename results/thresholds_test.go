@@ -182,3 +182,21 @@ func TestMetricsListed(t *testing.T) {
 		require.True(t, ok)
 	}
 }
+
+// TestThresholdNotChecked: a check recorded as not checked (a declared scenario's run) is not measured, and
+// its threshold fails whatever the operator, its reason in the detail; never a measured 0.
+func TestThresholdNotChecked(t *testing.T) {
+	var a Arch
+	NotChecked("declared ops: no contract orders").Fill(&a)
+	for _, c := range Checks() {
+		require.Equal(t, "declared ops: no contract orders", a.Checks[c.Name].NotChecked, c.Name)
+	}
+	for _, expr := range []string{"writes.duplicates == 0", "writes.lost <= 0", "updates.lost != 1", "sessions.lost >= 0"} {
+		e, err := ParseThreshold(expr)
+		require.NoError(t, err)
+		got := e.Eval(a)
+		require.False(t, got.OK, expr)
+		require.True(t, got.Unmeasured, expr)
+		require.Equal(t, "not checked: declared ops: no contract orders", got.Detail, expr)
+	}
+}

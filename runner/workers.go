@@ -64,6 +64,9 @@ func checkWorkers(plan scenarios.Plan, a arch.Arch, n int) error {
 	switch {
 	case plan.Attach != nil:
 		return errors.New("an attached project's URL is on this host, not on a network the loader containers can join")
+	case plan.Declared():
+		// Their ledgers (declared ops' keys and captures) are not yet merged and checked across workers.
+		return errors.New("declared ops from loader containers come later: run it without --workers")
 	case a.Edge.TLS:
 		return fmt.Errorf("architecture %s: the run's TLS certificate names 127.0.0.1 only, not NGINX's address on the run's network", a.Name)
 	case !a.Edge.Default():

@@ -78,6 +78,17 @@ func TestDeclaredErrors(t *testing.T) {
 		// A path without its slash.
 		{"relative path", head + "ops:\n  a.b:\n    steps:\n      - request: {method: GET, path: c}\n",
 			[]string{"bad.yaml:11:", "ops.a.b.steps[0].request.path:", "starting with /"}},
+		// A built-in op weighted beside a client section: it would run without the contract's session.
+		{"built-in op with a client", head + "ops:\n  a.b:\n    steps:\n      - request: {method: GET, path: /c}\n" +
+			"mix: {a.b: 1, order.create: 2}\n",
+			[]string{"bad.yaml:12:29:", `mix."order.create":`, "is a built-in op"}},
+		// The same with declared ops and no client section.
+		{"built-in op with ops", "name: x\nphases: [{duration: 10s, rate: 10/s}]\nops:\n  a.b:\n    steps:\n      - request: {method: GET, path: /c}\n" +
+			"mix: {a.b: 1, profile.read: 1}\n",
+			[]string{"bad.yaml:7:29:", `mix."profile.read":`, "is a built-in op"}},
+		// A client section and no ops: the default mix would be the built-in ops.
+		{"client without ops", head,
+			[]string{"bad.yaml:4:", "client:", "no ops"}},
 		// A declared op named like a built-in one.
 		{"clashes with a built-in", head + "ops:\n  order.create:\n    steps:\n      - request: {method: GET, path: /c}\n",
 			[]string{"bad.yaml:9:3:", "ops.order.create:", "is a built-in op"}},

@@ -538,6 +538,9 @@ func validateLoad(v *positioner, f file, p *Plan) {
 		for _, name := range sortedKeys(f.Ops) {
 			p.DeclaredMix = append(p.DeclaredMix, DeclaredWeight{Op: name, Weight: 1})
 		}
+	} else if len(f.Mix) == 0 && f.Client != nil {
+		v.add("client", "declares a client section but no ops: the mix would be the built-in ops, which run the "+
+			"contract's own sign-up and login, not this section; declare ops (and a mix of them)")
 	} else if len(f.Mix) == 0 {
 		p.Mix = load.DefaultMix()
 	} else {
@@ -562,6 +565,13 @@ func validateLoad(v *positioner, f file, p *Plan) {
 			}
 			if w < 0 {
 				v.add(`mix."`+name+`"`, "weight %d: want 0 or more", w)
+				continue
+			}
+			if w > 0 && (f.Client != nil || len(f.Ops) > 0) {
+				// A declared scenario's clients run its client section, not the contract's sign-up and login:
+				// a built-in op would run without the session it needs, against an API that may not speak it.
+				v.add(`mix."`+name+`"`, "is a built-in op of the reference contract: a scenario that declares its own "+
+					"client or ops weights only its declared ops (set it to 0 or drop it)")
 				continue
 			}
 			total += w

@@ -84,9 +84,6 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			if err != nil {
 				return usageError{err}
 			}
-			if err := refuseDeclared(suite, plan); err != nil {
-				return err
-			}
 			opts := []runner.Option{runner.WithLog(cmd.ErrOrStderr(), isTerminal(cmd.ErrOrStderr()))}
 			if out != "" {
 				opts = append(opts, runner.WithOutDir(out))
@@ -153,26 +150,6 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 	f.IntVar(&workers, "workers", 0, "send the load from N loader containers on the run's network, each a segment of it, merged exactly (default 0: from this process)")
 	ci.register(f)
 	return cmd
-}
-
-// refuseDeclared refuses a scenario that declares its own requests (client, ops): the load engine runs them
-// (load.NewDeclared, runner.LoadConfig), but the run's checks of them (invariants) and its targets for them
-// are not there yet, and a run with the contract's checks alone would claim what it did not check.
-func refuseDeclared(suite *scenarios.Suite, plan scenarios.Plan) error {
-	plans := []scenarios.Plan{plan}
-	if suite != nil {
-		plans = plans[:0]
-		for _, e := range suite.Entries {
-			plans = append(plans, e.Plan)
-		}
-	}
-	for _, p := range plans {
-		if p.Declared() {
-			return badInput("%s declares its own requests (client, %d op(s)): running declared ops under load comes "+
-				"next; `chaosbench try %s` runs the setup and each op once now", p.Source, len(p.Ops), p.Source)
-		}
-	}
-	return nil
 }
 
 // loadRunTarget reads what `run` was given: one scenario (plan), or a suite (several scenarios, a suite

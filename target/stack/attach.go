@@ -35,7 +35,8 @@ type Attachment struct {
 
 // Attach finds the project's containers and returns a Stack over them. Its faults revert as always; its
 // Down removes only what chaosbench created for it (fault sidecars, by run label), never the project's
-// containers or networks. Options set the run id, the sidecar image and the log.
+// containers or networks. Options set the run id, the sidecar image and the log. A bare URL (no API
+// service) needs no Docker: its Stack has no containers and its Down does nothing.
 func Attach(ctx context.Context, at Attachment, opts ...Option) (s *Stack, err error) {
 	cfg, err := NewConfig(opts...)
 	if err != nil {
@@ -45,6 +46,10 @@ func Attach(ctx context.Context, at Attachment, opts ...Option) (s *Stack, err e
 		return nil, errors.New("attach: a run id is required (it labels the sidecars chaosbench creates)")
 	}
 	cfg.Arch.Service = at.Service
+	if at.API == "" {
+		// A bare URL: nothing to break, only load to send and answers to check; no Docker needed.
+		return &Stack{Config: cfg, RunID: cfg.RunID, routes: map[string]string{}, attached: &at, Entry: at.URL}, nil
+	}
 	cli, err := NewDocker(ctx)
 	if err != nil {
 		return nil, err
@@ -55,10 +60,6 @@ func Attach(ctx context.Context, at Attachment, opts ...Option) (s *Stack, err e
 			_ = cli.Close()
 		}
 	}()
-	if at.API == "" {
-		// A bare URL: nothing to break, only load to send and answers to check.
-		return s, nil
-	}
 	nodes, err := s.composeContainers(ctx, at.API)
 	if err != nil {
 		return nil, err

@@ -74,7 +74,7 @@ type Stack struct {
 // Attached reports whether the stack is a compose project chaosbench attached to (Attach).
 func (s *Stack) Attached() bool { return s.attached != nil }
 
-// Docker returns the client the stack was started with, for faults.
+// Docker returns the client the stack was started with, for faults; nil when attached to a bare URL.
 func (s *Stack) Docker() *Docker { return s.docker }
 
 // Containers returns every container of the stack: nodes, then redis and nginx (an attached project may
@@ -243,6 +243,10 @@ func (s *Stack) Down(ctx context.Context) error {
 	s.downMu.Lock()
 	defer s.downMu.Unlock()
 	if s.down {
+		return nil
+	}
+	if s.docker == nil { // attached to a bare URL: chaosbench created nothing
+		s.down = true
 		return nil
 	}
 	err := Sweep(ctx, s.docker, s.RunID)
