@@ -156,3 +156,25 @@ func TestWorkersRemovedOnCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, strings.TrimSpace(string(nets)), "networks left behind")
 }
+
+// TestCheckWorkersRefuses: what loader containers cannot carry honestly yet, refused before anything runs.
+func TestCheckWorkersRefuses(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		// Declared ops in chaosbench's stack: their ledgers are not merged across workers yet.
+		{"declared ops", "name: d\ntarget: {image: td:dev}\nphases: [{duration: 5s, rate: 10/s}]\n" +
+			"ops:\n  a.b:\n    steps:\n      - request: {method: GET, path: /x}\n", "declared ops"},
+		// A URL on this host.
+		{"attached", "name: u\ntarget: {url: http://127.0.0.1:8080}\nphases: [{duration: 5s, rate: 10/s}]\n", "attached"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := scenarios.Parse(c.name+".yaml", []byte(c.yaml))
+			require.NoError(t, err)
+			p.Source = c.name + ".yaml"
+			require.NoError(t, CheckWorkers(p, 0), "no workers: nothing to refuse")
+			require.ErrorContains(t, CheckWorkers(p, 2), c.want)
+		})
+	}
+}
