@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -389,4 +390,28 @@ func (s LedgerSnapshot) OrderCount() int {
 		n += c
 	}
 	return n
+}
+
+// orderEntry is the ledger entry of one keyed write, for order.create and declared ops alike: a 2xx is
+// acknowledged; no answer, a 5xx or an in-flight 409 is unknown (it may or may not have been applied); any
+// other answer is a rejection. The caller adds what only it knows (the order id, the op's name).
+func orderEntry(x *Exec, key string, resp *Response, err error) OrderEntry {
+	e := OrderEntry{Key: key, Attempts: x.Attempts(), PlannedMs: x.Planned().Milliseconds()}
+	if c := x.Client(); c != nil {
+		e.Client, e.User = c.ID, c.Username
+	}
+	switch {
+	case err != nil || resp == nil:
+		e.Status = OrderUnknown
+	case resp.Status >= 200 && resp.Status < 300:
+		e.Status = OrderAcknowledged
+	case resp.Status >= 500 || (resp.Status == http.StatusConflict && resp.Code == CodeInFlight):
+		e.Status = OrderUnknown
+	default:
+		e.Status = OrderRejected
+	}
+	if resp != nil {
+		e.HTTPStatus, e.Code, e.Replayed = resp.Status, resp.Code, resp.Replayed
+	}
+	return e
 }

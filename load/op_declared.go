@@ -131,27 +131,10 @@ func (d *Declared) Do(ctx context.Context, x *Exec) Outcome {
 	return o
 }
 
-// record writes the op's outcome to the ledger as order.create does: a 2xx is acknowledged; no answer,
-// a 5xx or an in-flight 409 is unknown; any other answer is rejected.
+// record writes the op's outcome to the ledger by the rule every keyed write follows (orderEntry).
 func (d *Declared) record(x *Exec, key string, out stepOutcome) {
-	e := OrderEntry{Key: key, Op: d.op.Name, Attempts: x.Attempts(), PlannedMs: x.Planned().Milliseconds()}
-	if c := x.Client(); c != nil {
-		e.Client, e.User = c.ID, c.Username
-	}
-	resp := out.resp
-	switch {
-	case out.err != nil || resp == nil:
-		e.Status = OrderUnknown
-	case resp.Status >= 200 && resp.Status < 300:
-		e.Status = OrderAcknowledged
-	case resp.Status >= 500 || (resp.Status == http.StatusConflict && resp.Code == CodeInFlight):
-		e.Status = OrderUnknown
-	default:
-		e.Status = OrderRejected
-	}
-	if resp != nil {
-		e.HTTPStatus, e.Code, e.Replayed = resp.Status, resp.Code, resp.Replayed
-	}
+	e := orderEntry(x, key, out.resp, out.err)
+	e.Op = d.op.Name
 	x.Ledger().RecordOrder(e)
 }
 

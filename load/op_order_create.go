@@ -25,14 +25,9 @@ func (OrderCreate) Do(ctx context.Context, x *Exec) Outcome {
 	body = appendItems(body, x, 3)
 	body = append(body, '}')
 	resp, err := x.Do(ctx, Request{Method: http.MethodPost, Path: "/v1/orders", Body: body, IdempotencyKey: key})
-	e := OrderEntry{Key: key, RequestID: reqID, Attempts: x.Attempts(), PlannedMs: x.Planned().Milliseconds()}
-	if c := x.Client(); c != nil {
-		e.Client, e.User = c.ID, c.Username
-	}
-	switch {
-	case err != nil:
-		e.Status = OrderUnknown
-	case resp.Status >= 200 && resp.Status < 300:
+	e := orderEntry(x, key, resp, err)
+	e.RequestID = reqID
+	if e.Status == OrderAcknowledged {
 		var a struct {
 			OrderID string `json:"order_id"`
 		}
@@ -40,15 +35,8 @@ func (OrderCreate) Do(ctx context.Context, x *Exec) Outcome {
 			// A 2xx without an order id is not an acknowledgement we can check.
 			e.Status = OrderUnknown
 		} else {
-			e.Status, e.OrderID = OrderAcknowledged, a.OrderID
+			e.OrderID = a.OrderID
 		}
-	case resp.Status >= 500 || (resp.Status == http.StatusConflict && resp.Code == CodeInFlight):
-		e.Status = OrderUnknown
-	default:
-		e.Status = OrderRejected
-	}
-	if resp != nil {
-		e.HTTPStatus, e.Code, e.Replayed = resp.Status, resp.Code, resp.Replayed
 	}
 	x.Ledger().RecordOrder(e)
 	return OutcomeOf(x, resp, err, key)
