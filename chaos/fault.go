@@ -42,9 +42,10 @@ type Effect struct {
 	// runs after Ctrl-C too). Nil means nothing to undo.
 	Revert func(ctx context.Context) error
 	// Tally says what the fault did while it lasted ("143 of 290 matching answers lost"), read once after
-	// Revert and appended to the record's mechanism, so a fault that hit nothing shows it. Nil: nothing
-	// to count.
-	Tally func() string
+	// Revert and appended to the record's mechanism. An error says the fault hit nothing (a response-loss
+	// whose filter matched no request): it is recorded as the injection's error, so the run is invalid as
+	// if the fault had not run, never passed on a fault that did nothing. Nil: nothing to count.
+	Tally func() (string, error)
 }
 
 // Target is what a fault hits, resolved from a spec: a node name (api-2), any-api, redis or nginx.

@@ -140,7 +140,14 @@ func (in *Injector) Revert(ctx context.Context, id int) error {
 	rec := &in.records[id]
 	rec.End, rec.Ready = end, recovered
 	if eff.Tally != nil {
-		rec.Mechanism += ": " + eff.Tally()
+		what, terr := eff.Tally()
+		rec.Mechanism += ": " + what
+		if terr != nil {
+			if rec.Error != "" {
+				rec.Error += "; "
+			}
+			rec.Error += terr.Error()
+		}
 	}
 	if err != nil {
 		if rec.Error != "" {

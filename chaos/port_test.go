@@ -540,3 +540,21 @@ func TestRedisLinkFailsCleanly(t *testing.T) {
 	_, err = net.Dial("tcp", proxy)
 	require.Error(t, err, "the proxy is closed")
 }
+
+// TestResponseLossThatLostNothingIsAnError: a response-loss whose filter matched no request did nothing, and
+// its record says so as an error (the run is invalid, as for a fault that did not run), with the count in the
+// mechanism; the route is put back all the same.
+func TestResponseLossThatLostNothingIsAnError(t *testing.T) {
+	f := newFake()
+	p := chaos.Params{"method": "POST", "path": "/v1/order"}
+	fault, err := chaos.New("response-loss", p)
+	require.NoError(t, err)
+	in := chaos.NewInjector(chaos.NewEnv(f, 1))
+	id, err := in.Inject(context.Background(), fault, p, "api-2")
+	require.NoError(t, err)
+	require.NoError(t, in.Revert(context.Background(), id))
+	rec := in.Records()[0]
+	require.Contains(t, rec.Mechanism, ": 0 of 0 matching answers lost")
+	require.Contains(t, rec.Error, "response-loss lost no answer (0 requests matched all the answers to POST /v1/order* reset)")
+	require.Equal(t, []string{"route api-2 PROXY", "route api-2 "}, f.take(), "routed through the proxy, then back")
+}

@@ -194,8 +194,13 @@ func (p *lossProxy) Close() {
 	p.tr.CloseIdleConnections()
 }
 
-func (p *lossProxy) tally() string {
-	return fmt.Sprintf("%d of %d matching answers lost", p.lost.Load(), p.matched.Load())
+func (p *lossProxy) tally() (string, error) {
+	lost, matched := p.lost.Load(), p.matched.Load()
+	what := fmt.Sprintf("%d of %d matching answers lost", lost, matched)
+	if lost == 0 {
+		return what, fmt.Errorf("response-loss lost no answer (%d requests matched %s): nothing was tested", matched, p.f.describe())
+	}
+	return what, nil
 }
 
 // modify reads a matching answer whole (the node has finished the work) and decides whether to lose it.
