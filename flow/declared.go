@@ -27,23 +27,74 @@ type Var struct {
 }
 
 // Session says which variable holds the session token, which statuses mean it is unknown, and its
-// promised lifetime (0: none declared).
+// promised lifetime (0: none declared). Login are the indexes in Client.Setup of the steps that make a new
+// session (the step that captures Token, unless the scenario names them): a client whose session is
+// refused runs them again, during the load and when the invariants are read back.
 type Session struct {
 	Token    string
 	Unknown  []int
 	Lifetime time.Duration
+	Login    []int
 }
 
 // Op is one declared op.
 type Op struct {
 	Name string
-	// IdempotencyHeader, when set, carries a key made once per logical op ({{idempotency.key}}).
+	// Idempotent: the op has a key made once per logical op ({{idempotency.key}}), re-sent on every
+	// retry; IdempotencyHeader, when set, carries it.
+	Idempotent        bool
 	IdempotencyHeader string
 	RestartOn         []int
-	// Record is accepted and kept for the invariants that come next; nothing reads it yet.
-	Record map[string]any
+	// Record says what the op's outcome adds to the ledger for the invariants; nil: nothing.
+	Record *Record
 	Steps  []Step
 }
+
+// Record is what one op's outcome adds to the ledger, for an invariant to read back.
+type Record struct {
+	// Set names the set invariant the op adds an element to: the op's idempotency key, made once per
+	// logical op, so that an outcome the client never learnt is still looked for.
+	Set string
+	// Counter names the counter invariant the op increments by By; Key says which of its counters, rendered
+	// when the op ends (from the client's variables and the captures of the steps before the last).
+	Counter string
+	Key     *Template
+	By      int64
+}
+
+// Invariant is one declared correctness rule, read back through the API once the faults are reverted.
+type Invariant struct {
+	Name string
+	// Set or Counter names the records it judges (Record.Set, Record.Counter); one of them is set.
+	Set, Counter string
+	// PerClient: the read runs once for every client, as that client (its variables, its session), and
+	// the elements of all the reads are pooled; otherwise once, as the first client whose setup held.
+	PerClient bool
+	// Read is the request; a counter's may read {{key}}, a paginated set's the cursor variable.
+	Read Step
+	// Elements is where a set's read finds its elements (a JSON array, e.g. $.items[*].request_token).
+	Elements Path
+	// Value is where a counter's read finds the value.
+	Value Path
+	// Next, for a paginated set: where an answer says what comes next; the read stops when it is absent,
+	// null or empty.
+	Next *Next
+	// Start is a counter's value before any increment.
+	Start int64
+}
+
+// Next is how a set's read pages: Next.Path's value goes into the query parameter Query, or is the next
+// page's path (or URL on the same host) when Link.
+type Next struct {
+	Path  Path
+	Query string
+	Link  bool
+}
+
+// Var names the invariants' reads may read besides the client's variables.
+const (
+	VarKey = "key" // a counter's key
+)
 
 // Step is one compiled request with its expectation and captures.
 type Step struct {

@@ -31,8 +31,10 @@ const (
 // OrderEntry is one logical order, keyed by its idempotency key.
 type OrderEntry struct {
 	Key string `json:"key"`
-	// Op is the declared op that made the entry ("" for the built-in order.create).
+	// Op is the declared op that made the entry ("" for the built-in order.create), and Set the set
+	// invariant its key is an element of ("" when the op records none: no invariant reads it).
 	Op         string      `json:"op,omitempty"`
+	Set        string      `json:"set,omitempty"`
 	RequestID  string      `json:"request_id"`
 	OrderID    string      `json:"order_id,omitempty"`
 	Status     OrderStatus `json:"status"`
@@ -52,6 +54,9 @@ type OrderEntry struct {
 // update.
 type ResourceEntry struct {
 	ID string `json:"id"`
+	// Counter and Key name a declared counter (record: {counter, key}); ID is then Counter/Key.
+	Counter string `json:"counter,omitempty"`
+	Key     string `json:"key,omitempty"`
 	// Acknowledged counts PATCHes answered 200: increments the server confirmed.
 	Acknowledged int64 `json:"acknowledged"`
 	// Uncertain counts PATCH attempts with no answer or a 5xx: each may or
@@ -104,6 +109,18 @@ type LedgerSnapshot struct {
 	Orders    []OrderEntry    `json:"orders,omitempty"`
 	Resources []ResourceEntry `json:"resources"`
 	Sessions  []SessionEntry  `json:"sessions"`
+	// Clients are the declared clients' variables (a scenario's client section), by client id: what the
+	// invariants' reads render their requests with, as each client.
+	Clients []ClientEntry `json:"clients,omitempty"`
+}
+
+// ClientEntry is one declared client as its setup (or its last new session) left it.
+type ClientEntry struct {
+	ID int `json:"id"`
+	// Vars are its variables and setup captures, each as JSON (a string, or a captured number, object...).
+	Vars map[string]json.RawMessage `json:"vars,omitempty"`
+	// SetupError says why its setup failed ("" when it held).
+	SetupError string `json:"setup_error,omitempty"`
 }
 
 // LedgerVersion is bumped on any incompatible change of the ledger files.
@@ -120,6 +137,7 @@ type Ledger struct {
 	resources map[string]*ResourceEntry
 	sessions  map[string]*SessionEntry
 	order     []string // session ids in start order, for a stable export
+	clients   map[int]ClientEntry
 
 	path string
 	f    *os.File
@@ -130,7 +148,7 @@ type Ledger struct {
 
 func newLedger() *Ledger {
 	return &Ledger{counts: map[OrderStatus]int{}, resources: map[string]*ResourceEntry{},
-		sessions: map[string]*SessionEntry{}}
+		sessions: map[string]*SessionEntry{}, clients: map[int]ClientEntry{}}
 }
 
 // stream makes the ledger append orders to path instead of keeping them.
@@ -209,6 +227,48 @@ func (l *Ledger) RecordResourceUpdate(id string, acked bool, uncertain, conflict
 	r.Conflicts += int64(conflicts)
 }
 
+// RecordCounter adds the outcome of one logical increment of a declared counter by by: acknowledged
+// or not, and how many of its writes had an unknown effect (uncertain) or were refused as stale
+// (conflicts).
+func (l *Ledger) RecordCounter(counter, key string, by int64, acked bool, uncertain, conflicts int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.counter(counter, key, by, uncertain, conflicts)
+	if acked {
+		r.Acknowledged += by
+	} else {
+		r.Failed++
+	}
+}
+
+// RecordCounterAttempts adds the writes of one run through a counter op that restarts (and may then
+// increment another key): their unknown effects and refusals, not a logical increment.
+func (l *Ledger) RecordCounterAttempts(counter, key string, by int64, uncertain, conflicts int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.counter(counter, key, by, uncertain, conflicts)
+}
+
+// counter is the entry of counter/key, with the attempts added; l.mu is held.
+func (l *Ledger) counter(counter, key string, by int64, uncertain, conflicts int) *ResourceEntry {
+	id := counter + "/" + key
+	r := l.resources[id]
+	if r == nil {
+		r = &ResourceEntry{ID: id, Counter: counter, Key: key}
+		l.resources[id] = r
+	}
+	r.Uncertain += int64(uncertain) * by
+	r.Conflicts += int64(conflicts)
+	return r
+}
+
+// recordClient keeps c, replacing what an earlier call kept for its id.
+func (l *Ledger) recordClient(c ClientEntry) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.clients[c.ID] = c
+}
+
 func (l *Ledger) sessionStarted(client int, user, sid string, at, exp time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -262,6 +322,10 @@ func (l *Ledger) Snapshot(runID string, start time.Time) LedgerSnapshot {
 	for _, sid := range l.order {
 		s.Sessions = append(s.Sessions, *l.sessions[sid])
 	}
+	for _, c := range l.clients {
+		s.Clients = append(s.Clients, c)
+	}
+	sort.Slice(s.Clients, func(i, j int) bool { return s.Clients[i].ID < s.Clients[j].ID })
 	return s
 }
 

@@ -370,7 +370,7 @@ func concatFiles(path string, parts []string) (err error) {
 // workers' orders; resources (shared by every worker: res-0…) sum their acknowledged, uncertain, failed
 // and conflicting increments by id, which is what the lost-update check compares with the final value;
 // sessions are the workers' own, and an id in two ledgers is an error (two workers cannot have had one
-// session).
+// session); declared clients are each worker's own too.
 func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSnapshot, error) {
 	s := LedgerSnapshot{Version: LedgerVersion, RunID: runID, Start: start, OrderCounts: map[OrderStatus]int{},
 		Resources: []ResourceEntry{}, Sessions: []SessionEntry{}}
@@ -389,7 +389,7 @@ func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSn
 		for _, r := range l.Resources {
 			m := res[r.ID]
 			if m == nil {
-				m = &ResourceEntry{ID: r.ID}
+				m = &ResourceEntry{ID: r.ID, Counter: r.Counter, Key: r.Key}
 				res[r.ID] = m
 			}
 			m.Acknowledged += r.Acknowledged
@@ -404,7 +404,9 @@ func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSn
 			sessions[x.SessionID] = p.Segment
 			s.Sessions = append(s.Sessions, x)
 		}
+		s.Clients = append(s.Clients, l.Clients...) // each worker's own clients (Segment)
 	}
+	sort.Slice(s.Clients, func(i, j int) bool { return s.Clients[i].ID < s.Clients[j].ID })
 	for _, r := range res {
 		s.Resources = append(s.Resources, *r)
 	}

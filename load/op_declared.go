@@ -92,16 +92,19 @@ func (d *Declared) Do(ctx context.Context, x *Exec) Outcome {
 	defer d.pool.Put(st)
 	clear(st.scope.local)
 	st.scope.base = x.e.runVars
-	if c != nil && c.vars != nil {
-		st.scope.base = c.vars
+	var gen uint64
+	if c != nil {
+		if vars, g := c.declaredVars(); vars != nil {
+			st.scope.base, gen = vars, g
+		}
 	}
 	st.env.Rand, st.env.Seq = x.Rand(), x.Seq()
 
 	op := d.op
-	key := ""
+	key, sent := "", "" // sent: the key as the header carries it ("" when the key goes in the body only)
 	var out stepOutcome
 	for restart := 0; ; restart++ {
-		if op.IdempotencyHeader != "" {
+		if op.Idempotent {
 			// One key per logical op, on every step and retry; a restart (restart_on: a definite
 			// refusal such as 412) is a new write, so it gets a key of its own.
 			key = x.Key()
@@ -109,17 +112,29 @@ func (d *Declared) Do(ctx context.Context, x *Exec) Outcome {
 				key += "-r" + strconv.Itoa(restart)
 			}
 			st.scope.local[flow.VarIdempotencyKey] = flow.String(key)
+			if op.IdempotencyHeader != "" {
+				sent = key
+			}
 		}
-		out = st.steps(ctx, x, op.Steps, op.IdempotencyHeader, key, op.RestartOn)
+		out = st.steps(ctx, x, op.Steps, op.IdempotencyHeader, sent, op.RestartOn)
 		// restart_on is bounded by the retry budget: as many runs through the steps as attempts, and
 		// none started past the deadline.
-		if !out.restart || restart+1 >= x.e.cfg.Retry.Attempts || !x.beforeDeadline() {
+		final := !out.restart || restart+1 >= x.e.cfg.Retry.Attempts || !x.beforeDeadline()
+		if r := op.Record; r != nil && r.Counter != "" {
+			// Each run through the steps counts for the counter it read (a restart may pick another).
+			d.count(x, st, out, final)
+		}
+		if final {
 			break
 		}
 		clear(st.scope.local)
 	}
-	if op.IdempotencyHeader != "" {
+	if op.Idempotent {
 		d.record(x, key, out)
+	}
+	if s := x.e.declaredSession(); s != nil && c != nil && out.err == nil && out.resp != nil &&
+		slices.Contains(s.Unknown, out.resp.Status) {
+		x.e.sessionRefused(ctx, c, gen)
 	}
 	o := OutcomeOf(x, out.resp, out.err, key)
 	if out.err == nil && out.class != "" {
@@ -135,7 +150,35 @@ func (d *Declared) Do(ctx context.Context, x *Exec) Outcome {
 func (d *Declared) record(x *Exec, key string, out stepOutcome) {
 	e := orderEntry(x, key, out.resp, out.err)
 	e.Op = d.op.Name
+	if d.op.Record != nil {
+		e.Set = d.op.Record.Set
+	}
 	x.Ledger().RecordOrder(e)
+}
+
+// count writes one run through a counter op's steps to the ledger: the write's attempts whose effect is
+// unknown and, for a restart, the refusal; for the op's final run, its outcome too (acknowledged when
+// every step held). A run that never sent its write (out.last before the last step) attempted nothing,
+// and its key may not render (it reads those steps' captures): nothing to record.
+func (d *Declared) count(x *Exec, st *declState, out stepOutcome, final bool) {
+	r := d.op.Record
+	if out.last < len(d.op.Steps)-1 || out.resp == nil {
+		return
+	}
+	key, err := r.Key.Render(&st.env)
+	if err != nil {
+		return
+	}
+	conflicts := 0
+	if out.restart {
+		conflicts = 1
+	}
+	if !final {
+		x.Ledger().RecordCounterAttempts(r.Counter, key, r.By, out.resp.Uncertain, conflicts)
+		return
+	}
+	acked := out.err == nil && out.class == ""
+	x.Ledger().RecordCounter(r.Counter, key, r.By, acked, out.resp.Uncertain, conflicts)
 }
 
 // stepOutcome is how a run through an op's (or a setup's) steps ended: the last answer or transport
@@ -146,6 +189,7 @@ type stepOutcome struct {
 	class   string // "" when every step held
 	fail    error
 	restart bool // the last answer's status is one of restart_on
+	last    int  // the index of the last step sent
 }
 
 // steps runs steps in order, stopping at the first that fails; captures go to the scope's local variables.
@@ -154,6 +198,7 @@ func (st *declState) steps(ctx context.Context, x *Exec, steps []flow.Step, idem
 	for i := range steps {
 		s := &steps[i]
 		out = st.step(ctx, x, s, idemHeader, key)
+		out.last = i
 		if out.err == nil && slices.Contains(restartOn, out.resp.Status) {
 			// A restart_on status restarts the op whatever the step's expect says (as chaosbench try does);
 			// when no restart is left, it is the op's answer.
@@ -273,22 +318,41 @@ func (x *Exec) beforeDeadline() bool { return time.Now().Before(x.deadline) }
 
 // setupDeclared gives c its declared variables and runs the client section's setup steps once, outside
 // the measured run; the captures join c's variables. A failure is kept in c.setupErr: that client's
-// declared ops are then recorded as setup_failed.
+// declared ops are then recorded as setup_failed. Either way the ledger keeps the client's variables (for
+// the invariants' reads) and, with a declared session, the session's start.
 func (e *engine) setupDeclared(ctx context.Context, c *Client) {
 	cl := e.cfg.Client
-	c.vars = flow.Vars{flow.VarClientID: flow.Int(int64(c.ID)), flow.VarRunID: flow.String(e.runID)}
+	vars := flow.Vars{flow.VarClientID: flow.Int(int64(c.ID)), flow.VarRunID: flow.String(e.runID)}
+	c.vars = vars
+	defer func() { e.ledger.recordClient(clientEntry(c.ID, vars, c.setupErr)) }()
 	rnd := rand.New(rand.NewPCG(e.cfg.Seed, uint64(c.ID)))
-	st := &declState{scope: opScope{local: c.vars}}
-	st.env = flow.Env{Scope: &st.scope, Rand: rnd}
+	env := flow.Env{Scope: vars, Rand: rnd}
 	for _, v := range cl.Vars {
-		s, err := v.Tmpl.Render(&st.env)
+		s, err := v.Tmpl.Render(&env)
 		if err != nil {
 			c.setupErr = fmt.Errorf("client %d: client.vars.%s: %w", c.ID, v.Name, err)
 			return
 		}
-		c.vars[v.Name] = flow.String(s)
+		vars[v.Name] = flow.String(s)
 	}
+	if c.setupErr = e.runSetup(ctx, c, vars, rnd, nil); c.setupErr != nil {
+		return
+	}
+	if cl.Session != nil {
+		e.startDeclaredSession(c, time.Now())
+	}
+}
+
+// runSetup runs the client section's setup steps into vars: all of them, or only those at the indexes
+// only (a new session's login steps).
+func (e *engine) runSetup(ctx context.Context, c *Client, vars flow.Vars, rnd *rand.Rand, only []int) error {
+	cl := e.cfg.Client
+	st := &declState{scope: opScope{local: vars}}
+	st.env = flow.Env{Scope: &st.scope, Rand: rnd}
 	for i := range cl.Setup {
+		if only != nil && !slices.Contains(only, i) {
+			continue
+		}
 		s := &cl.Setup[i]
 		x := &Exec{e: e, rnd: rnd, seq: uint64(i), deadline: time.Now().Add(e.cfg.Retry.Budget)}
 		st.env.Seq = uint64(i)
@@ -299,18 +363,15 @@ func (e *engine) setupDeclared(ctx context.Context, c *Client) {
 		}
 		switch {
 		case out.err != nil:
-			c.setupErr = fmt.Errorf("client %d: setup/%s: %w", c.ID, name, out.err)
+			return fmt.Errorf("client %d: setup/%s: %w", c.ID, name, out.err)
 		case out.class != "":
-			c.setupErr = fmt.Errorf("client %d: setup/%s: status %d, %s: %w", c.ID, name, out.resp.Status, out.class, out.fail)
-		}
-		if c.setupErr != nil {
-			return
+			return fmt.Errorf("client %d: setup/%s: status %d, %s: %w", c.ID, name, out.resp.Status, out.class, out.fail)
 		}
 		if s.Think > 0 && !sleepCtx(ctx, s.Think) {
-			c.setupErr = ctx.Err()
-			return
+			return ctx.Err()
 		}
 	}
+	return nil
 }
 
 var errNoSteps = errors.New("declared op without steps")

@@ -19,8 +19,11 @@ const checkBatch = 500
 // time however long the run was. A check whose question truth cannot answer
 // (ErrUnanswerable, or no truth at all) is reported as not checked; any other
 // error of truth fails the whole check.
-func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot) (Findings, error) {
-	r := &checkRun{truth: truth, checks: Checks(), unanswered: map[Fact]string{}}
+func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot, opts ...CheckOption) (Findings, error) {
+	r := &checkRun{truth: truth, checks: Checks(), unanswered: map[Fact]string{}, keep: contractOrders}
+	for _, o := range opts {
+		o(r)
+	}
 	r.tallies = make([]Tally, len(r.checks))
 	if truth == nil {
 		r.unanswered[StoredOrders] = "no ground-truth source"
@@ -45,8 +48,27 @@ func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot) (
 			}
 		}
 	}
-	return r.findings(), nil
+	f := r.findings()
+	if r.noSessions != "" {
+		for _, c := range r.checks {
+			if c.Session != nil {
+				f[c.Name] = CheckResult{NotChecked: r.noSessions}
+			}
+		}
+	}
+	return f, nil
 }
+
+// CheckOption changes what CheckLedger reads of the ledger.
+type CheckOption func(*checkRun)
+
+// DeclaredWrites checks the writes of a scenario's declared ops that record into a set (OrderEntry.Set),
+// against a Truth that reads those sets, instead of the contract's orders.
+func DeclaredWrites() CheckOption { return func(r *checkRun) { r.keep = setOrders } }
+
+// NoSessions reports the session checks not checked, for why: a run whose clients have no session the
+// ledger could follow (a declared client without a session section).
+func NoSessions(why string) CheckOption { return func(r *checkRun) { r.noSessions = why } }
 
 // checkRun is one CheckLedger: the checks, their tallies, and which facts
 // the truth could not answer (and why).
@@ -55,8 +77,11 @@ type checkRun struct {
 	checks     []Check
 	tallies    []Tally
 	unanswered map[Fact]string
-	// attempted holds every request id of the ledger, only while a check asks for unexpected orders.
+	// attempted holds every request id and key of the ledger, only while a check asks for unexpected orders.
 	attempted map[string]bool
+	// keep filters a batch of the ledger's orders down to those the checks judge (contractOrders).
+	keep       func(part, scratch []load.OrderEntry) (own, scratchOut []load.OrderEntry)
+	noSessions string
 }
 
 // asks: some check with a fold of this kind needs f, and the truth has not
@@ -92,7 +117,7 @@ func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error
 	keys, ids := make([]string, 0, checkBatch), make([]string, 0, checkBatch)
 	var own []load.OrderEntry
 	return ledger.OrderBatches(checkBatch, func(part []load.OrderEntry) error {
-		part, own = contractOrders(part, own)
+		part, own = r.keep(part, own)
 		if len(part) == 0 {
 			return nil
 		}
@@ -116,7 +141,9 @@ func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error
 		}
 		for j, o := range part {
 			if r.attempted != nil {
+				// A Truth lists what it holds by request id, or (a declared set) by the op's key.
 				r.attempted[o.RequestID] = true
+				r.attempted[o.Key] = true
 			}
 			var s int64
 			if stored != nil {
@@ -136,12 +163,21 @@ func (r *checkRun) orders(ctx context.Context, ledger load.LedgerSnapshot) error
 // another API than the contract's /v1/orders, for the scenario's own invariants to check. part itself when
 // it holds none (the common case); else a copy in scratch's storage, since part is the ledger's.
 func contractOrders(part, scratch []load.OrderEntry) (own, scratchOut []load.OrderEntry) {
-	if !slices.ContainsFunc(part, func(o load.OrderEntry) bool { return o.Op != "" }) {
+	return filterOrders(part, scratch, func(o load.OrderEntry) bool { return o.Op == "" })
+}
+
+// setOrders is part's entries that a declared op recorded into a set (DeclaredWrites).
+func setOrders(part, scratch []load.OrderEntry) (own, scratchOut []load.OrderEntry) {
+	return filterOrders(part, scratch, func(o load.OrderEntry) bool { return o.Set != "" })
+}
+
+func filterOrders(part, scratch []load.OrderEntry, keep func(load.OrderEntry) bool) (own, scratchOut []load.OrderEntry) {
+	if !slices.ContainsFunc(part, func(o load.OrderEntry) bool { return !keep(o) }) {
 		return part, scratch
 	}
 	scratch = scratch[:0]
 	for _, o := range part {
-		if o.Op == "" {
+		if keep(o) {
 			scratch = append(scratch, o)
 		}
 	}

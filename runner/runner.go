@@ -8,6 +8,7 @@ package runner
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/internal/local"
 	"github.com/chaosbench/chaosbench/internal/poll"
+	"github.com/chaosbench/chaosbench/invariants"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
@@ -309,9 +311,13 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	var findings, blackBox results.Findings
 	blackBoxOnly := a.Service.Custom() || plan.Attach != nil // storage chaosbench does not know
 	if plan.Declared() {
-		// Every built-in check reads the contract's orders, resources and sessions, which declared ops do
-		// not write: each is "not checked", and a threshold on it fails as not measured.
-		findings = results.NotChecked(NotCheckedDeclared)
+		// The scenario's own invariants, read back through its API (package invariants); without any,
+		// every check is "not checked", and a threshold on it fails as not measured.
+		f, cerr := declaredCheck(cctx, plan, st.Entry, uint64(seed), lr.Ledger, lcfg.TLS, cfg.Log)
+		if cerr != nil {
+			return res, fmt.Errorf("check the invariants through the API: %w", cerr)
+		}
+		findings = f
 	} else if !blackBoxOnly {
 		raddr, aerr := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
 		if aerr != nil {
@@ -378,9 +384,42 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	return res, errors.Join(err, lerr)
 }
 
-// NotCheckedDeclared is why a scenario of declared ops has none of the built-in checks.
-const NotCheckedDeclared = "declared ops: this check reads the contract's orders, resources and sessions, " +
-	"which they do not write; declared invariants come next"
+// NotCheckedDeclared is why a scenario of declared ops that declares no invariant and no session has
+// none of the checks.
+const NotCheckedDeclared = "declared ops without invariants: this check reads the contract's orders, resources " +
+	"and sessions, which they do not write; declare invariants (docs/scenarios.md, \"Invariants\") to check yours"
+
+// NotCheckedNoSession is why the session checks of a declared client without a session are not checked.
+const NotCheckedNoSession = "the declared client has no session (client.session: {token, unknown, lifetime})"
+
+// declaredCheck reads a declared scenario's invariants through its API at entry and judges the ledger
+// against them.
+func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed uint64, l load.LedgerSnapshot,
+	tlsCfg *tls.Config, log io.Writer) (results.Findings, error) {
+	if len(plan.Invariants) == 0 && (plan.Client == nil || plan.Client.Session == nil) {
+		return results.NotChecked(NotCheckedDeclared), nil
+	}
+	var opts []invariants.Option
+	if tlsCfg != nil { // the run's certificate, as the load trusted it
+		opts = append(opts, invariants.WithHTTPClient(&http.Client{Timeout: 10 * time.Second,
+			Transport: &http.Transport{Proxy: nil, TLSClientConfig: tlsCfg}}))
+	}
+	truth, err := invariants.Read(ctx, invariants.Config{Base: entry, Client: plan.EngineClient(),
+		Invariants: plan.Invariants, Seed: seed}, l, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if log != nil {
+		for _, r := range truth.Reads {
+			fmt.Fprintln(log, r)
+		}
+	}
+	copts := []results.CheckOption{results.DeclaredWrites()}
+	if plan.Client == nil || plan.Client.Session == nil {
+		copts = append(copts, results.NoSessions(NotCheckedNoSession))
+	}
+	return results.CheckLedger(ctx, truth, l, copts...)
+}
 
 // errLoadEnded is why the faults' context ends when the load is over: a fault still waiting for its time
 // then did not run because the load was shorter, not because the run was interrupted.

@@ -66,6 +66,8 @@ type Plan struct {
 	Client      *flow.Client
 	Ops         []flow.Op // sorted by name
 	DeclaredMix []DeclaredWeight
+	// Invariants are the scenario's declared correctness rules, in the file's order.
+	Invariants []flow.Invariant
 }
 
 // Attach names a running service: the load goes to URL, and the faults to the containers of Project's

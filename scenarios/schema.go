@@ -30,8 +30,9 @@ type file struct {
 	// Thresholds maps "all" or an architecture name to expressions.
 	Thresholds map[string][]string `yaml:"thresholds"`
 	// Client and Ops declare requests of the user's own API (docs/scenarios.md, "Your own API").
-	Client *clientSpec       `yaml:"client"`
-	Ops    map[string]opSpec `yaml:"ops"`
+	Client     *clientSpec       `yaml:"client"`
+	Ops        map[string]opSpec `yaml:"ops"`
+	Invariants []invariantSpec   `yaml:"invariants"`
 }
 
 type customArch struct {

@@ -21,7 +21,7 @@ const ticketdeskScenario = "../../examples/ticketdesk/ticketdesk.yaml"
 
 // startTicketdesk builds examples/ticketdesk (a main package) and runs it on a free loopback port with a real
 // redis-server; it returns the service's base URL.
-func startTicketdesk(t *testing.T) string {
+func startTicketdesk(t *testing.T, env ...string) string {
 	t.Helper()
 	rs := redistest.Start(t)
 	bin := filepath.Join(t.TempDir(), "ticketdesk")
@@ -33,6 +33,7 @@ func startTicketdesk(t *testing.T) string {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "ADDR="+addr, "REDIS_URL="+rs.URL(), "NODE_ID=td-1", "TICKETDESK_TRIAGE_DELAY=0s")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })

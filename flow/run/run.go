@@ -184,7 +184,7 @@ var keyTemplate = flow.MustCompile("{{uuid}}")
 func (c *client) op(ctx context.Context, op flow.Op, rep *Report) error {
 	for attempt := 0; attempt <= MaxRestarts; attempt++ {
 		key := ""
-		if op.IdempotencyHeader != "" {
+		if op.Idempotent {
 			key, _ = keyTemplate.Render(&c.env)
 			c.vars[flow.VarIdempotencyKey] = flow.String(key)
 		}
