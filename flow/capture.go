@@ -222,6 +222,9 @@ func (e *CaptureError) Error() string {
 // ExcerptLen is how much of a body errors show.
 const ExcerptLen = 200
 
+// Excerpt is the start of body as errors show it (ExcerptLen bytes, cut on a rune).
+func Excerpt(body []byte) string { return excerpt(string(body), ExcerptLen) }
+
 // Extract reads the capture's value from r. A JSON string becomes text (unquoted: it renders bare in a
 // path, quoted in a body); any other JSON value (a number above all) stays raw JSON, so that
 // "{{add n 1}}" and "{{n}}" in a JSON body keep it a number. [*] gives a JSON array.

@@ -70,7 +70,7 @@ type Invariant struct {
 	// PerClient: the read runs once for every client, as that client (its variables, its session), and
 	// the elements of all the reads are pooled; otherwise once, as the first client whose setup held.
 	PerClient bool
-	// Read is the request; a counter's may read {{key}}, a paginated set's the cursor variable.
+	// Read is the request; a counter's may read {{counter.key}}, the page cursor goes in the query the invariant names.
 	Read Step
 	// Elements is where a set's read finds its elements (a JSON array, e.g. $.items[*].request_token).
 	Elements Path
@@ -91,10 +91,9 @@ type Next struct {
 	Link  bool
 }
 
-// Var names the invariants' reads may read besides the client's variables.
-const (
-	VarKey = "key" // a counter's key
-)
+// VarKey is what a counter's read reads besides the client's variables: which counter (dotted, so that no
+// client variable can take the name).
+const VarKey = "counter.key"
 
 // Step is one compiled request with its expectation and captures.
 type Step struct {

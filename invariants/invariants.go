@@ -244,7 +244,7 @@ func (r *reader) pages(ctx context.Context, in flow.Invariant, c *client) ([]str
 		}
 		res, ok := in.Elements.Get(resp.Body)
 		if !ok || !res.IsArray() {
-			return nil, requests, pageErr(page, fmt.Errorf("elements %s: no JSON array in the answer (%s)", in.Elements, excerpt(resp.Body)))
+			return nil, requests, pageErr(page, fmt.Errorf("elements %s: no JSON array in the answer (%s)", in.Elements, flow.Excerpt(resp.Body)))
 		}
 		for _, e := range res.Array() {
 			if e.Type == gjson.String {
@@ -333,7 +333,7 @@ func (r *reader) readCounter(ctx context.Context, in flow.Invariant, clients []*
 			}
 			v, ok := in.Value.Get(resp.Body)
 			if !ok || v.Type != gjson.Number || v.Num != float64(v.Int()) {
-				return fmt.Errorf("key %s: value %s: no integer in the answer (%s)", e.Key, in.Value, excerpt(resp.Body))
+				return fmt.Errorf("key %s: value %s: no integer in the answer (%s)", e.Key, in.Value, flow.Excerpt(resp.Body))
 			}
 			t.values[e.ID] = v.Int() - in.Start
 			sum.Elements++
@@ -378,7 +378,7 @@ func (r *reader) get(ctx context.Context, step flow.Step, c *client, extra flow.
 		case resp.Status >= 500 || resp.Status == http.StatusTooManyRequests:
 			last = fmt.Errorf("status %d", resp.Status)
 		default:
-			return nil, requests, fmt.Errorf("%w (%s)", step.Expect.Check(resp), excerpt(resp.Body))
+			return nil, requests, fmt.Errorf("%w (%s)", step.Expect.Check(resp), flow.Excerpt(resp.Body))
 		}
 		if time.Now().Add(wait).After(deadline) || ctx.Err() != nil {
 			if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
@@ -440,13 +440,6 @@ func (l layered) Lookup(name string) (flow.Value, bool) {
 	return l.rest.Lookup(name)
 }
 
-func excerpt(b []byte) string {
-	const n = 200
-	if len(b) > n {
-		return string(b[:n]) + "..."
-	}
-	return string(b)
-}
 
 // OrdersByKey counts, for each key, the elements the set reads returned with it.
 func (t *Truth) OrdersByKey(_ context.Context, keys []string) ([]int64, error) {

@@ -60,9 +60,15 @@ func TestTryTicketdesk(t *testing.T) {
 		require.Contains(t, out, step, "every step is named")
 	}
 	require.Contains(t, out, "capture token=")
-	require.Contains(t, out, "capture name=c")
+	require.Contains(t, out, "capture name=")
 	require.Contains(t, out, "expect held")
-	require.Contains(t, out, "ok: 5 request(s)")
+	// Then each invariant's read once: the tickets' first page holds the one ticket filed, the counter
+	// bumped once holds 1.
+	require.Contains(t, out, "invariant/tickets  GET "+base+"/api/v2/tickets?limit=100  200")
+	require.Contains(t, out, "read elements=1 on this page")
+	require.Contains(t, out, "read next=(none: the last page)")
+	require.Contains(t, out, "read value=1")
+	require.Contains(t, out, "ok: 7 request(s)")
 
 	// The same as JSON, for scripts.
 	out, err = execCLI(t, "try", ticketdeskScenario, "--target", base, "--format", "json", "--seed", "7")
@@ -77,8 +83,8 @@ func TestTryTicketdesk(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
 	require.EqualValues(t, 7, rep.Seed)
-	require.Len(t, rep.Requests, 5)
-	require.Equal(t, 201, rep.Requests[len(rep.Requests)-1].Status)
+	require.Len(t, rep.Requests, 7)
+	require.Equal(t, "invariant/counters", rep.Requests[len(rep.Requests)-1].Step)
 
 	// A capture path that matches nothing: exit 3, the step, the path and the start of the body.
 	raw, err := os.ReadFile(ticketdeskScenario)
@@ -88,8 +94,9 @@ func TestTryTicketdesk(t *testing.T) {
 	out, err = execCLI(t, "try", wrong, "--target", base)
 	require.Equal(t, exitFailed, exitCode(err), out)
 	require.Contains(t, out, "capture n FAILED: json $.cnt matched nothing in counter.bump/read")
-	require.Contains(t, out, `body: {"name":"c`)
+	require.Contains(t, out, `body: {"name":"`)
 	require.Contains(t, out, "not run: counter.bump: 1 later step(s)")
+	require.Contains(t, out, "not run: invariant/counters: no op incremented a counter counters here")
 }
 
 func TestTryBadInputAndUnreachable(t *testing.T) {

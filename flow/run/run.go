@@ -72,6 +72,8 @@ type Request struct {
 	Mismatch string `json:"mismatch,omitempty"`
 	// Restart is set when the status is one of the op's restart_on: the op starts again from its first step.
 	Restart bool `json:"restart,omitempty"`
+
+	body []byte // the answer, for an invariant's read to look into
 }
 
 // Capture is one capture of a request: its value, or why it matched nothing.
@@ -108,8 +110,8 @@ func (r Report) Failed() bool {
 }
 
 // Try runs one virtual client (client.id 1, a fresh run.id) through plan's setup once, then through each
-// declared op once, in name order. It stops an op at its first failed step, and runs no op when the setup
-// failed. The error is for what is not the target's doing (a cancelled context).
+// declared op once, in name order, then sends each invariant's read once (a set's first page, each counter
+// the ops incremented). It stops an op at its first failed step, and runs no op when the setup failed. The error is for what is not the target's doing (a cancelled context).
 func Try(ctx context.Context, plan scenarios.Plan, o Options) (Report, error) {
 	if o.Client == nil {
 		if o.Timeout <= 0 {
@@ -154,12 +156,24 @@ func Try(ctx context.Context, plan scenarios.Plan, o Options) (Report, error) {
 			}
 		}
 	}
+	keys := map[string][]string{} // counter -> the keys the ops incremented here
 	for _, op := range plan.Ops {
 		if err := c.op(ctx, op, &rep); err != nil {
 			return rep, err
 		}
+		// A counter's key is the op's when the op got to its write (its last step), as the load records it.
+		last := stepName(op.Name, len(op.Steps)-1, op.Steps[len(op.Steps)-1])
+		wrote := slices.ContainsFunc(rep.Requests, func(q Request) bool { return q.Step == last })
+		if r := op.Record; wrote && r != nil && r.Counter != "" {
+			if k, err := r.Key.Render(&c.env); err == nil && !slices.Contains(keys[r.Counter], k) {
+				keys[r.Counter] = append(keys[r.Counter], k)
+			}
+		}
 	}
-	return rep, nil
+	for i := range rep.Requests {
+		rep.Requests[i].body = nil
+	}
+	return rep, c.invariants(ctx, plan, keys, &rep)
 }
 
 func stepName(prefix string, i int, s flow.Step) string {
@@ -250,6 +264,7 @@ func (c *client) do(ctx context.Context, name string, s flow.Step, idemHeader, k
 		q.Error, q.Unreachable = "read the body: "+err.Error(), true
 		return q
 	}
+	q.body = body
 	r := &flow.Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	for _, cp := range s.Captures {
 		v, err := cp.Extract(r)

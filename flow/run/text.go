@@ -26,12 +26,16 @@ func WriteText(w io.Writer, r Report) error {
 		if q.Error != "" {
 			fmt.Fprintf(&b, "    error: %s\n", q.Error)
 		}
+		word := "capture"
+		if strings.HasPrefix(q.Step, "invariant/") {
+			word = "read" // what the invariant's read found, not a variable
+		}
 		for _, c := range q.Captures {
 			if c.Failed {
-				fmt.Fprintf(&b, "    capture %s FAILED: %s matched nothing in %s\n      body: %s\n", c.Name, c.Source, q.Step, c.Excerpt)
+				fmt.Fprintf(&b, "    %s %s FAILED: %s matched nothing in %s\n      body: %s\n", word, c.Name, c.Source, q.Step, c.Excerpt)
 				continue
 			}
-			fmt.Fprintf(&b, "    capture %s=%s\n", c.Name, c.Value)
+			fmt.Fprintf(&b, "    %s %s=%s\n", word, c.Name, c.Value)
 		}
 		switch {
 		case q.Restart && q.Expect == "":
