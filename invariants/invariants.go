@@ -440,7 +440,6 @@ func (l layered) Lookup(name string) (flow.Value, bool) {
 	return l.rest.Lookup(name)
 }
 
-
 // OrdersByKey counts, for each key, the elements the set reads returned with it.
 func (t *Truth) OrdersByKey(_ context.Context, keys []string) ([]int64, error) {
 	if t.setErr != nil {
