@@ -271,8 +271,9 @@ func TestSummaryWithoutChecks(t *testing.T) {
 	require.NotContains(t, after["text"], "rejected applied")
 	require.NotContains(t, after["html"], "Rejected writes applied")
 	// Both checks newer than the old summary's fields (the test's own, and writes.unexpected) leave no row.
+	// (The verdict line names a violation check not checked: the same line then differs by that name.)
 	for _, f := range []string{"text", "md"} {
-		require.Equal(t, dropLine(dropLine(before[f], "rejected applied"), "unexpected"), after[f], f)
+		require.Equal(t, dropLine(dropLine(dropLine(before[f], "rejected applied"), "unexpected"), "PASSED"), dropLine(after[f], "PASSED"), f)
 	}
 	// compare leaves out a check no run records, rather than calling it unmeasured.
 	c := results.Compare([]results.Summary{old}, []results.Summary{old}, nil)
