@@ -23,25 +23,7 @@ import (
 func TestAttachToCompose(t *testing.T) {
 	dockertest.Require(t)
 	t.Parallel() // its own stacks, named by run id
-	compose, err := exec.LookPath("docker-compose")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but docker-compose is missing (.ci/run installs it)")
-		}
-		t.Skip("docker-compose is not installed")
-	}
-	dir, _ := filepath.Abs(filepath.Join("testdata", "attach"))
-	project := fmt.Sprintf("cbattach%d", time.Now().UnixNano()%1_000_000)
-	dc := func(args ...string) string {
-		cmd := exec.Command(compose, append([]string{"-p", project}, args...)...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "docker-compose %v: %s", args, out)
-		return strings.TrimSpace(string(out))
-	}
-	dc("up", "-d")
-	t.Cleanup(func() { dc("down", "-v", "--remove-orphans") })
-	url := "http://" + dc("port", "lb", "80")
+	project, url, dc := composeUp(t, "docker-compose.yml")
 	before := dc("ps", "-q")
 
 	plan, err := scenarios.Parse("attach.yaml", []byte(`name: attach
@@ -82,5 +64,82 @@ faults:
 	for _, line := range strings.Split(dc("ps"), "\n")[2:] {
 		require.Contains(t, line, "Up", line)
 	}
+	stacktest.RequireNoRuns(t, "attach-")
+}
+
+// composeUp starts testdata/attach/file as a compose project of its own, removed at the end of the test, and
+// returns its name, its balancer's URL and a docker-compose runner for it.
+func composeUp(t *testing.T, file string) (string, string, func(args ...string) string) {
+	t.Helper()
+	compose, err := exec.LookPath("docker-compose")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set but docker-compose is missing (.ci/run installs it)")
+		}
+		t.Skip("docker-compose is not installed")
+	}
+	dir, _ := filepath.Abs(filepath.Join("testdata", "attach"))
+	project := fmt.Sprintf("cbattach%d", time.Now().UnixNano()%1_000_000)
+	dc := func(args ...string) string {
+		cmd := exec.Command(compose, append([]string{"-p", project, "-f", file}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "docker-compose %v: %s", args, out)
+		return strings.TrimSpace(string(out))
+	}
+	dc("up", "-d")
+	t.Cleanup(func() { dc("down", "-v", "--remove-orphans") })
+	return project, "http://" + dc("port", "lb", "80"), dc
+}
+
+// TestAttachDeclared attaches to a compose project of examples/ticketdesk, whose API is not the contract, with
+// its declared scenario (examples/ticketdesk/ticketdesk.yaml): the declared ops are sent through the project's
+// balancer while a fault kills one of its replicas, and afterwards the invariants are read back through its
+// API. The correct build keeps them: every check is measured (none "not checked"), with no duplicate, lost
+// ticket or lost increment, although the kill cut requests in flight.
+func TestAttachDeclared(t *testing.T) {
+	dockertest.Require(t)
+	t.Parallel()
+	project, url, dc := composeUp(t, "docker-compose.ticketdesk.yml")
+	before := dc("ps", "-q")
+
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "ticketdesk", "ticketdesk.yaml"))
+	require.NoError(t, err)
+	y := strings.Replace(string(raw), "target: {url: http://127.0.0.1:8080, health: /health}",
+		"target: {url: "+url+", health: /health, compose: {project: "+project+", api: api, redis: redis, nginx: lb}}", 1)
+	y = strings.Replace(y, "phases: [{duration: 30s, rate: 100/s}]", `seed: 7
+clients: 10
+timeout: 500ms
+retry: {attempts: 4, backoff: 50ms, max_backoff: 400ms, budget: 3s}
+phases: [{duration: 14s, rate: 40/s}]
+faults: [{at: 4s, for: 3s, kind: kill, target: api-2}]`, 1)
+	require.Contains(t, y, project)
+	require.Contains(t, y, "kind: kill")
+	plan, err := scenarios.Parse("ticketdesk-attach.yaml", []byte(y))
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+	require.NoError(t, err)
+	a := out.Summary.Architectures[0]
+	require.Empty(t, a.Error)
+	require.Equal(t, project, a.Knobs.Attached)
+	require.Len(t, a.Faults, 1)
+	require.Empty(t, a.Faults[0].Error)
+	for name, c := range a.Checks {
+		require.Empty(t, c.NotChecked, "read back through the declared invariants: %s", name)
+	}
+	t.Logf("writes %+v updates %+v sessions %+v", a.Writes, a.Updates, a.Sessions)
+	require.Positive(t, a.Writes.Acknowledged)
+	require.Positive(t, a.Updates.Acknowledged)
+	require.Equal(t, int64(10), a.Sessions.Total, "one session per client: none was refused (they live in Redis)")
+	require.Zero(t, a.Writes.Duplicates)
+	require.Zero(t, a.Writes.Lost)
+	require.Zero(t, a.Checks["writes.unexpected"].Value)
+	require.Zero(t, a.Updates.Lost)
+	require.Zero(t, a.Sessions.Lost)
+
+	require.Equal(t, before, dc("ps", "-q"), "nothing of the project was removed")
 	stacktest.RequireNoRuns(t, "attach-")
 }
