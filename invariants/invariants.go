@@ -93,23 +93,8 @@ type Truth struct {
 	values map[string]int64
 	// setErr and counterErr say why a question cannot be answered (wrapping results.ErrUnanswerable).
 	setErr, counterErr error
-	// Reads says, per invariant, what was read (for the run's log).
-	Reads []ReadSummary
-}
-
-// ReadSummary is one invariant's read: how many requests, pages and elements or counters, or why it failed.
-type ReadSummary struct {
-	Invariant string
-	Requests  int
-	Elements  int
-	Err       error
-}
-
-func (s ReadSummary) String() string {
-	if s.Err != nil {
-		return fmt.Sprintf("invariant %s: not read: %v", s.Invariant, s.Err)
-	}
-	return fmt.Sprintf("invariant %s: %d values in %d requests", s.Invariant, s.Elements, s.Requests)
+	// Reads says, per invariant, what was read (the run's log, Arch.Invariants).
+	Reads []results.InvariantRead
 }
 
 var (
@@ -128,25 +113,30 @@ func Read(ctx context.Context, cfg Config, ledger load.LedgerSnapshot, opts ...O
 	clients := r.clients(ledger.Clients)
 	hasSet, hasCounter := false, false
 	for _, in := range cfg.Invariants {
-		var sum ReadSummary
+		var sum readSum
+		kind := "set"
 		switch {
 		case in.Set != "":
 			hasSet = true
 			sum = r.readSet(ctx, in, clients, t)
-			if sum.Err != nil && t.setErr == nil {
-				t.setErr = fmt.Errorf("%w: invariant %s: %w", results.ErrUnanswerable, in.Name, sum.Err)
+			if sum.err != nil && t.setErr == nil {
+				t.setErr = fmt.Errorf("%w: invariant %s: %w", results.ErrUnanswerable, in.Name, sum.err)
 			}
 		case in.Counter != "":
-			hasCounter = true
+			kind, hasCounter = "counter", true
 			sum = r.readCounter(ctx, in, clients, ledger.Resources, t)
-			if sum.Err != nil && t.counterErr == nil {
-				t.counterErr = fmt.Errorf("%w: invariant %s: %w", results.ErrUnanswerable, in.Name, sum.Err)
+			if sum.err != nil && t.counterErr == nil {
+				t.counterErr = fmt.Errorf("%w: invariant %s: %w", results.ErrUnanswerable, in.Name, sum.err)
 			}
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t.Reads = append(t.Reads, sum)
+		rd := results.InvariantRead{Name: in.Name, Kind: kind, Values: sum.values, Requests: sum.requests}
+		if sum.err != nil {
+			rd.Error = sum.err.Error()
+		}
+		t.Reads = append(t.Reads, rd)
 	}
 	if !hasSet {
 		t.setErr = fmt.Errorf("%w: the scenario declares no set invariant", results.ErrUnanswerable)
@@ -193,11 +183,17 @@ func valueOf(raw json.RawMessage) flow.Value {
 	return flow.JSON(string(raw))
 }
 
+// readSum is what one invariant's read did: the values it returned, the requests it took, why it failed.
+type readSum struct {
+	values, requests int
+	err              error
+}
+
 // readSet reads a set invariant: once per client (PerClient) or once, pooling the elements.
-func (r *reader) readSet(ctx context.Context, in flow.Invariant, clients []*client, t *Truth) ReadSummary {
-	sum := ReadSummary{Invariant: in.Name}
+func (r *reader) readSet(ctx context.Context, in flow.Invariant, clients []*client, t *Truth) readSum {
+	var sum readSum
 	if len(clients) == 0 {
-		sum.Err = errors.New("no client finished its setup: nobody to read as")
+		sum.err = errors.New("no client finished its setup: nobody to read as")
 		return sum
 	}
 	as := clients[:1]
@@ -212,18 +208,18 @@ func (r *reader) readSet(ctx context.Context, in flow.Invariant, clients []*clie
 			elems, n, err := r.pages(gctx, in, c)
 			mu.Lock()
 			defer mu.Unlock()
-			sum.Requests += n
+			sum.requests += n
 			if err != nil {
 				return fmt.Errorf("as client %d: %w", c.id, err)
 			}
 			for _, e := range elems {
 				t.byKey[e]++
 			}
-			sum.Elements += len(elems)
+			sum.values += len(elems)
 			return nil
 		})
 	}
-	sum.Err = g.Wait()
+	sum.err = g.Wait()
 	return sum
 }
 
@@ -303,8 +299,8 @@ func sameHostPath(base, link string) (string, error) {
 }
 
 // readCounter reads every counter key the ledger recorded for the invariant, as the first client.
-func (r *reader) readCounter(ctx context.Context, in flow.Invariant, clients []*client, res []load.ResourceEntry, t *Truth) ReadSummary {
-	sum := ReadSummary{Invariant: in.Name}
+func (r *reader) readCounter(ctx context.Context, in flow.Invariant, clients []*client, res []load.ResourceEntry, t *Truth) readSum {
+	var sum readSum
 	var keys []load.ResourceEntry
 	for _, e := range res {
 		if e.Counter == in.Counter {
@@ -315,7 +311,7 @@ func (r *reader) readCounter(ctx context.Context, in flow.Invariant, clients []*
 		return sum
 	}
 	if len(clients) == 0 {
-		sum.Err = errors.New("no client finished its setup: nobody to read as")
+		sum.err = errors.New("no client finished its setup: nobody to read as")
 		return sum
 	}
 	c := clients[0]
@@ -327,7 +323,7 @@ func (r *reader) readCounter(ctx context.Context, in flow.Invariant, clients []*
 			resp, n, err := r.get(gctx, in.Read, c, flow.Vars{flow.VarKey: flow.String(e.Key)})
 			mu.Lock()
 			defer mu.Unlock()
-			sum.Requests += n
+			sum.requests += n
 			if err != nil {
 				return fmt.Errorf("key %s: %w", e.Key, err)
 			}
@@ -336,11 +332,11 @@ func (r *reader) readCounter(ctx context.Context, in flow.Invariant, clients []*
 				return fmt.Errorf("key %s: value %s: no integer in the answer (%s)", e.Key, in.Value, flow.Excerpt(resp.Body))
 			}
 			t.values[e.ID] = v.Int() - in.Start
-			sum.Elements++
+			sum.values++
 			return nil
 		})
 	}
-	sum.Err = g.Wait()
+	sum.err = g.Wait()
 	return sum
 }
 

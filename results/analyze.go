@@ -40,7 +40,9 @@ type Input struct {
 	// stream, not a slice: a long run has millions of records.
 	Records func(fn func(load.Record) error) error
 	// Findings are the checks' results (CheckLedger).
-	Findings   Findings
+	Findings Findings
+	// Invariants are a declared scenario's reads (Arch.Invariants).
+	Invariants []InvariantRead
 	Faults     []FaultRecord
 	Thresholds []Expr
 	// Edge is what the runner measured at the edge (EdgeStats), nil when it did not.
@@ -174,6 +176,7 @@ func Analyze(in Input) (Arch, error) {
 	}
 
 	in.Findings.Fill(&a)
+	a.Invariants = in.Invariants
 	resolveBaselines(fws, r.Planned)
 	for _, fw := range fws {
 		f := fw.result()

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -140,7 +141,13 @@ func violations(s Summary) []Check {
 // through its own API (the black-box checker).
 func truthSource(s Summary) string {
 	ours, theirs := false, false
+	var declared []string
 	for _, a := range s.Architectures {
+		for _, r := range a.Invariants {
+			if !slices.Contains(declared, r.Name) {
+				declared = append(declared, r.Name)
+			}
+		}
 		if a.Knobs.Image != "" || a.Knobs.Attached != "" {
 			theirs = true
 		} else {
@@ -148,6 +155,8 @@ func truthSource(s Summary) string {
 		}
 	}
 	switch {
+	case len(declared) > 0:
+		return "through the service's own API, by the scenario's invariants (" + strings.Join(declared, ", ") + "),"
 	case theirs && ours:
 		return "straight from Redis for the reference API, and through its own API (every user's orders, every resource) for a user's service,"
 	case theirs:

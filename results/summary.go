@@ -73,9 +73,12 @@ type Arch struct {
 	// BlackBox holds the same checks with ground truth read through the service's HTTP contract instead
 	// of its Redis (runner.WithCrossCheck, reference API only): on a service that keeps its contract the
 	// two agree.
-	BlackBox   Findings    `json:"black_box,omitempty"`
-	Faults     []Fault     `json:"faults"`
-	Thresholds []Threshold `json:"thresholds"`
+	BlackBox Findings `json:"black_box,omitempty"`
+	// Invariants are a declared scenario's reads back through the API (package invariants): what each
+	// read, or why it could not.
+	Invariants []InvariantRead `json:"invariants,omitempty"`
+	Faults     []Fault         `json:"faults"`
+	Thresholds []Threshold     `json:"thresholds"`
 	// PerNode counts successful answers by X-Node-Id.
 	PerNode map[string]int64 `json:"per_node,omitempty"`
 
@@ -342,4 +345,22 @@ func (s Summary) Arch(name string) (Arch, bool) {
 		}
 	}
 	return Arch{}, false
+}
+
+// InvariantRead is one declared invariant's read back through the service's API after the load.
+type InvariantRead struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // set or counter
+	// Values counts what the read returned: a set's elements, a counter's keys.
+	Values   int `json:"values"`
+	Requests int `json:"requests"`
+	// Error says why the read failed (the checks that needed it are then not checked).
+	Error string `json:"error,omitempty"`
+}
+
+func (r InvariantRead) String() string {
+	if r.Error != "" {
+		return fmt.Sprintf("invariant %s: not read: %s", r.Name, r.Error)
+	}
+	return fmt.Sprintf("invariant %s (%s): %d values in %d requests", r.Name, r.Kind, r.Values, r.Requests)
 }

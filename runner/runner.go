@@ -309,15 +309,16 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	// An interrupted run skips the wait, not the check: what was measured is still written.
 	sleepCtx(ctx, blackbox.DefaultSettle)
 	var findings, blackBox results.Findings
+	var invariantReads []results.InvariantRead
 	blackBoxOnly := a.Service.Custom() || plan.Attach != nil // storage chaosbench does not know
 	if plan.Declared() {
 		// The scenario's own invariants, read back through its API (package invariants); without any,
 		// every check is "not checked", and a threshold on it fails as not measured.
-		f, cerr := declaredCheck(cctx, plan, st.Entry, uint64(seed), lr.Ledger, lcfg.TLS, cfg.Log)
+		f, reads, cerr := declaredCheck(cctx, plan, st.Entry, uint64(seed), lr.Ledger, lcfg.TLS, cfg.Log)
 		if cerr != nil {
 			return res, fmt.Errorf("check the invariants through the API: %w", cerr)
 		}
-		findings = f
+		findings, invariantReads = f, reads
 	} else if !blackBoxOnly {
 		raddr, aerr := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
 		if aerr != nil {
@@ -367,7 +368,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		return load.ReadRecords(f, fn)
 	}
 	res, aerr := results.Analyze(results.Input{
-		Name: a.Name, Records: records, Load: lr, Findings: findings, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
+		Name: a.Name, Records: records, Load: lr, Findings: findings, Invariants: invariantReads, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
 		Edge: edgeStats,
 	})
 	if aerr != nil {
@@ -395,9 +396,9 @@ const NotCheckedNoSession = "the declared client has no session (client.session:
 // declaredCheck reads a declared scenario's invariants through its API at entry and judges the ledger
 // against them.
 func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed uint64, l load.LedgerSnapshot,
-	tlsCfg *tls.Config, log io.Writer) (results.Findings, error) {
+	tlsCfg *tls.Config, log io.Writer) (results.Findings, []results.InvariantRead, error) {
 	if len(plan.Invariants) == 0 && (plan.Client == nil || plan.Client.Session == nil) {
-		return results.NotChecked(NotCheckedDeclared), nil
+		return results.NotChecked(NotCheckedDeclared), nil, nil
 	}
 	var opts []invariants.Option
 	if tlsCfg != nil { // the run's certificate, as the load trusted it
@@ -407,7 +408,7 @@ func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed 
 	truth, err := invariants.Read(ctx, invariants.Config{Base: entry, Client: plan.EngineClient(),
 		Invariants: plan.Invariants, Seed: seed}, l, opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if log != nil {
 		for _, r := range truth.Reads {
@@ -418,7 +419,8 @@ func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed 
 	if plan.Client == nil || plan.Client.Session == nil {
 		copts = append(copts, results.NoSessions(NotCheckedNoSession))
 	}
-	return results.CheckLedger(ctx, truth, l, copts...)
+	f, err := results.CheckLedger(ctx, truth, l, copts...)
+	return f, truth.Reads, err
 }
 
 // errLoadEnded is why the faults' context ends when the load is over: a fault still waiting for its time
