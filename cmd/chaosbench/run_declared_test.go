@@ -49,7 +49,7 @@ func TestRunTicketdesk(t *testing.T) {
 	res, err := execCLI(t, "run", ticketdeskRun(t, base, "thresholds:\n  all: [errors.rate < 0.01, writes.lost == 0, updates.lost == 0]\n"), "--out", out)
 	require.NoError(t, err, res)
 	require.Equal(t, exitOK, exitCode(err))
-	require.Contains(t, res, "invariant tickets: ")
+	require.Contains(t, res, "invariant tickets (set): ")
 	s := runSummary(t, out)
 	require.Equal(t, results.StatusPassed, s.Verdict)
 	a := s.Architectures[0]
