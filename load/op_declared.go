@@ -209,7 +209,13 @@ func (st *declState) render(s *flow.Step, idemHeader, key string) (Request, erro
 		hs = append(hs, Header(h))
 	}
 	st.headers = hs
-	return Request{Method: s.Method, Path: string(q.Path), Body: q.Body, ContentType: q.ContentType, Headers: hs,
+	path := ""
+	if s.Path != nil && s.Path.IsConst() && len(s.Query) == 0 {
+		path = s.Path.String() // the common fixed path: no string to make
+	} else {
+		path = string(q.Path)
+	}
+	return Request{Method: s.Method, Path: path, Body: q.Body, ContentType: q.ContentType, Headers: hs,
 		NoAuth: true, IdempotencyKey: key, IdempotencyHeader: idemHeader}, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"syscall"
 	"time"
@@ -79,21 +80,28 @@ func run(rate int, dur time.Duration, rounds int) error {
 	fmt.Printf("bench-declared: order.create built-in vs the same request declared (internal/benchorders), %d/s for %s, %d rounds alternated,\n", rate, dur, rounds)
 	fmt.Println("client CPU (user+sys of this process) per request sent; the server is its own process")
 	per := make([][]float64, len(ops))
+	var busy []float64
 	for i := range rounds + 1 { // round 0 warms up both and is not counted
 		for k := range ops {
 			j := k
 			if i%2 == 1 {
 				j = len(ops) - 1 - k // B A on odd rounds
 			}
+			w := benchkit.StartWatch(srv.PID())
 			us, sent, err := once(srv.URL, rate, dur, ops[j].set)
+			others := w.Others(0) // this process is the loader: Watch counts it itself
 			if err != nil {
 				return fmt.Errorf("%s: %w", ops[j].name, err)
 			}
 			if i > 0 {
 				per[j] = append(per[j], us)
-				fmt.Printf("  round %d %-8s %7.1fus over %d requests\n", i, ops[j].name, us, sent)
+				busy = append(busy, others)
+				fmt.Printf("  round %d %-8s %7.1fus over %d requests (other processes: %s of the machine)\n", i, ops[j].name, us, sent, pct(others))
 			}
 		}
+	}
+	if m := median(busy); m >= 0 {
+		fmt.Printf("machine: other processes took a median %s of its %d CPUs during the runs (quiet: under 5%%); compare the ratio, not the microseconds, between runs\n", pct(m), runtime.NumCPU())
 	}
 	b, d := median(per[0]), median(per[1])
 	fmt.Printf("declared-op cpu per request: builtin=%.1fus declared=%.1fus ratio=%.2f\n", b, d, d/b)
@@ -135,6 +143,13 @@ func cpu() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func pct(x float64) string {
+	if x < 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f%%", 100*x)
 }
 
 func median(xs []float64) float64 {
