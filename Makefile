@@ -5,7 +5,7 @@ BIN := bin
 # The full suite must stay well under 20 minutes on 2 cores.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build test check unit bench-api bench-load bench-truth claims clean images tools demo k8s-apiserver
+.PHONY: all build test check unit bench-api bench-load bench-declared bench-truth claims clean images tools demo k8s-apiserver
 
 all: build
 
@@ -74,6 +74,15 @@ bench-load:
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(GO) build -o $(BIN)/bench-load ./bench/load
 	$(BIN)/bench-load $(BENCH_LOAD_FLAGS)
+
+# bench-declared compares the engine's CPU per request through the built-in order.create and through the same
+# request declared in a scenario (internal/benchorders), at the same rate against a minimal orders API in its
+# own process, alternated over several rounds (about 50 s); the last line is
+# `declared-op cpu per request: builtin=Xus declared=Yus ratio=Z` (goal: ratio at most 1.2; docs/benchmarks.md).
+# BENCH_DECLARED_FLAGS="-rate 2000 -rounds 9" changes the runs.
+bench-declared:
+	$(GO) build -o $(BIN)/bench-declared ./bench/declared
+	$(BIN)/bench-declared $(BENCH_DECLARED_FLAGS)
 
 # bench-truth freezes a trivial server (SIGSTOP) for S seconds in the middle of a 10 s constant-rate run, at
 # 400/s S=2s, 1000/s S=1s and 2000/s S=2s, and compares the p99 and the dropped requests of our engine and of

@@ -2,11 +2,9 @@ package load
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -50,9 +48,7 @@ func (d *Declared) Name() string { return d.op.Name }
 type declState struct {
 	scope   opScope
 	env     flow.Env
-	path    []byte
-	body    []byte
-	val     []byte
+	req     flow.Rendered
 	headers []Header
 }
 
@@ -246,71 +242,26 @@ func (st *declState) step(ctx context.Context, x *Exec, s *flow.Step, idemHeader
 	return stepOutcome{resp: resp}
 }
 
-// render makes s's request; its Path, Body and Headers point into st's buffers, valid until the next render.
+// render makes s's request (flow.Step.Render); its Path, Body and Headers point into st's buffers,
+// valid until the next render.
 func (st *declState) render(s *flow.Step, idemHeader, key string) (Request, error) {
-	env := &st.env
-	var err error
-	p := st.path[:0]
-	if p, err = s.Path.Append(p, env); err != nil {
-		return Request{}, fmt.Errorf("path: %w", err)
+	if err := s.Render(&st.req, &st.env); err != nil {
+		return Request{}, err
 	}
-	for i, q := range s.Query {
-		if i == 0 && !slices.Contains(p, '?') {
-			p = append(p, '?')
-		} else {
-			p = append(p, '&')
-		}
-		p = flow.AppendQueryEscape(p, []byte(q.Name))
-		p = append(p, '=')
-		if st.val, err = q.Tmpl.Append(st.val[:0], env); err != nil {
-			return Request{}, fmt.Errorf("query %s: %w", q.Name, err)
-		}
-		p = flow.AppendQueryEscape(p, st.val)
-	}
-	st.path = p
-	r := Request{Method: s.Method, Path: string(p), NoAuth: true, IdempotencyKey: key, IdempotencyHeader: idemHeader}
+	q := &st.req
 	hs := st.headers[:0]
-	for _, h := range s.Headers {
-		if st.val, err = h.Tmpl.Append(st.val[:0], env); err != nil {
-			return Request{}, fmt.Errorf("header %s: %w", h.Name, err)
-		}
-		hs = append(hs, Header{Name: h.Name, Value: string(st.val)})
-	}
-	if s.BasicUser != nil {
-		b := st.val[:0]
-		if b, err = s.BasicUser.Append(b, env); err != nil {
-			return Request{}, fmt.Errorf("basic.user: %w", err)
-		}
-		b = append(b, ':')
-		if s.BasicPassword != nil {
-			if b, err = s.BasicPassword.Append(b, env); err != nil {
-				return Request{}, fmt.Errorf("basic.password: %w", err)
-			}
-		}
-		st.val = b
-		hs = append(hs, Header{Name: "Authorization", Value: "Basic " + base64.StdEncoding.EncodeToString(b)})
-	}
-	if s.Body != nil {
-		if st.body, err = s.Body.Append(st.body[:0], env); err != nil {
-			return Request{}, fmt.Errorf("body: %w", err)
-		}
-		r.Body = st.body
-		r.ContentType = s.BodyType
-		if r.ContentType == "" {
-			// A raw body: its type is the step's Content-Type header, sent once.
-			r.ContentType = "application/octet-stream"
-			for i, h := range hs {
-				if http.CanonicalHeaderKey(h.Name) == "Content-Type" {
-					r.ContentType = h.Value
-					hs = slices.Delete(hs, i, i+1)
-					break
-				}
-			}
-		}
+	for _, h := range q.Headers {
+		hs = append(hs, Header(h))
 	}
 	st.headers = hs
-	r.Headers = hs
-	return r, nil
+	path := ""
+	if s.Path != nil && s.Path.IsConst() && len(s.Query) == 0 {
+		path = s.Path.String() // the common fixed path: no string to make
+	} else {
+		path = string(q.Path)
+	}
+	return Request{Method: s.Method, Path: path, Body: q.Body, ContentType: q.ContentType, Headers: hs,
+		NoAuth: true, IdempotencyKey: key, IdempotencyHeader: idemHeader}, nil
 }
 
 // beforeDeadline reports whether the request's retry budget has time left.

@@ -13,7 +13,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -189,6 +188,7 @@ type client struct {
 	base string
 	vars flow.Vars
 	env  flow.Env
+	req  flow.Rendered
 }
 
 var keyTemplate = flow.MustCompile("{{uuid}}")
@@ -283,65 +283,28 @@ func (c *client) do(ctx context.Context, name string, s flow.Step, idemHeader, k
 	return q
 }
 
-// build renders a step into a request.
+// build renders a step into a request (flow.Step.Render, as the load engine does).
 func (c *client) build(ctx context.Context, s flow.Step, idemHeader, key string) (*http.Request, error) {
-	path, err := s.Path.Render(&c.env)
-	if err != nil {
-		return nil, fmt.Errorf("path: %w", err)
-	}
-	u := c.base + path
-	if len(s.Query) > 0 {
-		q := url.Values{}
-		for _, p := range s.Query {
-			v, err := p.Tmpl.Render(&c.env)
-			if err != nil {
-				return nil, fmt.Errorf("query %s: %w", p.Name, err)
-			}
-			q.Set(p.Name, v)
-		}
-		sep := "?"
-		if strings.Contains(u, "?") {
-			sep = "&"
-		}
-		u += sep + q.Encode()
+	r := &c.req
+	if err := s.Render(r, &c.env); err != nil {
+		return nil, err
 	}
 	var body io.Reader
-	if s.Body != nil {
-		b, err := s.Body.Append(nil, &c.env)
-		if err != nil {
-			return nil, fmt.Errorf("body: %w", err)
-		}
-		body = bytes.NewReader(b)
+	if r.Body != nil {
+		body = bytes.NewReader(bytes.Clone(r.Body))
 	}
-	req, err := http.NewRequestWithContext(ctx, s.Method, u, body)
+	req, err := http.NewRequestWithContext(ctx, s.Method, c.base+string(r.Path), body)
 	if err != nil {
 		return nil, err
 	}
-	if s.BodyType != "" {
-		req.Header.Set("Content-Type", s.BodyType)
+	if r.ContentType != "" {
+		req.Header.Set("Content-Type", r.ContentType)
 	}
-	for _, h := range s.Headers {
-		v, err := h.Tmpl.Render(&c.env)
-		if err != nil {
-			return nil, fmt.Errorf("header %s: %w", h.Name, err)
-		}
-		req.Header.Set(h.Name, v)
+	for _, h := range r.Headers {
+		req.Header.Set(h.Name, h.Value)
 	}
 	if idemHeader != "" {
 		req.Header.Set(idemHeader, key)
-	}
-	if s.BasicUser != nil {
-		user, err := s.BasicUser.Render(&c.env)
-		if err != nil {
-			return nil, fmt.Errorf("basic.user: %w", err)
-		}
-		pass := ""
-		if s.BasicPassword != nil {
-			if pass, err = s.BasicPassword.Render(&c.env); err != nil {
-				return nil, fmt.Errorf("basic.password: %w", err)
-			}
-		}
-		req.SetBasicAuth(user, pass)
 	}
 	return req, nil
 }

@@ -81,3 +81,38 @@ func TestRestartOn(t *testing.T) {
 		})
 	}
 }
+
+// TestTryRendersAsTheEngine: try renders a step by flow.Step.Render, the load engine's rules: the query
+// escaped, basic as an Authorization header, a raw body's type from the step's Content-Type header (sent
+// once) or application/octet-stream, a JSON body's as application/json.
+func TestTryRendersAsTheEngine(t *testing.T) {
+	const sc = `name: x
+phases: [{duration: 10s, rate: 10/s}]
+ops:
+  a:
+    steps:
+      - request: {method: POST, path: /raw, query: {q: "a b&c"}, headers: {Content-Type: text/csv}, body: "x,y", basic: {user: u, password: p}}
+      - request: {method: POST, path: /bare, body: "z"}
+      - request: {method: POST, path: /json, json: {n: 1}}
+`
+	type seen struct{ query, ctype, body, user, pass string }
+	var got []seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 100)
+		n, _ := r.Body.Read(b)
+		require.Len(t, r.Header.Values("Content-Type"), 1, r.URL.Path)
+		u, p, _ := r.BasicAuth()
+		got = append(got, seen{r.URL.RawQuery, r.Header.Get("Content-Type"), string(b[:n]), u, p})
+	}))
+	defer srv.Close()
+	plan, err := scenarios.Parse("x.yaml", []byte(sc))
+	require.NoError(t, err)
+	rep, err := Try(context.Background(), plan, Options{Target: srv.URL, Seed: 1})
+	require.NoError(t, err)
+	require.False(t, rep.Failed(), "%+v", rep)
+	require.Equal(t, []seen{
+		{"q=a+b%26c", "text/csv", "x,y", "u", "p"},
+		{"", "application/octet-stream", "z", "", ""},
+		{"", "application/json", `{"n":1}`, "", ""},
+	}, got)
+}
