@@ -297,6 +297,19 @@ func (c Config) Validate() []error {
 		if needsSession(w.Op) && c.Clients == 0 {
 			errs = append(errs, fmt.Errorf("mix[%d] %s: needs a session but clients is 0", i, w.Op.Name()))
 		}
+		if d, ok := w.Op.(*Declared); ok && d.retry != nil {
+			for _, err := range d.retry.validate() {
+				errs = append(errs, fmt.Errorf("mix[%d] %s: %w", i, w.Op.Name(), err))
+			}
+			budget := c.Retry.Budget
+			if c.Retry == (RetryPolicy{}) {
+				budget = DefaultRetry().Budget
+			}
+			if d.retry.Budget > budget {
+				// The run's grace and late-record window are sized by the run's budget.
+				errs = append(errs, fmt.Errorf("mix[%d] %s: retry.budget %s exceeds the run's %s", i, w.Op.Name(), d.retry.Budget, budget))
+			}
+		}
 	}
 	if c.Client != nil && c.Clients == 0 {
 		errs = append(errs, errors.New("clients: a declared client section needs at least one client"))

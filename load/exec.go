@@ -54,6 +54,9 @@ type Request struct {
 	Headers []Header
 	// NoAuth skips the client's token or cookie.
 	NoAuth bool
+	// Retry, when set, is this call's retry policy instead of the run's (Config.Retry): a declared op's
+	// own. Its budget counts from the request's dispatch, as the run's does.
+	Retry *RetryPolicy
 }
 
 // Header is one header of a Request.
@@ -140,32 +143,37 @@ func (x *Exec) Key() string {
 	return x.e.runID + "-" + strconv.FormatUint(x.seq, 10)
 }
 
-// Do performs one logical call with the run's retry policy. It returns the
+// Do performs one logical call with the run's retry policy, or r.Retry when set. It returns the
 // last response, or the last transport error when no attempt got an answer.
 func (x *Exec) Do(ctx context.Context, r Request) (*Response, error) {
 	x.calls++
-	pol := x.e.cfg.Retry
+	pol := &x.e.cfg.Retry
+	deadline := x.deadline // the dispatch plus the run's budget
+	if r.Retry != nil {
+		pol = r.Retry
+		deadline = deadline.Add(pol.Budget - x.e.cfg.Retry.Budget)
+	}
 	maxAttempts := pol.Attempts
 	renewed := false
 	uncertain := 0
 	var lastErr error
 	var last *Response
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		if attempt > 1 && !time.Now().Before(x.deadline) {
+		if attempt > 1 && !time.Now().Before(deadline) {
 			break
 		}
 		gen, err := x.prepareSession(ctx)
 		if err != nil {
 			return &Response{Uncertain: uncertain}, fmt.Errorf("renew session: %w", err)
 		}
-		resp, class, err := x.attempt(ctx, r)
+		resp, class, err := x.attemptUntil(ctx, r, deadline)
 		x.lastClass = class
 		if err != nil {
 			lastErr = err
 			if class != ClassConnect {
 				uncertain++
 			}
-			if class == ClassCanceled || ctx.Err() != nil {
+			if class == ClassCanceled || ctx.Err() != nil || !pol.retryError(class) {
 				break
 			}
 		} else {
@@ -187,7 +195,7 @@ func (x *Exec) Do(ctx context.Context, r Request) (*Response, error) {
 				}
 				continue
 			}
-			if !retryableStatus(resp.Status, resp.Code) {
+			if !pol.retryStatus(resp.Status, resp.Code) {
 				last.Uncertain = uncertain
 				return last, nil
 			}
@@ -200,7 +208,7 @@ func (x *Exec) Do(ctx context.Context, r Request) (*Response, error) {
 			ra = retryAfter(last.Header)
 		}
 		d := pol.backoff(attempt, x.rnd, ra)
-		if time.Now().Add(d).After(x.deadline) {
+		if time.Now().Add(d).After(deadline) {
 			break // the next attempt could not finish within the budget
 		}
 		if !sleepCtx(ctx, d) {
@@ -234,7 +242,12 @@ func (x *Exec) prepareSession(ctx context.Context) (uint64, error) {
 }
 
 func (x *Exec) attempt(ctx context.Context, r Request) (*Response, string, error) {
-	remaining := time.Until(x.deadline)
+	return x.attemptUntil(ctx, r, x.deadline)
+}
+
+// attemptUntil is one attempt of r, cut short at the call's deadline.
+func (x *Exec) attemptUntil(ctx context.Context, r Request, deadline time.Time) (*Response, string, error) {
+	remaining := time.Until(deadline)
 	to := x.e.cfg.Timeout
 	if remaining < to {
 		to = remaining

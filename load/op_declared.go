@@ -30,15 +30,33 @@ const (
 // the built-in ops), checked and captured. With an idempotency header, one key per logical op is sent
 // on every step and every retry, and the op's outcome goes to the ledger as order.create's does.
 type Declared struct {
-	op   *flow.Op
-	pool sync.Pool // *declState
+	op    *flow.Op
+	retry *RetryPolicy // the op's own retry policy; nil: the run's
+	pool  sync.Pool    // *declState
 }
 
 var _ Op = (*Declared)(nil)
 
+// DeclaredOption configures a Declared.
+type DeclaredOption func(*Declared)
+
+// WithRetry gives the op a retry policy of its own, used by its steps' calls instead of Config.Retry.
+// Its budget must not exceed the run's (Config.Validate): the run's grace is sized by that one.
+func WithRetry(p RetryPolicy) DeclaredOption {
+	return func(d *Declared) {
+		if p != (RetryPolicy{}) { // the zero policy: the run's applies
+			d.retry = &p
+		}
+	}
+}
+
 // NewDeclared makes op runnable by the engine; put it in Config.Mix.
-func NewDeclared(op flow.Op) *Declared {
-	return &Declared{op: &op}
+func NewDeclared(op flow.Op, opts ...DeclaredOption) *Declared {
+	d := &Declared{op: &op}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
 func (d *Declared) Name() string { return d.op.Name }
@@ -46,6 +64,7 @@ func (d *Declared) Name() string { return d.op.Name }
 // declState is one request's scratch: its scope (the client's variables under the op's captures), its
 // render environment and the buffers its steps render into, reused from request to request.
 type declState struct {
+	retry   *RetryPolicy // the op's policy for its steps' calls (nil: the run's)
 	scope   opScope
 	env     flow.Env
 	req     flow.Rendered
@@ -71,7 +90,7 @@ func (d *Declared) state() *declState {
 	if st, ok := d.pool.Get().(*declState); ok {
 		return st
 	}
-	st := &declState{scope: opScope{local: flow.Vars{}}}
+	st := &declState{scope: opScope{local: flow.Vars{}}, retry: d.retry}
 	st.env.Scope = &st.scope
 	return st
 }
@@ -220,6 +239,7 @@ func (st *declState) step(ctx context.Context, x *Exec, s *flow.Step, idemHeader
 	if err != nil {
 		return stepOutcome{resp: &Response{}, class: ClassSetup, fail: fmt.Errorf("render %s %s: %w", s.Method, s.Path, err)}
 	}
+	r.Retry = st.retry
 	resp, err := x.Do(ctx, r)
 	if err != nil {
 		return stepOutcome{resp: resp, err: err}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -22,6 +24,82 @@ type RetryPolicy struct {
 	// Budget is the total time a logical call may take from its dispatch,
 	// attempts and sleeps included.
 	Budget time.Duration
+	// On names which answers and errors are retried; nil: the reference contract's (RetryOn).
+	On *RetryOn
+}
+
+// Names of the transport errors a RetryOn may retry, and what each means for the server.
+const (
+	// RetryConnect: the connection could not be made (refused, no route, DNS). The request never reached
+	// the server, so another attempt is always safe.
+	RetryConnect = "connect"
+	// RetryTimeout: no answer within the attempt's timeout (dial included). The server may have applied
+	// the request: retry only what is idempotent (a key, a PUT) or harmless twice.
+	RetryTimeout = "timeout"
+	// RetryReset: the connection was reset or closed before a whole answer came back (or the answer was
+	// malformed). The server may have applied it, as for a timeout.
+	RetryReset = "reset"
+)
+
+// RetryErrors are the error names a RetryOn accepts.
+func RetryErrors() []string { return []string{RetryConnect, RetryReset, RetryTimeout} }
+
+// RetryOn says which final answers of an attempt are worth another attempt. A nil field keeps the
+// reference contract's rule for it: Statuses nil retries 502, 503, 504 and a 409 whose code is
+// idempotency_in_flight; Errors nil retries every transport error. An empty, non-nil field retries none.
+type RetryOn struct {
+	// Statuses are retried whatever the body says (a listed 409 is retried whatever its code).
+	Statuses []int
+	// Errors are names from RetryErrors.
+	Errors []string
+}
+
+func (o *RetryOn) validate() []error {
+	if o == nil {
+		return nil
+	}
+	var errs []error
+	for _, s := range o.Statuses {
+		switch {
+		case s < 100 || s > 599:
+			errs = append(errs, fmt.Errorf("retry.on.statuses: %d is not an HTTP status (100..599)", s))
+		case s < 300:
+			errs = append(errs, fmt.Errorf("retry.on.statuses: %d is a success: retrying it would send the call again for nothing", s))
+		}
+	}
+	for _, e := range o.Errors {
+		if !slices.Contains(RetryErrors(), e) {
+			errs = append(errs, fmt.Errorf("retry.on.errors: %q: want one of %s", e, strings.Join(RetryErrors(), ", ")))
+		}
+	}
+	return errs
+}
+
+// retryStatus reports whether an answer of status and API code is retried under p.
+func (p *RetryPolicy) retryStatus(status int, code string) bool {
+	if p.On == nil || p.On.Statuses == nil {
+		return retryableStatus(status, code)
+	}
+	return slices.Contains(p.On.Statuses, status)
+}
+
+// retryError reports whether an attempt that failed with the error class is retried under p.
+func (p *RetryPolicy) retryError(class string) bool {
+	if p.On == nil || p.On.Errors == nil {
+		return true // every transport error, as the contract's clients do
+	}
+	var name string
+	switch class {
+	case ClassConnect:
+		name = RetryConnect
+	case ClassTimeout:
+		name = RetryTimeout
+	case ClassTransport:
+		name = RetryReset
+	default:
+		return false // setup: the request could not be built; another attempt builds the same
+	}
+	return slices.Contains(p.On.Errors, name)
 }
 
 // DefaultRetry is 4 attempts, 50ms..1s full-jitter backoff, 10s budget.
@@ -48,6 +126,7 @@ func (p RetryPolicy) validate() []error {
 	if p.Budget <= 0 {
 		errs = append(errs, errors.New("retry.budget: must be > 0"))
 	}
+	errs = append(errs, p.On.validate()...)
 	return errs
 }
 

@@ -173,3 +173,47 @@ func TestResourceIncrementsMatchLedger(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryOn: which statuses and error classes a policy retries, and what it refuses.
+func TestRetryOn(t *testing.T) {
+	def := DefaultRetry()
+	on := RetryPolicy{On: &RetryOn{Statuses: []int{409}, Errors: []string{RetryConnect}}}
+	onlyStatuses := RetryPolicy{On: &RetryOn{Statuses: []int{503}}}
+	tests := []struct {
+		name        string
+		p           RetryPolicy
+		status      int
+		code, class string // status 0: an error of class
+		want        bool
+	}{
+		{"default: 503", def, 503, "", "", true},
+		{"default: 409 in flight", def, 409, CodeInFlight, "", true},
+		{"default: another 409 is final", def, 409, "busy", "", false},
+		{"default: every transport error", def, 0, "", ClassTimeout, true},
+		{"default: a setup error as before", def, 0, "", ClassSetup, true},
+		{"named 409, whatever its code", on, 409, "busy", "", true},
+		{"a 503 not named", on, 503, "", "", false},
+		{"connect named", on, 0, "", ClassConnect, true},
+		{"timeout not named", on, 0, "", ClassTimeout, false},
+		{"reset not named", on, 0, "", ClassTransport, false},
+		{"setup never, once errors are named", on, 0, "", ClassSetup, false},
+		{"statuses only: errors keep the default", onlyStatuses, 0, "", ClassTransport, true},
+	}
+	for _, tc := range tests {
+		var got bool
+		if tc.status != 0 {
+			got = tc.p.retryStatus(tc.status, tc.code)
+		} else {
+			got = tc.p.retryError(tc.class)
+		}
+		assert.Equal(t, tc.want, got, tc.name)
+	}
+
+	bad := DefaultRetry()
+	bad.On = &RetryOn{Statuses: []int{200, 700}, Errors: []string{"eof"}}
+	errs := bad.validate()
+	require.Len(t, errs, 3)
+	assert.ErrorContains(t, errs[0], "200 is a success")
+	assert.ErrorContains(t, errs[1], "700 is not an HTTP status")
+	assert.ErrorContains(t, errs[2], `"eof": want one of connect, reset, timeout`)
+}

@@ -35,6 +35,7 @@ type opSpec struct {
 	Idempotency *idempotencySpec `yaml:"idempotency"`
 	RestartOn   []int            `yaml:"restart_on"`
 	Record      *recordSpec      `yaml:"record"`
+	Retry       *retrySpec       `yaml:"retry"` // overrides the scenario's retry for this op
 	Steps       []stepSpec       `yaml:"steps"`
 }
 
@@ -690,7 +691,7 @@ func (v *positioner) addKey(parent, key, format string, args ...any) {
 }
 
 // EngineMix is the mix the load engine runs: the built-in ops' entries, then each declared op's
-// (load.NewDeclared), by the weights the scenario gives them.
+// (load.NewDeclared, with its own retry policy when it has one), by the weights the scenario gives them.
 func (p Plan) EngineMix() load.Mix {
 	m := slices.Clone(p.Mix)
 	byName := make(map[string]flow.Op, len(p.Ops))
@@ -699,7 +700,11 @@ func (p Plan) EngineMix() load.Mix {
 	}
 	for _, w := range p.DeclaredMix {
 		if op, ok := byName[w.Op]; ok {
-			m = append(m, load.Weighted{Op: load.NewDeclared(op), Weight: w.Weight})
+			var opts []load.DeclaredOption
+			if r, ok := p.OpRetry[w.Op]; ok {
+				opts = append(opts, load.WithRetry(r))
+			}
+			m = append(m, load.Weighted{Op: load.NewDeclared(op, opts...), Weight: w.Weight})
 		}
 	}
 	return m

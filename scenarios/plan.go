@@ -58,9 +58,11 @@ type Plan struct {
 	Mix           load.Mix
 	Resources     int // 0: the load engine's default
 	Retry         load.RetryPolicy
-	Timeout       time.Duration
-	Faults        []FaultPlan
-	Thresholds    []ThresholdPlan
+	// OpRetry is the retry policy of each declared op that has its own (ops.NAME.retry, over Retry).
+	OpRetry    map[string]load.RetryPolicy
+	Timeout    time.Duration
+	Faults     []FaultPlan
+	Thresholds []ThresholdPlan
 	// Client and Ops are the scenario's declared requests (nil and empty when it has none), and
 	// DeclaredMix the mix entries that name a declared op.
 	Client      *flow.Client
@@ -595,29 +597,102 @@ func validateLoad(v *positioner, f file, p *Plan) {
 
 // validateRetry reads the retry policy and the per-attempt timeout.
 func validateRetry(v *positioner, f file, p *Plan) {
-	p.Retry = load.DefaultRetry()
-	if f.Retry.Attempts != nil {
-		p.Retry.Attempts = *f.Retry.Attempts
-		if p.Retry.Attempts < 1 || p.Retry.Attempts > 10 {
-			v.add("retry.attempts", "%d: want 1 to 10 (1 means no retry)", p.Retry.Attempts)
+	p.Retry = retryPolicy(v, "retry", f.Retry, load.DefaultRetry())
+	for _, name := range sortedKeys(f.Ops) {
+		o := f.Ops[name]
+		if o.Retry == nil || !slices.ContainsFunc(p.Ops, func(op flow.Op) bool { return op.Name == name }) {
+			continue // no retry of its own, or an op refused already
 		}
-	}
-	if f.Retry.Backoff != "" {
-		p.Retry.Base = duration(v, "retry.backoff", f.Retry.Backoff, true)
-	}
-	if f.Retry.MaxBackoff != "" {
-		p.Retry.Max = duration(v, "retry.max_backoff", f.Retry.MaxBackoff, true)
-	}
-	if f.Retry.Budget != "" {
-		p.Retry.Budget = duration(v, "retry.budget", f.Retry.Budget, true)
-	}
-	if p.Retry.Max < p.Retry.Base {
-		v.add("retry.max_backoff", "%s is below backoff %s", p.Retry.Max, p.Retry.Base)
+		field := `ops."` + name + `".retry`
+		pol := retryPolicy(v, field, *o.Retry, p.Retry)
+		if pol.Budget > p.Retry.Budget {
+			at := field + ".budget"
+			if o.Retry.Budget == "" {
+				at = field
+			}
+			v.addq(at, "%s exceeds the scenario's retry.budget %s (the run waits for its requests by that one): raise retry.budget", pol.Budget, p.Retry.Budget)
+		}
+		if p.OpRetry == nil {
+			p.OpRetry = map[string]load.RetryPolicy{}
+		}
+		p.OpRetry[name] = pol
 	}
 	p.Timeout = DefaultTimeout
 	if f.Timeout != "" {
 		p.Timeout = duration(v, "timeout", f.Timeout, true)
 	}
+}
+
+// retryPolicy reads the retry section at field over base: each field given replaces base's (on's
+// statuses and errors each on their own).
+func retryPolicy(v *positioner, field string, r retrySpec, base load.RetryPolicy) load.RetryPolicy {
+	p := base
+	dur := func(sub, s string) time.Duration {
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil:
+			v.addq(field+"."+sub, "%q is not a duration (e.g. 50ms, 1s)", s)
+		case d <= 0:
+			v.addq(field+"."+sub, "%q must be positive", s)
+		}
+		return d
+	}
+	if r.Attempts != nil {
+		p.Attempts = *r.Attempts
+		if p.Attempts < 1 || p.Attempts > 10 {
+			v.addq(field+".attempts", "%d: want 1 to 10 (1 means no retry)", p.Attempts)
+		}
+	}
+	if r.Backoff != "" {
+		p.Base = dur("backoff", r.Backoff)
+	}
+	if r.MaxBackoff != "" {
+		p.Max = dur("max_backoff", r.MaxBackoff)
+	}
+	if r.Budget != "" {
+		p.Budget = dur("budget", r.Budget)
+	}
+	if p.Max < p.Base && (r.Backoff != "" || r.MaxBackoff != "") {
+		at := field + ".max_backoff"
+		if r.MaxBackoff == "" {
+			at = field + ".backoff"
+		}
+		v.addq(at, "max_backoff %s is below backoff %s", p.Max, p.Base)
+	}
+	if o := r.On; o != nil {
+		on := load.RetryOn{}
+		if base.On != nil {
+			on = *base.On
+		}
+		if o.Statuses != nil {
+			on.Statuses = o.Statuses
+			for i, st := range o.Statuses {
+				at := fmt.Sprintf("%s.on.statuses[%d]", field, i)
+				switch {
+				case st < 100 || st > 599:
+					v.addq(at, "%d is not an HTTP status (100..599)", st)
+				case st < 300:
+					v.addq(at, "%d is a success: retrying it would send the call again for nothing", st)
+				case slices.Contains(o.Statuses[:i], st):
+					v.addq(at, "%d is listed twice", st)
+				}
+			}
+		}
+		if o.Errors != nil {
+			on.Errors = o.Errors
+			for i, e := range o.Errors {
+				if !slices.Contains(load.RetryErrors(), e) {
+					v.addq(fmt.Sprintf("%s.on.errors[%d]", field, i), "%q: want one of %s (connect: never reached the server, "+
+						"always safe; timeout and reset: the server may have applied it)", e, strings.Join(load.RetryErrors(), ", "))
+				}
+			}
+		}
+		if on.Statuses == nil && on.Errors == nil {
+			v.addq(field+".on", "give statuses: [...] and/or errors: [...] (without on, the reference contract's rule applies)")
+		}
+		p.On = &on
+	}
+	return p
 }
 
 // validateFaults places faults on the load's timeline and checks each against

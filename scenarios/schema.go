@@ -103,10 +103,17 @@ type phaseSpec struct {
 }
 
 type retrySpec struct {
-	Attempts   *int   `yaml:"attempts"`
-	Backoff    string `yaml:"backoff"`     // base of the exponential backoff
-	MaxBackoff string `yaml:"max_backoff"` // cap of one sleep
-	Budget     string `yaml:"budget"`      // total time of a logical call
+	Attempts   *int         `yaml:"attempts"`
+	Backoff    string       `yaml:"backoff"`     // base of the exponential backoff
+	MaxBackoff string       `yaml:"max_backoff"` // cap of one sleep
+	Budget     string       `yaml:"budget"`      // total time of a logical call
+	On         *retryOnSpec `yaml:"on"`          // what is retried (default: the reference contract's)
+}
+
+// retryOnSpec names what is retried: final statuses, and transport errors by name (load.RetryErrors).
+type retryOnSpec struct {
+	Statuses []int    `yaml:"statuses"`
+	Errors   []string `yaml:"errors"`
 }
 
 type faultSpec struct {
