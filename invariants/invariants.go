@@ -77,6 +77,9 @@ type Config struct {
 	Client     *flow.Client
 	Invariants []flow.Invariant
 	Seed       uint64
+	// RetryStatuses are retried besides 5xx and 429: the scenario's retry.on.statuses (a 409 "still in
+	// progress"), so that the reads retry as the ops do.
+	RetryStatuses []int
 }
 
 type reader struct {
@@ -371,7 +374,7 @@ func (r *reader) get(ctx context.Context, step flow.Step, c *client, extra flow.
 			}
 		case step.Expect.Check(resp) == nil:
 			return resp, requests, nil
-		case resp.Status >= 500 || resp.Status == http.StatusTooManyRequests:
+		case resp.Status >= 500 || resp.Status == http.StatusTooManyRequests || slices.Contains(r.cfg.RetryStatuses, resp.Status):
 			last = fmt.Errorf("status %d", resp.Status)
 		default:
 			return nil, requests, fmt.Errorf("%w (%s)", step.Expect.Check(resp), flow.Excerpt(resp.Body))

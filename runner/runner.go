@@ -405,8 +405,11 @@ func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed 
 		opts = append(opts, invariants.WithHTTPClient(&http.Client{Timeout: 10 * time.Second,
 			Transport: &http.Transport{Proxy: nil, TLSClientConfig: tlsCfg}}))
 	}
-	truth, err := invariants.Read(ctx, invariants.Config{Base: entry, Client: plan.EngineClient(),
-		Invariants: plan.Invariants, Seed: seed}, l, opts...)
+	icfg := invariants.Config{Base: entry, Client: plan.EngineClient(), Invariants: plan.Invariants, Seed: seed}
+	if plan.Retry.On != nil {
+		icfg.RetryStatuses = plan.Retry.On.Statuses
+	}
+	truth, err := invariants.Read(ctx, icfg, l, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
