@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -125,6 +127,52 @@ func TestDeclaredContractIsChecked(t *testing.T) {
 	require.NoError(t, err)
 	ref.Architectures = []arch.Arch{stateless}
 	a := runService(ctx, t, ref)
+	require.Positive(t, a.Writes.Acknowledged)
+	require.Positive(t, a.Updates.Acknowledged)
+	require.Zero(t, a.Writes.Duplicates)
+	require.Zero(t, a.Writes.Lost)
+	require.Zero(t, a.Updates.Lost)
+	require.Zero(t, a.Sessions.Lost)
+}
+
+// TestTicketdeskFlawsAreFound runs examples/ticketdesk/ticketdesk-stack.yaml: ticketdesk's own image in the
+// stack, driven and checked through its own API by declared ops and invariants, built flawed and then
+// correct (TICKETDESK_MODE). The flawed build's two flaws are found by mechanism; the correct build under the
+// very same scenario shows neither.
+func TestTicketdeskFlawsAreFound(t *testing.T) {
+	dockertest.Require(t)
+	t.Parallel() // its own stacks, named by run id
+	plan, err := scenarios.Load(filepath.Join("..", "examples", "ticketdesk", "ticketdesk-stack.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, "flawed", plan.Service.Env["TICKETDESK_MODE"])
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	flawed := runService(ctx, t, plan)
+	require.Equal(t, "chaosbench/ticketdesk:dev", flawed.Knobs.Image)
+	// At half scale the response-loss window (~6.3 s) cuts about 190 answers to POST and PUT on api-2
+	// (measured 193): ~80 tickets (37.5/s, a third to api-2, plus retries landing there again) and ~65 counter
+	// writes (30/s). A cut ticket's retry goes to another node two times in three, which never saw the request
+	// token (flawed: it is in the node's memory): ~50 duplicates expected, measured 74; the correct build keeps
+	// the token in Redis with the ticket. A cut PUT's retry re-sends the count it read before its backoff
+	// (100-400 ms, 3 to 12 increments of others) and flawed ignores If-Match: measured 92 lost, of which ~25
+	// are plain read-modify-write races (measured 24 with no fault); the correct build answers such a retry
+	// 412 and the op reads again. 30 is far below both.
+	require.GreaterOrEqual(t, flawed.Writes.Duplicates, int64(30), "request tokens in one node's memory: a retry on another node files twice")
+	require.GreaterOrEqual(t, flawed.Updates.Lost, int64(30), "If-Match ignored: a retried stale write overwrites increments")
+	require.Zero(t, flawed.Writes.Lost)
+	require.Equal(t, int64(60), flawed.Sessions.Total)
+
+	// The same scenario, the correct build: every architecture carries its own copy of the service.
+	correct := plan
+	correct.Service.Env = maps.Clone(plan.Service.Env)
+	correct.Service.Env["TICKETDESK_MODE"] = "correct"
+	correct.Architectures = slices.Clone(plan.Architectures)
+	for i := range correct.Architectures {
+		correct.Architectures[i].Service = correct.Service
+	}
+	a := runService(ctx, t, correct)
 	require.Positive(t, a.Writes.Acknowledged)
 	require.Positive(t, a.Updates.Acknowledged)
 	require.Zero(t, a.Writes.Duplicates)
