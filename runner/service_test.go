@@ -156,11 +156,12 @@ func TestTicketdeskFlawsAreFound(t *testing.T) {
 	// writes (30/s). A cut ticket's retry goes to another node two times in three, which never saw the request
 	// token (flawed: it is in the node's memory): ~50 duplicates expected, measured 74; the correct build keeps
 	// the token in Redis with the ticket. A cut PUT's retry re-sends the count it read before its backoff
-	// (100-400 ms, 3 to 12 increments of others) and flawed ignores If-Match: measured 92 lost, of which ~25
-	// are plain read-modify-write races (measured 24 with no fault); the correct build answers such a retry
-	// 412 and the op reads again. 30 is far below both.
+	// (100-400 ms, 3 to 12 increments of others) and flawed ignores If-Match: measured 82 to 151 lost over
+	// six runs, of which ~25 are plain read-modify-write races (24 with no fault, and no duplicate); the
+	// correct build answers such a retry 412 and the op reads again. 30 duplicates is far below what the
+	// fault makes; 45 lost increments is about twice what races alone lose and half the fewest measured.
 	require.GreaterOrEqual(t, flawed.Writes.Duplicates, int64(30), "request tokens in one node's memory: a retry on another node files twice")
-	require.GreaterOrEqual(t, flawed.Updates.Lost, int64(30), "If-Match ignored: a retried stale write overwrites increments")
+	require.GreaterOrEqual(t, flawed.Updates.Lost, int64(45), "If-Match ignored: a retried stale write overwrites increments")
 	require.Zero(t, flawed.Writes.Lost)
 	require.Equal(t, int64(60), flawed.Sessions.Total)
 
