@@ -158,3 +158,9 @@ func TestOpenAPINames(t *testing.T) {
 	require.Equal(t, "p_1id", varName("1id"))
 	require.Equal(t, "starter", slug("ÜÜ"))
 }
+
+// TestOpenAPIFileRefs: a $ref to a file beside the document is read (WithBasePath).
+func TestOpenAPIFileRefs(t *testing.T) {
+	text, _, _ := starter(t, "testdata/refs/api.yaml")
+	require.Contains(t, text, `json: {"size": "{{random.int 3 4}}"}`)
+}
