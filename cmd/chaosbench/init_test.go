@@ -83,3 +83,58 @@ func TestInitBadInput(t *testing.T) {
 		require.Equal(t, exitBadInput, exitCode(err), "%v: %v", tc.args, err)
 	}
 }
+
+// TestInitTicketdeskTry runs the ticketdesk starter against the real service after the edits its comments
+// ask for (docs/scenarios.md, "Start from an OpenAPI document"): the requests init wrote are right, and what
+// still fails is what the comments say (an If-Match without a read, ops after logout).
+func TestInitTicketdeskTry(t *testing.T) {
+	base := startTicketdesk(t)
+	out := filepath.Join(t.TempDir(), "desk.yaml")
+	msg, err := execCLI(t, "init", "--openapi", ticketdeskOpenAPI, "-o", out, "--url", base)
+	require.NoError(t, err, msg)
+	raw, err := os.ReadFile(out)
+	require.NoError(t, err)
+	text := string(raw)
+	edit := func(old, new string) {
+		t.Helper()
+		require.Contains(t, text, old)
+		text = strings.Replace(text, old, new, 1)
+	}
+	// delete the session variable; uncomment the login, with a register step before it
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "    x_session_token: ") {
+			lines = append(lines[:i], lines[i+1:]...)
+			break
+		}
+	}
+	text = strings.Join(lines, "\n")
+	edit("  # setup:", "  setup:\n    - name: register\n      request: {method: POST, path: /api/v2/accounts, json: {login: \"{{username}}\", password: \"{{password}}\"}}\n      expect: {status: [201]}\n  # setup:")
+	edit("  #   - name: login", "    - name: login")
+	edit("  #     request: {method: POST, path: /api/v2/sessions", "      request: {method: POST, path: /api/v2/sessions")
+	edit("  #     expect: {status: [201]}", "      expect: {status: [201]}")
+	edit("  #     capture: {x_session_token:", "      capture: {x_session_token:")
+	edit("  # session: {token: x_session_token", "  session: {token: x_session_token")
+	require.NoError(t, os.WriteFile(out, []byte(text), 0o644))
+
+	msg, err = execCLI(t, "try", out)
+	require.Equal(t, exitFailed, exitCode(err), "%v\n%s", err, msg)
+	require.Contains(t, msg, "capture x_session_token=")
+	status := func(step string) string {
+		for _, l := range strings.Split(msg, "\n") {
+			if f := strings.Fields(l); len(f) >= 4 && f[0] == step {
+				return f[3]
+			}
+		}
+		return "missing"
+	}
+	for step, want := range map[string]string{
+		"setup/register": "201", "setup/login": "201",
+		"create-ticket/steps[0]": "201", "get-counter/steps[0]": "200", "list-tickets/steps[0]": "200",
+		"health/steps[0]": "200", "login/steps[0]": "201", "logout/steps[0]": "204", "register-account/steps[0]": "201",
+		// after logout (try runs ops in name order): the session is gone
+		"put-counter/steps[0]": "401", "whoami/steps[0]": "401",
+	} {
+		require.Equal(t, want, status(step), "%s\n%s", step, msg)
+	}
+}
