@@ -343,6 +343,14 @@ func (g *gen) buildOp(path, method string, item *v3.PathItem, o *v3.Operation, u
 			out.todos = append(out.todos, "TODO: cookie parameter "+p.Name+" is not sent: add a Cookie header")
 		}
 	}
+	for _, m := range pathParamRE.FindAllStringSubmatch(path, -1) {
+		if _, ok := pathVals[m[1]]; !ok { // a parameter the document does not declare
+			name := varName(m[1])
+			vr := g.addVar(name, "{{random.hex 8}}", "TODO: "+m[1]+" is in the path but not declared as a parameter: a value that exists")
+			vr.usedBy = appendUnique(vr.usedBy, out.name)
+			pathVals[m[1]] = "{{" + name + "}}"
+		}
+	}
 	out.path = g.prefix + templatePath(path, pathVals)
 	if method == "DELETE" {
 		out.todos = append(out.todos, "TODO: this deletes: under load it removes what the other ops may be using (weight it, or drop it from mix)")
@@ -393,7 +401,7 @@ func templatePath(path string, vals map[string]string) string {
 		if v, ok := vals[name]; ok {
 			return v
 		}
-		return "{{" + varName(name) + "}}" // declared by pathParam when the parameter is; else checked by the loader
+		return m
 	})
 }
 

@@ -164,3 +164,12 @@ func TestOpenAPIFileRefs(t *testing.T) {
 	text, _, _ := starter(t, "testdata/refs/api.yaml")
 	require.Contains(t, text, `json: {"size": "{{random.int 3 4}}"}`)
 }
+
+// TestOpenAPIUndeclaredPathParam: a path parameter the document forgot still becomes a variable, and the
+// server's variables are filled with their defaults.
+func TestOpenAPIUndeclaredPathParam(t *testing.T) {
+	text, _, plan := starter(t, "testdata/undeclared.yaml")
+	require.Equal(t, "http://localhost:9001", plan.Attach.URL)
+	require.Contains(t, text, `path: "/api/items/{{itemid}}"`)
+	require.Contains(t, text, "itemId is in the path but not declared")
+}
