@@ -22,7 +22,11 @@ func (g *gen) write() []byte {
 	}
 	oas := g.doc.Version
 	w("# A starter scenario, written by `chaosbench init --openapi %s`\n", src)
-	w("# from %q%s (OpenAPI %s): one op per operation (%d), equal weights in mix.\n", g.title, ver, oas, len(g.ops))
+	weights := "every op weighs 1 in mix"
+	if g.health != "" && len(g.ops) > 1 {
+		weights += " (the health check 0)"
+	}
+	w("# from %q%s (OpenAPI %s): one op per operation (%d); %s.\n", g.title, ver, oas, len(g.ops), weights)
 	w("# It loads (`chaosbench validate`), but the document could not say everything; before\n")
 	w("# `chaosbench try` and `chaosbench run`, fill in what the TODO comments name:\n")
 	w("#   - client.vars: credentials, tokens and ids that exist on your API (or client.setup steps\n")

@@ -21,21 +21,27 @@ func newInitCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init --openapi SPEC [-o FILE] [--url URL] [--force]",
 		Short: "Write a starter scenario for your own API from its OpenAPI 3 document",
-		Long: `Read an OpenAPI 3.0 or 3.1 document (YAML or JSON; $refs resolved) and write a starter scenario
-that declares your API's requests (docs/scenarios.md, "Your own API"): one op per operation, named
-from its operationId (else its method and path), with the path's parameters as client variables (or
-{{pick ...}} of their enum), required query and header parameters, a JSON body made from the request
-body's example or schema (random strings, integers in range, true), expect from the documented 2xx
-statuses, and a mix of equal weights. Security schemes: HTTP Basic becomes basic:, a bearer token an
-Authorization header with {{token}}, an API key its header with a variable, with a commented
-client.setup login to fill in. target.url is --url, else the document's first server when it is on
-this machine, else http://127.0.0.1:8080. Invariants are left as a comment.
+		Long: `Read an OpenAPI 3.0 or 3.1 document (YAML or JSON; $refs resolved, also to files beside it) and
+write a starter scenario that declares your API's requests (docs/scenarios.md, "Start from an OpenAPI
+document"): one op per operation, named from its operationId (else its method and path), with the
+path's parameters as client variables (or {{pick ...}} of their enum), required query and header
+parameters (a header described as an idempotency key becomes the op's idempotency), a JSON or form
+body from the request body's example or schema (random strings, integers within bounds, true),
+expect from the documented 2xx statuses, and a mix that weighs every op 1 (a GET /health 0: it
+becomes target.health). Security schemes: HTTP Basic becomes basic:, a bearer token an Authorization
+header with {{token}}, an API key its header with a variable, with a commented client.setup login
+to fill in. target.url is --url, else the document's first server when it is on this machine (a
+path in either prefixes every op's path), else http://127.0.0.1:8080. Invariants are left as a
+comment: the document does not say what must hold.
 
-The starter loads as a scenario, but values the document cannot give (credentials, ids that exist,
-the load) are marked TODO in it: edit them, then 'chaosbench try FILE'.
+The starter is loaded as 'chaosbench validate' would before init says it is done; values the
+document cannot give (credentials, ids that exist, the session's setup, the load) are marked TODO
+in it: edit them, then 'chaosbench try FILE'. Should it not load, init still writes it and prints
+each problem with its line, to fix by hand.
 
-Without -o the starter goes to stdout; -o refuses to replace an existing file unless --force.
-Exit 2 when the document cannot be read or is not OpenAPI 3 (Swagger 2 is refused: convert it).`,
+Without -o the starter goes to stdout and the notes to stderr; -o refuses to replace an existing
+file unless --force. Exit 2 when the document cannot be read (a missing file, a YAML or JSON error:
+with its line), is not OpenAPI 3 (Swagger 2 is refused: convert it first) or has no operation.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if spec == "" {
