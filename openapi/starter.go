@@ -129,6 +129,7 @@ type op struct {
 	headers, query              []named
 	optional                    []string // optional parameters left out
 	basic                       bool
+	basicUser, basicPassword    string // their variables
 	bodyKey                     string // json, form or body ("" for none)
 	body                        any
 	statuses                    []int
@@ -154,6 +155,7 @@ type gen struct {
 type loginHint struct {
 	method, path string
 	basic        bool
+	user, pass   string
 	status       int
 	prop         string
 }
@@ -180,6 +182,16 @@ func (g *gen) addVar(name, value, comment string) *variable {
 	g.vars = append(g.vars, v)
 	g.varByName[name] = v
 	return v
+}
+
+// credVar declares the variable of a credential (a user, a password, a token) and returns its name:
+// name, unless a path parameter's variable took it.
+func (g *gen) credVar(name, value, comment string) string {
+	if have, ok := g.varByName[name]; ok && len(have.usedBy) > 0 {
+		name += "_auth"
+	}
+	g.addVar(name, value, comment)
+	return name
 }
 
 func (g *gen) build() error {
@@ -337,7 +349,7 @@ func (g *gen) buildOp(path, method string, item *v3.PathItem, o *v3.Operation, u
 				g.note("ops.%s: %s needs the ETag of a read; add a step that captures it", out.name, p.Name)
 			}
 			if headerRE.MatchString(p.Name) {
-				out.headers = append(out.headers, named{name: p.Name, value: v, comment: todo})
+				out.headers = setNamed(out.headers, named{name: p.Name, value: v, comment: todo}, true)
 			}
 		case "cookie":
 			out.todos = append(out.todos, "TODO: cookie parameter "+p.Name+" is not sent: add a Cookie header")
@@ -380,6 +392,9 @@ func (g *gen) pathParam(p *v3.Parameter, out *op) string {
 		}
 	}
 	name := varName(p.Name)
+	if have, ok := g.varByName[name]; ok && len(have.usedBy) == 0 {
+		name += "_param" // the name of a credential's variable: keep them apart
+	}
 	v, _ := paramValue(p)
 	exampled := exampleOf(p) != nil
 	comment := "TODO: a " + p.Name + " that exists, or capture one from the answer that creates it"
@@ -403,6 +418,19 @@ func templatePath(path string, vals map[string]string) string {
 		}
 		return m
 	})
+}
+
+// setNamed puts n in list, replacing an entry of the same name (headers: case-insensitively), so that
+// a header both declared as a parameter and set by a security scheme is written once (YAML refuses a
+// key twice).
+func setNamed(list []named, n named, fold bool) []named {
+	for i, have := range list {
+		if have.name == n.name || (fold && strings.EqualFold(have.name, n.name)) {
+			list[i] = n
+			return list
+		}
+	}
+	return append(list, n)
 }
 
 // --- security ----------------------------------------------------------------------------------------
@@ -435,30 +463,30 @@ func (g *gen) security(o *v3.Operation, out *op) {
 		switch {
 		case s.Type == "http" && strings.EqualFold(s.Scheme, "basic"):
 			out.basic = true
-			g.addVar("username", "u{{client.id}}-{{run.id}}", "TODO: HTTP Basic user ("+name+"): one that exists, or a client.setup step that creates it")
-			g.addVar("password", "{{random.hex 12}}", "TODO: its password")
-			g.note("client.vars username, password: HTTP Basic (%s) credentials that exist on your API", name)
+			out.basicUser = g.credVar("username", "u{{client.id}}-{{run.id}}", "TODO: HTTP Basic user ("+name+"): one that exists, or a client.setup step that creates it")
+			out.basicPassword = g.credVar("password", "{{random.hex 12}}", "TODO: its password")
+			g.note("client.vars %s, %s: HTTP Basic (%s) credentials that exist on your API", out.basicUser, out.basicPassword, name)
 		case s.Type == "http" && strings.EqualFold(s.Scheme, "bearer"),
 			s.Type == "oauth2", s.Type == "openIdConnect":
 			if out.basic {
 				out.todos = append(out.todos, "TODO: "+name+" (a bearer token) beside HTTP Basic: send one or the other")
 				continue
 			}
-			g.addVar("token", "TODO-token", "TODO: a bearer token ("+name+", "+s.Type+"); or capture one in client.setup (below)")
-			g.tokenVars = appendUnique(g.tokenVars, "token")
-			out.headers = append(out.headers, named{name: "Authorization", value: "Bearer {{token}}"})
-			g.note("client.vars.token: a bearer token (%s), or a client.setup login that captures it", name)
+			v := g.credVar("token", "TODO-token", "TODO: a bearer token ("+name+", "+s.Type+"); or capture one in client.setup (below)")
+			g.tokenVars = appendUnique(g.tokenVars, v)
+			out.headers = setNamed(out.headers, named{name: "Authorization", value: "Bearer {{" + v + "}}"}, true)
+			g.note("client.vars.%s: a bearer token (%s), or a client.setup login that captures it", v, name)
 		case s.Type == "apiKey" && s.Name != "" && headerRE.MatchString(s.Name):
 			v := varName(s.Name)
-			g.addVar(v, "TODO-"+strings.ReplaceAll(v, "_", "-"), "TODO: the API key or session token sent as "+s.Name+" "+s.In+" ("+name+"); or capture it in client.setup (below)")
+			v = g.credVar(v, "TODO-"+strings.ReplaceAll(v, "_", "-"), "TODO: the API key or session token sent as "+s.Name+" "+s.In+" ("+name+"); or capture it in client.setup (below)")
 			g.tokenVars = appendUnique(g.tokenVars, v)
 			switch s.In {
 			case "header":
-				out.headers = append(out.headers, named{name: s.Name, value: "{{" + v + "}}"})
+				out.headers = setNamed(out.headers, named{name: s.Name, value: "{{" + v + "}}"}, true)
 			case "query":
-				out.query = append(out.query, named{name: s.Name, value: "{{" + v + "}}"})
+				out.query = setNamed(out.query, named{name: s.Name, value: "{{" + v + "}}"}, false)
 			case "cookie":
-				out.headers = append(out.headers, named{name: "Cookie", value: s.Name + "={{" + v + "}}"})
+				out.headers = setNamed(out.headers, named{name: "Cookie", value: s.Name + "={{" + v + "}}"}, true)
 			}
 			g.note("client.vars.%s: the %s %s (%s), or a client.setup login that captures it", v, s.Name, s.In, name)
 		default:
@@ -506,7 +534,7 @@ func (g *gen) requestBody(o *v3.Operation, out *op) {
 	default:
 		out.bodyKey = "body"
 		out.body = "TODO"
-		out.headers = append(out.headers, named{name: "Content-Type", value: other})
+		out.headers = setNamed(out.headers, named{name: "Content-Type", value: other}, true)
 		out.todos = append(out.todos, "TODO: a body of type "+other+": write it in body:")
 		g.note("ops.%s: a body of type %s is not generated: write it", out.name, other)
 	}
@@ -577,7 +605,7 @@ func (g *gen) loginCandidate(out *op, status int, resp *v3.Response) {
 				if status == 0 {
 					status = 200
 				}
-				g.login = &loginHint{method: out.method, path: out.path, basic: out.basic, status: status, prop: prop}
+				g.login = &loginHint{method: out.method, path: out.path, basic: out.basic, user: out.basicUser, pass: out.basicPassword, status: status, prop: prop}
 				return
 			}
 		}

@@ -173,3 +173,14 @@ func TestOpenAPIUndeclaredPathParam(t *testing.T) {
 	require.Contains(t, text, `path: "/api/items/{{itemid}}"`)
 	require.Contains(t, text, "itemId is in the path but not declared")
 }
+
+// TestOpenAPIClashes: a header declared both as a parameter and by a security scheme is written once, and
+// a path parameter and a credential that want the same variable get one each.
+func TestOpenAPIClashes(t *testing.T) {
+	text, _, _ := starter(t, "testdata/clash.yaml")
+	require.Equal(t, 2, strings.Count(strings.ToLower(text), `"x-api-key":`), "one per op that sends it (a and c):\n%s", text)
+	require.Contains(t, text, `"X-API-Key": "{{x_api_key}}"`)
+	require.Contains(t, text, `path: "/a/{{token}}"`)
+	require.Contains(t, text, `"Authorization": "Bearer {{token_auth}}"`)
+	require.Contains(t, text, `path: "/c/{{x_api_key_param}}"`)
+}

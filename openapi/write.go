@@ -118,7 +118,7 @@ func (g *gen) writeLoginSkeleton(b *bytes.Buffer) {
 	if l := g.login; l != nil {
 		method, path, status, prop = l.method, l.path, l.status, l.prop
 		if l.basic {
-			auth = ", basic: {user: \"{{username}}\", password: \"{{password}}\"}"
+			auth = fmt.Sprintf(", basic: {user: \"{{%s}}\", password: \"{{%s}}\"}", l.user, l.pass)
 		}
 		what = "made from " + l.method + " " + l.path + ", whose answer has " + l.prop
 	}
@@ -156,7 +156,7 @@ func (g *gen) writeOp(b *bytes.Buffer, o *op) {
 	writeNamed(b, "query", o.query)
 	writeNamed(b, "headers", o.headers)
 	if o.basic {
-		w("          basic: {user: \"{{username}}\", password: \"{{password}}\"}\n")
+		w("          basic: {user: \"{{%s}}\", password: \"{{%s}}\"}\n", o.basicUser, o.basicPassword)
 	}
 	switch o.bodyKey {
 	case "json", "form":
