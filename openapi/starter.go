@@ -23,6 +23,7 @@ import (
 	"github.com/pb33f/libopenapi"
 	"github.com/pb33f/libopenapi/datamodel"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+	"github.com/pb33f/libopenapi/index"
 )
 
 // DefaultURL is the target of a starter whose document names no server on this machine.
@@ -62,11 +63,14 @@ func Starter(spec []byte, opts ...Option) ([]byte, []string, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	doc, err := read(spec, cfg)
+	doc, warnings, err := read(spec, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	g := newGen(doc, cfg)
+	for _, w := range warnings {
+		g.note("%s", w)
+	}
 	if err := g.build(); err != nil {
 		return nil, nil, err
 	}
@@ -75,7 +79,12 @@ func Starter(spec []byte, opts ...Option) ([]byte, []string, error) {
 
 // read parses and builds the document's model; libopenapi logs nothing (its default logger writes to
 // stdout, where the starter may go).
-func read(spec []byte, cfg config) (*v3.Document, error) {
+func read(spec []byte, cfg config) (_ *v3.Document, warnings []string, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a document the library chokes on is bad input, not a crash
+			err = fmt.Errorf("not a readable OpenAPI document: the reader failed on it (%v)", r)
+		}
+	}()
 	dc := datamodel.NewDocumentConfiguration()
 	dc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if cfg.basePath != "" {
@@ -86,28 +95,56 @@ func read(spec []byte, cfg config) (*v3.Document, error) {
 	if err != nil {
 		msg := err.Error()
 		if strings.Contains(msg, "spec type not supported") || strings.Contains(msg, "no openapi") {
-			return nil, fmt.Errorf("%w: no openapi: 3.x field (%s)", ErrNotOpenAPI3, msg)
+			return nil, nil, fmt.Errorf("%w: no openapi: 3.x field (%s)", ErrNotOpenAPI3, msg)
 		}
-		return nil, fmt.Errorf("not a readable OpenAPI document: %s", msg)
+		return nil, nil, fmt.Errorf("not a readable OpenAPI document: %s", msg)
 	}
 	info := d.GetSpecInfo()
 	switch info.SpecFormat {
 	case datamodel.OAS3, datamodel.OAS31, datamodel.OAS32:
 	case datamodel.OAS2:
-		return nil, fmt.Errorf("%w: it is Swagger %s (OpenAPI 2); convert it to OpenAPI 3 first (e.g. swagger2openapi, or editor.swagger.io's Convert)",
+		return nil, nil, fmt.Errorf("%w: it is Swagger %s (OpenAPI 2); convert it to OpenAPI 3 first (e.g. swagger2openapi, or editor.swagger.io's Convert)",
 			ErrNotOpenAPI3, info.Version)
 	default:
-		return nil, fmt.Errorf("%w: no openapi: 3.x field", ErrNotOpenAPI3)
+		return nil, nil, fmt.Errorf("%w: no openapi: 3.x field", ErrNotOpenAPI3)
 	}
 	m, err := d.BuildV3Model()
 	if m == nil {
 		if err == nil {
 			err = errors.New("no model")
 		}
-		return nil, fmt.Errorf("not a usable OpenAPI 3 document: %v", err)
+		return nil, nil, fmt.Errorf("not a usable OpenAPI 3 document: %v", err)
 	}
-	// Errors beside a model are unresolved or circular references: the starter is made from what resolved.
-	return &m.Model, nil
+	// Errors beside a model are unresolved or circular references: the starter is made from what resolved,
+	// and the notes say what did not.
+	// (warnings is the named result)
+	if err != nil {
+		for _, e := range unwrap(err) {
+			where := "the document"
+			var re *index.ResolvingError
+			var ie *index.IndexingError
+			switch {
+			case errors.As(e, &re) && re.Node != nil && re.Node.Line > 0:
+				where += fmt.Sprintf(", line %d", re.Node.Line)
+			case errors.As(e, &ie) && ie.Node != nil && ie.Node.Line > 0:
+				where += fmt.Sprintf(", line %d", ie.Node.Line)
+			}
+			warnings = append(warnings, where+": "+oneLine(e.Error()))
+		}
+	}
+	return &m.Model, warnings, nil
+}
+
+// unwrap lists the errors errors.Join joined (err itself when it joins none).
+func unwrap(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unwrap(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // --- the starter's parts -----------------------------------------------------------------------------

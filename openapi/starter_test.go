@@ -184,3 +184,10 @@ func TestOpenAPIClashes(t *testing.T) {
 	require.Contains(t, text, `"Authorization": "Bearer {{token_auth}}"`)
 	require.Contains(t, text, `path: "/c/{{x_api_key_param}}"`)
 }
+
+// TestOpenAPIUnresolvedRef: a $ref to nothing does not stop the starter; the notes name it with its line.
+func TestOpenAPIUnresolvedRef(t *testing.T) {
+	_, notes, plan := starter(t, "testdata/badref.yaml")
+	require.Len(t, plan.Ops, 1)
+	require.Contains(t, strings.Join(notes, "\n"), "the document, line 9: component `#/components/schemas/Nope` does not exist")
+}
