@@ -94,13 +94,18 @@ func (g *gen) write() []byte {
 	}
 
 	w("\n")
-	w("# invariants:   TODO: what must hold once the load is over. Not generated: the document says what each\n")
-	w("#   operation accepts and answers, not what your API promises across them. Declared invariants (set,\n")
-	w("#   counter, session) are not read yet (docs/scenarios.md, \"Your own API\"); until then record what\n")
-	w("#   each should check, for instance:\n")
-	w("#   - a set: every create the API acknowledged is found exactly once when listed afterwards\n")
-	w("#     (no duplicate from a retried request, none lost);\n")
-	w("#   - a counter: a value read back at the end equals its start plus the increments acknowledged.\n")
+	w("# invariants:   TODO: what must hold once the load is over (docs/scenarios.md, \"Invariants\"). Not\n")
+	w("#   generated: the document says what each operation accepts and answers, not what your API promises\n")
+	w("#   across them. An op that creates records its idempotency key into a set, one that increments\n")
+	w("#   records which counter, e.g. record: {set: items} or record: {counter: counts, key: \"{{name}}\"},\n")
+	w("#   and each is read back through the API after the load:\n")
+	w("#   - set: items\n")
+	w("#     read:\n")
+	w("#       request: {method: GET, path: /items}\n")
+	w("#       elements: \"$.items[*].idempotency_key\"       # where the listing shows each op's key\n")
+	w("#       next: {json: \"$.next_cursor\", query: cursor}  # when it pages\n")
+	w("#   - counter: counts\n")
+	w("#     read: {request: {method: GET, path: \"/counters/{{counter.key}}\"}, value: \"$.count\"}\n")
 	return b.Bytes()
 }
 
