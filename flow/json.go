@@ -331,10 +331,12 @@ func needsQueryEscape(b []byte) bool {
 
 // AppendQueryEscape appends s encoded as url.QueryEscape does (space as +), without allocating: for
 // form bodies here and for query values in the request layer.
-func AppendQueryEscape(dst, s []byte) []byte {
+func AppendQueryEscape(dst, s []byte) []byte { return appendQueryEscape(dst, s) }
+
+func appendQueryEscape[T string | []byte](dst []byte, s T) []byte {
 	const upper = "0123456789ABCDEF"
-	for _, c := range s {
-		switch {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
 		case c == ' ':
 			dst = append(dst, '+')
 		case shouldEscape(c):

@@ -134,17 +134,4 @@ func isContentType(name string) bool {
 }
 
 // appendQueryEscapeString is AppendQueryEscape for a string.
-func appendQueryEscapeString(dst []byte, s string) []byte {
-	const upper = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == ' ':
-			dst = append(dst, '+')
-		case shouldEscape(c):
-			dst = append(dst, '%', upper[c>>4], upper[c&0xf])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
+func appendQueryEscapeString(dst []byte, s string) []byte { return appendQueryEscape(dst, s) }
