@@ -64,9 +64,6 @@ func checkWorkers(plan scenarios.Plan, a arch.Arch, n int) error {
 	switch {
 	case plan.Attach != nil:
 		return errors.New("an attached project's URL is on this host, not on a network the loader containers can join")
-	case plan.Declared():
-		// Their ledgers (declared ops' keys and captures) are not yet merged and checked across workers.
-		return errors.New("declared ops from loader containers come later: run it without --workers")
 	case a.Edge.TLS:
 		return fmt.Errorf("architecture %s: the run's TLS certificate names 127.0.0.1 only, not NGINX's address on the run's network", a.Name)
 	case !a.Edge.Default():
@@ -152,7 +149,12 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	defer clockSrv.Close()
 	clockURL := "http://" + ln.Addr().String() + "/"
 
-	// The scenario as the workers read it: a built-in by name, a file mounted read-only.
+	// The scenario as the workers read it: a built-in by name, a file mounted read-only. A declared
+	// scenario travels the same way: the worker loads the file and takes its client section, ops, mix
+	// and retry from it (LoadConfig, as here), the segment from its flags; its ledger keeps each of its
+	// clients' variables, and the merge joins them for the invariants' reads (declaredCheck). The file is
+	// the one definition of them, already parsed and checked by one loader, where flags or JSON would be a
+	// second encoding of the plan to keep in step.
 	scenarioArg, binds := plan.Source, []string(nil)
 	if name, ok := plan.BuiltinName(); ok {
 		scenarioArg = name
