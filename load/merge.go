@@ -70,9 +70,13 @@ func Merge(dir string, parts ...*Result) (*Result, error) {
 				Start: p.Start, Totals: p.Totals})
 		}
 	}
-	// The merged run has no single engine: its id names the workers', and
-	// each worker's seed is in Workers.
-	out.RunID = strings.Join(ids, "+")
+	// The merged run has no single engine: its id is the workers' shared one (Config.RunID), or names
+	// each worker's when they drew their own; each worker's seed is in Workers.
+	if ids = slices.Compact(ids); len(ids) > 1 {
+		out.RunID = strings.Join(ids, "+")
+	} else {
+		out.RunID = ids[0]
+	}
 	out.Stats = mergeStats(parts, out.Hist, out.ServiceHist)
 	out.Timeline = mergeTimelineCounts(parts)
 

@@ -401,6 +401,14 @@ func TestMergeJoinsDeclaredClients(t *testing.T) {
 	require.NotNil(t, counter)
 	assert.Equal(t, ResourceEntry{ID: "counters/run.c1", Counter: "counters", Key: "run.c1", Acknowledged: 6}, *counter)
 
+	assert.Equal(t, "run-0/3+run-1/3+run-2/3", merged.RunID, "workers that drew their own ids")
+	for _, p := range parts {
+		p.RunID = "shared"
+	}
+	merged, err = Merge(filepath.Join(tmp, "shared"), parts...)
+	require.NoError(t, err)
+	assert.Equal(t, "shared", merged.RunID, "workers given one id (Config.RunID): the run's")
+
 	parts[2].Ledger.Clients = append(parts[2].Ledger.Clients, ClientEntry{ID: 1})
 	_, err = Merge(filepath.Join(tmp, "dup"), parts...)
 	require.ErrorContains(t, err, "client 1 is in the ledgers of segments 0/3 and 2/3")

@@ -168,6 +168,9 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	port := "80"
 	target := "http://" + st.Nginx.IP.String() + ":" + port
 
+	// One run id for every worker (load.Config.RunID): a declared scenario's {{run.id}} names one thing
+	// across them, as in one process.
+	runID := load.NewRunID()
 	start := time.Now().Add(workerSetupTime(plan.Clients, n)).Round(time.Millisecond)
 	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, start at %s\n", n, img, st.Network,
 		start.UTC().Format(time.RFC3339Nano))
@@ -189,7 +192,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 		args := []string{"worker", scenarioArg, "--segment", fmt.Sprintf("%d/%d", i, n), "--target", target,
 			"--start", start.UTC().Format(time.RFC3339Nano), "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
 			"--arch", a.Name, "--scale", strconv.FormatFloat(cfg.Scale, 'g', -1, 64),
-			"--clock", clockURL, "--allow-net", st.Subnet.String()}
+			"--clock", clockURL, "--allow-net", st.Subnet.String(), "--run-id", runID}
 		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 			Name: "chaosbench-" + st.RunID + "-loader-" + strconv.Itoa(i),
 			Config: &container.Config{Image: img, Cmd: args,
