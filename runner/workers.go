@@ -104,11 +104,16 @@ func EngineSeed(seed int64) uint64 { return engineSeed(seed) }
 
 // workerSetupTime is how long the coordinator gives the loader containers to start and set up their
 // clients (sign-up and login: bcrypt on the service's side) before the shared start instant: a fixed part
-// for the containers, and a share per client. A worker that is not ready by then fails the run, saying
-// so; it never starts late.
-func workerSetupTime(clients, workers int) time.Duration {
-	per := (clients + workers - 1) / max(workers, 1)
-	return min(5*time.Second+time.Duration(per)*30*time.Millisecond, 2*time.Minute)
+// for the containers, and a share per client, for each pair of a declared client's setup steps (the
+// built-in setup is two requests). A worker that is not ready by then fails the run, saying so; it never
+// starts late.
+func workerSetupTime(plan scenarios.Plan, workers int) time.Duration {
+	per := (plan.Clients + workers - 1) / max(workers, 1)
+	pairs := 1
+	if plan.Client != nil {
+		pairs = max(1, (len(plan.Client.Setup)+1)/2)
+	}
+	return min(5*time.Second+time.Duration(per*pairs)*30*time.Millisecond, 2*time.Minute)
 }
 
 // workersDirName is where the workers' own run folders go, inside the architecture's folder: the merged
@@ -171,7 +176,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	// One run id for every worker (load.Config.RunID): a declared scenario's {{run.id}} names one thing
 	// across them, as in one process.
 	runID := load.NewRunID()
-	start := time.Now().Add(workerSetupTime(plan.Clients, n)).Round(time.Millisecond)
+	start := time.Now().Add(workerSetupTime(plan, n)).Round(time.Millisecond)
 	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, start at %s\n", n, img, st.Network,
 		start.UTC().Format(time.RFC3339Nano))
 	ids := make([]string, n)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
@@ -182,4 +183,17 @@ func TestCheckWorkersRefuses(t *testing.T) {
 	require.True(t, p.Declared())
 	p.Source = "d.yaml"
 	require.NoError(t, CheckWorkers(p, 2))
+}
+
+// TestWorkerSetupTime: the time before the shared start grows with a worker's share of the clients, and
+// with a declared client's setup steps (two a pair, as the built-in sign-up and login), within its cap.
+func TestWorkerSetupTime(t *testing.T) {
+	builtin := scenarios.Plan{Clients: 100}
+	require.Equal(t, 5*time.Second+50*30*time.Millisecond, workerSetupTime(builtin, 2))
+	declared := builtin
+	declared.Client = &flow.Client{Setup: make([]flow.Step, 3)} // two pairs
+	require.Equal(t, 5*time.Second+2*50*30*time.Millisecond, workerSetupTime(declared, 2))
+	declared.Client = &flow.Client{} // no setup: as long as the built-in's
+	require.Equal(t, workerSetupTime(builtin, 2), workerSetupTime(declared, 2))
+	require.Equal(t, 2*time.Minute, workerSetupTime(scenarios.Plan{Clients: 10000}, 1), "capped")
 }
