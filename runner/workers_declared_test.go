@@ -26,17 +26,7 @@ import (
 func TestWorkersDeclaredTicketdesk(t *testing.T) {
 	dockertest.Require(t)
 	t.Parallel() // its own stack, named by run id
-	raw, err := os.ReadFile(filepath.Join("..", "examples", "ticketdesk", "ticketdesk.yaml"))
-	require.NoError(t, err)
-	y := strings.Replace(string(raw), "target: {url: http://127.0.0.1:8080, health: /health}",
-		"target: {image: chaosbench/ticketdesk:dev, port: 8080, health: /health}", 1)
-	y = strings.Replace(y, "name: ticketdesk", "name: workers-ticketdesk", 1)
-	y = strings.Replace(y, "phases: [{duration: 30s, rate: 100/s}]", "phases: [{duration: 6s, rate: 40/s}]\nclients: 6\nseed: 7\n"+
-		"thresholds:\n  all: [errors.rate < 0.01, writes.lost == 0, writes.duplicates == 0, updates.lost == 0]\n", 1)
-	require.Contains(t, y, "image: chaosbench/ticketdesk:dev")
-	require.Contains(t, y, "duration: 6s")
-	file := filepath.Join(t.TempDir(), "workers-ticketdesk.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(y), 0o644))
+	file := workersTicketdesk(t, "correct", func(y string) string { return y })
 	plan, err := scenarios.Load(file)
 	require.NoError(t, err)
 	require.True(t, plan.Declared())
@@ -112,4 +102,64 @@ func TestWorkersDeclaredTicketdesk(t *testing.T) {
 	}
 	assert.Equal(t, int64(plan.Clients), a.Sessions.Total, "one session per client, across both workers")
 	assert.Equal(t, results.StatusPassed, out.Summary.Verdict)
+}
+
+// workersTicketdesk writes examples/ticketdesk/ticketdesk.yaml as a scenario of chaosbench's stack (the
+// ticketdesk image in mode, behind NGINX, beside the stack's Redis): 6 clients, 6 s at 40/s, thresholds
+// that hold on a correct service, changed by edit.
+func workersTicketdesk(t *testing.T, mode string, edit func(string) string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "ticketdesk", "ticketdesk.yaml"))
+	require.NoError(t, err)
+	y := strings.Replace(string(raw), "target: {url: http://127.0.0.1:8080, health: /health}",
+		"target: {image: chaosbench/ticketdesk:dev, port: 8080, health: /health, env: {TICKETDESK_MODE: "+mode+"}}", 1)
+	y = strings.Replace(y, "name: ticketdesk", "name: workers-ticketdesk-"+mode, 1)
+	y = strings.Replace(y, "phases: [{duration: 30s, rate: 100/s}]", "phases: [{duration: 6s, rate: 40/s}]\nclients: 6\nseed: 7\n"+
+		"thresholds:\n  all: [errors.rate < 0.01, writes.lost == 0, writes.duplicates == 0, updates.lost == 0]\n", 1)
+	require.Contains(t, y, "image: chaosbench/ticketdesk:dev")
+	require.Contains(t, y, "duration: 6s")
+	y = edit(y)
+	file := filepath.Join(t.TempDir(), "workers-ticketdesk-"+mode+".yaml")
+	require.NoError(t, os.WriteFile(file, []byte(y), 0o644))
+	return file
+}
+
+// TestWorkersDeclaredTicketdeskFlawed: the invariants read after a merge of two workers find what is
+// there. One hot counter named after the run, bumped by the clients of both workers with 250 ms between
+// each bump's read and its write, as cmd/chaosbench's TestRunTicketdeskFlawed does in one process: the
+// flawed build ignores If-Match, so most increments overwrite each other (that test measured 33 of 43
+// lost in 3 s; this run bumps for 6 s), and the counter invariant, read on the merged ledger, counts them.
+// It also shows the workers' one run.id: were it one per worker, each would bump a hot counter of its own.
+func TestWorkersDeclaredTicketdeskFlawed(t *testing.T) {
+	dockertest.Require(t)
+	t.Parallel() // its own stack, named by run id
+	file := workersTicketdesk(t, "flawed", func(y string) string {
+		y = strings.Replace(y, "{{pick c1 c2 c3}}", "hot", 1)
+		y = strings.Replace(y, "      - name: write\n", "        think: 250ms\n      - name: write\n", 1)
+		require.Contains(t, y, "think: 250ms")
+		return y
+	})
+	plan, err := scenarios.Load(file)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithWorkers(2), WithLog(testWriter{t}, false))
+	require.NoError(t, err)
+	require.Len(t, out.Summary.Architectures, 1)
+	a := out.Summary.Architectures[0]
+	require.Empty(t, a.Error)
+	require.Len(t, a.Workers, 2)
+	require.Empty(t, a.Checks["updates.lost"].NotChecked)
+	t.Logf("flawed: updates %+v", a.Updates)
+	led, err := load.ReadLedger(filepath.Join(out.Dir, a.Name, load.LedgerFileName))
+	require.NoError(t, err)
+	var counters []string
+	for _, r := range led.Resources {
+		if r.Counter == "counters" {
+			counters = append(counters, r.Key)
+		}
+	}
+	require.Equal(t, []string{led.RunID + ".hot"}, counters, "one hot counter, bumped by both workers")
+	require.GreaterOrEqual(t, a.Updates.Lost, int64(10), "last write wins over a stale read")
+	require.Equal(t, results.StatusFailed, out.Summary.Verdict)
 }
