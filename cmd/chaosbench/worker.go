@@ -47,13 +47,14 @@ exactly (histograms by window with HdrHistogram's Merge, ledgers by key) and che
 Every worker of a run gets the same --start instant (RFC 3339 with nanoseconds, UTC) and --seed; its
 setup must be over by then, or it exits 1 instead of starting late. With --run-id they share the run's
 id too, so that a declared scenario's {{run.id}} is one value across them (without it, each worker
-draws its own, and a counter named after the run is one per worker).
-
-A scenario that declares its own API (a client section, ops, invariants) is read from the SCENARIO file
-like any other: the worker sets up its share of the clients and sends the declared ops; its ledger.json
-keeps each client's variables, which the coordinator's invariant reads use after the merge. With --clock, the worker measures
+draws its own, and a counter named after the run is one per worker). With --clock, the worker measures
 its clock's offset against the coordinator's (a URL serving Unix nanoseconds) and records it: past
 %s the merged run is invalid. Without --clock the offset is recorded as not measured.
+
+A scenario that declares its own API (a client section, ops, invariants) is read from the SCENARIO
+file like any other: the worker sets up its share of the clients with the declared setup and sends the
+declared ops; its ledger.json keeps each client's variables, which the coordinator's invariant reads use
+after the merge.
 
 DIR receives records.jsonl, orders.jsonl, ledger.json, latency.hlog (windows with absolute
 timestamps) and worker.json (segment, seed, clock offset, totals, histograms).
