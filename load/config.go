@@ -110,6 +110,12 @@ type Config struct {
 	// over by then, or Run fails (a late start would send nothing but
 	// late requests). Zero: start as soon as setup is over.
 	StartAt time.Time
+	// RunID, when set, is the run's id: a declared scenario's {{run.id}}, the prefix of idempotency keys
+	// and of built-in users' names. The workers of one run share it (chaosbench run --workers gives them
+	// one), so that {{run.id}} names the same thing in every worker, as in one process: a counter named
+	// after the run is one counter, not one per worker. Keys and users stay apart all the same (a hit's
+	// seq is its number in the whole schedule, a user's name carries its segment). Empty: a random one.
+	RunID string
 }
 
 // Phase is one named stretch of a run, paced by a vegeta Pacer whose elapsed
@@ -281,6 +287,9 @@ func (c Config) Validate() []error {
 	if c.Clients < 0 {
 		errs = append(errs, errors.New("clients: must be >= 0"))
 	}
+	if c.RunID != "" && !ValidRunID(c.RunID) {
+		errs = append(errs, fmt.Errorf("run id %q: want 1 to 32 letters, digits, '-' or '_'", c.RunID))
+	}
 	if err := c.Segment.validate(); err != nil {
 		errs = append(errs, err)
 	} else if c.Clients > 0 && c.Clients < c.Segment.count() {
@@ -449,3 +458,17 @@ func newHTTPClient(maxInFlight int) *http.Client {
 // DefaultPassword is every virtual client's password unless Config.Password says otherwise: the
 // black-box checker logs in with it after the run to read what each user's orders really are.
 const DefaultPassword = "chaosbench-load-pw"
+
+// ValidRunID reports whether id can be a run's id (Config.RunID): it goes into idempotency keys, user
+// names and URLs as it is, so it is short and plain.
+func ValidRunID(id string) bool {
+	if id == "" || len(id) > 32 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

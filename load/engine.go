@@ -193,9 +193,10 @@ func newEngine(cfg Config, opts []Option) (*engine, error) {
 		e.cfg.Seed |= 1
 	}
 	e.cfg.Seed = cfg.Segment.Seed(e.cfg.Seed)
-	var idb [4]byte
-	_, _ = rand.Read(idb[:])
-	e.runID = hex.EncodeToString(idb[:])
+	e.runID = cfg.RunID
+	if e.runID == "" {
+		e.runID = NewRunID()
+	}
 	e.runVars = flow.Vars{flow.VarRunID: flow.String(e.runID)}
 
 	total := 0
@@ -464,4 +465,11 @@ func (e *engine) run(ctx context.Context, w *worker, j job) {
 		Key: out.Key, Session: x.session, ReqBytes: x.reqBytes, opIdx: j.op, phaseIdx: j.phase}
 	e.inflight.Add(-1)
 	e.records <- r
+}
+
+// NewRunID draws a run id (Config.RunID): 8 hex digits.
+func NewRunID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -70,9 +70,13 @@ func Merge(dir string, parts ...*Result) (*Result, error) {
 				Start: p.Start, Totals: p.Totals})
 		}
 	}
-	// The merged run has no single engine: its id names the workers', and
-	// each worker's seed is in Workers.
-	out.RunID = strings.Join(ids, "+")
+	// The merged run has no single engine: its id is the workers' shared one (Config.RunID), or names
+	// each worker's when they drew their own; each worker's seed is in Workers.
+	if ids = slices.Compact(ids); len(ids) > 1 {
+		out.RunID = strings.Join(ids, "+")
+	} else {
+		out.RunID = ids[0]
+	}
 	out.Stats = mergeStats(parts, out.Hist, out.ServiceHist)
 	out.Timeline = mergeTimelineCounts(parts)
 
@@ -370,12 +374,13 @@ func concatFiles(path string, parts []string) (err error) {
 // workers' orders; resources (shared by every worker: res-0…) sum their acknowledged, uncertain, failed
 // and conflicting increments by id, which is what the lost-update check compares with the final value;
 // sessions are the workers' own, and an id in two ledgers is an error (two workers cannot have had one
-// session); declared clients are each worker's own too.
+// session); declared clients are each worker's own too (an id in two ledgers is an error likewise).
 func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSnapshot, error) {
 	s := LedgerSnapshot{Version: LedgerVersion, RunID: runID, Start: start, OrderCounts: map[OrderStatus]int{},
 		Resources: []ResourceEntry{}, Sessions: []SessionEntry{}}
 	res := map[string]*ResourceEntry{}
 	sessions := map[string]Segment{}
+	clients := map[int]Segment{}
 	var orderFiles []string
 	for _, p := range parts {
 		l := p.Ledger
@@ -404,7 +409,15 @@ func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSn
 			sessions[x.SessionID] = p.Segment
 			s.Sessions = append(s.Sessions, x)
 		}
-		s.Clients = append(s.Clients, l.Clients...) // each worker's own clients (Segment)
+		// Each worker's own clients (Segment.Clients): an id in two ledgers is an error, as for sessions
+		// (the invariants would read as one client twice, and not as another).
+		for _, c := range l.Clients {
+			if seg, dup := clients[c.ID]; dup {
+				return s, fmt.Errorf("client %d is in the ledgers of segments %s and %s", c.ID, seg, p.Segment)
+			}
+			clients[c.ID] = p.Segment
+			s.Clients = append(s.Clients, c)
+		}
 	}
 	sort.Slice(s.Clients, func(i, j int) bool { return s.Clients[i].ID < s.Clients[j].ID })
 	for _, r := range res {

@@ -3,6 +3,7 @@ package load
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
@@ -348,4 +349,67 @@ func TestParseSegment(t *testing.T) {
 		require.NoError(t, err, tc.in)
 		assert.Equal(t, tc.want, got)
 	}
+}
+
+// TestMergeJoinsDeclaredClients: a declared scenario's workers each keep their own clients (their
+// variables, for the invariants' reads) and count into shared declared counters; the merge has every
+// client once, by id, through ledger.json and back, sums each counter's increments keeping its name and
+// key, and refuses a client id two workers both claim.
+func TestMergeJoinsDeclaredClients(t *testing.T) {
+	start := time.UnixMilli(1_700_000_000_000)
+	recs := knownRecords(300)
+	tmp := t.TempDir()
+	parts := make([]*Result, 3)
+	for i := range parts {
+		var mine []Record
+		for j, r := range recs {
+			if j%3 == i {
+				mine = append(mine, r)
+			}
+		}
+		parts[i] = partOf(t, filepath.Join(tmp, strconv.Itoa(i)), start, Segment{i, 3}, mine)
+		first, n := Segment{i, 3}.Clients(7)
+		for id := first; id < first+n; id++ {
+			parts[i].Ledger.Clients = append(parts[i].Ledger.Clients, ClientEntry{ID: id,
+				Vars: map[string]json.RawMessage{"token": json.RawMessage(strconv.Quote("tok-" + strconv.Itoa(id)))}})
+		}
+		parts[i].Ledger.Resources = append(parts[i].Ledger.Resources,
+			ResourceEntry{ID: "counters/run.c1", Counter: "counters", Key: "run.c1", Acknowledged: int64(i + 1)})
+		// Through the worker's folder, as the coordinator reads it.
+		require.NoError(t, parts[i].Ledger.WriteFile(parts[i].Files.Ledger))
+		require.NoError(t, WriteWorker(filepath.Join(tmp, strconv.Itoa(i)), parts[i], ClockOffset{}))
+		back, err := ReadWorker(filepath.Join(tmp, strconv.Itoa(i)))
+		require.NoError(t, err)
+		require.Equal(t, parts[i].Ledger.Clients, back.Ledger.Clients)
+		parts[i] = back
+	}
+	merged, err := Merge(filepath.Join(tmp, "merged"), parts...)
+	require.NoError(t, err)
+	led, err := ReadLedger(merged.Files.Ledger)
+	require.NoError(t, err)
+	require.Len(t, led.Clients, 7)
+	for i, c := range led.Clients {
+		assert.Equal(t, i, c.ID, "every client once, by id")
+		assert.JSONEq(t, strconv.Quote("tok-"+strconv.Itoa(i)), string(c.Vars["token"]))
+	}
+	var counter *ResourceEntry
+	for i, r := range led.Resources {
+		if r.ID == "counters/run.c1" {
+			counter = &led.Resources[i]
+		}
+	}
+	require.NotNil(t, counter)
+	assert.Equal(t, ResourceEntry{ID: "counters/run.c1", Counter: "counters", Key: "run.c1", Acknowledged: 6}, *counter)
+
+	assert.Equal(t, "run-0/3+run-1/3+run-2/3", merged.RunID, "workers that drew their own ids")
+	for _, p := range parts {
+		p.RunID = "shared"
+	}
+	merged, err = Merge(filepath.Join(tmp, "shared"), parts...)
+	require.NoError(t, err)
+	assert.Equal(t, "shared", merged.RunID, "workers given one id (Config.RunID): the run's")
+
+	parts[2].Ledger.Clients = append(parts[2].Ledger.Clients, ClientEntry{ID: 1})
+	_, err = Merge(filepath.Join(tmp, "dup"), parts...)
+	require.ErrorContains(t, err, "client 1 is in the ledgers of segments 0/3 and 2/3")
 }

@@ -64,9 +64,6 @@ func checkWorkers(plan scenarios.Plan, a arch.Arch, n int) error {
 	switch {
 	case plan.Attach != nil:
 		return errors.New("an attached project's URL is on this host, not on a network the loader containers can join")
-	case plan.Declared():
-		// Their ledgers (declared ops' keys and captures) are not yet merged and checked across workers.
-		return errors.New("declared ops from loader containers come later: run it without --workers")
 	case a.Edge.TLS:
 		return fmt.Errorf("architecture %s: the run's TLS certificate names 127.0.0.1 only, not NGINX's address on the run's network", a.Name)
 	case !a.Edge.Default():
@@ -107,11 +104,16 @@ func EngineSeed(seed int64) uint64 { return engineSeed(seed) }
 
 // workerSetupTime is how long the coordinator gives the loader containers to start and set up their
 // clients (sign-up and login: bcrypt on the service's side) before the shared start instant: a fixed part
-// for the containers, and a share per client. A worker that is not ready by then fails the run, saying
-// so; it never starts late.
-func workerSetupTime(clients, workers int) time.Duration {
-	per := (clients + workers - 1) / max(workers, 1)
-	return min(5*time.Second+time.Duration(per)*30*time.Millisecond, 2*time.Minute)
+// for the containers, and a share per client, for each pair of a declared client's setup steps (the
+// built-in setup is two requests). A worker that is not ready by then fails the run, saying so; it never
+// starts late.
+func workerSetupTime(plan scenarios.Plan, workers int) time.Duration {
+	per := (plan.Clients + workers - 1) / max(workers, 1)
+	pairs := 1
+	if plan.Client != nil {
+		pairs = max(1, (len(plan.Client.Setup)+1)/2)
+	}
+	return min(5*time.Second+time.Duration(per*pairs)*30*time.Millisecond, 2*time.Minute)
 }
 
 // workersDirName is where the workers' own run folders go, inside the architecture's folder: the merged
@@ -152,7 +154,12 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	defer clockSrv.Close()
 	clockURL := "http://" + ln.Addr().String() + "/"
 
-	// The scenario as the workers read it: a built-in by name, a file mounted read-only.
+	// The scenario as the workers read it: a built-in by name, a file mounted read-only. A declared
+	// scenario travels the same way: the worker loads the file and takes its client section, ops, mix
+	// and retry from it (LoadConfig, as here), the segment from its flags; its ledger keeps each of its
+	// clients' variables, and the merge joins them for the invariants' reads (declaredCheck). The file is
+	// the one definition of them, already parsed and checked by one loader, where flags or JSON would be a
+	// second encoding of the plan to keep in step.
 	scenarioArg, binds := plan.Source, []string(nil)
 	if name, ok := plan.BuiltinName(); ok {
 		scenarioArg = name
@@ -166,7 +173,10 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	port := "80"
 	target := "http://" + st.Nginx.IP.String() + ":" + port
 
-	start := time.Now().Add(workerSetupTime(plan.Clients, n)).Round(time.Millisecond)
+	// One run id for every worker (load.Config.RunID): a declared scenario's {{run.id}} names one thing
+	// across them, as in one process.
+	runID := load.NewRunID()
+	start := time.Now().Add(workerSetupTime(plan, n)).Round(time.Millisecond)
 	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, start at %s\n", n, img, st.Network,
 		start.UTC().Format(time.RFC3339Nano))
 	ids := make([]string, n)
@@ -187,7 +197,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 		args := []string{"worker", scenarioArg, "--segment", fmt.Sprintf("%d/%d", i, n), "--target", target,
 			"--start", start.UTC().Format(time.RFC3339Nano), "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
 			"--arch", a.Name, "--scale", strconv.FormatFloat(cfg.Scale, 'g', -1, 64),
-			"--clock", clockURL, "--allow-net", st.Subnet.String()}
+			"--clock", clockURL, "--allow-net", st.Subnet.String(), "--run-id", runID}
 		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 			Name: "chaosbench-" + st.RunID + "-loader-" + strconv.Itoa(i),
 			Config: &container.Config{Image: img, Cmd: args,

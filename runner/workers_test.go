@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
@@ -157,14 +158,12 @@ func TestWorkersRemovedOnCancel(t *testing.T) {
 	require.Empty(t, strings.TrimSpace(string(nets)), "networks left behind")
 }
 
-// TestCheckWorkersRefuses: what loader containers cannot carry honestly yet, refused before anything runs.
+// TestCheckWorkersRefuses: what loader containers cannot carry honestly, refused before anything runs;
+// declared ops are not among it.
 func TestCheckWorkersRefuses(t *testing.T) {
 	cases := []struct {
 		name, yaml, want string
 	}{
-		// Declared ops in chaosbench's stack: their ledgers are not merged across workers yet.
-		{"declared ops", "name: d\ntarget: {image: td:dev}\nphases: [{duration: 5s, rate: 10/s}]\n" +
-			"ops:\n  a.b:\n    steps:\n      - request: {method: GET, path: /x}\n", "declared ops"},
 		// A URL on this host.
 		{"attached", "name: u\ntarget: {url: http://127.0.0.1:8080}\nphases: [{duration: 5s, rate: 10/s}]\n", "attached"},
 	}
@@ -177,4 +176,24 @@ func TestCheckWorkersRefuses(t *testing.T) {
 			require.ErrorContains(t, CheckWorkers(p, 2), c.want)
 		})
 	}
+	// Declared ops in chaosbench's stack are carried: the workers read them from the scenario file.
+	p, err := scenarios.Parse("d.yaml", []byte("name: d\ntarget: {image: td:dev}\nphases: [{duration: 5s, rate: 10/s}]\n"+
+		"ops:\n  a.b:\n    steps:\n      - request: {method: GET, path: /x}\n"))
+	require.NoError(t, err)
+	require.True(t, p.Declared())
+	p.Source = "d.yaml"
+	require.NoError(t, CheckWorkers(p, 2))
+}
+
+// TestWorkerSetupTime: the time before the shared start grows with a worker's share of the clients, and
+// with a declared client's setup steps (two a pair, as the built-in sign-up and login), within its cap.
+func TestWorkerSetupTime(t *testing.T) {
+	builtin := scenarios.Plan{Clients: 100}
+	require.Equal(t, 5*time.Second+50*30*time.Millisecond, workerSetupTime(builtin, 2))
+	declared := builtin
+	declared.Client = &flow.Client{Setup: make([]flow.Step, 3)} // two pairs
+	require.Equal(t, 5*time.Second+2*50*30*time.Millisecond, workerSetupTime(declared, 2))
+	declared.Client = &flow.Client{} // no setup: as long as the built-in's
+	require.Equal(t, workerSetupTime(builtin, 2), workerSetupTime(declared, 2))
+	require.Equal(t, 2*time.Minute, workerSetupTime(scenarios.Plan{Clients: 10000}, 1), "capped")
 }

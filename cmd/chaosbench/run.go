@@ -40,6 +40,12 @@ latency.hlog, latency.hgrm and container logs. Ctrl-C, SIGTERM or closing the te
 reverts the faults, writes what was measured and removes the stacks; a second signal does not cut
 that short.
 
+With --workers N the load comes from N loader containers on the run's network (the image
+chaosbench/loader:dev, or CHAOSBENCH_LOADER_IMAGE), each sending a segment of it from the same scenario
+file, declared client and ops included; their results are merged exactly before the checks
+(docs/load.md, "Several workers"). An attached target (target.url, a compose project), edge TLS
+and edge knobs are refused with it.
+
 A suite runs several scenarios one after another into one folder (docs/suites.md): several
 NAMEs or FILEs, a suite file (SUITE: a list of scenarios with optional per-entry scale and arch,
 and shared thresholds), or --all (the whole catalogue). Each scenario gets its own run folder
@@ -147,7 +153,7 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 	f.StringVar(&out, "out", "", "run folder, or suite folder (default runs/<timestamp>-<name>)")
 	f.Int64Var(&seed, "seed", 0, "seed for every random choice (default the scenario's)")
 	f.BoolVar(&all, "all", false, "run every built-in scenario, one after another, as a suite")
-	f.IntVar(&workers, "workers", 0, "send the load from N loader containers on the run's network, each a segment of it, merged exactly (default 0: from this process)")
+	f.IntVar(&workers, "workers", 0, "send the load from N loader containers on the run's network, each a segment of it (declared ops too), merged exactly (default 0: from this process)")
 	ci.register(f)
 	return cmd
 }

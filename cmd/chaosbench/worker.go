@@ -26,10 +26,10 @@ func init() { register(newWorkerCmd) }
 // workerFlags is the worker's command line: the contract that `chaosbench run --workers` and the
 // Kubernetes manifests (chaosbench k8s render) call it with.
 type workerFlags struct {
-	segment, target, start, out, arch, ca, clock string
-	seed                                         int64
-	scale                                        float64
-	allowNets                                    []string
+	segment, target, start, out, arch, ca, clock, runID string
+	seed                                                int64
+	scale                                               float64
+	allowNets                                           []string
 }
 
 func newWorkerCmd() *cobra.Command {
@@ -45,9 +45,16 @@ a Kubernetes Job) starts the stack, places the faults on the same clock, merges 
 exactly (histograms by window with HdrHistogram's Merge, ledgers by key) and checks the merged run.
 
 Every worker of a run gets the same --start instant (RFC 3339 with nanoseconds, UTC) and --seed; its
-setup must be over by then, or it exits 1 instead of starting late. With --clock, the worker measures
+setup must be over by then, or it exits 1 instead of starting late. With --run-id they share the run's
+id too, so that a declared scenario's {{run.id}} is one value across them (without it, each worker
+draws its own, and a counter named after the run is one per worker). With --clock, the worker measures
 its clock's offset against the coordinator's (a URL serving Unix nanoseconds) and records it: past
 %s the merged run is invalid. Without --clock the offset is recorded as not measured.
+
+A scenario that declares its own API (a client section, ops, invariants) is read from the SCENARIO
+file like any other: the worker sets up its share of the clients with the declared setup and sends the
+declared ops; its ledger.json keeps each client's variables, which the coordinator's invariant reads use
+after the merge.
 
 DIR receives records.jsonl, orders.jsonl, ledger.json, latency.hlog (windows with absolute
 timestamps) and worker.json (segment, seed, clock offset, totals, histograms).
@@ -84,6 +91,7 @@ was measured until then is written), 2 bad input.`, results.MaxWorkerClockOffset
 	fl.Float64Var(&f.scale, "scale", 1, "multiply every duration, as chaosbench run --scale")
 	fl.StringVar(&f.ca, "ca", "", "PEM file of the certificate(s) to trust for an https target (default the system's)")
 	fl.StringVar(&f.clock, "clock", "", "the coordinator's clock URL, to measure this worker's clock offset against")
+	fl.StringVar(&f.runID, "run-id", "", "the run's id, the same for every worker of a run: a declared scenario's {{run.id}} (default one of this worker's own)")
 	fl.StringSliceVar(&f.allowNets, "allow-net", nil, "also allow targets in this CIDR: a network the harness created (repeatable)")
 	return cmd
 }
@@ -107,6 +115,9 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 	start, err := time.Parse(time.RFC3339Nano, f.start)
 	if err != nil {
 		return cfg, nil, badInput("--start %q: want RFC 3339, e.g. 2026-11-23T18:00:00.5Z", f.start)
+	}
+	if f.runID != "" && !load.ValidRunID(f.runID) {
+		return cfg, nil, badInput("--run-id %q: want 1 to 32 letters, digits, '-' or '_'", f.runID)
 	}
 	if f.scale <= 0 || f.scale > 10 {
 		return cfg, nil, badInput("--scale %g: want a factor in (0, 10]", f.scale)
@@ -145,7 +156,7 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 	}
 	plan = plan.Scaled(f.scale)
 	cfg = runner.LoadConfig(plan, a, f.seed, f.target)
-	cfg.Segment, cfg.StartAt, cfg.RunDir = seg, start, f.out
+	cfg.Segment, cfg.StartAt, cfg.RunDir, cfg.RunID = seg, start, f.out, f.runID
 	if f.ca != "" {
 		pem, err := os.ReadFile(f.ca)
 		if err != nil {

@@ -50,6 +50,7 @@ func TestWorkerBadInput(t *testing.T) {
 		{"allow-net on the host", with("--allow-net", "0.0.0.0/0")},                     // only a worker in a container names its network
 		{"clock off this machine", with("--clock", "http://192.0.2.1:80/")},             // the clock too stays local
 		{"more workers than clients", with("--segment", "0/64")},                        // steady-baseline has 50 clients
+		{"run id not plain", with("--run-id", "a b/c")},                                 // goes into keys and names as it is
 		{"unknown scenario", append([]string{"worker", "no-such-scenario"}, ok[2:]...)}, // not a file nor a built-in
 		{"missing flags", []string{"worker", "steady-baseline", "--segment", "0/2"}},    // no target, start, seed, out
 	}
