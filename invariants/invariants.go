@@ -353,6 +353,7 @@ func (r *reader) get(ctx context.Context, step flow.Step, c *client, extra flow.
 	defer cancel()
 	wait := firstWait
 	requests := 0
+	renewed := false // a new session was made in this get: a refusal of it is retried after a backoff
 	var last error
 	for {
 		c.mu.Lock()
@@ -370,8 +371,9 @@ func (r *reader) get(ctx context.Context, step flow.Step, c *client, extra flow.
 			last = fmt.Errorf("status %d: the session is refused", resp.Status)
 			if lerr := r.login(ctx, c, gen); lerr != nil {
 				last = fmt.Errorf("%w; a new session: %w", last, lerr)
-			} else {
-				continue // a fresh session: read again at once
+			} else if !renewed {
+				renewed = true
+				continue // a fresh session: read again at once (once: a service that refuses every new one is not hammered)
 			}
 		case step.Expect.Check(resp) == nil:
 			return resp, requests, nil
