@@ -62,6 +62,9 @@ func invariantErrorCases() []errorCase {
 		// per is client or run.
 		{"per bogus", ops + "invariants:\n  - per: bogus\n    " + setInv[4:] + counterInv,
 			[]string{"bad.yaml:21:", "invariants[0].per:", `"bogus": want client`}},
+		// A counter is read once per key (invariants reads it as the first client): per: client would be ignored.
+		{"per client on a counter", ops + "invariants:\n" + setInv + counterInv[:15] + "    per: client\n" + counterInv[15:],
+			[]string{"bad.yaml:26:10:", "invariants[1].per:", "client is a set's"}},
 		// start is a counter's.
 		{"start on a set", ops + "invariants:\n  - start: 5\n    " + setInv[4:] + counterInv,
 			[]string{"bad.yaml:21:", "invariants[0].start:", "is a counter's value"}},
@@ -112,7 +115,7 @@ ops:
     steps:
       - request: {method: POST, path: /t, json: {key: "{{idempotency.key}}"}}
     record: {set: items}
-` + counterOp + "invariants:\n" + setInv + "      next: {json: $.next, link: true}\n" + "  - counter: c\n    start: 7\n    per: client\n    read:\n      request: {method: GET, path: \"/c/{{key}}\"}\n      value: $.n\n"
+` + counterOp + "invariants:\n" + setInv + "      next: {json: $.next, link: true}\n" + "  - counter: c\n    start: 7\n    per: run\n    read:\n      request: {method: GET, path: \"/c/{{key}}\"}\n      value: $.n\n"
 	p, err := Parse("ok.yaml", []byte(y))
 	require.NoError(t, err)
 	require.Len(t, p.Ops, 2)
@@ -129,6 +132,6 @@ ops:
 	require.True(t, set.PerClient)
 	require.True(t, set.Next.Link)
 	require.Equal(t, "c", counter.Name)
-	require.True(t, counter.PerClient)
+	require.False(t, counter.PerClient)
 	require.EqualValues(t, 7, counter.Start)
 }
