@@ -31,7 +31,7 @@ type shop struct {
 	items    map[string][]string // user -> the elements its reads list, in order
 	pageSize int
 	// link: how an answer says where the next page is: "" a cursor in $.next, "path" the next page's path,
-	// "url" its absolute URL, "elsewhere" a URL on another host.
+	// "url" its absolute URL, "relative" a path relative to the page, "elsewhere" a URL on another host.
 	link string
 	// fail answers the next fail item reads 503; failAll answers all of them 503.
 	fail    int
@@ -48,6 +48,8 @@ type shop struct {
 	itemTokens []string
 	// notArray makes $.items an object.
 	notArray bool
+	// prefix is where the service is mounted (the target's URL ends with it): its links start with it.
+	prefix string
 }
 
 func newShop(t *testing.T) (*shop, *httptest.Server) {
@@ -62,6 +64,7 @@ func newShop(t *testing.T) (*shop, *httptest.Server) {
 func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	r.URL.Path = strings.TrimPrefix(r.URL.Path, s.prefix)
 	reply := func(status int, v any) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
@@ -115,9 +118,11 @@ func (s *shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			case "":
 				next = c
 			case "path":
-				next = "/items?cursor=" + c
+				next = s.prefix + "/items?cursor=" + c
 			case "url":
-				next = s.base + "/items?cursor=" + c
+				next = s.base + s.prefix + "/items?cursor=" + c
+			case "relative":
+				next = "items?cursor=" + c
 			case "elsewhere":
 				next = "http://elsewhere.invalid/items?cursor=" + c
 			}
@@ -247,6 +252,24 @@ func TestReadSet(t *testing.T) {
 		{name: "link, a URL on the same host", read: readByLink,
 			prepare: func(s *shop) { s.pageSize = 2; s.link = "url"; s.items["u1"] = []string{"a", "b", "c", "d", "e"} },
 			want:    map[string]int64{"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}, requests: 3},
+		// The target's URL has a path (http://host/api, as load.Config.BaseURL may): the links, which start
+		// with it, are followed under it, not under /api/api.
+		{name: "link, a path under the target's path", read: readByLink,
+			prepare: func(s *shop) {
+				s.prefix, s.pageSize, s.link = "/api", 2, "path"
+				s.items["u1"] = []string{"a", "b", "c"}
+			},
+			want: map[string]int64{"a": 1, "b": 1, "c": 1}, requests: 2},
+		{name: "link, a URL under the target's path", read: readByLink,
+			prepare: func(s *shop) {
+				s.prefix, s.pageSize, s.link = "/api", 2, "url"
+				s.items["u1"] = []string{"a", "b", "c"}
+			},
+			want: map[string]int64{"a": 1, "b": 1, "c": 1}, requests: 2},
+		// A link relative to the page (no leading /) is not followed: not checked, saying why.
+		{name: "link relative to the page", read: readByLink,
+			prepare: func(s *shop) { s.pageSize = 2; s.link = "relative"; s.items["u1"] = []string{"a", "b", "c"} },
+			wantErr: "want a path from the root", requests: 1},
 		// A link to another host is not followed: the set is not checked (reads go only where the load went).
 		{name: "link to another host", read: readByLink,
 			prepare: func(s *shop) { s.pageSize = 2; s.link = "elsewhere"; s.items["u1"] = []string{"a", "b", "c"} },
@@ -326,7 +349,7 @@ func TestReadSet(t *testing.T) {
 				c.prepare(s)
 			}
 			cfg := loadScenario(t, c.per, c.read)
-			cfg.Base = srv.URL
+			cfg.Base = srv.URL + s.prefix
 			clients := c.clients
 			if clients == nil {
 				clients = []load.ClientEntry{clientEntry(1, "u1", "tok-u1-0")}
