@@ -428,11 +428,21 @@ func TestReadCounter(t *testing.T) {
 		ledger   []load.ResourceEntry
 		want     map[string]int64 // by ledger id
 		wantErr  string
+		// token is the client's token in the ledger (default: one the service knows); logins, when set, how
+		// many logins the reads made.
+		token  string
+		logins map[string]int
 	}{
 		// Each key the ledger recorded is read ({{key}} in the path), less the invariant's start (10).
 		{name: "values less start", counters: map[string]any{"c1": 13, "c2": 10, "c3": 99},
 			ledger: []load.ResourceEntry{entry("c1", 3), entry("c2", 0)},
 			want:   map[string]int64{"counters/c1": 3, "counters/c2": 0}},
+		// The session is refused to every key's read at once: one new login serves them all (the others see
+		// it was made), and every read then holds.
+		{name: "session refused to concurrent reads", counters: map[string]any{"c1": 11, "c2": 12, "c3": 13},
+			ledger: []load.ResourceEntry{entry("c1", 1), entry("c2", 2), entry("c3", 3)},
+			want:   map[string]int64{"counters/c1": 1, "counters/c2": 2, "counters/c3": 3},
+			token:  "tok-gone", logins: map[string]int{"u1": 1}},
 		// Resources of another counter (or the contract's) are not read.
 		{name: "other resources", counters: map[string]any{"c1": 11},
 			ledger: []load.ResourceEntry{entry("c1", 1), {ID: "r1", Acknowledged: 4}},
@@ -454,8 +464,12 @@ func TestReadCounter(t *testing.T) {
 			s.counters = c.counters
 			cfg := loadScenario(t, "", readOnePage)
 			cfg.Base = srv.URL
+			token := c.token
+			if token == "" {
+				token = "tok-u1-0"
+			}
 			truth, err := invariants.Read(context.Background(), cfg,
-				load.LedgerSnapshot{Clients: []load.ClientEntry{clientEntry(1, "u1", "tok-u1-0")}, Resources: c.ledger},
+				load.LedgerSnapshot{Clients: []load.ClientEntry{clientEntry(1, "u1", token)}, Resources: c.ledger},
 				invariants.WithWait(300*time.Millisecond))
 			require.NoError(t, err)
 			ids := keys(c.want)
@@ -476,8 +490,13 @@ func TestReadCounter(t *testing.T) {
 			}
 			assert.Equal(t, c.want, byID)
 			assert.Equal(t, len(c.want), truth.Reads[1].Elements)
+			if c.logins != nil {
+				s.mu.Lock()
+				assert.Equal(t, c.logins, s.logins)
+				s.mu.Unlock()
+			}
 			// A counter the ledger does not have was not read.
-			_, err = truth.ResourceValues(context.Background(), []string{"counters/c3"})
+			_, err = truth.ResourceValues(context.Background(), []string{"counters/c9"})
 			require.ErrorIs(t, err, results.ErrUnanswerable)
 		})
 	}
