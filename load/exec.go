@@ -224,7 +224,10 @@ func (x *Exec) prepareSession(ctx context.Context) (uint64, error) {
 		return 0, nil
 	}
 	gen, expired := x.client.state()
-	if expired {
+	// A declared client (Config.Client) has no built-in login to renew by: its session is renewed by its
+	// own login steps when refused (sessionRefused), and its lifetime only says whether a refusal is a lost
+	// session.
+	if expired && x.e.cfg.Client == nil {
 		if err := x.client.renew(ctx, x.e, gen, "expired"); err != nil {
 			return gen, err
 		}
