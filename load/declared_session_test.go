@@ -31,6 +31,9 @@ type vault struct {
 	pings     map[string]map[string]int // user -> token -> status -> count as "token status"
 	writes    map[string]int            // counter -> writes
 	slow      time.Duration
+	// other counts requests to any other path (otherPaths).
+	other      int
+	otherPaths []string
 }
 
 func newVault(t *testing.T) (*vault, *httptest.Server) {
@@ -89,7 +92,11 @@ func (v *vault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		reply(200, map[string]any{})
+	case r.URL.Path == "/healthz":
+		reply(200, map[string]any{}) // the engine's probe
 	default:
+		v.other++
+		v.otherPaths = append(v.otherPaths, r.Method+" "+r.URL.Path)
 		reply(404, map[string]any{})
 	}
 }
@@ -253,4 +260,23 @@ func TestDeclaredCounterTimeout(t *testing.T) {
 		writes += n
 	}
 	assert.LessOrEqual(t, uncertain, int64(writes), "an uncertain write is one the service received")
+}
+
+// TestDeclaredSessionOutlivesLifetime: a declared session's lifetime only says whether a refusal is a lost
+// session; past it the client keeps its token (nothing refused it) and never logs in by the built-in
+// contract's /v1/login, which the service does not have.
+func TestDeclaredSessionOutlivesLifetime(t *testing.T) {
+	v, srv := newVault(t)
+	v.firstUses = 1 << 30 // never refused
+	res := runDeclared(t, fmt.Sprintf(sessionScenario, ", lifetime: 200ms"), srv.URL, 2*time.Second)
+	require.Positive(t, res.Totals.Completed)
+	assert.Zero(t, res.Totals.Errors, "every ping answered 200 with the first token")
+	for _, s := range res.Ledger.Sessions {
+		assert.Zero(t, s.Rejections, "%+v", s)
+		assert.True(t, s.EndedAt.IsZero(), "%+v", s)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	assert.Equal(t, map[string]int{"u0": 1, "u1": 1}, v.logins, "one login each, in the setup")
+	assert.Zero(t, v.other, "no request but the scenario's: %v", v.otherPaths)
 }
