@@ -156,6 +156,7 @@ func (x *Exec) Do(ctx context.Context, r Request) (*Response, error) {
 		}
 		gen, err := x.prepareSession(ctx)
 		if err != nil {
+			x.lastClass = ClassSetup // no session to send with: the op's class, not an earlier attempt's (or none)
 			return &Response{Uncertain: uncertain}, fmt.Errorf("renew session: %w", err)
 		}
 		resp, class, err := x.attempt(ctx, r)
