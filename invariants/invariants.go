@@ -281,12 +281,10 @@ func pageErr(page int, err error) error {
 	return fmt.Errorf("page %d: %w", page+1, err)
 }
 
-// sameHostPath is a next-page link as a path: the link itself when it is one, the path and query of a
-// URL on base's host; a URL elsewhere is refused (reads go only where the load went).
+// sameHostPath is a next-page link as a path under base (what a step's path is): the link's path and
+// query, less base's own path (a target at http://host/api: /api/items?page=2 is /items?page=2); a URL on
+// another host, or a path outside base's, is refused (reads go only where the load went).
 func sameHostPath(base, link string) (string, error) {
-	if strings.HasPrefix(link, "/") {
-		return link, nil
-	}
 	u, err := url.Parse(link)
 	if err != nil {
 		return "", fmt.Errorf("next link %q: %w", link, err)
@@ -295,10 +293,21 @@ func sameHostPath(base, link string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("target %q: %w", base, err)
 	}
-	if u.Host != b.Host {
+	if u.Host != "" && u.Host != b.Host {
 		return "", fmt.Errorf("next link %q leaves the target %s", link, b.Host)
 	}
-	return u.RequestURI(), nil
+	if !strings.HasPrefix(u.Path, "/") {
+		return "", fmt.Errorf("next link %q: want a path from the root (/...) or a URL on %s", link, b.Host)
+	}
+	p := u.RequestURI()
+	if prefix := strings.TrimRight(b.EscapedPath(), "/"); prefix != "" {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok || (rest != "" && rest[0] != '/' && rest[0] != '?') {
+			return "", fmt.Errorf("next link %q is outside the target %s", link, base)
+		}
+		p = rest
+	}
+	return p, nil
 }
 
 // readCounter reads every counter key the ledger recorded for the invariant, as the first client.
@@ -352,6 +361,7 @@ func (r *reader) get(ctx context.Context, step flow.Step, c *client, extra flow.
 	defer cancel()
 	wait := firstWait
 	requests := 0
+	renewed := false // a new session was made in this get: a refusal of it is retried after a backoff
 	var last error
 	for {
 		c.mu.Lock()
@@ -369,8 +379,9 @@ func (r *reader) get(ctx context.Context, step flow.Step, c *client, extra flow.
 			last = fmt.Errorf("status %d: the session is refused", resp.Status)
 			if lerr := r.login(ctx, c, gen); lerr != nil {
 				last = fmt.Errorf("%w; a new session: %w", last, lerr)
-			} else {
-				continue // a fresh session: read again at once
+			} else if !renewed {
+				renewed = true
+				continue // a fresh session: read again at once (once: a service that refuses every new one is not hammered)
 			}
 		case step.Expect.Check(resp) == nil:
 			return resp, requests, nil

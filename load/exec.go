@@ -164,6 +164,7 @@ func (x *Exec) Do(ctx context.Context, r Request) (*Response, error) {
 		}
 		gen, err := x.prepareSession(ctx)
 		if err != nil {
+			x.lastClass = ClassSetup // no session to send with: the op's class, not an earlier attempt's (or none)
 			return &Response{Uncertain: uncertain}, fmt.Errorf("renew session: %w", err)
 		}
 		resp, class, err := x.attemptUntil(ctx, r, deadline)
@@ -232,7 +233,10 @@ func (x *Exec) prepareSession(ctx context.Context) (uint64, error) {
 		return 0, nil
 	}
 	gen, expired := x.client.state()
-	if expired {
+	// A declared client (Config.Client) has no built-in login to renew by: its session is renewed by its
+	// own login steps when refused (sessionRefused), and its lifetime only says whether a refusal is a lost
+	// session.
+	if expired && x.e.cfg.Client == nil {
 		if err := x.client.renew(ctx, x.e, gen, "expired"); err != nil {
 			return gen, err
 		}

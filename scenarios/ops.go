@@ -351,6 +351,9 @@ func validateInvariants(v *positioner, f file, p *Plan, defined map[string]bool)
 			fi.PerClient = kind == "set" // a client's own items, by default; a counter is the service's
 		case "client":
 			fi.PerClient = true
+			if kind == "counter" {
+				v.addq(field+".per", "client is a set's: a counter is read once per key the ops recorded (as the first client), per: run")
+			}
 		case "run":
 		default:
 			v.addq(field+".per", "%q: want client (read once as every client) or run (once)", in.Per)
