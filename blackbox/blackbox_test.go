@@ -150,8 +150,10 @@ func TestWhatTheServiceCannotAnswerIsNotChecked(t *testing.T) {
 func readMarked(t *testing.T, url string, ledger load.LedgerSnapshot, opts ...blackbox.Option) results.Findings {
 	t.Helper()
 	ctx := context.Background()
+	// A generous timeout: a login is a bcrypt check, and eight at once under -race on a busy 2-core CI
+	// machine took over 5 s once; the reader then retried the login, which TestLogsInOncePerUser counts.
 	truth, err := blackbox.Read(ctx, url, load.DefaultPassword, ledger, append([]blackbox.Option{blackbox.WithSettle(0),
-		blackbox.WithHTTPClient(&http.Client{Timeout: 5 * time.Second, Transport: readerMark{}})}, opts...)...)
+		blackbox.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: readerMark{}})}, opts...)...)
 	require.NoError(t, err)
 	f, err := results.CheckLedger(ctx, truth, ledger)
 	require.NoError(t, err)
