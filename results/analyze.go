@@ -8,28 +8,9 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/load"
 )
-
-// FaultRecord is one injection as the runner saw it, on the run's clock:
-// chaos.Injection's fields under the same names (the runner copies them in
-// one place), as a plain type so that results does not depend on how faults
-// are made.
-type FaultRecord struct {
-	Kind, Target, Resolved, Mechanism string
-	Start, End                        time.Duration
-	// Begin is when the injection began: the fault may act from then on,
-	// so a baseline ends there (0: at Start).
-	Begin time.Duration
-	// Error says why the fault did not happen as planned; its windows and
-	// recovery are then not measured and the architecture is invalid.
-	Error string
-	// The injector's health brackets: why the stack was not ready just
-	// before the injection ("" = ready), and how long after End it was
-	// ready again (negative: not within the injector's timeout).
-	HealthBefore string
-	Ready        time.Duration
-}
 
 // Input is everything measured for one architecture.
 type Input struct {
@@ -43,7 +24,7 @@ type Input struct {
 	Findings Findings
 	// Invariants are a declared scenario's reads (Arch.Invariants).
 	Invariants []InvariantRead
-	Faults     []FaultRecord
+	Faults     []chaos.Injection
 	Thresholds []Expr
 	// Edge is what the runner measured at the edge (EdgeStats), nil when it did not.
 	Edge *EdgeStats
@@ -287,7 +268,7 @@ func droppedDuring(tl []load.Second, start, end time.Duration) (dropped, planned
 // time. "Before" and "after" are as long as the fault, clipped to the run;
 // resolveBaselines may replace "before" with the first fault's baseline.
 type faultWindow struct {
-	f                     FaultRecord
+	f                     chaos.Injection
 	end, span             time.Duration
 	from, to              time.Duration // the baseline's bounds
 	before, during, after *reqWindow
@@ -296,7 +277,7 @@ type faultWindow struct {
 	borrowed              bool // before is the first fault's baseline
 }
 
-func newFaultWindows(faults []FaultRecord, runLen time.Duration) []*faultWindow {
+func newFaultWindows(faults []chaos.Injection, runLen time.Duration) []*faultWindow {
 	out := make([]*faultWindow, 0, len(faults))
 	for _, f := range faults {
 		end := f.End

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/stretchr/testify/require"
 )
@@ -113,7 +114,7 @@ func TestAnalyzeFaultWindowsAndRecovery(t *testing.T) {
 			require.NoError(t, err)
 			a, err := Analyze(Input{
 				Name: "x", Load: res, Records: recs, Thresholds: []Expr{expr},
-				Faults: []FaultRecord{{Kind: "kill", Target: "any-api", Resolved: "api-2", Start: tc.shape.faultAt, End: tc.shape.faultEnd}},
+				Faults: []chaos.Injection{{Kind: "kill", Target: "any-api", Resolved: "api-2", Start: tc.shape.faultAt, End: tc.shape.faultEnd}},
 			})
 			require.NoError(t, err)
 			require.Equal(t, tc.wantValid, a.Valid, a.InvalidReasons)
@@ -172,7 +173,7 @@ func TestAnalyzeBaselineSkipsEarlierFault(t *testing.T) {
 			r.Latency = 100 * ms
 		}
 	})
-	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Faults: []FaultRecord{
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Faults: []chaos.Injection{
 		{Kind: "packet-loss", Target: "api-1", Start: 5 * time.Second, End: 10 * time.Second},
 		{Kind: "kill", Target: "api-2", Start: 12 * time.Second, End: 15 * time.Second},
 		// Far from both: the stretch just before it is clean and is its own baseline.
@@ -207,7 +208,7 @@ func TestAnalyzeDroppedRequestsInvalidate(t *testing.T) {
 	}
 	res.Totals.Dropped, res.Totals.Sent = 15, res.Totals.Sent-15 // 0.5% of the run
 	a, err := Analyze(Input{Name: "x", Load: res, Records: recs,
-		Faults: []FaultRecord{{Kind: "pause", Target: "api-1", Start: 10 * time.Second, End: 15 * time.Second}}})
+		Faults: []chaos.Injection{{Kind: "pause", Target: "api-1", Start: 10 * time.Second, End: 15 * time.Second}}})
 	require.NoError(t, err)
 	require.False(t, a.Valid)
 	require.EqualValues(t, 15, a.Faults[0].Dropped)
@@ -234,7 +235,7 @@ func TestAnalyzeFaultThatDidNotRun(t *testing.T) {
 		require.NoError(t, err)
 		thr = append(thr, e)
 	}
-	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Thresholds: thr, Faults: []FaultRecord{
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Thresholds: thr, Faults: []chaos.Injection{
 		{Kind: "redis-outage", Target: "redis", Start: 4 * time.Second, End: 4 * time.Second, Ready: -1,
 			Error: "inject redis-outage on redis: kill redis: no such container"}}})
 	require.NoError(t, err)
@@ -267,7 +268,7 @@ func TestAnalyzeBaselineEndsWhereTheInjectionBegins(t *testing.T) {
 			r.Latency = 800 * time.Millisecond
 		}
 	})
-	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Faults: []FaultRecord{
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Faults: []chaos.Injection{
 		{Kind: "packet-loss", Target: "api-2", Begin: 10 * time.Second, Start: 10400 * time.Millisecond, End: 15 * time.Second}}})
 	require.NoError(t, err)
 	f := a.Faults[0]
@@ -301,7 +302,7 @@ func TestAnalyzeFaultThresholds(t *testing.T) {
 		require.NoError(t, err)
 		exprs = append(exprs, e)
 	}
-	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Thresholds: exprs, Faults: []FaultRecord{
+	a, err := Analyze(Input{Name: "x", Load: res, Records: recs, Thresholds: exprs, Faults: []chaos.Injection{
 		{Kind: "kill", Target: "any-api", Resolved: "api-2", Start: 10 * time.Second, End: 15 * time.Second},
 		{Kind: "pause", Target: "api-1", Start: 20 * time.Second, End: 22 * time.Second}}})
 	require.NoError(t, err)

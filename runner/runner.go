@@ -353,12 +353,6 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	for _, t := range plan.ThresholdsFor(a.Name) {
 		exprs = append(exprs, t.Expr)
 	}
-	var faults []results.FaultRecord
-	for _, in := range injections {
-		faults = append(faults, results.FaultRecord{Kind: in.Kind, Target: in.Target, Resolved: in.Resolved,
-			Mechanism: in.Mechanism, Begin: in.Begin, Start: in.Start, End: in.End, Error: in.Error,
-			HealthBefore: in.HealthBefore, Ready: in.Ready})
-	}
 	records := func(fn func(load.Record) error) error {
 		f, err := os.Open(lr.Files.Records)
 		if err != nil {
@@ -368,7 +362,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		return load.ReadRecords(f, fn)
 	}
 	res, aerr := results.Analyze(results.Input{
-		Name: a.Name, Records: records, Load: lr, Findings: findings, Invariants: invariantReads, Faults: faults, Thresholds: exprs, Knobs: res.Knobs,
+		Name: a.Name, Records: records, Load: lr, Findings: findings, Invariants: invariantReads, Faults: injections, Thresholds: exprs, Knobs: res.Knobs,
 		Edge: edgeStats,
 	})
 	if aerr != nil {
