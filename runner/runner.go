@@ -14,25 +14,18 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/chaosbench/chaosbench/blackbox"
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/internal/local"
-	"github.com/chaosbench/chaosbench/internal/poll"
-	"github.com/chaosbench/chaosbench/invariants"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/arch"
-	"github.com/chaosbench/chaosbench/target/keyspace"
 	"github.com/chaosbench/chaosbench/target/stack"
-	"github.com/redis/go-redis/v9"
 )
 
 // RunConfig says how to run a plan. Build it with Options.
@@ -210,11 +203,11 @@ const (
 	logsDirName  = "logs"         // the containers' logs
 )
 
-// runArch runs one architecture on its own stack. It always returns the
-// architecture's entry; an error means it did not run to the end (whatever
-// it measured is still in the entry). A fault that could not be injected or
-// reverted is not such an error: it is recorded on the fault, and makes the
-// architecture invalid.
+// runArch runs one architecture on its own stack: start it, arm the faults on the load's clock, drive
+// the load, read the ground truth once the faults are reverted, analyze. It always returns the
+// architecture's entry; an error means it did not run to the end (whatever it measured is still in the
+// entry). A fault that could not be injected or reverted is not such an error: it is recorded on the
+// fault, and makes the architecture invalid.
 func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, dir string, cfg RunConfig) (res results.Arch, err error) {
 	res = results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -238,137 +231,30 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		}
 	}()
 
-	// The faults act on this stack through chaos's port; *stack.Stack is its Docker implementation.
-	env := chaos.NewEnv(st, seed)
-	env.Log = cfg.Log
-	inj := chaos.NewInjector(env)
-	// Reverting is always attempted; a revert that fails is recorded on
-	// its fault (and so in the verdict), not turned into a run error.
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
-		defer cancel()
-		_ = inj.RevertAll(cctx)
-	}()
-
-	// Faults start on the load's clock: OnStart fires once clients are set
-	// up, and every fault waits for its offset from that instant. Each
-	// planned fault ends with a record in its slot, injected or not, so the
-	// summary lists them in the scenario's order and none can vanish.
-	var wg sync.WaitGroup
-	faultCtx, stopFaultsCause := context.WithCancelCause(ctx)
-	stopFaults := func() { stopFaultsCause(errLoadEnded) }
-	defer stopFaults()
-	injections := make([]chaos.Injection, len(plan.Faults))
-	onStart := func(start time.Time) {
-		env.Start = start
-		for i, fp := range plan.Faults {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				injections[i] = runFault(faultCtx, inj, fp, start)
-			}()
-		}
-	}
-
-	lopts := []load.Option{load.OnStart(onStart), load.WithLogger(slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-		load.WithProgress(cfg.Log, cfg.Progress)}
-	starts := []func(time.Time){onStart}
-	lcfg := LoadConfig(plan, a, seed, st.Entry)
-	lcfg.RunDir = dir
-	if roots := st.RootCAs(); roots != nil {
-		lcfg.TLS = stack.ClientTLS(roots) // the run's certificate, and nothing else
-	}
-	edge := startEdgeWatch(ctx, st, a.Edge)
-	started := false
-	if edge != nil {
-		begin := func(t time.Time) { started = true; edge.begin(t) }
-		lopts = append(lopts, load.OnStart(begin))
-		starts = append(starts, begin)
-	}
-	var lr *load.Result
-	var lerr error
-	if cfg.Workers > 0 {
-		// The same plan from loader containers, merged into this folder (workers.go).
-		lr, lerr = runWorkers(ctx, st, plan, a, seed, dir, cfg, starts)
-	} else {
-		lr, lerr = load.Run(ctx, lcfg, lopts...)
-	}
-	edgeStats := edge.stop(ctx, started)
-	stopFaults()
-	wg.Wait()
+	faults := armFaults(ctx, st, plan, seed, cfg.Log)
+	defer faults.revertAll()
+	lr, edge, lerr := driveLoad(ctx, st, plan, a, seed, dir, cfg, faults.onStart)
+	injections := faults.stop()
 	if lerr != nil && lr == nil {
 		return res, fmt.Errorf("load: %w", lerr)
 	}
-
-	// Ground truth, once the load is over, every fault reverted and the service had a moment to settle
-	// (answers the clients gave up on may still be committing): from Redis for the reference API, through
-	// the contract for a user's image, whose storage chaosbench does not know.
-	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	_ = inj.RevertAll(cctx)
-	// An interrupted run skips the wait, not the check: what was measured is still written.
-	sleepCtx(ctx, blackbox.DefaultSettle)
-	var findings, blackBox results.Findings
-	var invariantReads []results.InvariantRead
-	blackBoxOnly := a.Service.Custom() || plan.Attach != nil // storage chaosbench does not know
-	if plan.Declared() {
-		// The scenario's own invariants, read back through its API (package invariants); without any,
-		// every check is "not checked", and a threshold on it fails as not measured.
-		f, reads, cerr := declaredCheck(cctx, plan, st.Entry, uint64(seed), lr.Ledger, lcfg.TLS, cfg.Log)
-		if cerr != nil {
-			return res, fmt.Errorf("check the invariants through the API: %w", cerr)
-		}
-		findings, invariantReads = f, reads
-	} else if !blackBoxOnly {
-		raddr, aerr := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
-		if aerr != nil {
-			return res, fmt.Errorf("find redis for the checker: %w", aerr)
-		}
-		rdb := redis.NewClient(&redis.Options{Addr: raddr})
-		defer rdb.Close()
-		f, cerr := waitAndCheck(cctx, rdb, lr.Ledger)
-		if cerr != nil {
-			return res, fmt.Errorf("check ground truth: %w", cerr)
-		}
-		findings = f
-	}
-	if !plan.Declared() && (blackBoxOnly || cfg.CrossCheck) {
-		var bopts []blackbox.Option
-		if lcfg.TLS != nil { // the run's certificate, as the load trusted it
-			bopts = append(bopts, blackbox.WithHTTPClient(&http.Client{Timeout: 10 * time.Second,
-				Transport: &http.Transport{Proxy: nil, TLSClientConfig: lcfg.TLS}}))
-		}
-		f, cerr := blackBoxCheck(cctx, st.Entry, lr.Ledger, cfg.Log, bopts...)
-		if cerr != nil {
-			return res, fmt.Errorf("check ground truth through the API: %w", cerr)
-		}
-		if blackBoxOnly {
-			findings = f
-		} else {
-			blackBox = f
-		}
+	truth, err := readTruth(ctx, st, plan, a, seed, lr.Ledger, cfg, faults)
+	if err != nil {
+		return res, err
 	}
 
 	var exprs []results.Expr
 	for _, t := range plan.ThresholdsFor(a.Name) {
 		exprs = append(exprs, t.Expr)
 	}
-	records := func(fn func(load.Record) error) error {
-		f, err := os.Open(lr.Files.Records)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		return load.ReadRecords(f, fn)
-	}
 	res, aerr := results.Analyze(results.Input{
-		Name: a.Name, Records: records, Load: lr, Findings: findings, Invariants: invariantReads, Faults: injections, Thresholds: exprs, Knobs: res.Knobs,
-		Edge: edgeStats,
+		Name: a.Name, Records: recordsOf(lr), Load: lr, Findings: truth.findings, Invariants: truth.reads,
+		Faults: injections, Thresholds: exprs, Knobs: res.Knobs, Edge: edge,
 	})
 	if aerr != nil {
 		return results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}, aerr
 	}
-	res.BlackBox = blackBox
+	res.BlackBox = truth.blackBox
 	hgrm := filepath.Join(dir, hgrmFileName)
 	if herr := results.WriteHgrmFile(hgrm, lr.Latency("", ""), 1000); herr != nil {
 		err = errors.Join(err, herr)
@@ -379,80 +265,54 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	return res, errors.Join(err, lerr)
 }
 
-// NotCheckedDeclared is why a scenario of declared ops that declares no invariant and no session has
-// none of the checks.
-const NotCheckedDeclared = "declared ops without invariants: this check reads the contract's orders, resources " +
-	"and sessions, which they do not write; declare invariants (docs/scenarios.md, \"Invariants\") to check yours"
-
-// NotCheckedNoSession is why the session checks of a declared client without a session are not checked.
-const NotCheckedNoSession = "the declared client has no session (client.session: {token, unknown, lifetime})"
-
-// declaredCheck reads a declared scenario's invariants through its API at entry and judges the ledger
-// against them.
-func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed uint64, l load.LedgerSnapshot,
-	tlsCfg *tls.Config, log io.Writer) (results.Findings, []results.InvariantRead, error) {
-	if len(plan.Invariants) == 0 && (plan.Client == nil || plan.Client.Session == nil) {
-		return results.NotChecked(NotCheckedDeclared), nil, nil
+// driveLoad sends the plan's load at st, from this process or from loader containers (cfg.Workers), with
+// onStart called once the clients are set up; it returns what the load measured and, for an architecture
+// with an edge, what the edge saw.
+func driveLoad(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch.Arch, seed int64, dir string,
+	cfg RunConfig, onStart func(time.Time)) (*load.Result, *results.EdgeStats, error) {
+	starts := []func(time.Time){onStart}
+	edge := startEdgeWatch(ctx, st, a.Edge)
+	started := false
+	if edge != nil {
+		starts = append(starts, func(t time.Time) { started = true; edge.begin(t) })
 	}
-	var opts []invariants.Option
-	if tlsCfg != nil { // the run's certificate, as the load trusted it
-		opts = append(opts, invariants.WithHTTPClient(&http.Client{Timeout: 10 * time.Second,
-			Transport: &http.Transport{Proxy: nil, TLSClientConfig: tlsCfg}}))
-	}
-	icfg := invariants.Config{Base: entry, Client: plan.EngineClient(), Invariants: plan.Invariants, Seed: seed}
-	if plan.Retry.On != nil {
-		icfg.RetryStatuses = plan.Retry.On.Statuses
-	}
-	truth, err := invariants.Read(ctx, icfg, l, opts...)
-	if err != nil {
-		return nil, nil, err
-	}
-	if log != nil {
-		for _, r := range truth.Reads {
-			fmt.Fprintln(log, r)
+	var lr *load.Result
+	var err error
+	if cfg.Workers > 0 {
+		// The same plan from loader containers, merged into this folder (workers.go).
+		lr, err = runWorkers(ctx, st, plan, a, seed, dir, cfg, starts)
+	} else {
+		lcfg := LoadConfig(plan, a, seed, st.Entry)
+		lcfg.RunDir = dir
+		lcfg.TLS = clientTLS(st)
+		lopts := []load.Option{load.WithLogger(slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+			load.WithProgress(cfg.Log, cfg.Progress)}
+		for _, fn := range starts {
+			lopts = append(lopts, load.OnStart(fn))
 		}
+		lr, err = load.Run(ctx, lcfg, lopts...)
 	}
-	copts := []results.CheckOption{results.DeclaredWrites()}
-	if plan.Client == nil || plan.Client.Session == nil {
-		copts = append(copts, results.NoSessions(NotCheckedNoSession))
-	}
-	f, err := results.CheckLedger(ctx, truth, l, copts...)
-	return f, truth.Reads, err
+	return lr, edge.stop(ctx, started), err
 }
 
-// errLoadEnded is why the faults' context ends when the load is over: a fault still waiting for its time
-// then did not run because the load was shorter, not because the run was interrupted.
-var errLoadEnded = errors.New("the load ended")
-
-// runFault waits for fp's time on the load's clock, injects it, holds it and
-// reverts it, and returns its record: a failed or never-started fault is
-// recorded with why.
-func runFault(ctx context.Context, inj *chaos.Injector, fp scenarios.FaultPlan, start time.Time) chaos.Injection {
-	f, err := chaos.New(fp.Kind, fp.Params)
-	if err != nil { // validated before; a failure here is a bug, and still accounted for
-		return inj.NotRun(fp.Kind, fp.Params, fp.Target, fmt.Errorf("build %s: %w", fp.Kind, err))
+// clientTLS is the TLS configuration that trusts st's certificate and nothing else (nil: plain HTTP).
+func clientTLS(st *stack.Stack) *tls.Config {
+	if roots := st.RootCAs(); roots != nil {
+		return stack.ClientTLS(roots)
 	}
-	t := time.NewTimer(time.Until(start.Add(fp.At)))
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		if cause := context.Cause(ctx); !errors.Is(cause, errLoadEnded) {
-			return inj.NotRun(fp.Kind, fp.Params, fp.Target, fmt.Errorf("not injected: the run was interrupted (%v) before %s", cause, fp.At))
-		}
-		return inj.NotRun(fp.Kind, fp.Params, fp.Target, fmt.Errorf("not injected: the load ended before %s", fp.At))
-	}
-	rec, _ := inj.Run(ctx, f, fp.Params, fp.Target, fp.For)
-	return rec
+	return nil
 }
 
-// waitAndCheck reads ground truth, waiting briefly for a Redis that a fault
-// just restarted to load its data.
-func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot) (results.Findings, error) {
-	if err := poll.Until(ctx, 200*time.Millisecond, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }); err != nil {
-		return nil, fmt.Errorf("redis did not answer: %w", err)
+// recordsOf streams lr's records.jsonl, for the analysis.
+func recordsOf(lr *load.Result) func(fn func(load.Record) error) error {
+	return func(fn func(load.Record) error) error {
+		f, err := os.Open(lr.Files.Records)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return load.ReadRecords(f, fn)
 	}
-	return results.CheckLedger(ctx, keyspace.NewRedisTruth(rdb), l)
 }
 
 // startStack starts the architecture's stack, or attaches to the running project the scenario names
@@ -487,19 +347,6 @@ func startStack(ctx context.Context, plan scenarios.Plan, a arch.Arch, cfg RunCo
 		return nil, fmt.Errorf("stack up: %w", err)
 	}
 	return st, nil
-}
-
-// blackBoxCheck reads ground truth through the service's own API (package blackbox) and runs the checks
-// on it.
-func blackBoxCheck(ctx context.Context, entry string, l load.LedgerSnapshot, log io.Writer, bopts ...blackbox.Option) (results.Findings, error) {
-	truth, err := blackbox.Read(ctx, entry, load.DefaultPassword, l, append([]blackbox.Option{blackbox.WithSettle(0)}, bopts...)...)
-	if err != nil {
-		return nil, err
-	}
-	if log != nil {
-		fmt.Fprintf(log, "ground truth through the API: %s\n", truth)
-	}
-	return results.CheckLedger(ctx, truth, l)
 }
 
 // sleepCtx waits d, or less when ctx ends.

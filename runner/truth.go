@@ -1,0 +1,145 @@
+package runner
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/chaosbench/chaosbench/blackbox"
+	"github.com/chaosbench/chaosbench/internal/poll"
+	"github.com/chaosbench/chaosbench/invariants"
+	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/scenarios"
+	"github.com/chaosbench/chaosbench/target/arch"
+	"github.com/chaosbench/chaosbench/target/keyspace"
+	"github.com/chaosbench/chaosbench/target/stack"
+	"github.com/redis/go-redis/v9"
+)
+
+// truth is what the checks found: against the store, or through the API (BlackBox beside Redis's with
+// --cross-check), or a declared scenario's invariants and their reads.
+type truth struct {
+	findings, blackBox results.Findings
+	reads              []results.InvariantRead
+}
+
+// readTruth checks the ledger against the ground truth once the load is over, every fault reverted and
+// the service had a moment to settle (answers the clients gave up on may still be committing): from
+// Redis for the reference API, through the contract for a user's image or an attached project, whose
+// storage chaosbench does not know, and through the scenario's invariants for declared ops.
+func readTruth(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch.Arch, seed int64, l load.LedgerSnapshot,
+	cfg RunConfig, faults *faultRun) (truth, error) {
+	faults.revertAll()
+	// An interrupted run skips the wait, not the check: what was measured is still written.
+	sleepCtx(ctx, blackbox.DefaultSettle)
+	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tlsCfg := clientTLS(st)
+	var t truth
+	if plan.Declared() {
+		// The scenario's own invariants, read back through its API (package invariants); without any,
+		// every check is "not checked", and a threshold on it fails as not measured.
+		f, reads, err := declaredCheck(cctx, plan, st.Entry, uint64(seed), l, tlsCfg, cfg.Log)
+		if err != nil {
+			return t, fmt.Errorf("check the invariants through the API: %w", err)
+		}
+		t.findings, t.reads = f, reads
+		return t, nil
+	}
+	blackBoxOnly := a.Service.Custom() || plan.Attach != nil // storage chaosbench does not know
+	if !blackBoxOnly {
+		raddr, err := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
+		if err != nil {
+			return t, fmt.Errorf("find redis for the checker: %w", err)
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: raddr})
+		defer rdb.Close()
+		if t.findings, err = waitAndCheck(cctx, rdb, l); err != nil {
+			return t, fmt.Errorf("check ground truth: %w", err)
+		}
+	}
+	if blackBoxOnly || cfg.CrossCheck {
+		var bopts []blackbox.Option
+		if tlsCfg != nil { // the run's certificate, as the load trusted it
+			bopts = append(bopts, blackbox.WithHTTPClient(&http.Client{Timeout: 10 * time.Second,
+				Transport: &http.Transport{Proxy: nil, TLSClientConfig: tlsCfg}}))
+		}
+		f, err := blackBoxCheck(cctx, st.Entry, l, cfg.Log, bopts...)
+		if err != nil {
+			return t, fmt.Errorf("check ground truth through the API: %w", err)
+		}
+		if blackBoxOnly {
+			t.findings = f
+		} else {
+			t.blackBox = f
+		}
+	}
+	return t, nil
+}
+
+// NotCheckedDeclared is why a scenario of declared ops that declares no invariant and no session has
+// none of the checks.
+const NotCheckedDeclared = "declared ops without invariants: this check reads the contract's orders, resources " +
+	"and sessions, which they do not write; declare invariants (docs/scenarios.md, \"Invariants\") to check yours"
+
+// NotCheckedNoSession is why the session checks of a declared client without a session are not checked.
+const NotCheckedNoSession = "the declared client has no session (client.session: {token, unknown, lifetime})"
+
+// declaredCheck reads a declared scenario's invariants through its API at entry and judges the ledger
+// against them.
+func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed uint64, l load.LedgerSnapshot,
+	tlsCfg *tls.Config, log io.Writer) (results.Findings, []results.InvariantRead, error) {
+	if len(plan.Invariants) == 0 && (plan.Client == nil || plan.Client.Session == nil) {
+		return results.NotChecked(NotCheckedDeclared), nil, nil
+	}
+	var opts []invariants.Option
+	if tlsCfg != nil { // the run's certificate, as the load trusted it
+		opts = append(opts, invariants.WithHTTPClient(&http.Client{Timeout: 10 * time.Second,
+			Transport: &http.Transport{Proxy: nil, TLSClientConfig: tlsCfg}}))
+	}
+	icfg := invariants.Config{Base: entry, Client: plan.EngineClient(), Invariants: plan.Invariants, Seed: seed}
+	if plan.Retry.On != nil {
+		icfg.RetryStatuses = plan.Retry.On.Statuses
+	}
+	truth, err := invariants.Read(ctx, icfg, l, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if log != nil {
+		for _, r := range truth.Reads {
+			fmt.Fprintln(log, r)
+		}
+	}
+	copts := []results.CheckOption{results.DeclaredWrites()}
+	if plan.Client == nil || plan.Client.Session == nil {
+		copts = append(copts, results.NoSessions(NotCheckedNoSession))
+	}
+	f, err := results.CheckLedger(ctx, truth, l, copts...)
+	return f, truth.Reads, err
+}
+
+// waitAndCheck reads ground truth, waiting briefly for a Redis that a fault
+// just restarted to load its data.
+func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot) (results.Findings, error) {
+	if err := poll.Until(ctx, 200*time.Millisecond, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }); err != nil {
+		return nil, fmt.Errorf("redis did not answer: %w", err)
+	}
+	return results.CheckLedger(ctx, keyspace.NewRedisTruth(rdb), l)
+}
+
+// blackBoxCheck reads ground truth through the service's own API (package blackbox) and runs the checks
+// on it.
+func blackBoxCheck(ctx context.Context, entry string, l load.LedgerSnapshot, log io.Writer, bopts ...blackbox.Option) (results.Findings, error) {
+	truth, err := blackbox.Read(ctx, entry, load.DefaultPassword, l, append([]blackbox.Option{blackbox.WithSettle(0)}, bopts...)...)
+	if err != nil {
+		return nil, err
+	}
+	if log != nil {
+		fmt.Fprintf(log, "ground truth through the API: %s\n", truth)
+	}
+	return results.CheckLedger(ctx, truth, l)
+}
