@@ -42,14 +42,24 @@ func (compareMarkdown) Render(w io.Writer, c Comparison, all bool) error {
 }
 func (compareJSON) Render(w io.Writer, c Comparison, _ bool) error { return c.WriteJSON(w) }
 
-// CompareReporters lists every compare format.
-func CompareReporters() []CompareReporter {
-	return []CompareReporter{compareText{}, compareMarkdown{}, compareJSON{}}
+var compareReporters = NewRegistry[CompareReporter]("compare")
+
+// The compare formats, in the order --format lists them.
+func init() {
+	compareReporters.Register(100, compareText{})
+	compareReporters.Register(200, compareMarkdown{})
+	compareReporters.Register(300, compareJSON{})
 }
+
+// CompareReporters lists every compare format.
+func CompareReporters() []CompareReporter { return compareReporters.All() }
+
+// CompareFormats lists the --format values of `chaosbench compare`.
+func CompareFormats() []string { return compareReporters.Names() }
 
 // CompareReporterFor returns the compare reporter for a --format value.
 func CompareReporterFor(format string) (CompareReporter, error) {
-	return byFormat(CompareReporters(), "compare", format)
+	return compareReporters.Lookup(format)
 }
 
 // MarshalJSON writes infinite values as "+Inf"/"-Inf" (JSON has no

@@ -41,46 +41,46 @@ func (JSONReporter) Render(w io.Writer, s Summary) error {
 	return err
 }
 
-// The built-in formats, in the order a run writes them; a format of its own file (report_<name>.go, or a
-// test, or another package) registers itself with RegisterReporter and comes after them.
-func init() {
-	for _, r := range []Reporter{JSONReporter{}, TextReporter{}, MarkdownReporter{}, HTMLReporter{}} {
-		RegisterReporter(r)
-	}
-}
+// The ranks of the built-in run reports: the order a run writes them into its folder and --format lists
+// them. A format of its own (another file, a test, another package) takes a rank between them.
+const (
+	// RankJSON is first: summary.json is what every other report renders from, and WriteReports stops at
+	// the first report that fails, so a run folder whose other reports broke can still be re-rendered
+	// (chaosbench report).
+	RankJSON     = 100
+	RankText     = 200
+	RankMarkdown = 300
+	RankHTML     = 400
+	// RankJUnit is last, after every other report: report.junit.xml is what CI picks up (docs/ci.md), so
+	// it appears only once the reports a person reads are in the folder beside it, and a JUnit render that
+	// fails cannot keep them from being written.
+	RankJUnit = 1000
+)
 
-var reporters []Reporter
+var reporters = NewRegistry[Reporter]("report")
 
-// RegisterReporter adds a run report format: every run writes it into its folder and `chaosbench report
-// --format` renders it. A format name or file name used twice is a programming error.
-func RegisterReporter(r Reporter) {
-	for _, have := range reporters {
-		if have.Format() == r.Format() || have.File() == r.File() {
-			panic(fmt.Sprintf("results: report format %q (%s) registered twice", r.Format(), r.File()))
+func init() { RegisterReporter(RankJSON, JSONReporter{}) }
+
+// RegisterReporter adds a run report format at rank (RankJSON ... RankJUnit): every run writes it into its
+// folder and `chaosbench report --format` renders it. A format name, file name or rank used twice is a
+// programming error.
+func RegisterReporter(rank int, r Reporter) {
+	for _, have := range reporters.All() {
+		if have.File() == r.File() {
+			panic(fmt.Sprintf("results: report formats %q and %q both write %s", have.Format(), r.Format(), r.File()))
 		}
 	}
-	reporters = append(reporters, r)
+	reporters.Register(rank, r)
 }
 
 // Reporters lists every format, in the order a run writes them.
-func Reporters() []Reporter { return append([]Reporter(nil), reporters...) }
+func Reporters() []Reporter { return reporters.All() }
+
+// ReportFormats lists the --format values of a run's reports, in the same order.
+func ReportFormats() []string { return reporters.Names() }
 
 // ReporterFor returns the reporter for a --format value.
-func ReporterFor(format string) (Reporter, error) { return byFormat(Reporters(), "report", format) }
-
-// byFormat finds the renderer of a registry (run reports, compare
-// formats) whose Format is format, or says which formats there are.
-func byFormat[R interface{ Format() string }](rs []R, what, format string) (R, error) {
-	var names []string
-	for _, r := range rs {
-		if r.Format() == format {
-			return r, nil
-		}
-		names = append(names, r.Format())
-	}
-	var none R
-	return none, fmt.Errorf("unknown %s format %q (want one of %s)", what, format, strings.Join(names, ", "))
-}
+func ReporterFor(format string) (Reporter, error) { return reporters.Lookup(format) }
 
 // WriteReports writes every report into a run folder and returns the paths
 // written. The text report goes to a file too: a run's folder should say on

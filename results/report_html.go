@@ -20,6 +20,8 @@ type HTMLReporter struct{}
 
 var _ Reporter = HTMLReporter{}
 
+func init() { RegisterReporter(RankHTML, HTMLReporter{}) }
+
 func (HTMLReporter) Format() string { return "html" }
 func (HTMLReporter) File() string   { return "report.html" }
 

@@ -3,12 +3,12 @@ package results
 import "io"
 
 // JUnitReporter writes report.junit.xml: the JUnit XML of one run (junit.go says what it holds). It is
-// registered from a file named after report.go, so that it comes after the built-in formats.
+// written last (RankJUnit says why).
 type JUnitReporter struct{}
 
 var _ Reporter = JUnitReporter{}
 
-func init() { RegisterReporter(JUnitReporter{}) }
+func init() { RegisterReporter(RankJUnit, JUnitReporter{}) }
 
 func (JUnitReporter) Format() string { return "junit" }
 func (JUnitReporter) File() string   { return "report.junit.xml" }

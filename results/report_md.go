@@ -18,6 +18,8 @@ type MarkdownReporter struct {
 
 var _ Reporter = MarkdownReporter{}
 
+func init() { RegisterReporter(RankMarkdown, MarkdownReporter{}) }
+
 func (MarkdownReporter) Format() string { return "md" }
 func (MarkdownReporter) File() string   { return "report.md" }
 

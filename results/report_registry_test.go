@@ -25,7 +25,8 @@ func (csvReporter) Render(w io.Writer, s results.Summary) error {
 	return nil
 }
 
-func init() { results.RegisterReporter(csvReporter{}) }
+// Between the built-in formats: html and junit.
+func init() { results.RegisterReporter(results.RankHTML+1, csvReporter{}) }
 
 // TestRegisteredReportFormat: a format registered from another package is written into every run folder
 // beside the built-in ones and is what `chaosbench report --format` finds, with no edit to results.
@@ -44,5 +45,22 @@ func TestRegisteredReportFormat(t *testing.T) {
 	r, err := results.ReporterFor("test-csv")
 	require.NoError(t, err)
 	require.Equal(t, "report.test.csv", r.File())
-	require.Panics(t, func() { results.RegisterReporter(csvReporter{}) }, "a format registered twice")
+	require.Panics(t, func() { results.RegisterReporter(results.RankHTML+2, csvReporter{}) }, "a format registered twice")
 }
+
+// TestFormatOrder: the formats are listed by their explicit rank, summary.json first and JUnit last
+// (RankJUnit), whatever the files that register them are called.
+func TestFormatOrder(t *testing.T) {
+	require.Equal(t, []string{"json", "text", "md", "html", "test-csv", "junit"}, results.ReportFormats())
+	require.Equal(t, []string{"json", "text", "md", "html", "junit"}, results.SuiteReportFormats())
+	require.Equal(t, []string{"text", "md", "json"}, results.CompareFormats())
+	_, err := results.CompareReporterFor("html")
+	require.EqualError(t, err, `unknown compare format "html" (want one of text, md, json)`)
+	require.Panics(t, func() { results.RegisterSuiteReporter(results.RankJUnit, fakeSuite{}) }, "a rank used twice")
+}
+
+type fakeSuite struct{}
+
+func (fakeSuite) Format() string                        { return "fake" }
+func (fakeSuite) File() string                          { return "fake" }
+func (fakeSuite) Render(io.Writer, results.Suite) error { return nil }

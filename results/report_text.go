@@ -17,6 +17,8 @@ type TextReporter struct {
 
 var _ Reporter = TextReporter{}
 
+func init() { RegisterReporter(RankText, TextReporter{}) }
+
 func (TextReporter) Format() string { return "text" }
 func (TextReporter) File() string   { return "report.txt" }
 

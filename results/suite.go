@@ -113,29 +113,72 @@ func SuiteRuns(s Suite) []Summary {
 // format lives in its own file (suite_text.go, suite_md.go, suite_html.go).
 type SuiteReporter interface {
 	Format() string
-	File() string // its name inside the suite folder
+	// File is its name inside the suite folder; empty for a format rendered only on demand (`chaosbench
+	// report SUITE_DIR --format`), which WriteSuite does not write.
+	File() string
 	Render(w io.Writer, s Suite) error
 }
 
-// SuiteReporters lists the combined report formats, in the order a suite writes them.
-func SuiteReporters() []SuiteReporter {
-	return []SuiteReporter{SuiteTextReporter{}, SuiteMarkdownReporter{}, SuiteHTMLReporter{}}
+var suiteReporters = NewRegistry[SuiteReporter]("suite report")
+
+// RegisterSuiteReporter adds a suite report format at rank, as RegisterReporter does for a run's (the same
+// ranks: RankJSON first, RankJUnit last).
+func RegisterSuiteReporter(rank int, r SuiteReporter) { suiteReporters.Register(rank, r) }
+
+// SuiteReporters lists the suite formats, in the order a suite writes them.
+func SuiteReporters() []SuiteReporter { return suiteReporters.All() }
+
+// SuiteReportFormats lists the --format values of a suite folder's reports.
+func SuiteReportFormats() []string { return suiteReporters.Names() }
+
+// SuiteReporterFor returns the suite reporter for a --format value.
+func SuiteReporterFor(format string) (SuiteReporter, error) { return suiteReporters.Lookup(format) }
+
+// SuiteJSONReporter writes suite.json, with the verdicts computed from the entries (Decide).
+type SuiteJSONReporter struct{}
+
+// SuiteJUnitReporter is a suite's JUnit XML: one testsuite per scenario, the scenarios it never reached
+// included as errors. It is not written into the suite folder (each scenario's folder has its own
+// report.junit.xml, and `chaosbench run --junit FILE` writes the suite's); `chaosbench report` prints it.
+type SuiteJUnitReporter struct{}
+
+var (
+	_ SuiteReporter = SuiteJSONReporter{}
+	_ SuiteReporter = SuiteJUnitReporter{}
+)
+
+func init() {
+	RegisterSuiteReporter(RankJSON, SuiteJSONReporter{})
+	RegisterSuiteReporter(RankJUnit, SuiteJUnitReporter{})
+}
+
+func (SuiteJSONReporter) Format() string { return "json" }
+func (SuiteJSONReporter) File() string   { return SuiteFileName }
+func (SuiteJSONReporter) Render(w io.Writer, s Suite) error {
+	s.Decide()
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode suite: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func (SuiteJUnitReporter) Format() string { return "junit" }
+func (SuiteJUnitReporter) File() string   { return "" }
+func (SuiteJUnitReporter) Render(w io.Writer, s Suite) error {
+	return WriteJUnit(w, SuiteRuns(s))
 }
 
 // WriteSuite writes suite.json (with the verdict computed from the entries) and every combined report into
 // dir, and returns the paths written.
 func WriteSuite(dir string, s Suite) ([]string, error) {
 	s.Decide()
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode suite: %w", err)
-	}
-	path := filepath.Join(dir, SuiteFileName)
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("write suite summary: %w", err)
-	}
-	paths := []string{path}
+	var paths []string
 	for _, r := range SuiteReporters() {
+		if r.File() == "" {
+			continue
+		}
 		p := filepath.Join(dir, r.File())
 		if err := writeAtomic(p, func(w io.Writer) error { return r.Render(w, s) }); err != nil {
 			return paths, fmt.Errorf("%s: render %s suite report: %w", p, r.Format(), err)

@@ -14,6 +14,8 @@ type SuiteHTMLReporter struct{}
 
 var _ SuiteReporter = SuiteHTMLReporter{}
 
+func init() { RegisterSuiteReporter(RankHTML, SuiteHTMLReporter{}) }
+
 func (SuiteHTMLReporter) Format() string { return "html" }
 func (SuiteHTMLReporter) File() string   { return "report.html" }
 

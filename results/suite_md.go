@@ -16,6 +16,8 @@ type SuiteMarkdownReporter struct {
 
 var _ SuiteReporter = SuiteMarkdownReporter{}
 
+func init() { RegisterSuiteReporter(RankMarkdown, SuiteMarkdownReporter{}) }
+
 func (SuiteMarkdownReporter) Format() string { return "md" }
 func (SuiteMarkdownReporter) File() string   { return "report.md" }
 

@@ -15,6 +15,8 @@ type SuiteTextReporter struct {
 
 var _ SuiteReporter = SuiteTextReporter{}
 
+func init() { RegisterSuiteReporter(RankText, SuiteTextReporter{}) }
+
 func (SuiteTextReporter) Format() string { return "text" }
 func (SuiteTextReporter) File() string   { return "report.txt" }
 

@@ -180,10 +180,4 @@ func sidePaths(side, arg string) ([]string, error) {
 }
 
 // compareFormats lists the --format values, from the registry.
-func compareFormats() string {
-	var names []string
-	for _, r := range results.CompareReporters() {
-		names = append(names, r.Format())
-	}
-	return strings.Join(names, ", ")
-}
+func compareFormats() string { return strings.Join(results.CompareFormats(), ", ") }
