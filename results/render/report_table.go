@@ -1,9 +1,11 @@
-package results
+package render
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // The side-by-side table that the text and Markdown reports share, and the helpers that fill it.
@@ -22,30 +24,9 @@ type row struct {
 	section bool
 }
 
-// faultLabel names the i-th fault of the scenario, as the first architecture
-// that ran it saw it (every architecture runs the same timeline).
-func faultLabel(f Fault) string {
-	return fmt.Sprintf("%s %s %g-%gs", f.Kind, f.Target, f.StartS, f.EndS)
-}
-
-// The rules the reports explain, written from the constants that apply them
-// (analyze.go), so that prose and code cannot drift apart.
-var (
-	RecoveryRule = fmt.Sprintf("Recovery is the time from a fault's end until p99 latency is back within %g× its baseline p99 "+
-		"(plus %s) with an error rate at most the baseline's plus %g%%, for %d seconds in a row. A fault's baseline is "+
-		"the stretch as long as the fault just before its injection began (requests answered by then) or, when that "+
-		"stretch overlaps an earlier fault or its recovery, the baseline of the first fault: never a window that a fault "+
-		"disturbed.",
-		RecoveryFactor, RecoverySlack, RecoveryErrorSlack*100, RecoveryRun)
-	ValidityRule = fmt.Sprintf("A run is valid when every planned fault was injected and reverted, the load generator sent "+
-		"at least %.0f%% of the planned rate before the first fault, and it dropped (never sent) at most %g%% of the planned "+
-		"requests, over the whole run and within each fault; otherwise the numbers prove nothing and the run is marked "+
-		"invalid, never passed.", MinValidRate*100, MaxDroppedShare*100)
-)
-
 // baselineText is a fault's baseline window, saying so when it is not the
 // stretch just before the fault (it overlapped an earlier one).
-func baselineText(f Fault) string {
+func baselineText(f results.Fault) string {
 	t := windowText(f.Before)
 	if f.BaselineOfFirst {
 		t += fmt.Sprintf(" (first fault's baseline, %g–%g s)", f.Before.FromS, f.Before.ToS)
@@ -55,7 +36,7 @@ func baselineText(f Fault) string {
 
 // healthText is the injector's health brackets around a fault: were the
 // nodes ready before it, and how soon after its revert were they again.
-func healthText(f Fault) (text string, bad bool) {
+func healthText(f results.Fault) (text string, bad bool) {
 	if f.Error != "" {
 		return "–", false
 	}
@@ -70,7 +51,7 @@ func healthText(f Fault) (text string, bad bool) {
 }
 
 // healthCell is healthText, short enough for a column of the shared table.
-func healthCell(f Fault) cell {
+func healthCell(f results.Fault) cell {
 	switch {
 	case f.Error != "":
 		return cell{text: "–"}
@@ -82,8 +63,8 @@ func healthCell(f Fault) cell {
 	return cell{text: fmt.Sprintf("ready, again %.1f s after", *f.ReadyAfterS)}
 }
 
-func recoveryCell(f Fault) cell {
-	node := faultTarget(f)
+func recoveryCell(f results.Fault) cell {
+	node := results.FaultTarget(f)
 	switch {
 	case f.Error != "":
 		return cell{text: node + ": did not run as planned", bad: true}
@@ -95,7 +76,7 @@ func recoveryCell(f Fault) cell {
 
 // union lists what names returns for every architecture of s, each once, in
 // order of first appearance.
-func union(s Summary, names func(Arch) []string) []string {
+func union(s results.Summary, names func(results.Arch) []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, a := range s.Architectures {
@@ -111,8 +92,8 @@ func union(s Summary, names func(Arch) []string) []string {
 
 // thresholdExprs is the union of every architecture's thresholds
 // (architectures may carry their own).
-func thresholdExprs(s Summary) []string {
-	return union(s, func(a Arch) (out []string) {
+func thresholdExprs(s results.Summary) []string {
+	return union(s, func(a results.Arch) (out []string) {
 		for _, t := range a.Thresholds {
 			out = append(out, t.Expr)
 		}
@@ -120,16 +101,16 @@ func thresholdExprs(s Summary) []string {
 	})
 }
 
-func findThreshold(a Arch, expr string) (Threshold, bool) {
+func findThreshold(a results.Arch, expr string) (results.Threshold, bool) {
 	for _, t := range a.Thresholds {
 		if t.Expr == expr {
 			return t, true
 		}
 	}
-	return Threshold{}, false
+	return results.Threshold{}, false
 }
 
-func maxFaults(s Summary) int {
+func maxFaults(s results.Summary) int {
 	n := 0
 	for _, a := range s.Architectures {
 		n = max(n, len(a.Faults))
@@ -138,8 +119,8 @@ func maxFaults(s Summary) int {
 }
 
 // opNames lists every op any architecture ran, in first-seen order.
-func opNames(s Summary) []string {
-	return union(s, func(a Arch) (out []string) {
+func opNames(s results.Summary) []string {
+	return union(s, func(a results.Arch) (out []string) {
 		for _, o := range a.Ops {
 			out = append(out, o.Name)
 		}
@@ -148,7 +129,7 @@ func opNames(s Summary) []string {
 }
 
 // opsHaveBytes: the engine counted request bytes for some op of the run.
-func opsHaveBytes(s Summary) bool {
+func opsHaveBytes(s results.Summary) bool {
 	for _, a := range s.Architectures {
 		for _, o := range a.Ops {
 			if o.ReqBytesPerRequest > 0 {
@@ -183,9 +164,9 @@ func fmtSig(v float64) string {
 
 // buildTable is the architectures-side-by-side table that the text and
 // Markdown reports share, so they cannot disagree.
-func buildTable(s Summary, ok, fail string) []row {
+func buildTable(s results.Summary, ok, fail string) []row {
 	var rows []row
-	add := func(label string, section bool, f func(a Arch) cell) {
+	add := func(label string, section bool, f func(a results.Arch) cell) {
 		r := row{label: label, section: section}
 		for _, a := range s.Architectures {
 			r.cells = append(r.cells, f(a))
@@ -197,40 +178,42 @@ func buildTable(s Summary, ok, fail string) []row {
 		return cell{text: fmt.Sprintf("%d", v), bad: v > 0}
 	}
 
-	add("verdict", true, func(a Arch) cell {
-		switch st, _ := ArchStatus(a); st {
-		case StatusPassed:
+	add("verdict", true, func(a results.Arch) cell {
+		switch st, _ := results.ArchStatus(a); st {
+		case results.StatusPassed:
 			return cell{text: ok + " pass", good: true}
-		case StatusFailed:
+		case results.StatusFailed:
 			return cell{text: fail + " FAIL", bad: true}
 		default:
 			return cell{text: fail + " " + strings.ToUpper(string(st)), bad: true}
 		}
 	})
-	add("valid", false, func(a Arch) cell {
+	add("valid", false, func(a results.Arch) cell {
 		if a.Valid {
 			return cell{text: "yes"}
 		}
 		return cell{text: "NO: " + strings.Join(a.InvalidReasons, "; "), bad: true}
 	})
-	add("requests planned", true, func(a Arch) cell { return num(a.Requests.Planned) })
-	add("  sent", false, func(a Arch) cell { return num(a.Requests.Sent) })
-	add("  ok", false, func(a Arch) cell { return num(a.Requests.OK) })
-	add("  failed", false, func(a Arch) cell { return num(a.Requests.Failed) })
-	add("  dropped", false, func(a Arch) cell { return zeroGood(a.Requests.Dropped) })
-	add("  retries", false, func(a Arch) cell { return num(a.Requests.Retries) })
-	add("  rate before faults", false, func(a Arch) cell {
+	add("requests planned", true, func(a results.Arch) cell { return num(a.Requests.Planned) })
+	add("  sent", false, func(a results.Arch) cell { return num(a.Requests.Sent) })
+	add("  ok", false, func(a results.Arch) cell { return num(a.Requests.OK) })
+	add("  failed", false, func(a results.Arch) cell { return num(a.Requests.Failed) })
+	add("  dropped", false, func(a results.Arch) cell { return zeroGood(a.Requests.Dropped) })
+	add("  retries", false, func(a results.Arch) cell { return num(a.Requests.Retries) })
+	add("  rate before faults", false, func(a results.Arch) cell {
 		return cell{
 			text: fmt.Sprintf("%.1f of %.0f/s", a.Requests.AchievedRate, a.Requests.PlannedRate),
-			bad:  a.Requests.PlannedRate > 0 && a.Requests.AchievedRate < MinValidRate*a.Requests.PlannedRate,
+			bad:  a.Requests.PlannedRate > 0 && a.Requests.AchievedRate < results.MinValidRate*a.Requests.PlannedRate,
 		}
 	})
-	add("latency p50", true, func(a Arch) cell { return cell{text: fmtMS(a.Latency.P50)} })
-	add("  p95", false, func(a Arch) cell { return cell{text: fmtMS(a.Latency.P95)} })
-	add("  p99", false, func(a Arch) cell { return cell{text: fmtMS(a.Latency.P99)} })
-	add("  max", false, func(a Arch) cell { return cell{text: fmtMS(a.Latency.Max)} })
-	add("error rate", true, func(a Arch) cell { return cell{text: fmtPct(a.ErrorRate), bad: a.ErrorRate > 0.01} })
-	add("availability", false, func(a Arch) cell { return cell{text: fmtPct(a.Availability), bad: a.Availability < 0.99} })
+	add("latency p50", true, func(a results.Arch) cell { return cell{text: results.FormatMS(a.Latency.P50)} })
+	add("  p95", false, func(a results.Arch) cell { return cell{text: results.FormatMS(a.Latency.P95)} })
+	add("  p99", false, func(a results.Arch) cell { return cell{text: results.FormatMS(a.Latency.P99)} })
+	add("  max", false, func(a results.Arch) cell { return cell{text: results.FormatMS(a.Latency.Max)} })
+	add("error rate", true, func(a results.Arch) cell { return cell{text: results.FormatPct(a.ErrorRate), bad: a.ErrorRate > 0.01} })
+	add("availability", false, func(a results.Arch) cell {
+		return cell{text: results.FormatPct(a.Availability), bad: a.Availability < 0.99}
+	})
 	// One row per op: how many, p99 and errors, so that a slow or failing op
 	// is not averaged away by the others.
 	if ops := opNames(s); len(ops) > 0 {
@@ -240,12 +223,12 @@ func buildTable(s Summary, ok, fail string) []row {
 		if withBytes {
 			head += " · bytes/request"
 		}
-		add("ops", true, func(Arch) cell { return cell{text: head} })
+		add("ops", true, func(results.Arch) cell { return cell{text: head} })
 		for _, name := range ops {
-			add("  "+name, false, func(a Arch) cell {
+			add("  "+name, false, func(a results.Arch) cell {
 				for _, o := range a.Ops {
 					if o.Name == name {
-						text := fmt.Sprintf("%d · %s · %s", o.Requests, fmtMS(o.P99MS), fmtPct(o.ErrorRate))
+						text := fmt.Sprintf("%d · %s · %s", o.Requests, results.FormatMS(o.P99MS), results.FormatPct(o.ErrorRate))
 						if withBytes {
 							text += " · " + fmtBytes(o.ReqBytesPerRequest)
 						}
@@ -258,33 +241,33 @@ func buildTable(s Summary, ok, fail string) []row {
 	}
 	// The checks, from the registry: a group's first row opens a section.
 	group := ""
-	for _, c := range recordedChecks(s) {
+	for _, c := range results.RecordedChecks(s) {
 		if c.Row == "" {
 			continue
 		}
 		if c.Group != group {
 			group = c.Group
-			add(c.Group+" "+c.Row, true, c.cell)
+			add(c.Group+" "+c.Row, true, func(a results.Arch) cell { return checkCell(c, a) })
 			continue
 		}
-		add("  "+c.Row, false, c.cell)
+		add("  "+c.Row, false, func(a results.Arch) cell { return checkCell(c, a) })
 	}
 
 	for i := range maxFaults(s) {
 		label := ""
 		for _, a := range s.Architectures {
 			if i < len(a.Faults) {
-				label = faultLabel(a.Faults[i])
+				label = results.FaultLabel(a.Faults[i])
 				break
 			}
 		}
-		add("fault "+label, i == 0, func(a Arch) cell {
+		add("fault "+label, i == 0, func(a results.Arch) cell {
 			if i >= len(a.Faults) {
 				return cell{text: "-"}
 			}
 			return recoveryCell(a.Faults[i])
 		})
-		add("  health checks", false, func(a Arch) cell {
+		add("  health checks", false, func(a results.Arch) cell {
 			if i >= len(a.Faults) {
 				return cell{text: "-"}
 			}
@@ -292,22 +275,22 @@ func buildTable(s Summary, ok, fail string) []row {
 		})
 	}
 	for i, expr := range thresholdExprs(s) {
-		add(expr, i == 0, func(a Arch) cell {
+		add(expr, i == 0, func(a results.Arch) cell {
 			t, ok2 := findThreshold(a, expr)
 			if !ok2 {
 				return cell{text: "-"}
 			}
 			if t.OK {
-				return cell{text: ok + " " + thresholdValue(t), good: true}
+				return cell{text: ok + " " + results.ThresholdValue(t), good: true}
 			}
-			return cell{text: fail + " " + thresholdValue(t), bad: true}
+			return cell{text: fail + " " + results.ThresholdValue(t), bad: true}
 		})
 	}
 	return rows
 }
 
 // headerLine says which run this is.
-func headerLine(s Summary) string {
+func headerLine(s results.Summary) string {
 	parts := []string{s.Scenario, fmt.Sprintf("seed %d", s.Seed)}
 	if s.Scale != 0 && s.Scale != 1 {
 		parts = append(parts, fmt.Sprintf("scale %g", s.Scale))
@@ -319,7 +302,7 @@ func headerLine(s Summary) string {
 	return strings.Join(parts, " · ")
 }
 
-func archNames(s Summary) []string {
+func archNames(s results.Summary) []string {
 	var n []string
 	for _, a := range s.Architectures {
 		n = append(n, a.Name)
@@ -334,4 +317,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// checkCell is the check's cell in the side-by-side table.
+func checkCell(c results.Check, a results.Arch) cell {
+	r, ok := c.Result(a)
+	switch {
+	case !ok:
+		return cell{text: "-"}
+	case r.NotChecked != "":
+		return cell{text: "not checked"}
+	}
+	return cell{text: fmt.Sprintf("%d", r.Value), bad: c.Violation && r.Value > 0}
 }

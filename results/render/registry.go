@@ -1,4 +1,4 @@
-package results
+package render
 
 import (
 	"cmp"
@@ -35,10 +35,10 @@ func (r *Registry[T]) Register(rank int, v T) {
 	defer r.mu.Unlock()
 	for _, have := range r.all {
 		if have.v.Format() == v.Format() {
-			panic(fmt.Sprintf("results: %s format %q registered twice", r.what, v.Format()))
+			panic(fmt.Sprintf("render: %s format %q registered twice", r.what, v.Format()))
 		}
 		if have.rank == rank {
-			panic(fmt.Sprintf("results: %s formats %q and %q both at rank %d", r.what, have.v.Format(), v.Format(), rank))
+			panic(fmt.Sprintf("render: %s formats %q and %q both at rank %d", r.what, have.v.Format(), v.Format(), rank))
 		}
 	}
 	r.all = append(r.all, ranked[T]{rank, v})

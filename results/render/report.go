@@ -1,13 +1,14 @@
-package results
+package render
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // Reporter renders a Summary in one format. One file per format
@@ -20,7 +21,7 @@ type Reporter interface {
 	File() string
 	// Render writes the report. It reads only s, so a report can be
 	// re-rendered from summary.json long after the run.
-	Render(w io.Writer, s Summary) error
+	Render(w io.Writer, s results.Summary) error
 }
 
 // JSONReporter writes summary.json itself.
@@ -30,7 +31,7 @@ var _ Reporter = JSONReporter{}
 
 func (JSONReporter) Format() string { return "json" }
 func (JSONReporter) File() string   { return "summary.json" }
-func (JSONReporter) Render(w io.Writer, s Summary) error {
+func (JSONReporter) Render(w io.Writer, s results.Summary) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode summary: %w", err)
@@ -65,7 +66,7 @@ func init() { RegisterReporter(RankJSON, JSONReporter{}) }
 func RegisterReporter(rank int, r Reporter) {
 	for _, have := range reporters.All() {
 		if have.File() == r.File() {
-			panic(fmt.Sprintf("results: report formats %q and %q both write %s", have.Format(), r.Format(), r.File()))
+			panic(fmt.Sprintf("render: report formats %q and %q both write %s", have.Format(), r.Format(), r.File()))
 		}
 	}
 	reporters.Register(rank, r)
@@ -83,7 +84,7 @@ func ReporterFor(format string) (Reporter, error) { return reporters.Lookup(form
 // WriteReports writes every report into a run folder and returns the paths
 // written. The text report goes to a file too: a run's folder should say on
 // its own what the terminal said.
-func WriteReports(dir string, s Summary) ([]string, error) {
+func WriteReports(dir string, s results.Summary) ([]string, error) {
 	var paths []string
 	for _, r := range Reporters() {
 		p := filepath.Join(dir, r.File())
@@ -97,7 +98,7 @@ func WriteReports(dir string, s Summary) ([]string, error) {
 
 // WriteReport renders one report into path (complete or not at all: a
 // crashed render must not leave half a report.html that looks whole).
-func WriteReport(path string, r Reporter, s Summary) error {
+func WriteReport(path string, r Reporter, s results.Summary) error {
 	var buf bytes.Buffer
 	if err := r.Render(&buf, s); err != nil {
 		return fmt.Errorf("%s: render %s report: %w", path, r.Format(), err)
@@ -110,79 +111,4 @@ func WriteReport(path string, r Reporter, s Summary) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
-}
-
-// thresholdMetric returns the metric a threshold reads: by its name, or
-// from its expression in a summary written before thresholds carried it.
-func thresholdMetric(t Threshold) (Metric, bool) {
-	if t.Metric != "" {
-		m, err := LookupThresholdMetric(t.Metric)
-		return m, err == nil
-	}
-	e, err := ParseThreshold(t.Expr)
-	if err != nil {
-		return Metric{}, false
-	}
-	return e.Metric, true
-}
-
-// thresholdValue formats a threshold's measured value in its metric's unit.
-func thresholdValue(t Threshold) string {
-	if t.Unmeasured {
-		return "not measured"
-	}
-	if t.Detail != "" && t.Value < 0 {
-		return "∞ (not recovered)"
-	}
-	m, ok := thresholdMetric(t)
-	if !ok {
-		return fmt.Sprintf("%g", t.Value)
-	}
-	return formatValue(m.Kind, t.Value)
-}
-
-// formatValue writes a value of a kind the way every report does.
-func formatValue(k Kind, v float64) string {
-	if math.IsInf(v, 1) {
-		return "∞"
-	}
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	switch k {
-	case KindMS:
-		return fmtMS(v)
-	case KindSeconds:
-		return fmt.Sprintf("%.1f s", v)
-	case KindRatio:
-		return fmtPct(v)
-	case KindRate:
-		return fmt.Sprintf("%.1f/s", v)
-	}
-	if v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.1f", v)
-}
-
-// fmtMS keeps three significant digits where they mean something.
-func fmtMS(v float64) string {
-	switch {
-	case v < 10:
-		return fmt.Sprintf("%.2f ms", v)
-	case v < 100:
-		return fmt.Sprintf("%.1f ms", v)
-	}
-	return fmt.Sprintf("%.0f ms", v)
-}
-
-func fmtPct(ratio float64) string {
-	p := ratio * 100
-	switch {
-	case p == 0 || p == 100:
-		return fmt.Sprintf("%.0f%%", p)
-	case p < 0.1 || p > 99.9:
-		return fmt.Sprintf("%.3f%%", p)
-	}
-	return fmt.Sprintf("%.2f%%", p)
 }
