@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,7 +139,7 @@ mix: {test.echo: 3, profile.read: 1}
 	}
 	assert.Equal(t, echo.Count, op.Requests, "summary.json's ops: %+v", a.Ops)
 	assert.Positive(t, op.P99MS)
-	for _, r := range results.Reporters() {
+	for _, r := range render.Reporters() {
 		var b bytes.Buffer
 		require.NoError(t, r.Render(&b, results.Summary{Schema: results.SchemaVersion, Scenario: plan.Name,
 			Architectures: []results.Arch{a}}))

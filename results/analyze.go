@@ -144,7 +144,7 @@ func Analyze(in Input) (Arch, error) {
 		a.Valid = false
 		a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf(
 			"the harness dropped %d of %d planned requests (%s), more than %g%%: what was not sent was not measured",
-			t.Dropped, t.Planned, fmtPct(float64(t.Dropped)/float64(t.Planned)), MaxDroppedShare*100))
+			t.Dropped, t.Planned, FormatPct(float64(t.Dropped)/float64(t.Planned)), MaxDroppedShare*100))
 	}
 
 	if len(r.Workers) > 0 {
@@ -167,12 +167,12 @@ func Analyze(in Input) (Arch, error) {
 		switch {
 		case f.Error != "":
 			a.Valid = false
-			a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf("fault %s on %s did not run as planned: %s", f.Kind, faultTarget(f), f.Error))
+			a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf("fault %s on %s did not run as planned: %s", f.Kind, FaultTarget(f), f.Error))
 		case tooManyDropped(f.Dropped, planned):
 			a.Valid = false
 			a.InvalidReasons = append(a.InvalidReasons, fmt.Sprintf(
 				"during %s on %s (%g-%gs) the harness dropped %d of %d planned requests, more than %g%%: the fault was not measured",
-				f.Kind, faultTarget(f), f.StartS, f.EndS, f.Dropped, planned, MaxDroppedShare*100))
+				f.Kind, FaultTarget(f), f.StartS, f.EndS, f.Dropped, planned, MaxDroppedShare*100))
 		}
 	}
 	edgeSummary(&a, in)

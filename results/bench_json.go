@@ -32,7 +32,7 @@ func Bench(runs []Summary) []BenchEntry {
 	out := []BenchEntry{}
 	seen := map[string]int{}
 	for _, s := range runs {
-		checks := violationChecks(s)
+		checks := ViolationChecks(s)
 		for _, a := range s.Architectures {
 			if st, _ := ArchStatus(a); st == StatusErrored || st == StatusInvalid || a.Requests.Sent == 0 {
 				continue
@@ -73,7 +73,7 @@ func benchArch(a Arch, checks []Check) (entries []BenchEntry, missing []string) 
 	add("latency.p99", "ms", a.Latency.P99)
 	add("errors.rate", "%", a.ErrorRate*100)
 	for _, f := range a.Faults {
-		name := "recovery.seconds[" + faultLabel(f) + "]"
+		name := "recovery.seconds[" + FaultLabel(f) + "]"
 		switch {
 		case f.Error != "":
 			missing = append(missing, name+" (did not run as planned)")
@@ -84,7 +84,7 @@ func benchArch(a Arch, checks []Check) (entries []BenchEntry, missing []string) 
 		}
 	}
 	for _, c := range checks {
-		r, ok := c.result(a)
+		r, ok := c.Result(a)
 		switch {
 		case !ok:
 			missing = append(missing, c.Name+" (not recorded)")

@@ -200,7 +200,7 @@ func LookupCheck(name string) (Check, bool) {
 // reads its count there, so that the count has one home in an Arch (Fill
 // wrote the same number to both; a summary from before Checks has only
 // the field).
-func (c Check) result(a Arch) (CheckResult, bool) {
+func (c Check) Result(a Arch) (CheckResult, bool) {
 	r, ok := a.Checks[c.Name]
 	if c.Field != nil {
 		r.Value, ok = *c.Field(&a), true
@@ -213,14 +213,14 @@ func (c Check) result(a Arch) (CheckResult, bool) {
 func (c Check) metric() Metric {
 	return Metric{Name: c.Name, Kind: KindCount, Better: c.Better, Help: c.Help,
 		value: func(a Arch) float64 {
-			r, ok := c.result(a)
+			r, ok := c.Result(a)
 			if !ok || r.NotChecked != "" {
 				return math.NaN()
 			}
 			return float64(r.Value)
 		},
 		detail: func(a Arch) string {
-			r, ok := c.result(a)
+			r, ok := c.Result(a)
 			switch {
 			case !ok:
 				return "not checked: this summary does not record " + c.Name
@@ -229,33 +229,33 @@ func (c Check) metric() Metric {
 			}
 			return ""
 		},
-		recorded: func(a Arch) bool { _, ok := c.result(a); return ok },
+		recorded: func(a Arch) bool { _, ok := c.Result(a); return ok },
 	}
 }
 
-// checkCell is the check's cell in the side-by-side table.
-func (c Check) cell(a Arch) cell {
-	r, ok := c.result(a)
-	switch {
-	case !ok:
-		return cell{text: "-"}
-	case r.NotChecked != "":
-		return cell{text: "not checked"}
-	}
-	return cell{text: fmt.Sprintf("%d", r.Value), bad: c.Violation && r.Value > 0}
-}
-
-// recordedChecks are the checks s records for at least one architecture,
+// RecordedChecks are the checks s records for at least one architecture,
 // in table order: a report shows what its summary holds, so an old run
 // re-renders as it was.
-func recordedChecks(s Summary) []Check {
+func RecordedChecks(s Summary) []Check {
 	var out []Check
 	for _, c := range Checks() {
 		for _, a := range s.Architectures {
-			if _, ok := c.result(a); ok {
+			if _, ok := c.Result(a); ok {
 				out = append(out, c)
 				break
 			}
+		}
+	}
+	return out
+}
+
+// ViolationChecks are the violation checks s records for some architecture, in table order: a bug that
+// showed itself is a test case even where the scenario sets no threshold on it.
+func ViolationChecks(s Summary) []Check {
+	var out []Check
+	for _, c := range RecordedChecks(s) {
+		if c.Violation {
+			out = append(out, c)
 		}
 	}
 	return out

@@ -13,6 +13,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 	"github.com/stretchr/testify/require"
 )
 
@@ -135,7 +136,7 @@ func run(t *testing.T, truth results.Truth, thresholds ...string) results.Summar
 func reports(t *testing.T, s results.Summary) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, r := range results.Reporters() {
+	for _, r := range render.Reporters() {
 		var b bytes.Buffer
 		require.NoError(t, r.Render(&b, s))
 		out[r.Format()] = b.String()

@@ -11,47 +11,6 @@ import (
 
 // Rendering a Comparison: text for terminals and CI logs, Markdown for pull requests, JSON for tools.
 
-// CompareReporter renders a Comparison in one format, as a Reporter renders
-// a run: one per --format value of `chaosbench compare`.
-type CompareReporter interface {
-	Format() string
-	// Render writes c; unchanged metrics are left out unless all is set
-	// (JSON always has every metric).
-	Render(w io.Writer, c Comparison, all bool) error
-}
-
-type (
-	compareText     struct{}
-	compareMarkdown struct{}
-	compareJSON     struct{}
-)
-
-var (
-	_ CompareReporter = compareText{}
-	_ CompareReporter = compareMarkdown{}
-	_ CompareReporter = compareJSON{}
-)
-
-func (compareText) Format() string     { return "text" }
-func (compareMarkdown) Format() string { return "md" }
-func (compareJSON) Format() string     { return "json" }
-
-func (compareText) Render(w io.Writer, c Comparison, all bool) error { return c.WriteText(w, all) }
-func (compareMarkdown) Render(w io.Writer, c Comparison, all bool) error {
-	return c.WriteMarkdown(w, all)
-}
-func (compareJSON) Render(w io.Writer, c Comparison, _ bool) error { return c.WriteJSON(w) }
-
-// CompareReporters lists every compare format.
-func CompareReporters() []CompareReporter {
-	return []CompareReporter{compareText{}, compareMarkdown{}, compareJSON{}}
-}
-
-// CompareReporterFor returns the compare reporter for a --format value.
-func CompareReporterFor(format string) (CompareReporter, error) {
-	return byFormat(CompareReporters(), "compare", format)
-}
-
 // MarshalJSON writes infinite values as "+Inf"/"-Inf" (JSON has no
 // infinity): a fault that never recovered is a real result, not an error.
 func (m MetricChange) MarshalJSON() ([]byte, error) {
@@ -112,12 +71,12 @@ func (m MetricChange) changed() bool { return m.Verdict != VerdictOK || m.Change
 
 func (m MetricChange) fmtStat(s Stat) string {
 	if len(s.Values) <= 1 || s.Min == s.Max {
-		return formatValue(m.kind, s.Median)
+		return FormatValue(m.kind, s.Median)
 	}
 	if m.Compared == "worst" {
-		return fmt.Sprintf("worst %s (%s..%s)", formatValue(m.kind, s.Max), formatValue(m.kind, s.Min), formatValue(m.kind, s.Max))
+		return fmt.Sprintf("worst %s (%s..%s)", FormatValue(m.kind, s.Max), FormatValue(m.kind, s.Min), FormatValue(m.kind, s.Max))
 	}
-	return fmt.Sprintf("%s (%s..%s)", formatValue(m.kind, s.Median), formatValue(m.kind, s.Min), formatValue(m.kind, s.Max))
+	return fmt.Sprintf("%s (%s..%s)", FormatValue(m.kind, s.Median), FormatValue(m.kind, s.Min), FormatValue(m.kind, s.Max))
 }
 
 func (m MetricChange) fmtChange() string {
@@ -127,11 +86,11 @@ func (m MetricChange) fmtChange() string {
 	var abs string
 	switch {
 	case math.IsInf(m.Change, 0) || math.IsNaN(m.Change):
-		abs = formatValue(m.kind, m.Change)
+		abs = FormatValue(m.kind, m.Change)
 	case m.kind == KindRatio:
 		abs = fmt.Sprintf("%+.2fpp", m.Change*100)
 	default:
-		abs = formatValue(m.kind, math.Abs(m.Change))
+		abs = FormatValue(m.kind, math.Abs(m.Change))
 		if m.Change > 0 {
 			abs = "+" + abs
 		} else {
@@ -194,15 +153,15 @@ func (c Comparison) WriteMarkdown(w io.Writer, all bool) error {
 	if c.Regression {
 		mark = "❌"
 	}
-	fmt.Fprintf(&b, "## %s chaosbench compare\n\n**%s**\n\n", mark, mdEscape(c.verdictLine()))
-	fmt.Fprintf(&b, "- base: %s\n- new: %s\n", mdEscape(strings.Join(c.Base, ", ")), mdEscape(strings.Join(c.New, ", ")))
+	fmt.Fprintf(&b, "## %s chaosbench compare\n\n**%s**\n\n", mark, EscapeMarkdown(c.verdictLine()))
+	fmt.Fprintf(&b, "- base: %s\n- new: %s\n", EscapeMarkdown(strings.Join(c.Base, ", ")), EscapeMarkdown(strings.Join(c.New, ", ")))
 	for _, x := range c.Warnings {
-		fmt.Fprintf(&b, "- ⚠️ %s\n", mdEscape(x))
+		fmt.Fprintf(&b, "- ⚠️ %s\n", EscapeMarkdown(x))
 	}
 	for _, a := range c.Architectures {
-		fmt.Fprintf(&b, "\n### %s: %s\n\nValid runs: base %s, new %s.\n", mdEscape(a.Name), verdictMark(a.Verdict), a.BaseValid, a.NewValid)
+		fmt.Fprintf(&b, "\n### %s: %s\n\nValid runs: base %s, new %s.\n", EscapeMarkdown(a.Name), verdictMark(a.Verdict), a.BaseValid, a.NewValid)
 		for _, n := range a.Notes {
-			fmt.Fprintf(&b, "\n> %s\n", mdEscape(n))
+			fmt.Fprintf(&b, "\n> %s\n", EscapeMarkdown(n))
 		}
 		var shown []MetricChange
 		for _, m := range a.Metrics {
@@ -222,7 +181,7 @@ func (c Comparison) WriteMarkdown(w io.Writer, all bool) error {
 			if m.Verdict == VerdictRegression {
 				v = "**" + v + "**"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(m.Metric), m.fmtStat(m.Base), m.fmtStat(m.New),
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", EscapeMarkdown(m.Metric), m.fmtStat(m.Base), m.fmtStat(m.New),
 				m.fmtChange(), m.Tolerance, v)
 		}
 	}

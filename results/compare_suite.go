@@ -128,3 +128,11 @@ func suiteCompareWarnings(base, cand []Suite) []string {
 	}
 	return w
 }
+
+func archNames(s Summary) []string {
+	var n []string
+	for _, a := range s.Architectures {
+		n = append(n, a.Name)
+	}
+	return n
+}

@@ -1,7 +1,6 @@
 package results
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -95,19 +94,4 @@ func edgeSummary(a *Arch, in Input) {
 		}
 		a.Edge = &e
 	}
-}
-
-// edgeKnobsText is the edge's part of the HTML knobs line: "TLS 1.3 · client keep-alive off · ...".
-func edgeKnobsText(k Knobs) string {
-	onOff := func(b *bool) string {
-		if b != nil && !*b {
-			return "off"
-		}
-		return "on"
-	}
-	scheme := "plain HTTP"
-	if k.TLS {
-		scheme = "TLS 1.3"
-	}
-	return fmt.Sprintf("%s · client keep-alive %s · upstream keep-alive %s", scheme, onOff(k.ClientKeepAlive), onOff(k.UpstreamKeepAlive))
 }

@@ -158,9 +158,9 @@ func (fm faultMetric) metric(ref FaultRef) Metric {
 		f := a.Faults[i]
 		switch {
 		case f.Error != "":
-			return f, fmt.Sprintf("not measured: %s (%s on %s) did not run as planned (%s)", ref, f.Kind, faultTarget(f), f.Error)
+			return f, fmt.Sprintf("not measured: %s (%s on %s) did not run as planned (%s)", ref, f.Kind, FaultTarget(f), f.Error)
 		case fm.needsRequests && f.During.Requests == 0:
-			return f, fmt.Sprintf("not measured: no request was sent during %s (%s on %s, %g-%gs)", ref, f.Kind, faultTarget(f), f.StartS, f.EndS)
+			return f, fmt.Sprintf("not measured: no request was sent during %s (%s on %s, %g-%gs)", ref, f.Kind, FaultTarget(f), f.StartS, f.EndS)
 		}
 		return f, ""
 	}
@@ -176,7 +176,7 @@ func (fm faultMetric) metric(ref FaultRef) Metric {
 		detail: func(a Arch) string {
 			f, why := pick(a)
 			if why == "" && fm.name == "recovery.seconds" && f.RecoveryS == nil {
-				return fmt.Sprintf("not recovered: %s %s at %gs", f.Kind, faultTarget(f), f.StartS)
+				return fmt.Sprintf("not recovered: %s %s at %gs", f.Kind, FaultTarget(f), f.StartS)
 			}
 			return why
 		},

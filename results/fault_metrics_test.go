@@ -195,7 +195,7 @@ func TestFaultThresholdEval(t *testing.T) {
 			_, err = json.Marshal(got)
 			require.NoError(t, err, "summary.json must hold it")
 			// The reports format it in the window metric's unit, or say it was not measured.
-			switch v := thresholdValue(got); {
+			switch v := ThresholdValue(got); {
 			case tt.unmeasured:
 				require.Equal(t, "not measured", v)
 			case math.IsInf(e.Metric.Value(a), 1):

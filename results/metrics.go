@@ -73,7 +73,7 @@ type Metric struct {
 func (m Metric) Value(a Arch) float64 { return m.value(a) }
 
 // Format writes v in the metric's unit, as the reports do.
-func (m Metric) Format(v float64) string { return formatValue(m.Kind, v) }
+func (m Metric) Format(v float64) string { return FormatValue(m.Kind, v) }
 
 var metrics = []Metric{
 	{Name: "latency.p50", Kind: KindMS, Help: "median latency from the planned send time, retries included",
@@ -112,7 +112,7 @@ var metrics = []Metric{
 		value: achievedRatio},
 	{Name: "recovery.seconds", Kind: KindSeconds,
 		Help:  "slowest recovery over the faults (a fault that never recovered counts as infinite; one that did not run, or none at all, is not measured and fails)",
-		value: maxRecovery, detail: recoveryDetail},
+		value: MaxRecovery, detail: RecoveryDetail},
 }
 
 var metricByName = func() map[string]Metric {
@@ -156,10 +156,10 @@ func achievedRatio(a Arch) float64 {
 	return a.Requests.AchievedRate / a.Requests.PlannedRate
 }
 
-// maxRecovery is the slowest recovery; +Inf when a fault never recovered.
+// MaxRecovery is the slowest recovery; +Inf when a fault never recovered.
 // It is NaN (not measured) when a planned fault did not happen or the run
 // had none: a recovery from a fault that never ran is never 0.
-func maxRecovery(a Arch) float64 {
+func MaxRecovery(a Arch) float64 {
 	if len(a.Faults) == 0 {
 		return math.NaN()
 	}
@@ -177,7 +177,7 @@ func maxRecovery(a Arch) float64 {
 	return worst
 }
 
-func recoveryDetail(a Arch) string {
+func RecoveryDetail(a Arch) string {
 	if len(a.Faults) == 0 {
 		return "not measured: no fault ran"
 	}
@@ -185,9 +185,9 @@ func recoveryDetail(a Arch) string {
 	for _, f := range a.Faults {
 		switch {
 		case f.Error != "":
-			failed = append(failed, fmt.Sprintf("%s on %s did not run as planned (%s)", f.Kind, faultTarget(f), f.Error))
+			failed = append(failed, fmt.Sprintf("%s on %s did not run as planned (%s)", f.Kind, FaultTarget(f), f.Error))
 		case f.RecoveryS == nil:
-			not = append(not, fmt.Sprintf("%s %s at %gs", f.Kind, faultTarget(f), f.StartS))
+			not = append(not, fmt.Sprintf("%s %s at %gs", f.Kind, FaultTarget(f), f.StartS))
 		}
 	}
 	var parts []string
@@ -200,7 +200,7 @@ func recoveryDetail(a Arch) string {
 	return strings.Join(parts, "; ")
 }
 
-func faultTarget(f Fault) string {
+func FaultTarget(f Fault) string {
 	if f.Resolved != "" {
 		return f.Resolved
 	}
@@ -214,4 +214,10 @@ func headersTooLargeShare(a Arch) float64 {
 		return 0
 	}
 	return float64(a.Errors["headers_too_large"]+a.Errors["http_431"]) / float64(a.Requests.Sent)
+}
+
+// FaultLabel names the i-th fault of the scenario, as the first architecture
+// that ran it saw it (every architecture runs the same timeline).
+func FaultLabel(f Fault) string {
+	return fmt.Sprintf("%s %s %g-%gs", f.Kind, f.Target, f.StartS, f.EndS)
 }

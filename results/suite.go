@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,7 +13,7 @@ import (
 
 // A suite is several scenarios run one after another into one folder: each scenario keeps its own
 // sub-folder with its own summary.json and reports (so `chaosbench report` and `compare` read it as any
-// run), and the suite folder gets suite.json and the combined reports (suite_text.go, suite_md.go,
+// run), and the suite folder gets suite.json and the combined reports (results/render: suite_text.go, suite_md.go,
 // suite_html.go). docs/suites.md.
 
 // SuiteSchemaVersion names suite.json's layout, versioned as summary.json is (docs/suites.md).
@@ -109,42 +108,6 @@ func SuiteRuns(s Suite) []Summary {
 	return out
 }
 
-// SuiteReporter renders a suite's combined report in one format, as a Reporter renders one run. Each
-// format lives in its own file (suite_text.go, suite_md.go, suite_html.go).
-type SuiteReporter interface {
-	Format() string
-	File() string // its name inside the suite folder
-	Render(w io.Writer, s Suite) error
-}
-
-// SuiteReporters lists the combined report formats, in the order a suite writes them.
-func SuiteReporters() []SuiteReporter {
-	return []SuiteReporter{SuiteTextReporter{}, SuiteMarkdownReporter{}, SuiteHTMLReporter{}}
-}
-
-// WriteSuite writes suite.json (with the verdict computed from the entries) and every combined report into
-// dir, and returns the paths written.
-func WriteSuite(dir string, s Suite) ([]string, error) {
-	s.Decide()
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode suite: %w", err)
-	}
-	path := filepath.Join(dir, SuiteFileName)
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("write suite summary: %w", err)
-	}
-	paths := []string{path}
-	for _, r := range SuiteReporters() {
-		p := filepath.Join(dir, r.File())
-		if err := writeAtomic(p, func(w io.Writer) error { return r.Render(w, s) }); err != nil {
-			return paths, fmt.Errorf("%s: render %s suite report: %w", p, r.Format(), err)
-		}
-		paths = append(paths, p)
-	}
-	return paths, nil
-}
-
 // IsSuiteDir reports whether dir is a suite folder (it has suite.json).
 func IsSuiteDir(dir string) bool {
 	st, err := os.Stat(filepath.Join(dir, SuiteFileName))
@@ -183,128 +146,4 @@ func ReadSuite(dir string) (Suite, error) {
 		s.Entries[i].Run = &sum
 	}
 	return s, nil
-}
-
-// suiteRow is one scenario × architecture of the combined table, as every format shows it.
-type suiteRow struct {
-	Entry    int // 0-based index of the entry
-	Scenario string
-	Dir      string
-	Arch     string
-	Status   Status
-	NotRun   bool     // never started: shown as "not run", counted as errored
-	Why      []string // why it did not pass
-	P99      string   // whole-run p99, "–" when nothing was measured
-	Errors   string   // error rate
-}
-
-// suiteRows is the combined table: every planned architecture of every entry, run or not, so that a
-// scenario the suite never reached is listed ("not run"), never left out.
-func suiteRows(s Suite) []suiteRow {
-	var rows []suiteRow
-	for i, e := range s.Entries {
-		if e.Run == nil || e.NotRun != "" {
-			why := e.NotRun
-			if why == "" {
-				why = "not run"
-			}
-			archs := e.Architectures
-			if len(archs) == 0 {
-				archs = []string{"–"}
-			}
-			for _, a := range archs {
-				rows = append(rows, suiteRow{Entry: i, Scenario: e.Scenario, Arch: a, Status: StatusErrored, NotRun: true,
-					Why: []string{why}, P99: "–", Errors: "–"})
-			}
-			continue
-		}
-		if len(e.Run.Architectures) == 0 {
-			rows = append(rows, suiteRow{Entry: i, Scenario: e.Scenario, Dir: e.Dir, Arch: "–", Status: StatusErrored,
-				Why: []string{"no architecture ran"}, P99: "–", Errors: "–"})
-		}
-		for _, a := range e.Run.Architectures {
-			st, why := ArchStatus(a)
-			r := suiteRow{Entry: i, Scenario: e.Scenario, Dir: e.Dir, Arch: a.Name, Status: st, Why: why,
-				P99: fmtMS(a.Latency.P99), Errors: fmtPct(a.ErrorRate)}
-			if a.Requests.Sent == 0 {
-				r.P99, r.Errors = "–", "–"
-			}
-			rows = append(rows, r)
-		}
-	}
-	return rows
-}
-
-// statusText is a row's verdict in words, with the marks of the format.
-func (r suiteRow) statusText(ok, fail string) string {
-	switch {
-	case r.NotRun:
-		return "– not run"
-	case r.Status == StatusPassed:
-		return ok + " pass"
-	case r.Status == StatusFailed:
-		return fail + " FAIL"
-	}
-	return fail + " " + strings.ToUpper(string(r.Status))
-}
-
-// suiteHeader says which suite this is.
-func suiteHeader(s Suite) string {
-	parts := []string{s.Name, fmt.Sprintf("%d scenarios", len(s.Entries))}
-	if s.DurationS > 0 {
-		parts = append(parts, fmt.Sprintf("%.0f s", s.DurationS))
-	}
-	if !s.StartedAt.IsZero() {
-		parts = append(parts, "started "+s.StartedAt.UTC().Format("2006-01-02 15:04:05Z"))
-	}
-	return strings.Join(parts, " · ")
-}
-
-// suiteVerdictLines are the suite's verdict and one line per scenario × architecture that did not pass.
-func suiteVerdictLines(s Suite) (head string, failures []string) {
-	rows := suiteRows(s)
-	st := SuiteVerdict(s)
-	notRun := 0
-	for _, r := range rows {
-		if r.NotRun {
-			notRun++
-		}
-		if r.Status != StatusPassed {
-			what := r.Scenario + " × " + r.Arch
-			if r.Status != StatusFailed && !r.NotRun {
-				what += " (" + string(r.Status) + ")"
-			}
-			failures = append(failures, what+": "+strings.Join(r.Why, "; "))
-		}
-	}
-	n := len(rows)
-	switch {
-	case len(s.Entries) == 0:
-		return "ERRORED: the suite has no scenario", nil
-	case st == StatusPassed:
-		return fmt.Sprintf("PASSED: all %d scenario × architecture runs valid and within every threshold", n), nil
-	}
-	head = map[Status]string{
-		StatusFailed:  "FAILED: %d of %d scenario × architecture runs",
-		StatusInvalid: "INVALID: %d of %d scenario × architecture runs did not pass, and a run that measured too little proves nothing",
-		StatusErrored: "ERRORED: %d of %d scenario × architecture runs did not pass, and a run that did not finish proves nothing",
-	}[st]
-	head = fmt.Sprintf(head, len(failures), n)
-	if notRun > 0 {
-		head += fmt.Sprintf(" (%d not run)", notRun)
-	}
-	return head, failures
-}
-
-// writeAtomic renders into path completely or not at all, as WriteReport does for a run's reports.
-func writeAtomic(path string, render func(io.Writer) error) error {
-	var b strings.Builder
-	if err := render(&b); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

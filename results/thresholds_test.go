@@ -113,8 +113,8 @@ func TestThresholdNotRecovered(t *testing.T) {
 	}
 
 	// No faults at all: nothing recovered, so nothing is measured.
-	require.True(t, math.IsNaN(maxRecovery(Arch{})))
-	require.True(t, math.IsInf(maxRecovery(Arch{Faults: []Fault{{Kind: "kill"}}}), 1))
+	require.True(t, math.IsNaN(MaxRecovery(Arch{})))
+	require.True(t, math.IsInf(MaxRecovery(Arch{Faults: []Fault{{Kind: "kill"}}}), 1))
 }
 
 func TestThresholdParseErrors(t *testing.T) {

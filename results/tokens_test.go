@@ -26,8 +26,8 @@ func TestErrorClassOfHeaderRefusals(t *testing.T) {
 	}
 }
 
-// TestOpsRequestBytes: the engine's request bytes become bytes per request and per attempt, the ops
-// rows show them, and a summary without them keeps its table as it was.
+// TestOpsRequestBytes: the engine's request bytes become bytes per request and per attempt, the
+// reports show them (render/tokens_test.go).
 func TestOpsRequestBytes(t *testing.T) {
 	res, recs := syntheticRun(0, 0, func(int, *load.Record) {})
 	res.Stats = []load.OpStats{
@@ -41,16 +41,7 @@ func TestOpsRequestBytes(t *testing.T) {
 	require.Equal(t, 22660.0, a.Ops[0].ReqBytesPerRequest, "1100 attempts' bytes over 1000 requests")
 	require.Equal(t, 20600.0, a.Ops[0].ReqBytesPerAttempt)
 	require.Equal(t, 20<<10, a.Knobs.TokenPadBytes)
-	require.Contains(t, knobsText(a.Knobs), "token padded to 20480 bytes")
-
-	s := Summary{Architectures: []Arch{a}}
-	txt := string(render(t, TextReporter{}, s))
-	require.Contains(t, txt, "requests · p99 · errors · bytes/request")
-	require.Contains(t, txt, "22.1 KiB")
-
-	a.Ops[0].ReqBytesPerRequest, a.Ops[0].ReqBytesPerAttempt = 0, 0
-	txt = string(render(t, TextReporter{}, Summary{Architectures: []Arch{a}}))
-	require.NotContains(t, txt, "bytes/request", "an older summary: no bytes column")
+	// The reports show them: render/tokens_test.go.
 }
 
 // TestHeadersTooLargeMetric: the threshold metric counts the service's 431s (by code, or by status from

@@ -66,7 +66,7 @@ func ArchStatus(a Arch) (Status, []string) {
 	for _, t := range a.Thresholds {
 		if !t.OK {
 			st = st.Worse(StatusFailed)
-			v := thresholdValue(t)
+			v := ThresholdValue(t)
 			if t.Detail != "" {
 				v = t.Detail
 			}
@@ -92,9 +92,9 @@ func RunVerdict(s Summary) Status {
 	return st
 }
 
-// verdictLines end the text report and open the Markdown and HTML ones: the
+// VerdictLines end the text report and open the Markdown and HTML ones: the
 // verdict, then one line per architecture that did not pass, saying why.
-func verdictLines(s Summary) (head string, failures []string) {
+func VerdictLines(s Summary) (head string, failures []string) {
 	st := RunVerdict(s)
 	n := len(s.Architectures)
 	if n == 0 {
@@ -128,12 +128,12 @@ func verdictLines(s Summary) (head string, failures []string) {
 // notCheckedViolations are the violation checks some architecture of s did not check, in table order.
 func notCheckedViolations(s Summary) []string {
 	var out []string
-	for _, c := range recordedChecks(s) {
+	for _, c := range RecordedChecks(s) {
 		if !c.Violation {
 			continue
 		}
 		for _, a := range s.Architectures {
-			if r, ok := c.result(a); ok && r.NotChecked != "" {
+			if r, ok := c.Result(a); ok && r.NotChecked != "" {
 				out = append(out, c.Name)
 				break
 			}

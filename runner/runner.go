@@ -23,6 +23,7 @@ import (
 	"github.com/chaosbench/chaosbench/internal/local"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
@@ -175,7 +176,7 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 	out.Summary.DurationS = time.Since(started).Seconds()
 	out.Summary.Verdict = results.RunVerdict(out.Summary)
 	out.Summary.Passed = out.Summary.Verdict == results.StatusPassed
-	paths, werr := results.WriteReports(dir, out.Summary)
+	paths, werr := render.WriteReports(dir, out.Summary)
 	out.Reports = paths
 	errs = append(errs, werr)
 	return out, errors.Join(errs...)

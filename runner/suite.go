@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
@@ -94,7 +95,7 @@ func RunSuite(ctx context.Context, s scenarios.Suite, opts ...Option) (SuiteOutc
 	}
 	out.Suite.DurationS = time.Since(started).Seconds()
 	out.Suite.Decide()
-	paths, werr := results.WriteSuite(dir, out.Suite)
+	paths, werr := render.WriteSuite(dir, out.Suite)
 	out.Reports = paths
 	fmt.Fprintf(log, "chaosbench: suite %s %s in %.0f s\n", s.Name, out.Suite.Verdict, out.Suite.DurationS)
 	return out, errors.Join(append(errs, werr)...)

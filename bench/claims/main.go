@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 	"github.com/chaosbench/chaosbench/runner"
 	"github.com/chaosbench/chaosbench/scenarios"
 )
@@ -202,7 +203,7 @@ func row(ctx context.Context, w io.Writer, c claim, runs string, scale float64) 
 			return
 		}
 		s = o.Summary
-		if _, werr := results.WriteReports(dir, s); werr != nil {
+		if _, werr := render.WriteReports(dir, s); werr != nil {
 			log.Printf("claims: %s: write reports: %v", c.scenario, werr)
 		}
 		ran[c.scenario] = s

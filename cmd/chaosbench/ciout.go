@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 )
 
 // ciOutputs are the files a CI job reads after a run (docs/ci.md): --junit FILE (the verdicts as JUnit XML),
@@ -35,13 +36,13 @@ func (c *ciOutputs) register(f *pflag.FlagSet) {
 func (c *ciOutputs) write(runs []results.Summary, markdown func(w io.Writer, compact bool) error) error {
 	var errs []error
 	if c.junit != "" {
-		errs = append(errs, writeOutput("--junit", c.junit, func(w io.Writer) error { return results.WriteJUnit(w, runs) }))
+		errs = append(errs, writeOutput("--junit", c.junit, func(w io.Writer) error { return render.WriteJUnit(w, runs) }))
 	}
 	if c.benchJSON != "" {
 		errs = append(errs, writeOutput("--bench-json", c.benchJSON, func(w io.Writer) error { return results.WriteBenchJSON(w, runs) }))
 	}
 	if path := os.Getenv(stepSummaryEnv); path != "" {
-		if err := results.AppendStepSummary(path, markdown); err != nil {
+		if err := render.AppendStepSummary(path, markdown); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", stepSummaryEnv, err))
 		}
 	}

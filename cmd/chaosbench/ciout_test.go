@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 )
 
 // ciFlags is a ciOutputs with args parsed as the run command would.
@@ -25,7 +26,7 @@ func ciFlags(t *testing.T, args ...string) *ciOutputs {
 }
 
 func markdownOf(s results.Summary) func(io.Writer, bool) error {
-	return func(w io.Writer, compact bool) error { return results.MarkdownReporter{Compact: compact}.Render(w, s) }
+	return func(w io.Writer, compact bool) error { return render.MarkdownReporter{Compact: compact}.Render(w, s) }
 }
 
 // TestCIOutputs: the flags and GITHUB_STEP_SUMMARY each produce their file from the run's summaries.
@@ -96,7 +97,7 @@ func TestReportJUnit(t *testing.T) {
 	dir := fixtureRun(t)
 	out, err := execCLI(t, "report", dir, "--format", "junit")
 	require.NoError(t, err, "a failed run still renders")
-	want, err := os.ReadFile(filepath.Join("..", "..", "results", "testdata", "report.junit.xml"))
+	want, err := os.ReadFile(filepath.Join("..", "..", "results", "render", "testdata", "report.junit.xml"))
 	require.NoError(t, err)
 	require.Equal(t, string(want), out)
 }

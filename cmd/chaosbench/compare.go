@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 )
 
 func init() { register(newCompareCmd) }
@@ -37,7 +38,7 @@ func newCompareCmd() *cobra.Command {
 			"tolerance), 1 other error.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := results.CompareReporterFor(format)
+			rep, err := render.CompareReporterFor(format)
 			if err != nil {
 				return badInput("--format %q: want one of %s", format, compareFormats())
 			}
@@ -180,10 +181,4 @@ func sidePaths(side, arg string) ([]string, error) {
 }
 
 // compareFormats lists the --format values, from the registry.
-func compareFormats() string {
-	var names []string
-	for _, r := range results.CompareReporters() {
-		names = append(names, r.Format())
-	}
-	return strings.Join(names, ", ")
-}
+func compareFormats() string { return strings.Join(render.CompareFormats(), ", ") }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 )
 
 // worseRun writes a run folder whose "stateless" p99 is twice the fixture's.
@@ -116,7 +117,7 @@ func suiteRun(t *testing.T, p99x float64) string {
 		require.NoError(t, run.WriteFile(filepath.Join(dir, sub, "summary.json")))
 		s.Entries = append(s.Entries, results.SuiteEntry{Scenario: run.Scenario, Dir: sub, Run: &run})
 	}
-	_, err = results.WriteSuite(dir, s)
+	_, err = render.WriteSuite(dir, s)
 	require.NoError(t, err)
 	return dir
 }

@@ -1,16 +1,17 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 )
 
 func init() { register(newReportCmd) }
@@ -30,7 +31,7 @@ func newReportCmd() *cobra.Command {
 			"above, json prints suite.json, and junit one testsuite per scenario.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := results.ReporterFor(format)
+			r, err := render.ReporterFor(format)
 			if err != nil {
 				return usageError{fmt.Errorf("--format: %w", err)}
 			}
@@ -47,21 +48,21 @@ func newReportCmd() *cobra.Command {
 			case "text":
 				// Colour only for a person at a terminal; NO_COLOR (no-color.org) wins.
 				_, noColor := os.LookupEnv("NO_COLOR")
-				r = results.TextReporter{Color: isTerminal(out) && !noColor}
+				r = render.TextReporter{Color: isTerminal(out) && !noColor}
 				return r.Render(out, s)
 			case "json", "junit":
 				// Machine formats, for a pipe or a redirect.
 				return r.Render(out, s)
 			}
 			dest := filepath.Join(dir, r.File())
-			if err := results.WriteReport(dest, r, s); err != nil {
+			if err := render.WriteReport(dest, r, s); err != nil {
 				return err
 			}
 			fmt.Fprintln(out, dest)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text, md, html, json or junit")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(render.ReportFormats(), ", "))
 	return cmd
 }
 
@@ -94,33 +95,27 @@ func reportSuite(cmd *cobra.Command, dir, format string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	r, err := render.SuiteReporterFor(format)
+	if err != nil {
+		return usageError{fmt.Errorf("--format: %w", err)}
+	}
 	out := cmd.OutOrStdout()
-	switch format {
-	case "junit":
-		return results.WriteJUnit(out, results.SuiteRuns(s))
-	case "json":
-		s.Decide()
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(s)
-	case "text":
+	switch {
+	case format == "text":
 		_, noColor := os.LookupEnv("NO_COLOR")
-		return (results.SuiteTextReporter{Color: isTerminal(out) && !noColor}).Render(out, s)
+		return (render.SuiteTextReporter{Color: isTerminal(out) && !noColor}).Render(out, s)
+	case format == "json", r.File() == "":
+		// suite.json as it would be written, or a format that has no file in the folder (junit).
+		return r.Render(out, s)
 	}
-	for _, r := range results.SuiteReporters() {
-		if r.Format() != format {
-			continue
-		}
-		dest := filepath.Join(dir, r.File())
-		f, err := os.Create(dest)
-		if err != nil {
-			return err
-		}
-		if err := errors.Join(r.Render(f, s), f.Close()); err != nil {
-			return fmt.Errorf("%s: %w", dest, err)
-		}
-		fmt.Fprintln(out, dest)
-		return nil
+	dest := filepath.Join(dir, r.File())
+	f, err := os.Create(dest)
+	if err != nil {
+		return err
 	}
-	return usageError{fmt.Errorf("--format %s: a suite has text, md, html, json and junit", format)}
+	if err := errors.Join(r.Render(f, s), f.Close()); err != nil {
+		return fmt.Errorf("%s: %w", dest, err)
+	}
+	fmt.Fprintln(out, dest)
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 	"github.com/chaosbench/chaosbench/runner"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/spf13/cobra"
@@ -133,12 +134,12 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			}
 			res, runErr := runner.Run(cmd.Context(), plan, opts...)
 			if len(res.Summary.Architectures) > 0 {
-				if err := (results.TextReporter{}).Render(cmd.OutOrStdout(), res.Summary); err != nil {
+				if err := (render.TextReporter{}).Render(cmd.OutOrStdout(), res.Summary); err != nil {
 					runErr = errors.Join(runErr, err)
 				}
 			}
 			md := func(w io.Writer, compact bool) error {
-				return results.MarkdownReporter{Compact: compact}.Render(w, res.Summary)
+				return render.MarkdownReporter{Compact: compact}.Render(w, res.Summary)
 			}
 			runErr = errors.Join(runErr, ci.write([]results.Summary{res.Summary}, md))
 			if res.Dir != "" {
@@ -187,7 +188,7 @@ func loadRunTarget(args []string, all bool) (*scenarios.Suite, scenarios.Plan, e
 func runSuite(cmd *cobra.Command, s scenarios.Suite, ci *ciOutputs, opts []runner.Option) error {
 	res, runErr := runner.RunSuite(cmd.Context(), s, opts...)
 	if res.Dir != "" {
-		if err := (results.SuiteTextReporter{}).Render(cmd.OutOrStdout(), res.Suite); err != nil {
+		if err := (render.SuiteTextReporter{}).Render(cmd.OutOrStdout(), res.Suite); err != nil {
 			runErr = errors.Join(runErr, err)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", filepath.Join(res.Dir, "report.html"))
@@ -196,7 +197,7 @@ func runSuite(cmd *cobra.Command, s scenarios.Suite, ci *ciOutputs, opts []runne
 	// when the suite broke before it began, as a single run's are.
 	runs := results.SuiteRuns(res.Suite)
 	md := func(w io.Writer, compact bool) error {
-		return (results.SuiteMarkdownReporter{Compact: compact}).Render(w, res.Suite)
+		return (render.SuiteMarkdownReporter{Compact: compact}).Render(w, res.Suite)
 	}
 	runErr = errors.Join(runErr, ci.write(runs, md))
 	return verdictError("suite "+s.Name, res.Suite.Verdict, runErr)

@@ -1,10 +1,12 @@
-package results
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // TextReporter is the terminal table: architectures side by side as
@@ -17,6 +19,8 @@ type TextReporter struct {
 
 var _ Reporter = TextReporter{}
 
+func init() { RegisterReporter(RankText, TextReporter{}) }
+
 func (TextReporter) Format() string { return "text" }
 func (TextReporter) File() string   { return "report.txt" }
 
@@ -27,7 +31,7 @@ const (
 	ansiReset = "\x1b[0m"
 )
 
-func (r TextReporter) Render(w io.Writer, s Summary) error {
+func (r TextReporter) Render(w io.Writer, s results.Summary) error {
 	rows := buildTable(s, "✓", "✗")
 	names := archNames(s)
 
@@ -71,18 +75,18 @@ func (r TextReporter) Render(w io.Writer, s Summary) error {
 		line(rw.label, rw.cells)
 	}
 	b.WriteString("\n")
-	v, failures := verdictLines(s)
-	writeVerdict(&b, r.Color, RunVerdict(s), v, failures)
+	v, failures := results.VerdictLines(s)
+	writeVerdict(&b, r.Color, results.RunVerdict(s), v, failures)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 // writeVerdict writes a verdict line (bold, green when passed and red otherwise, with color) and the
 // failures under it: a run's and a suite's text reports end the same way.
-func writeVerdict(b *strings.Builder, color bool, st Status, line string, failures []string) {
+func writeVerdict(b *strings.Builder, color bool, st results.Status, line string, failures []string) {
 	if color {
 		c := ansiRed
-		if st == StatusPassed {
+		if st == results.StatusPassed {
 			c = ansiGreen
 		}
 		line = ansiBold + c + line + ansiReset

@@ -1,4 +1,4 @@
-package results
+package render
 
 import (
 	"bytes"
@@ -8,19 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/stretchr/testify/require"
 )
 
 // fixtureSuite is a suite of three: a scenario whose one architecture passed, the compare-architectures
 // fixture (two of three fail), and a scenario the suite never reached (interrupted).
-func fixtureSuite() Suite {
+func fixtureSuite() results.Suite {
 	pass := fixtureSummary()
 	pass.Scenario, pass.Description = "steady-baseline", "One architecture, no fault."
 	pass.Architectures = pass.Architectures[:1]
 	full := fixtureSummary()
-	return Suite{Name: "nightly", Description: "Every night on main.", Source: "nightly.yaml",
+	return results.Suite{Name: "nightly", Description: "Every night on main.", Source: "nightly.yaml",
 		StartedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), DurationS: 190,
-		Entries: []SuiteEntry{
+		Entries: []results.SuiteEntry{
 			{Scenario: "steady-baseline", Dir: "01-steady-baseline", Scale: 1, Architectures: []string{"stateless"}, Run: &pass},
 			{Scenario: "compare-architectures", Dir: "02-compare-architectures", Scale: 1,
 				Architectures: []string{"stateless", "stateful", "stateless-no-idempotency"}, Run: &full},
@@ -28,7 +29,7 @@ func fixtureSuite() Suite {
 		}}
 }
 
-func renderSuite(t *testing.T, r SuiteReporter, s Suite) string {
+func renderSuite(t *testing.T, r SuiteReporter, s results.Suite) string {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, r.Render(&b, s))
@@ -80,33 +81,33 @@ func TestSuiteVerdict(t *testing.T) {
 	invalid.Architectures[0].Valid = false
 	fail := fixtureSummary()
 	tests := []struct {
-		entries []SuiteEntry
-		want    Status
+		entries []results.SuiteEntry
+		want    results.Status
 	}{
-		{nil, StatusErrored},                                                 // an empty suite proves nothing
-		{[]SuiteEntry{{Run: &pass}}, StatusPassed},                           // one passing entry
-		{[]SuiteEntry{{Run: &pass}, {Run: &fail}}, StatusFailed},             // a failure anywhere fails the suite
-		{[]SuiteEntry{{Run: &fail}, {Run: &invalid}}, StatusInvalid},         // invalid is worse than failed
-		{[]SuiteEntry{{Run: &pass}, {NotRun: "interrupted"}}, StatusErrored}, // not run: errored, never a pass
-		{[]SuiteEntry{{Run: &pass}, {}}, StatusErrored},                      // no summary at all: errored too
+		{nil, results.StatusErrored},                                                         // an empty suite proves nothing
+		{[]results.SuiteEntry{{Run: &pass}}, results.StatusPassed},                           // one passing entry
+		{[]results.SuiteEntry{{Run: &pass}, {Run: &fail}}, results.StatusFailed},             // a failure anywhere fails the suite
+		{[]results.SuiteEntry{{Run: &fail}, {Run: &invalid}}, results.StatusInvalid},         // invalid is worse than failed
+		{[]results.SuiteEntry{{Run: &pass}, {NotRun: "interrupted"}}, results.StatusErrored}, // not run: errored, never a pass
+		{[]results.SuiteEntry{{Run: &pass}, {}}, results.StatusErrored},                      // no summary at all: errored too
 	}
 	for i, tc := range tests {
-		require.Equal(t, tc.want, SuiteVerdict(Suite{Entries: tc.entries}), "case %d", i)
+		require.Equal(t, tc.want, results.SuiteVerdict(results.Suite{Entries: tc.entries}), "case %d", i)
 	}
-	head, _ := suiteVerdictLines(Suite{Entries: []SuiteEntry{{Scenario: "a", Architectures: []string{"x"}, Run: &pass}}})
+	head, _ := suiteVerdictLines(results.Suite{Entries: []results.SuiteEntry{{Scenario: "a", Architectures: []string{"x"}, Run: &pass}}})
 	require.Equal(t, "PASSED: all 1 scenario × architecture runs valid and within every threshold", head)
 }
 
 // TestSuiteRuns: every entry is a run for JUnit and the like; one not run is errored, with why.
 func TestSuiteRuns(t *testing.T) {
-	runs := SuiteRuns(fixtureSuite())
+	runs := results.SuiteRuns(fixtureSuite())
 	require.Len(t, runs, 3)
 	require.Equal(t, "compare-architectures", runs[1].Scenario)
 	nr := runs[2]
 	require.Equal(t, "kill-node", nr.Scenario)
 	require.Len(t, nr.Architectures, 1)
 	require.Equal(t, "not run: the suite was interrupted before it", nr.Architectures[0].Error)
-	require.Equal(t, StatusErrored, RunVerdict(nr))
+	require.Equal(t, results.StatusErrored, results.RunVerdict(nr))
 }
 
 // TestWriteReadSuite: suite.json and the combined reports round-trip through a folder; ReadSuite reads
@@ -126,24 +127,24 @@ func TestWriteReadSuite(t *testing.T) {
 	for _, f := range []string{"suite.json", "report.txt", "report.md", "report.html"} {
 		require.FileExists(t, filepath.Join(dir, f))
 	}
-	require.True(t, IsSuiteDir(dir))
-	require.False(t, IsSuiteDir(filepath.Join(dir, s.Entries[0].Dir)))
+	require.True(t, results.IsSuiteDir(dir))
+	require.False(t, results.IsSuiteDir(filepath.Join(dir, s.Entries[0].Dir)))
 
-	got, err := ReadSuite(dir)
+	got, err := results.ReadSuite(dir)
 	require.NoError(t, err)
-	require.Equal(t, SuiteSchemaVersion, got.Schema)
-	require.Equal(t, StatusErrored, got.Verdict)
+	require.Equal(t, results.SuiteSchemaVersion, got.Schema)
+	require.Equal(t, results.StatusErrored, got.Verdict)
 	require.False(t, got.Passed)
 	require.Len(t, got.Entries, 3)
-	require.Equal(t, StatusPassed, got.Entries[0].Verdict)
-	require.Equal(t, StatusFailed, got.Entries[1].Verdict)
-	require.Equal(t, StatusErrored, got.Entries[2].Verdict)
+	require.Equal(t, results.StatusPassed, got.Entries[0].Verdict)
+	require.Equal(t, results.StatusFailed, got.Entries[1].Verdict)
+	require.Equal(t, results.StatusErrored, got.Entries[2].Verdict)
 	require.NotNil(t, got.Entries[1].Run)
 	require.Equal(t, "compare-architectures", got.Entries[1].Run.Scenario)
 	require.Nil(t, got.Entries[2].Run)
 
 	// An entry's summary gone: an error that names it.
 	require.NoError(t, os.Remove(filepath.Join(dir, s.Entries[1].Dir, "summary.json")))
-	_, err = ReadSuite(dir)
+	_, err = results.ReadSuite(dir)
 	require.ErrorContains(t, err, "entries[1] (compare-architectures)")
 }

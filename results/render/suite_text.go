@@ -1,9 +1,12 @@
-package results
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // SuiteTextReporter is the suite's report.txt and what `chaosbench run` prints at the end of a suite: the
@@ -15,10 +18,12 @@ type SuiteTextReporter struct {
 
 var _ SuiteReporter = SuiteTextReporter{}
 
+func init() { RegisterSuiteReporter(RankText, SuiteTextReporter{}) }
+
 func (SuiteTextReporter) Format() string { return "text" }
 func (SuiteTextReporter) File() string   { return "report.txt" }
 
-func (r SuiteTextReporter) Render(w io.Writer, s Suite) error {
+func (r SuiteTextReporter) Render(w io.Writer, s results.Suite) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "chaosbench suite: %s\n", suiteHeader(s))
 	if s.Description != "" {
@@ -35,7 +40,7 @@ func (r SuiteTextReporter) Render(w io.Writer, s Suite) error {
 
 // RenderSummary writes the table and the verdict only: the end of a suite in the terminal, after each
 // scenario's table was printed as it finished.
-func (r SuiteTextReporter) RenderSummary(w io.Writer, s Suite) error {
+func (r SuiteTextReporter) RenderSummary(w io.Writer, s results.Suite) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "chaosbench suite: %s\n\n", suiteHeader(s))
 	r.writeSummary(&b, s)
@@ -44,7 +49,7 @@ func (r SuiteTextReporter) RenderSummary(w io.Writer, s Suite) error {
 }
 
 // writeDetail is every scenario's own report, in the suite's order.
-func (r SuiteTextReporter) writeDetail(b *strings.Builder, s Suite) error {
+func (r SuiteTextReporter) writeDetail(b *strings.Builder, s results.Suite) error {
 	for i, e := range s.Entries {
 		fmt.Fprintf(b, "== %d/%d %s", i+1, len(s.Entries), e.Scenario)
 		if e.Run == nil || e.NotRun != "" {
@@ -65,7 +70,7 @@ func (r SuiteTextReporter) writeDetail(b *strings.Builder, s Suite) error {
 }
 
 // writeSummary is the scenario × architecture table and the verdict, last so that it ends a CI log.
-func (r SuiteTextReporter) writeSummary(b *strings.Builder, s Suite) {
+func (r SuiteTextReporter) writeSummary(b *strings.Builder, s results.Suite) {
 	rows := [][]string{{"scenario", "architecture", "verdict", "p99", "errors", "folder"}}
 	for _, x := range suiteRows(s) {
 		dir := x.Dir
@@ -77,5 +82,21 @@ func (r SuiteTextReporter) writeSummary(b *strings.Builder, s Suite) {
 	writeAligned(b, rows)
 	b.WriteString("\n")
 	v, failures := suiteVerdictLines(s)
-	writeVerdict(b, r.Color, SuiteVerdict(s), v, failures)
+	writeVerdict(b, r.Color, results.SuiteVerdict(s), v, failures)
+}
+
+// writeAligned lays rows out in columns two spaces apart (text/tabwriter
+// counts runes, so ✓ and ∞ take one column).
+func writeAligned(b *strings.Builder, rows [][]string) {
+	var buf strings.Builder
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	_ = tw.Flush()
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line != "" {
+			b.WriteString(strings.TrimRight(line, " \n") + "\n")
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package results
+package render
 
 import (
 	"bytes"
@@ -9,15 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/stretchr/testify/require"
 )
 
 // markdownOf is the renderer the CLI passes for one run.
-func markdownOf(s Summary) func(w io.Writer, compact bool) error {
+func markdownOf(s results.Summary) func(w io.Writer, compact bool) error {
 	return func(w io.Writer, compact bool) error { return MarkdownReporter{Compact: compact}.Render(w, s) }
 }
 
-func mdBytes(t *testing.T, s Summary, compact bool) []byte {
+func mdBytes(t *testing.T, s results.Summary, compact bool) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, markdownOf(s)(&b, compact))
@@ -25,7 +26,7 @@ func mdBytes(t *testing.T, s Summary, compact bool) []byte {
 }
 
 // wide is the fixture with its architectures copied until there are n: a report of any size.
-func wide(n int) Summary {
+func wide(n int) results.Summary {
 	s := fixtureSummary()
 	base := s.Architectures
 	s.Architectures = nil

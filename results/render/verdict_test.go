@@ -1,46 +1,47 @@
-package results
+package render
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/stretchr/testify/require"
 )
 
 // verdictCases are one summary per status, each a single architecture.
 func verdictCases() []struct {
 	name string
-	s    Summary
-	want Status
+	s    results.Summary
+	want results.Status
 } {
-	ok := Threshold{Expr: "errors.rate < 1%", Value: 0.001, OK: true}
-	bad := Threshold{Expr: "errors.rate < 1%", Value: 0.05}
-	arch := func(mod func(*Arch)) Summary {
-		a := Arch{Name: "stateless", Valid: true, Thresholds: []Threshold{ok}}
+	ok := results.Threshold{Expr: "errors.rate < 1%", Value: 0.001, OK: true}
+	bad := results.Threshold{Expr: "errors.rate < 1%", Value: 0.05}
+	arch := func(mod func(*results.Arch)) results.Summary {
+		a := results.Arch{Name: "stateless", Valid: true, Thresholds: []results.Threshold{ok}}
 		mod(&a)
-		return Summary{Schema: SchemaVersion, Scenario: "s", Architectures: []Arch{a}}
+		return results.Summary{Schema: results.SchemaVersion, Scenario: "s", Architectures: []results.Arch{a}}
 	}
 	return []struct {
 		name string
-		s    Summary
-		want Status
+		s    results.Summary
+		want results.Status
 	}{
 		// Valid and within every threshold.
-		{"passed", arch(func(*Arch) {}), StatusPassed},
+		{"passed", arch(func(*results.Arch) {}), results.StatusPassed},
 		// Valid, a threshold not met.
-		{"failed", arch(func(a *Arch) { a.Thresholds = []Threshold{bad} }), StatusFailed},
+		{"failed", arch(func(a *results.Arch) { a.Thresholds = []results.Threshold{bad} }), results.StatusFailed},
 		// Every threshold met, but a fault did not run: never a pass.
-		{"invalid", arch(func(a *Arch) {
+		{"invalid", arch(func(a *results.Arch) {
 			a.Valid, a.InvalidReasons = false, []string{"fault kill on api-1 did not run as planned: refused"}
-		}), StatusInvalid},
+		}), results.StatusInvalid},
 		// The stack never came up: the thresholds of an empty run pass vacuously, the verdict must not.
-		{"errored", arch(func(a *Arch) { a.Error = "stack up: images missing" }), StatusErrored},
+		{"errored", arch(func(a *results.Arch) { a.Error = "stack up: images missing" }), results.StatusErrored},
 		// An architecture that did not run beside one that passed: the run errored.
-		{"errored beside passed", Summary{Architectures: []Arch{
-			{Name: "stateless", Valid: true}, {Name: "stateful", Error: "not run: interrupted"}}}, StatusErrored},
+		{"errored beside passed", results.Summary{Architectures: []results.Arch{
+			{Name: "stateless", Valid: true}, {Name: "stateful", Error: "not run: interrupted"}}}, results.StatusErrored},
 		// No architecture at all.
-		{"empty", Summary{}, StatusErrored},
+		{"empty", results.Summary{}, results.StatusErrored},
 	}
 }
 
@@ -49,7 +50,7 @@ func verdictCases() []struct {
 func TestOneVerdict(t *testing.T) {
 	for _, tc := range verdictCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, RunVerdict(tc.s))
+			require.Equal(t, tc.want, results.RunVerdict(tc.s))
 			head := strings.ToUpper(string(tc.want)) + ":"
 
 			var txt bytes.Buffer
@@ -59,7 +60,7 @@ func TestOneVerdict(t *testing.T) {
 			var md bytes.Buffer
 			require.NoError(t, MarkdownReporter{}.Render(&md, tc.s))
 			mark := "❌"
-			if tc.want == StatusPassed {
+			if tc.want == results.StatusPassed {
 				mark = "✅"
 			}
 			require.True(t, strings.HasPrefix(md.String(), "## "+mark), "the Markdown title")
@@ -69,9 +70,9 @@ func TestOneVerdict(t *testing.T) {
 			require.NoError(t, HTMLReporter{}.Render(&html, tc.s))
 			require.Contains(t, html.String(), head)
 			for _, a := range tc.s.Architectures {
-				st, why := ArchStatus(a)
+				st, why := results.ArchStatus(a)
 				require.Contains(t, html.String(), ">"+string(st)+"</span>", "the architecture's badge")
-				if st != StatusPassed {
+				if st != results.StatusPassed {
 					require.NotEmpty(t, why)
 				}
 			}

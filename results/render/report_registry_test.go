@@ -1,4 +1,4 @@
-package results_test
+package render_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/results/render"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,7 +26,8 @@ func (csvReporter) Render(w io.Writer, s results.Summary) error {
 	return nil
 }
 
-func init() { results.RegisterReporter(csvReporter{}) }
+// Between the built-in formats: html and junit.
+func init() { render.RegisterReporter(render.RankHTML+1, csvReporter{}) }
 
 // TestRegisteredReportFormat: a format registered from another package is written into every run folder
 // beside the built-in ones and is what `chaosbench report --format` finds, with no edit to results.
@@ -34,15 +36,32 @@ func TestRegisteredReportFormat(t *testing.T) {
 		{Name: "stateless", Valid: true, Latency: results.LatencyMS{P99: 12.5}},
 	}}
 	dir := t.TempDir()
-	paths, err := results.WriteReports(dir, s)
+	paths, err := render.WriteReports(dir, s)
 	require.NoError(t, err)
 	require.Contains(t, paths, filepath.Join(dir, "report.test.csv"))
 	b, err := os.ReadFile(filepath.Join(dir, "report.test.csv"))
 	require.NoError(t, err)
 	require.Equal(t, "arch,verdict,p99_ms\nstateless,passed,12.50\n", string(b))
 
-	r, err := results.ReporterFor("test-csv")
+	r, err := render.ReporterFor("test-csv")
 	require.NoError(t, err)
 	require.Equal(t, "report.test.csv", r.File())
-	require.Panics(t, func() { results.RegisterReporter(csvReporter{}) }, "a format registered twice")
+	require.Panics(t, func() { render.RegisterReporter(render.RankHTML+2, csvReporter{}) }, "a format registered twice")
 }
+
+// TestFormatOrder: the formats are listed by their explicit rank, summary.json first and JUnit last
+// (RankJUnit), whatever the files that register them are called.
+func TestFormatOrder(t *testing.T) {
+	require.Equal(t, []string{"json", "text", "md", "html", "test-csv", "junit"}, render.ReportFormats())
+	require.Equal(t, []string{"json", "text", "md", "html", "junit"}, render.SuiteReportFormats())
+	require.Equal(t, []string{"text", "md", "json"}, render.CompareFormats())
+	_, err := render.CompareReporterFor("html")
+	require.EqualError(t, err, `unknown compare format "html" (want one of text, md, json)`)
+	require.Panics(t, func() { render.RegisterSuiteReporter(render.RankJUnit, fakeSuite{}) }, "a rank used twice")
+}
+
+type fakeSuite struct{}
+
+func (fakeSuite) Format() string                        { return "fake" }
+func (fakeSuite) File() string                          { return "fake" }
+func (fakeSuite) Render(io.Writer, results.Suite) error { return nil }

@@ -1,4 +1,4 @@
-package results
+package render
 
 import (
 	_ "embed"
@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // HTMLReporter writes report.html: one self-contained file (inline CSS and
@@ -19,6 +21,8 @@ import (
 type HTMLReporter struct{}
 
 var _ Reporter = HTMLReporter{}
+
+func init() { RegisterReporter(RankHTML, HTMLReporter{}) }
 
 func (HTMLReporter) Format() string { return "html" }
 func (HTMLReporter) File() string   { return "report.html" }
@@ -50,7 +54,7 @@ type htmlCell struct {
 type htmlArch struct {
 	Name, Color   string
 	Knobs         string
-	Status        Status
+	Status        results.Status
 	Passed        bool
 	Why           []string
 	Latency, Rate template.HTML
@@ -82,10 +86,10 @@ type htmlPage struct {
 	Archs                      []htmlArch
 }
 
-func (HTMLReporter) Render(w io.Writer, s Summary) error {
-	p := htmlPage{Title: "chaosbench: " + s.Scenario, Header: headerLine(s), Description: s.Description, Passed: RunVerdict(s) == StatusPassed, Names: archNames(s),
-		ValidityRule: ValidityRule, RecoveryRule: RecoveryRule, TruthSource: truthSource(s)}
-	p.Verdict, p.Failures = verdictLines(s)
+func (HTMLReporter) Render(w io.Writer, s results.Summary) error {
+	p := htmlPage{Title: "chaosbench: " + s.Scenario, Header: headerLine(s), Description: s.Description, Passed: results.RunVerdict(s) == results.StatusPassed, Names: archNames(s),
+		ValidityRule: results.ValidityRule, RecoveryRule: results.RecoveryRule, TruthSource: truthSource(s)}
+	p.Verdict, p.Failures = results.VerdictLines(s)
 	p.Checks = htmlChecks(s)
 	for _, c := range violations(s) {
 		p.Explain = append(p.Explain, htmlExplain{Term: c.Title, Text: c.Explain})
@@ -100,16 +104,16 @@ func (HTMLReporter) Render(w io.Writer, s Summary) error {
 	p.Curves = percentileChart(s)
 	for i, a := range s.Architectures {
 		ha := htmlArch{Name: a.Name, Color: archColors[i%len(archColors)], Knobs: knobsText(a.Knobs)}
-		st, why := ArchStatus(a)
-		ha.Status, ha.Passed, ha.Why = st, st == StatusPassed, why
+		st, why := results.ArchStatus(a)
+		ha.Status, ha.Passed, ha.Why = st, st == results.StatusPassed, why
 		ha.Latency = latencyChart(a)
 		ha.Rate = rateChart(a)
 		for _, f := range a.Faults {
 			rec := recoveryCell(f)
 			health, healthBad := healthText(f)
-			ha.Faults = append(ha.Faults, htmlFault{Label: faultLabel(f), Node: faultTarget(f), Mechanism: f.Mechanism,
+			ha.Faults = append(ha.Faults, htmlFault{Label: results.FaultLabel(f), Node: results.FaultTarget(f), Mechanism: f.Mechanism,
 				Before: baselineText(f), During: windowText(f.During), After: windowText(f.After),
-				Recovery: strings.TrimPrefix(rec.text, faultTarget(f)+": "), RecoveryBad: rec.bad,
+				Recovery: strings.TrimPrefix(rec.text, results.FaultTarget(f)+": "), RecoveryBad: rec.bad,
 				Health: health, HealthBad: healthBad, Error: f.Error})
 		}
 		var errs []string
@@ -127,9 +131,9 @@ func (HTMLReporter) Render(w io.Writer, s Summary) error {
 
 // violations are the checks the verdict table shows (and explains): every
 // Violation check the summary records, in table order.
-func violations(s Summary) []Check {
-	var out []Check
-	for _, c := range recordedChecks(s) {
+func violations(s results.Summary) []results.Check {
+	var out []results.Check
+	for _, c := range results.RecordedChecks(s) {
 		if c.Violation {
 			out = append(out, c)
 		}
@@ -139,7 +143,7 @@ func violations(s Summary) []Check {
 
 // truthSource says where the checks of s read ground truth: the reference API's Redis, or a user's service
 // through its own API (the black-box checker).
-func truthSource(s Summary) string {
+func truthSource(s results.Summary) string {
 	ours, theirs := false, false
 	var declared []string
 	for _, a := range s.Architectures {
@@ -165,7 +169,7 @@ func truthSource(s Summary) string {
 	return "straight from Redis"
 }
 
-func knobsText(k Knobs) string {
+func knobsText(k results.Knobs) string {
 	if k.Attached != "" {
 		return fmt.Sprintf("attached to %s · %d API containers", k.Attached, k.Replicas)
 	}
@@ -195,9 +199,9 @@ func knobsText(k Knobs) string {
 
 // htmlChecks is the verdict table: one row per check, the correctness
 // checks always shown (a zero is the claim being proved), then thresholds.
-func htmlChecks(s Summary) []htmlCheck {
+func htmlChecks(s results.Summary) []htmlCheck {
 	var rows []htmlCheck
-	add := func(label string, f func(a Arch) htmlCell) {
+	add := func(label string, f func(a results.Arch) htmlCell) {
 		r := htmlCheck{Label: label}
 		for _, a := range s.Architectures {
 			r.Cells = append(r.Cells, f(a))
@@ -210,15 +214,15 @@ func htmlChecks(s Summary) []htmlCheck {
 		}
 		return htmlCell{Text: fmt.Sprintf("✗ %d", v), Bad: true}
 	}
-	add("Run valid (faults ran, load delivered)", func(a Arch) htmlCell {
+	add("Run valid (faults ran, load delivered)", func(a results.Arch) htmlCell {
 		if a.Valid {
 			return htmlCell{Text: "✓ yes", OK: true}
 		}
 		return htmlCell{Text: "✗ " + strings.Join(a.InvalidReasons, "; "), Bad: true}
 	})
 	for _, c := range violations(s) {
-		add(c.Title, func(a Arch) htmlCell {
-			r, ok := c.result(a)
+		add(c.Title, func(a results.Arch) htmlCell {
+			r, ok := c.Result(a)
 			switch {
 			case !ok:
 				return htmlCell{Text: "–"}
@@ -228,27 +232,42 @@ func htmlChecks(s Summary) []htmlCheck {
 			return zero(r.Value)
 		})
 	}
-	add("Every fault recovered", func(a Arch) htmlCell {
+	add("Every fault recovered", func(a results.Arch) htmlCell {
 		if len(a.Faults) == 0 {
 			return htmlCell{Text: "no faults"}
 		}
-		v := maxRecovery(a)
+		v := results.MaxRecovery(a)
 		if math.IsInf(v, 1) || math.IsNaN(v) {
-			return htmlCell{Text: "✗ " + recoveryDetail(a), Bad: true}
+			return htmlCell{Text: "✗ " + results.RecoveryDetail(a), Bad: true}
 		}
 		return htmlCell{Text: fmt.Sprintf("✓ slowest %.1f s", v), OK: true}
 	})
 	for _, expr := range thresholdExprs(s) {
-		add("Threshold "+expr, func(a Arch) htmlCell {
+		add("Threshold "+expr, func(a results.Arch) htmlCell {
 			t, ok := findThreshold(a, expr)
 			switch {
 			case !ok:
 				return htmlCell{Text: "–"}
 			case t.OK:
-				return htmlCell{Text: "✓ " + thresholdValue(t), OK: true}
+				return htmlCell{Text: "✓ " + results.ThresholdValue(t), OK: true}
 			}
-			return htmlCell{Text: "✗ " + thresholdValue(t), Bad: true}
+			return htmlCell{Text: "✗ " + results.ThresholdValue(t), Bad: true}
 		})
 	}
 	return rows
+}
+
+// edgeKnobsText is the edge's part of the HTML knobs line: "TLS 1.3 · client keep-alive off · ...".
+func edgeKnobsText(k results.Knobs) string {
+	onOff := func(b *bool) string {
+		if b != nil && !*b {
+			return "off"
+		}
+		return "on"
+	}
+	scheme := "plain HTTP"
+	if k.TLS {
+		scheme = "TLS 1.3"
+	}
+	return fmt.Sprintf("%s · client keep-alive %s · upstream keep-alive %s", scheme, onOff(k.ClientKeepAlive), onOff(k.UpstreamKeepAlive))
 }

@@ -1,9 +1,11 @@
-package results
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // SuiteMarkdownReporter is the suite's report.md, for a pull request or a CI step summary: the verdict,
@@ -16,23 +18,25 @@ type SuiteMarkdownReporter struct {
 
 var _ SuiteReporter = SuiteMarkdownReporter{}
 
+func init() { RegisterSuiteReporter(RankMarkdown, SuiteMarkdownReporter{}) }
+
 func (SuiteMarkdownReporter) Format() string { return "md" }
 func (SuiteMarkdownReporter) File() string   { return "report.md" }
 
-func (r SuiteMarkdownReporter) Render(w io.Writer, s Suite) error {
+func (r SuiteMarkdownReporter) Render(w io.Writer, s results.Suite) error {
 	var b strings.Builder
 	mark := "✅"
-	if SuiteVerdict(s) != StatusPassed {
+	if results.SuiteVerdict(s) != results.StatusPassed {
 		mark = "❌"
 	}
-	fmt.Fprintf(&b, "## %s chaosbench suite: %s\n\n%s\n\n", mark, mdEscape(s.Name), mdEscape(suiteHeader(s)))
+	fmt.Fprintf(&b, "## %s chaosbench suite: %s\n\n%s\n\n", mark, results.EscapeMarkdown(s.Name), results.EscapeMarkdown(suiteHeader(s)))
 	if s.Description != "" {
-		fmt.Fprintf(&b, "%s\n\n", mdEscape(s.Description))
+		fmt.Fprintf(&b, "%s\n\n", results.EscapeMarkdown(s.Description))
 	}
 	v, failures := suiteVerdictLines(s)
-	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(v))
+	fmt.Fprintf(&b, "**%s**\n\n", results.EscapeMarkdown(v))
 	for _, f := range failures {
-		fmt.Fprintf(&b, "- %s\n", mdEscape(f))
+		fmt.Fprintf(&b, "- %s\n", results.EscapeMarkdown(f))
 	}
 	if len(failures) > 0 {
 		b.WriteString("\n")
@@ -40,14 +44,14 @@ func (r SuiteMarkdownReporter) Render(w io.Writer, s Suite) error {
 	b.WriteString("| scenario | architecture | verdict | p99 | errors | report |\n|---|---|---|---:|---:|---|\n")
 	for _, x := range suiteRows(s) {
 		verdict := x.statusText("✅", "❌")
-		if x.Status != StatusPassed {
+		if x.Status != results.StatusPassed {
 			verdict = "**" + verdict + "**"
 		}
 		report := "–"
 		if x.Dir != "" {
 			report = x.Dir + "/report.md"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(x.Scenario), mdEscape(x.Arch), verdict, x.P99, x.Errors, mdEscape(report))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", results.EscapeMarkdown(x.Scenario), results.EscapeMarkdown(x.Arch), verdict, x.P99, x.Errors, results.EscapeMarkdown(report))
 	}
 	if !r.Compact {
 		for i, e := range s.Entries {
@@ -57,7 +61,7 @@ func (r SuiteMarkdownReporter) Render(w io.Writer, s Suite) error {
 				if why == "" {
 					why = "not run"
 				}
-				fmt.Fprintf(&b, "### %d. %s: not run\n\n%s\n", i+1, mdEscape(e.Scenario), mdEscape(why))
+				fmt.Fprintf(&b, "### %d. %s: not run\n\n%s\n", i+1, results.EscapeMarkdown(e.Scenario), results.EscapeMarkdown(why))
 				continue
 			}
 			var one strings.Builder

@@ -1,9 +1,11 @@
-package results
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // MarkdownReporter writes report.md for pull-request comments: the verdict
@@ -18,24 +20,26 @@ type MarkdownReporter struct {
 
 var _ Reporter = MarkdownReporter{}
 
+func init() { RegisterReporter(RankMarkdown, MarkdownReporter{}) }
+
 func (MarkdownReporter) Format() string { return "md" }
 func (MarkdownReporter) File() string   { return "report.md" }
 
-func (r MarkdownReporter) Render(w io.Writer, s Summary) error {
+func (r MarkdownReporter) Render(w io.Writer, s results.Summary) error {
 	var b strings.Builder
 	mark := "✅"
-	if RunVerdict(s) != StatusPassed {
+	if results.RunVerdict(s) != results.StatusPassed {
 		mark = "❌"
 	}
-	fmt.Fprintf(&b, "## %s chaosbench: %s\n\n", mark, mdEscape(s.Scenario))
-	fmt.Fprintf(&b, "%s\n\n", mdEscape(headerLine(s)))
+	fmt.Fprintf(&b, "## %s chaosbench: %s\n\n", mark, results.EscapeMarkdown(s.Scenario))
+	fmt.Fprintf(&b, "%s\n\n", results.EscapeMarkdown(headerLine(s)))
 	if s.Description != "" {
-		fmt.Fprintf(&b, "%s\n\n", mdEscape(s.Description))
+		fmt.Fprintf(&b, "%s\n\n", results.EscapeMarkdown(s.Description))
 	}
-	v, failures := verdictLines(s)
-	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(v))
+	v, failures := results.VerdictLines(s)
+	fmt.Fprintf(&b, "**%s**\n\n", results.EscapeMarkdown(v))
 	for _, f := range failures {
-		fmt.Fprintf(&b, "- %s\n", mdEscape(f))
+		fmt.Fprintf(&b, "- %s\n", results.EscapeMarkdown(f))
 	}
 	if len(failures) > 0 {
 		b.WriteString("\n")
@@ -44,7 +48,7 @@ func (r MarkdownReporter) Render(w io.Writer, s Summary) error {
 	names := archNames(s)
 	b.WriteString("| |")
 	for _, n := range names {
-		fmt.Fprintf(&b, " %s |", mdEscape(n))
+		fmt.Fprintf(&b, " %s |", results.EscapeMarkdown(n))
 	}
 	b.WriteString("\n|---|")
 	for range names {
@@ -52,7 +56,7 @@ func (r MarkdownReporter) Render(w io.Writer, s Summary) error {
 	}
 	b.WriteString("\n")
 	for _, rw := range buildTable(s, "✅", "❌") {
-		label := mdEscape(strings.TrimSpace(rw.label))
+		label := results.EscapeMarkdown(strings.TrimSpace(rw.label))
 		if rw.section {
 			label = "**" + label + "**"
 		} else {
@@ -60,7 +64,7 @@ func (r MarkdownReporter) Render(w io.Writer, s Summary) error {
 		}
 		fmt.Fprintf(&b, "| %s |", label)
 		for _, c := range rw.cells {
-			t := mdEscape(c.text)
+			t := results.EscapeMarkdown(c.text)
 			if c.bad {
 				t = "**" + t + "**"
 			}
@@ -77,20 +81,20 @@ func (r MarkdownReporter) Render(w io.Writer, s Summary) error {
 
 	if maxFaults(s) > 0 {
 		b.WriteString("\n### Faults\n\n")
-		b.WriteString("Latency and errors in the baseline before each fault, during it and after it. " + mdEscape(RecoveryRule) + "\n\n")
+		b.WriteString("Latency and errors in the baseline before each fault, during it and after it. " + results.EscapeMarkdown(results.RecoveryRule) + "\n\n")
 		b.WriteString("| architecture | fault | node | baseline p99 · errors | during p99 · errors | after p99 · errors | recovery | health checks |\n")
 		b.WriteString("|---|---|---|---:|---:|---:|---:|---|\n")
 		for _, a := range s.Architectures {
 			for _, f := range a.Faults {
 				rec := recoveryCell(f)
-				before, during, after := mdEscape(baselineText(f)), windowText(f.During), windowText(f.After)
+				before, during, after := results.EscapeMarkdown(baselineText(f)), windowText(f.During), windowText(f.After)
 				if f.Error != "" {
-					before, during, after = "**did not run as planned: "+mdEscape(f.Error)+"**", "–", "–"
+					before, during, after = "**did not run as planned: "+results.EscapeMarkdown(f.Error)+"**", "–", "–"
 				}
 				health, _ := healthText(f)
 				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-					mdEscape(a.Name), mdEscape(faultLabel(f)), mdEscape(faultTarget(f)), before, during, after,
-					mdEscape(strings.TrimPrefix(rec.text, faultTarget(f)+": ")), mdEscape(health))
+					results.EscapeMarkdown(a.Name), results.EscapeMarkdown(results.FaultLabel(f)), results.EscapeMarkdown(results.FaultTarget(f)), before, during, after,
+					results.EscapeMarkdown(strings.TrimPrefix(rec.text, results.FaultTarget(f)+": ")), results.EscapeMarkdown(health))
 			}
 		}
 	}
@@ -103,7 +107,7 @@ func (r MarkdownReporter) Render(w io.Writer, s Summary) error {
 				if !t.OK {
 					res = "❌"
 				}
-				fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", mdEscape(a.Name), t.Expr, mdEscape(thresholdValue(t)), res)
+				fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", results.EscapeMarkdown(a.Name), t.Expr, results.EscapeMarkdown(results.ThresholdValue(t)), res)
 			}
 		}
 	}
@@ -114,14 +118,9 @@ func (r MarkdownReporter) Render(w io.Writer, s Summary) error {
 // compactNote ends a compact report: what it left out, and where it is.
 const compactNote = "_Compact report: each fault's before, during and after windows and the threshold list are in the run folder's report.md and report.html._"
 
-func windowText(w Window) string {
+func windowText(w results.Window) string {
 	if w.Requests == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%s · %s", fmtMS(w.P99MS), fmtPct(w.ErrorRate))
-}
-
-// mdEscape keeps a value from breaking the table or turning into markup.
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "`", "\\`").Replace(s)
+	return fmt.Sprintf("%s · %s", results.FormatMS(w.P99MS), results.FormatPct(w.ErrorRate))
 }

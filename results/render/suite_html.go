@@ -1,10 +1,12 @@
-package results
+package render
 
 import (
 	_ "embed"
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // SuiteHTMLReporter is the suite's report.html: one self-contained page (no script, no network) with the
@@ -13,6 +15,8 @@ import (
 type SuiteHTMLReporter struct{}
 
 var _ SuiteReporter = SuiteHTMLReporter{}
+
+func init() { RegisterSuiteReporter(RankHTML, SuiteHTMLReporter{}) }
 
 func (SuiteHTMLReporter) Format() string { return "html" }
 func (SuiteHTMLReporter) File() string   { return "report.html" }
@@ -40,7 +44,7 @@ type suiteHTMLEntry struct {
 	N                     int
 	Scenario, Dir, Header string
 	Description           string
-	Status                Status
+	Status                results.Status
 	Passed                bool
 	NotRun                string
 	Archs                 []htmlArch
@@ -56,16 +60,16 @@ type suiteHTMLPage struct {
 	Entries                    []suiteHTMLEntry
 }
 
-func (SuiteHTMLReporter) Render(w io.Writer, s Suite) error {
+func (SuiteHTMLReporter) Render(w io.Writer, s results.Suite) error {
 	p := suiteHTMLPage{Title: "chaosbench suite: " + s.Name, Header: suiteHeader(s), Description: s.Description,
-		CSS: reportCSS, Passed: SuiteVerdict(s) == StatusPassed}
+		CSS: reportCSS, Passed: results.SuiteVerdict(s) == results.StatusPassed}
 	p.Verdict, p.Failures = suiteVerdictLines(s)
 	for _, r := range suiteRows(s) {
-		p.Rows = append(p.Rows, suiteHTMLRow{suiteRow: r, Status: r.statusText("✓", "✗"), Passed: r.Status == StatusPassed})
+		p.Rows = append(p.Rows, suiteHTMLRow{suiteRow: r, Status: r.statusText("✓", "✗"), Passed: r.Status == results.StatusPassed})
 	}
 	for i, e := range s.Entries {
-		st := EntryVerdict(e)
-		he := suiteHTMLEntry{N: i + 1, Scenario: e.Scenario, Dir: e.Dir, Status: st, Passed: st == StatusPassed}
+		st := results.EntryVerdict(e)
+		he := suiteHTMLEntry{N: i + 1, Scenario: e.Scenario, Dir: e.Dir, Status: st, Passed: st == results.StatusPassed}
 		if e.Run == nil || e.NotRun != "" {
 			he.NotRun = e.NotRun
 			if he.NotRun == "" {
@@ -77,8 +81,8 @@ func (SuiteHTMLReporter) Render(w io.Writer, s Suite) error {
 		}
 		he.Header, he.Description = headerLine(*e.Run), e.Run.Description
 		for _, a := range e.Run.Architectures {
-			ast, why := ArchStatus(a)
-			he.Archs = append(he.Archs, htmlArch{Name: a.Name, Status: ast, Passed: ast == StatusPassed, Why: why, Latency: latencyChart(a)})
+			ast, why := results.ArchStatus(a)
+			he.Archs = append(he.Archs, htmlArch{Name: a.Name, Status: ast, Passed: ast == results.StatusPassed, Why: why, Latency: latencyChart(a)})
 		}
 		p.Entries = append(p.Entries, he)
 	}

@@ -1,4 +1,4 @@
-package results
+package render
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/stretchr/testify/require"
 )
@@ -86,7 +87,7 @@ func cases(s junit.Testsuites) map[string]string {
 
 // TestJUnitOutcomes: a case is green only where something was measured and held.
 func TestJUnitOutcomes(t *testing.T) {
-	one := func(edit func(a *Arch)) Summary {
+	one := func(edit func(a *results.Arch)) results.Summary {
 		s := fixtureSummary()
 		s.Architectures = s.Architectures[:1] // stateless: passes everything
 		edit(&s.Architectures[0])
@@ -94,11 +95,11 @@ func TestJUnitOutcomes(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		s    Summary
+		s    results.Summary
 		want map[string]string // by test case name; "" prefix match for long messages
 	}{
 		// the fixture's stateless architecture: every case passes, violation checks no threshold reads included
-		{"passed", one(func(*Arch) {}), map[string]string{
+		{"passed", one(func(*results.Arch) {}), map[string]string{
 			"stateless: run":                    "pass",
 			"stateless: latency.p99 < 300ms":    "pass",
 			"stateless: writes.duplicates == 0": "pass",
@@ -106,34 +107,34 @@ func TestJUnitOutcomes(t *testing.T) {
 			"stateless: updates.lost":           "pass",
 		}},
 		// a threshold not met fails with the value and the bound
-		{"threshold failed", one(func(a *Arch) {
+		{"threshold failed", one(func(a *results.Arch) {
 			a.Thresholds[0] = mustEval(t, "latency.p99 < 3ms", *a)
 		}), map[string]string{
 			"stateless: latency.p99 < 3ms": "failure: threshold: measured 28.8 ms; bound latency.p99 < 3ms",
 		}},
 		// recovery of a fault that did not run: not measured is a failure, never a pass
-		{"threshold not measured", one(func(a *Arch) {
+		{"threshold not measured", one(func(a *results.Arch) {
 			a.Faults = nil
 			a.Thresholds[4] = mustEval(t, "recovery.seconds < 10", *a)
 		}), map[string]string{
 			"stateless: recovery.seconds < 10": "failure: not measured: not measured (no fault ran); bound recovery.seconds < 10",
 		}},
 		// a check the ground truth could not answer, with no threshold on it: not measured, skipped (not a pass)
-		{"check not measured", one(func(a *Arch) {
-			a.Checks["writes.lost"] = CheckResult{NotChecked: "the service cannot list orders"}
+		{"check not measured", one(func(a *results.Arch) {
+			a.Checks["writes.lost"] = results.CheckResult{NotChecked: "the service cannot list orders"}
 		}), map[string]string{
 			"stateless: writes.lost": "skipped: : not measured: the service cannot list orders; no threshold",
 		}},
 		// lost writes with no threshold on them: shown with the count and skipped, as the verdict (and the
 		// exit code) does not read them; never a pass
-		{"violation without threshold", one(func(a *Arch) {
+		{"violation without threshold", one(func(a *results.Arch) {
 			a.Writes.Lost = 3
 		}), map[string]string{
 			"stateless: writes.lost": "skipped: : measured 3 (",
 			"stateless: run":         "pass",
 		}},
 		// an invalid run: the run case errors with the reasons; its thresholds are not judged, even those met
-		{"invalid", one(func(a *Arch) {
+		{"invalid", one(func(a *results.Arch) {
 			a.Valid, a.InvalidReasons = false, []string{"achieved 120/s of 200/s before the first fault"}
 		}), map[string]string{
 			"stateless: run":                 "error: invalid: invalid run: achieved 120/s of 200/s before the first fault",
@@ -141,20 +142,20 @@ func TestJUnitOutcomes(t *testing.T) {
 			"stateless: writes.lost":         "error: not judged: not judged: invalid run: achieved 120/s",
 		}},
 		// an architecture that did not run to the end
-		{"errored", one(func(a *Arch) {
+		{"errored", one(func(a *results.Arch) {
 			a.Error = "start stack: docker: no such image"
 		}), map[string]string{
 			"stateless: run":              "error: errored: did not run to the end: start stack: docker: no such image",
 			"stateless: errors.rate < 1%": "error: not judged: not judged: did not run to the end: start stack",
 		}},
 		// a run with no architecture at all is one error, not an empty green suite
-		{"nothing ran", Summary{Schema: SchemaVersion, Scenario: "kill-node"}, map[string]string{
+		{"nothing ran", results.Summary{Schema: results.SchemaVersion, Scenario: "kill-node"}, map[string]string{
 			"run": "error: no architecture: no architecture ran",
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			j := JUnit([]Summary{tt.s})
+			j := JUnit([]results.Summary{tt.s})
 			got := cases(j)
 			for name, want := range tt.want {
 				require.Contains(t, got, name)
@@ -162,11 +163,11 @@ func TestJUnitOutcomes(t *testing.T) {
 			}
 			// The counts add up, and a run that did not pass never has a green suite.
 			require.Equal(t, len(got), j.Tests)
-			if RunVerdict(tt.s) != StatusPassed {
-				require.Positive(t, j.Failures+j.Errors, "a %s run with no red test case", RunVerdict(tt.s))
+			if results.RunVerdict(tt.s) != results.StatusPassed {
+				require.Positive(t, j.Failures+j.Errors, "a %s run with no red test case", results.RunVerdict(tt.s))
 			}
 			var b bytes.Buffer
-			require.NoError(t, WriteJUnit(&b, []Summary{tt.s}))
+			require.NoError(t, WriteJUnit(&b, []results.Summary{tt.s}))
 			validateJUnit(t, b.Bytes())
 		})
 	}
@@ -177,7 +178,7 @@ func TestJUnitSuites(t *testing.T) {
 	a, b := fixtureSummary(), fixtureSummary()
 	b.Scenario = "kill-node"
 	b.Architectures = b.Architectures[:1]
-	j := JUnit([]Summary{a, b})
+	j := JUnit([]results.Summary{a, b})
 	require.Len(t, j.Suites, 2)
 	require.Equal(t, "compare-architectures", j.Suites[0].Name)
 	require.Equal(t, "kill-node", j.Suites[1].Name)
@@ -189,13 +190,13 @@ func TestJUnitSuites(t *testing.T) {
 		require.Equal(t, "kill-node", tc.Classname)
 	}
 	var buf bytes.Buffer
-	require.NoError(t, WriteJUnit(&buf, []Summary{a, b}))
+	require.NoError(t, WriteJUnit(&buf, []results.Summary{a, b}))
 	validateJUnit(t, buf.Bytes())
 }
 
-func mustEval(t *testing.T, expr string, a Arch) Threshold {
+func mustEval(t *testing.T, expr string, a results.Arch) results.Threshold {
 	t.Helper()
-	e, err := ParseThreshold(expr)
+	e, err := results.ParseThreshold(expr)
 	require.NoError(t, err)
 	return e.Eval(a)
 }

@@ -1,17 +1,21 @@
-package results
+package render
 
-import "io"
+import (
+	"io"
+
+	"github.com/chaosbench/chaosbench/results"
+)
 
 // JUnitReporter writes report.junit.xml: the JUnit XML of one run (junit.go says what it holds). It is
-// registered from a file named after report.go, so that it comes after the built-in formats.
+// written last (RankJUnit says why).
 type JUnitReporter struct{}
 
 var _ Reporter = JUnitReporter{}
 
-func init() { RegisterReporter(JUnitReporter{}) }
+func init() { RegisterReporter(RankJUnit, JUnitReporter{}) }
 
 func (JUnitReporter) Format() string { return "junit" }
 func (JUnitReporter) File() string   { return "report.junit.xml" }
-func (JUnitReporter) Render(w io.Writer, s Summary) error {
-	return WriteJUnit(w, []Summary{s})
+func (JUnitReporter) Render(w io.Writer, s results.Summary) error {
+	return WriteJUnit(w, []results.Summary{s})
 }

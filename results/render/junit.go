@@ -1,4 +1,4 @@
-package results
+package render
 
 import (
 	"cmp"
@@ -7,11 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/jstemmer/go-junit-report/v2/junit"
 )
 
 // WriteJUnit writes JUnit(runs) as XML.
-func WriteJUnit(w io.Writer, runs []Summary) error {
+func WriteJUnit(w io.Writer, runs []results.Summary) error {
 	if _, err := io.WriteString(w, xmlHeader); err != nil {
 		return err
 	}
@@ -38,10 +39,10 @@ const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 //
 // The XML validates against the Jenkins xunit plugin's junit-10.xsd (testdata/junit-10.xsd), the schema
 // CI tools' JUnit readers follow (docs/ci.md).
-func JUnit(runs []Summary) junit.Testsuites {
+func JUnit(runs []results.Summary) junit.Testsuites {
 	all := junit.Testsuites{Name: "chaosbench"}
 	if len(runs) == 0 { // nothing began (a suite that broke before its first scenario): one error, not an empty file
-		runs = []Summary{{}}
+		runs = []results.Summary{{}}
 	}
 	var total float64
 	for i, s := range runs {
@@ -67,10 +68,10 @@ const (
 	junitNothingRan = "no architecture"
 )
 
-func junitSuite(s Summary) junit.Testsuite {
+func junitSuite(s results.Summary) junit.Testsuite {
 	// A run that failed before it began has no scenario name yet: the suite still needs one.
 	suite := junit.Testsuite{Name: cmp.Or(s.Scenario, "chaosbench run"), Time: junitSeconds(s.DurationS)}
-	suite.AddProperty("verdict", string(RunVerdict(s)))
+	suite.AddProperty("verdict", string(results.RunVerdict(s)))
 	if !s.StartedAt.IsZero() { // a run that began, with its seed and scale
 		suite.Timestamp = s.StartedAt.UTC().Format(time.RFC3339)
 		suite.AddProperty("seed", fmt.Sprint(s.Seed))
@@ -82,7 +83,7 @@ func junitSuite(s Summary) junit.Testsuite {
 			Error: &junit.Result{Type: junitNothingRan, Message: "no architecture ran"}})
 		return suite
 	}
-	checks := violationChecks(s)
+	checks := results.ViolationChecks(s)
 	for _, a := range s.Architectures {
 		for _, tc := range junitArch(s.Scenario, a, checks) {
 			suite.AddTestcase(tc)
@@ -93,7 +94,7 @@ func junitSuite(s Summary) junit.Testsuite {
 
 // junitArch is one architecture's test cases: its run, its thresholds, the violation checks no threshold
 // reads.
-func junitArch(scenario string, a Arch, checks []Check) []junit.Testcase {
+func junitArch(scenario string, a results.Arch, checks []results.Check) []junit.Testcase {
 	tc := func(name string) junit.Testcase {
 		return junit.Testcase{Name: a.Name + ": " + name, Classname: scenario}
 	}
@@ -109,7 +110,7 @@ func junitArch(scenario string, a Arch, checks []Check) []junit.Testcase {
 		if len(a.InvalidReasons) > 0 {
 			notJudged += ": " + strings.Join(a.InvalidReasons, "; ")
 		}
-		run.Error = &junit.Result{Type: junitInvalid, Message: notJudged, Data: ValidityRule}
+		run.Error = &junit.Result{Type: junitInvalid, Message: notJudged, Data: results.ValidityRule}
 	default:
 		// The run's numbers ride along, per op as every report has them, for whoever opens the case.
 		var b strings.Builder
@@ -117,7 +118,7 @@ func junitArch(scenario string, a Arch, checks []Check) []junit.Testcase {
 			a.Requests.Sent, a.Requests.AchievedRate, a.Requests.PlannedRate)
 		for _, o := range a.Ops {
 			fmt.Fprintf(&b, "\nop %s: %d requests, p50 %s, p99 %s, errors %s", o.Name, o.Requests,
-				fmtMS(o.P50MS), fmtMS(o.P99MS), fmtPct(o.ErrorRate))
+				results.FormatMS(o.P50MS), results.FormatMS(o.P99MS), results.FormatPct(o.ErrorRate))
 		}
 		run.SystemOut = &junit.Output{Data: b.String()}
 	}
@@ -133,11 +134,11 @@ func junitArch(scenario string, a Arch, checks []Check) []junit.Testcase {
 
 	read := map[string]bool{} // metrics a threshold of a reads
 	for _, t := range a.Thresholds {
-		if m, ok := thresholdMetric(t); ok {
+		if m, ok := results.ThresholdMetric(t); ok {
 			read[m.Name] = true
 		}
 		judge(tc(t.Expr), func(c *junit.Testcase) {
-			measured := "measured " + thresholdValue(t)
+			measured := "measured " + results.ThresholdValue(t)
 			switch {
 			case t.Unmeasured:
 				measured = "not measured"
@@ -167,7 +168,7 @@ func junitArch(scenario string, a Arch, checks []Check) []junit.Testcase {
 		// of JUnit's own.
 		judge(tc(ch.Name), func(c *junit.Testcase) {
 			const why = "; no threshold of the scenario reads it, so it does not decide the verdict"
-			r, ok := ch.result(a)
+			r, ok := ch.Result(a)
 			switch {
 			case !ok:
 				c.Skipped = &junit.Result{Message: "not measured: this summary does not record " + ch.Name + why}
@@ -184,18 +185,6 @@ func junitArch(scenario string, a Arch, checks []Check) []junit.Testcase {
 				c.SystemOut = &junit.Output{Data: "measured 0"}
 			}
 		})
-	}
-	return out
-}
-
-// violationChecks are the violation checks s records for some architecture, in table order: a bug that
-// showed itself is a test case even where the scenario sets no threshold on it.
-func violationChecks(s Summary) []Check {
-	var out []Check
-	for _, c := range recordedChecks(s) {
-		if c.Violation {
-			out = append(out, c)
-		}
 	}
 	return out
 }

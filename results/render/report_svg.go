@@ -1,4 +1,4 @@
-package results
+package render
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"math"
 	"strings"
+
+	"github.com/chaosbench/chaosbench/results"
 )
 
 // The SVG charts of report.html: a small chart model (series, fault bands,
@@ -153,7 +155,7 @@ func (c chart) svg() template.HTML {
 		if c.markers {
 			for _, p := range s.pts {
 				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s"><title>%s: %s</title></circle>`,
-					c.px(p.x), c.py(p.y), width/2+1.5, s.color, html.EscapeString(s.name), fmtMS(p.y))
+					c.px(p.x), c.py(p.y), width/2+1.5, s.color, html.EscapeString(s.name), results.FormatMS(p.y))
 			}
 		}
 	}
@@ -173,14 +175,14 @@ func (c chart) svg() template.HTML {
 	return template.HTML(b.String()) //nolint:gosec // every text above is escaped
 }
 
-func faultBands(a Arch, withErrors bool) []band {
+func faultBands(a results.Arch, withErrors bool) []band {
 	var out []band
 	for _, f := range a.Faults {
-		l := f.Kind + " " + faultTarget(f)
+		l := f.Kind + " " + results.FaultTarget(f)
 		if withErrors && f.During.Requests > 0 {
 			// A few errors in 200/s are invisible on a linear axis; the
 			// number is not.
-			l += " · " + fmtPct(f.During.ErrorRate) + " errors"
+			l += " · " + results.FormatPct(f.During.ErrorRate) + " errors"
 		}
 		out = append(out, band{x0: f.StartS, x1: f.EndS, label: l})
 	}
@@ -196,7 +198,7 @@ func timeTicks(d float64) []tick {
 	return out
 }
 
-func timelineEnd(a Arch) float64 {
+func timelineEnd(a results.Arch) float64 {
 	end := float64(len(a.Timeline))
 	for _, f := range a.Faults {
 		end = math.Max(end, f.EndS)
@@ -206,7 +208,7 @@ func timelineEnd(a Arch) float64 {
 
 // latencyChart plots p50 and p99 per second on a log scale: a kill's
 // one-second spike of 1 s and a steady 3 ms median both stay readable.
-func latencyChart(a Arch) template.HTML {
+func latencyChart(a results.Arch) template.HTML {
 	c := chart{title: "Latency per second: p50 and p99 (log scale)", yLabel: "ms", xLabel: "time since start (by planned send time)",
 		w: 1100, h: 280, xMax: timelineEnd(a), logY: true, yMin: math.Inf(1), yMax: 0, bands: faultBands(a, false)}
 	p50 := series{name: "p50", color: "#0072B2"}
@@ -255,7 +257,7 @@ func logBounds(lo, hi float64) (float64, float64) {
 
 // rateChart plots successes and errors per second on one linear axis, so
 // their proportions are honest.
-func rateChart(a Arch) template.HTML {
+func rateChart(a results.Arch) template.HTML {
 	c := chart{title: "Throughput per second: successful and failed requests", yLabel: "requests/s", xLabel: "time since start",
 		w: 1100, h: 240, xMax: timelineEnd(a), bands: faultBands(a, true)}
 	ok := series{name: "ok", color: "#009E73"}
@@ -283,7 +285,7 @@ func rateChart(a Arch) template.HTML {
 // percentileChart overlays every architecture's latency distribution. The x
 // axis is -log10(1-q): 50, 90, 99, 99.9, 99.99 are equally spaced, so the
 // tail, where architectures differ under faults, gets the room.
-func percentileChart(s Summary) template.HTML {
+func percentileChart(s results.Summary) template.HTML {
 	c := chart{title: "Latency by percentile, whole run (log scales)", yLabel: "ms", xLabel: "percentile",
 		w: 1100, h: 320, xMax: 4.12, logY: true, yMin: math.Inf(1), markers: true}
 	for _, q := range []float64{0, 50, 90, 99, 99.9, 99.99} {

@@ -1,4 +1,4 @@
-package results
+package render
 
 import (
 	"bytes"
@@ -7,10 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/stretchr/testify/require"
 )
 
-func render(t *testing.T, r Reporter, s Summary) []byte {
+func render(t *testing.T, r Reporter, s results.Summary) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, r.Render(&b, s))
@@ -75,7 +76,7 @@ func TestReportMarkdownGolden(t *testing.T) {
 func TestReportPassed(t *testing.T) {
 	s := fixtureSummary()
 	s.Architectures = s.Architectures[:1]
-	require.Equal(t, StatusPassed, RunVerdict(s))
+	require.Equal(t, results.StatusPassed, results.RunVerdict(s))
 	txt := string(render(t, TextReporter{}, s))
 	require.Contains(t, lastLine(txt), "PASSED: all 1 architectures")
 	require.NotContains(t, txt, "✗")
@@ -89,7 +90,7 @@ func TestReportInvalid(t *testing.T) {
 	s.Architectures = s.Architectures[:1]
 	s.Architectures[0].Valid = false
 	s.Architectures[0].InvalidReasons = []string{"achieved 120/s of 200/s before the first fault"}
-	require.NotEqual(t, StatusPassed, RunVerdict(s))
+	require.NotEqual(t, results.StatusPassed, results.RunVerdict(s))
 	txt := string(render(t, TextReporter{}, s))
 	require.Contains(t, txt, "NO: achieved 120/s")
 	require.Contains(t, lastLine(txt), "invalid run: achieved 120/s")
@@ -105,7 +106,7 @@ func TestWriteReports(t *testing.T) {
 		require.NoError(t, err)
 		require.Positive(t, st.Size(), p)
 	}
-	_, err = ReadSummary(filepath.Join(dir, "summary.json"))
+	_, err = results.ReadSummary(filepath.Join(dir, "summary.json"))
 	require.NoError(t, err)
 	_, err = os.Stat(filepath.Join(dir, "report.html.tmp"))
 	require.True(t, os.IsNotExist(err), "no temp file left")
@@ -144,7 +145,7 @@ func TestReportHTMLEscapes(t *testing.T) {
 
 // An architecture that sent nothing still renders (empty charts, no NaN).
 func TestReportHTMLEmpty(t *testing.T) {
-	s := Summary{Schema: SchemaVersion, Scenario: "empty", Architectures: []Arch{{Name: "a"}}}
+	s := results.Summary{Schema: results.SchemaVersion, Scenario: "empty", Architectures: []results.Arch{{Name: "a"}}}
 	out := string(render(t, HTMLReporter{}, s))
 	require.NotContains(t, out, "NaN")
 	require.NotContains(t, out, "Inf")
