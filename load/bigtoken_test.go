@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/stretchr/testify/require"
 )
 
@@ -99,7 +100,7 @@ func TestGiantTokens(t *testing.T) {
 				require.Equal(t, res.Totals.Completed, res.Totals.Errors, "every refusal is an error")
 			}
 
-			f, err := os.Open(filepath.Join(cfg.RunDir, RecordsFileName))
+			f, err := os.Open(filepath.Join(cfg.RunDir, runfolder.RecordsFile))
 			require.NoError(t, err)
 			defer f.Close()
 			var n, bytes, attempts int64

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -349,7 +350,7 @@ func TestRecordsFlushedDuringRun(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Seed: 1, RunDir: dir, MaxLateness: 5 * time.Second,
 		Phases: []Phase{{"warm", time.Second, Constant(100)}, {"hot", 2 * time.Second, Constant(100)}}}
-	watch := watchLines(filepath.Join(dir, RecordsFileName))
+	watch := watchLines(filepath.Join(dir, runfolder.RecordsFile))
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
 	midLines := watch()
@@ -498,7 +499,7 @@ func TestTwoCallOpsAreNotRetries(t *testing.T) {
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
 	require.Zero(t, res.Totals.Retries)
-	f, err := os.Open(filepath.Join(cfg.RunDir, RecordsFileName))
+	f, err := os.Open(filepath.Join(cfg.RunDir, runfolder.RecordsFile))
 	require.NoError(t, err)
 	defer f.Close()
 	n := 0

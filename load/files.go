@@ -4,19 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-)
-
-// The files a run writes in Config.RunDir, named once: the runner, the
-// checker and the reports find them by these names (Result.Files holds their
-// paths for one run).
-const (
-	RecordsFileName = "records.jsonl" // one line per completed request (record.go)
-	HLogFileName    = "latency.hlog"  // HdrHistogram interval log, per op × phase × second
-	LedgerFileName  = "ledger.json"   // the write ledger's resources, sessions and order counts
-	OrdersFileName  = "orders.jsonl"  // the ledger's orders, streamed
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 // runFiles is a run's folder: records.jsonl and latency.hlog, written by
@@ -41,12 +31,12 @@ func createRunFiles(dir string, ledger *Ledger) (*runFiles, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create run dir: %w", err)
 	}
-	rw, err := newRecordWriter(filepath.Join(dir, RecordsFileName))
+	rw, err := newRecordWriter(runfolder.Arch(dir).Records())
 	if err != nil {
 		return nil, err
 	}
 	f := &runFiles{dir: dir, rw: rw}
-	hf, err := os.Create(filepath.Join(dir, HLogFileName))
+	hf, err := os.Create(runfolder.Arch(dir).HLog())
 	if err != nil {
 		_ = rw.close()
 		return nil, fmt.Errorf("create hlog: %w", err)
@@ -54,7 +44,7 @@ func createRunFiles(dir string, ledger *Ledger) (*runFiles, error) {
 	f.hlogF, f.hlogW = hf, bufio.NewWriter(hf)
 	f.hlog = hdrhistogram.NewHistogramLogWriter(f.hlogW)
 	if ledger != nil {
-		if err := ledger.stream(filepath.Join(dir, OrdersFileName)); err != nil {
+		if err := ledger.stream(runfolder.Arch(dir).Orders()); err != nil {
 			_ = f.close()
 			return nil, err
 		}
@@ -129,6 +119,5 @@ func (f *runFiles) paths() Files {
 	if f == nil {
 		return Files{}
 	}
-	return Files{Records: filepath.Join(f.dir, RecordsFileName), HLog: filepath.Join(f.dir, HLogFileName),
-		Ledger: filepath.Join(f.dir, LedgerFileName), Orders: filepath.Join(f.dir, OrdersFileName)}
+	return FilesIn(f.dir)
 }

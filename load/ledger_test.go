@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,14 +31,14 @@ func TestLedgerStreamsOrders(t *testing.T) {
 	cfg := quick(srv.URL, 100, 2500*time.Millisecond)
 	cfg.Mix = Mix{{OrderCreate{}, 1}}
 	cfg.RunDir = dir
-	watch := watchLines(filepath.Join(dir, OrdersFileName))
+	watch := watchLines(filepath.Join(dir, runfolder.OrdersFile))
 	res, err := Run(context.Background(), cfg, WithoutProgress())
 	require.NoError(t, err)
 	midLines := watch()
 	assert.Greater(t, midLines, 50, "orders must reach the file while the run goes")
 
 	assert.Empty(t, res.Ledger.Orders)
-	assert.Equal(t, filepath.Join(dir, OrdersFileName), res.Ledger.OrdersFile)
+	assert.Equal(t, filepath.Join(dir, runfolder.OrdersFile), res.Ledger.OrdersFile)
 	assert.Equal(t, res.Files.Orders, res.Ledger.OrdersFile)
 	orders := allOrders(t, res.Ledger)
 	assert.Len(t, orders, int(res.Totals.Completed), "one entry per order request")
@@ -56,11 +57,11 @@ func TestLedgerStreamsOrders(t *testing.T) {
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(b, &raw))
 	assert.EqualValues(t, 2, raw["version"])
-	assert.Equal(t, OrdersFileName, raw["orders_file"])
+	assert.Equal(t, runfolder.OrdersFile, raw["orders_file"])
 	assert.NotContains(t, raw, "orders")
 	moved := filepath.Join(t.TempDir(), "moved")
 	require.NoError(t, os.Rename(dir, moved))
-	snap, err := ReadLedger(filepath.Join(moved, LedgerFileName))
+	snap, err := ReadLedger(filepath.Join(moved, runfolder.LedgerFile))
 	require.NoError(t, err)
 	assert.Equal(t, orders, allOrders(t, snap))
 	assert.Equal(t, res.Ledger.OrderCounts, snap.OrderCounts)
@@ -71,7 +72,7 @@ func TestLedgerStreamsOrders(t *testing.T) {
 func TestOrderBatches(t *testing.T) {
 	dir := t.TempDir()
 	l := newLedger()
-	require.NoError(t, l.stream(filepath.Join(dir, OrdersFileName)))
+	require.NoError(t, l.stream(filepath.Join(dir, runfolder.OrdersFile)))
 	statuses := []OrderStatus{OrderAcknowledged, OrderUnknown, OrderRejected}
 	for i := range 1234 {
 		// A varying optional field: a reused batch slot must not keep the

@@ -7,13 +7,13 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 // WorkerInfo is one worker of a run carried by several (Segment): what its worker.json says about it.
@@ -83,8 +83,8 @@ func Merge(dir string, parts ...*Result) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("merge: create %s: %w", dir, err)
 	}
-	out.Files = Files{Records: filepath.Join(dir, RecordsFileName), HLog: filepath.Join(dir, HLogFileName),
-		Ledger: filepath.Join(dir, LedgerFileName)}
+	out.Files = FilesIn(dir)
+	out.Files.Orders = "" // the merged ledger's, when the workers streamed orders (below)
 	var recs []string
 	for _, p := range parts {
 		recs = append(recs, p.Files.Records)
@@ -429,7 +429,7 @@ func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSn
 		if len(s.Orders) > 0 {
 			return s, errors.New("some workers streamed their orders to a file and others kept them in memory")
 		}
-		s.OrdersFile = filepath.Join(dir, OrdersFileName)
+		s.OrdersFile = runfolder.Arch(dir).Orders()
 		if err := concatFiles(s.OrdersFile, orderFiles); err != nil {
 			return s, fmt.Errorf("orders: %w", err)
 		}

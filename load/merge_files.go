@@ -4,17 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
-
-// WorkerFileName is the file a worker (chaosbench worker) writes beside its run files: its segment,
-// seed and clock offset, and its Result with the cumulative histograms, which Merge needs and the other
-// files do not hold at full precision (the hlog's windows keep 2 significant digits, the cumulative
-// histograms 3).
-const WorkerFileName = "worker.json"
 
 // WorkerFileVersion is bumped on any incompatible change of worker.json.
 const WorkerFileVersion = 1
@@ -50,9 +44,9 @@ func WriteWorker(dir string, res *Result, clock ClockOffset) error {
 	}
 	b, err := json.MarshalIndent(wf, "", " ")
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", WorkerFileName, err)
+		return fmt.Errorf("encode %s: %w", runfolder.WorkerFile, err)
 	}
-	path := filepath.Join(dir, WorkerFileName)
+	path := runfolder.Arch(dir).Worker()
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -62,7 +56,7 @@ func WriteWorker(dir string, res *Result, clock ClockOffset) error {
 // ReadWorker reads a worker's run folder back into its Result, ready for Merge: the files are dir's
 // (the folder may have moved since the worker wrote it, from a container to the host say).
 func ReadWorker(dir string) (*Result, error) {
-	path := filepath.Join(dir, WorkerFileName)
+	path := runfolder.Arch(dir).Worker()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read worker: %w", err)
@@ -82,8 +76,7 @@ func ReadWorker(dir string) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	res.Workers = []WorkerInfo{wf.Worker}
-	res.Files = Files{Records: filepath.Join(dir, RecordsFileName), HLog: filepath.Join(dir, HLogFileName),
-		Ledger: filepath.Join(dir, LedgerFileName), Orders: filepath.Join(dir, OrdersFileName)}
+	res.Files = FilesIn(dir)
 	if res.Ledger, err = ReadLedger(res.Files.Ledger); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -178,7 +179,7 @@ func TestDeclaredOpsUnderLoad(t *testing.T) {
 			require.NoError(t, err)
 
 			classes := map[string]map[string]int{}
-			f, err := os.Open(filepath.Join(cfg.RunDir, load.RecordsFileName))
+			f, err := os.Open(filepath.Join(cfg.RunDir, runfolder.RecordsFile))
 			require.NoError(t, err)
 			defer f.Close()
 			require.NoError(t, load.ReadRecords(f, func(r load.Record) error {
@@ -248,7 +249,7 @@ func TestDeclaredSetupFailureIsRecorded(t *testing.T) {
 		Timeout: 2 * time.Second, MaxLateness: 5 * time.Second, RunDir: t.TempDir()}
 	_, err = load.Run(context.Background(), cfg, load.WithoutProgress())
 	require.NoError(t, err)
-	f, err := os.Open(filepath.Join(cfg.RunDir, load.RecordsFileName))
+	f, err := os.Open(filepath.Join(cfg.RunDir, runfolder.RecordsFile))
 	require.NoError(t, err)
 	defer f.Close()
 	byClient := map[int]map[string]int{}

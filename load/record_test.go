@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -92,7 +93,7 @@ func TestRecordLayoutRoundTrip(t *testing.T) {
 		{"large", Record{Seq: ^uint64(0), Op: "o", Phase: "p", Client: 1 << 30, Latency: 120 * time.Second,
 			Attempts: 10, Calls: 2, Status: 599, Class: ClassTimeout}},
 	}
-	path := filepath.Join(t.TempDir(), RecordsFileName)
+	path := filepath.Join(t.TempDir(), runfolder.RecordsFile)
 	rw, err := newRecordWriter(path)
 	require.NoError(t, err)
 	for _, tc := range tests {

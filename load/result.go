@@ -6,6 +6,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 // Result is everything a run measured. Histograms are in microseconds.
@@ -81,6 +82,12 @@ type Files struct {
 	HLog    string `json:"hlog,omitempty"`
 	Ledger  string `json:"ledger,omitempty"`
 	Orders  string `json:"orders,omitempty"` // the ledger's orders, streamed
+}
+
+// FilesIn are the paths of the load's files in dir (runfolder names them).
+func FilesIn(dir string) Files {
+	a := runfolder.Arch(dir)
+	return Files{Records: a.Records(), HLog: a.HLog(), Ledger: a.Ledger(), Orders: a.Orders()}
 }
 
 // Latency merges the cumulative histograms of op and phase; "" means all.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,7 +79,7 @@ func runRetry(t *testing.T, y string, httpClient bool) map[string][]load.Record 
 	}
 	_, err = load.Run(context.Background(), cfg, opts...)
 	require.NoError(t, err)
-	f, err := os.Open(filepath.Join(cfg.RunDir, load.RecordsFileName))
+	f, err := os.Open(filepath.Join(cfg.RunDir, runfolder.RecordsFile))
 	require.NoError(t, err)
 	defer f.Close()
 	byOp := map[string][]load.Record{}

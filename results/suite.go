@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 // A suite is several scenarios run one after another into one folder: each scenario keeps its own
@@ -18,9 +20,6 @@ import (
 
 // SuiteSchemaVersion names suite.json's layout, versioned as summary.json is (docs/suites.md).
 const SuiteSchemaVersion = "chaosbench.suite/v1"
-
-// SuiteFileName is the suite summary inside a suite folder.
-const SuiteFileName = "suite.json"
 
 // Suite is suite.json: which scenarios ran where, and the verdict of the whole. The entries' summaries
 // stay in their own folders; Run holds each one once read (ReadSuite) or once run (runner.RunSuite).
@@ -110,14 +109,14 @@ func SuiteRuns(s Suite) []Summary {
 
 // IsSuiteDir reports whether dir is a suite folder (it has suite.json).
 func IsSuiteDir(dir string) bool {
-	st, err := os.Stat(filepath.Join(dir, SuiteFileName))
+	st, err := os.Stat(runfolder.Run(dir).Suite())
 	return err == nil && st.Mode().IsRegular()
 }
 
 // ReadSuite reads a suite folder: suite.json and the summary.json of every entry that ran. Another schema,
 // or an entry whose summary is missing, is an error naming the file.
 func ReadSuite(dir string) (Suite, error) {
-	path := filepath.Join(dir, SuiteFileName)
+	path := runfolder.Run(dir).Suite()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Suite{}, err
@@ -136,7 +135,7 @@ func ReadSuite(dir string) (Suite, error) {
 		if filepath.IsAbs(e.Dir) || strings.HasPrefix(filepath.Clean(e.Dir), "..") {
 			return Suite{}, fmt.Errorf("%s: entries[%d].dir %q: want a folder inside the suite's", path, i, e.Dir)
 		}
-		sum, err := ReadSummary(filepath.Join(dir, e.Dir, "summary.json"))
+		sum, err := ReadSummary(runfolder.Run(filepath.Join(dir, e.Dir)).Summary())
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				err = fmt.Errorf("%s: entries[%d] (%s): %w", path, i, e.Scenario, err)

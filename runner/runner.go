@@ -24,6 +24,7 @@ import (
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/results/render"
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
@@ -130,7 +131,7 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 	started := time.Now()
 	dir := cfg.OutDir
 	if dir == "" {
-		dir = filepath.Join("runs", started.UTC().Format("20060102-150405")+"-"+plan.Name)
+		dir = runfolder.Default(started, plan.Name)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Outcome{}, fmt.Errorf("create run folder: %w", err)
@@ -197,13 +198,6 @@ func engineSeed(seed int64) uint64 {
 // (or after Ctrl-C, when the run's context is already cancelled).
 const cleanupTimeout = 60 * time.Second
 
-// The files the runner adds to an architecture's folder, beside the load's
-// (load.RecordsFileName and the others).
-const (
-	hgrmFileName = "latency.hgrm" // the whole run's latency distribution
-	logsDirName  = "logs"         // the containers' logs
-)
-
 // runArch runs one architecture on its own stack: start it, arm the faults on the load's clock, drive
 // the load, read the ground truth once the faults are reverted, analyze. It always returns the
 // architecture's entry; an error means it did not run to the end (whatever it measured is still in the
@@ -226,7 +220,7 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 		defer cancel()
-		st.SaveLogs(cctx, filepath.Join(dir, logsDirName))
+		st.SaveLogs(cctx, runfolder.Arch(dir).Logs())
 		if derr := st.Down(cctx); derr != nil {
 			err = errors.Join(err, fmt.Errorf("stack down: %w", derr))
 		}
@@ -256,13 +250,11 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		return results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}, aerr
 	}
 	res.BlackBox = truth.blackBox
-	hgrm := filepath.Join(dir, hgrmFileName)
+	hgrm := runfolder.Arch(dir).Hgrm()
 	if herr := results.WriteHgrmFile(hgrm, lr.Latency("", ""), 1000); herr != nil {
 		err = errors.Join(err, herr)
 	}
-	res.Files = map[string]string{"hgrm": a.Name + "/" + hgrmFileName, "records": a.Name + "/" + load.RecordsFileName,
-		"ledger": a.Name + "/" + load.LedgerFileName, "orders": a.Name + "/" + load.OrdersFileName,
-		"hlog": a.Name + "/" + load.HLogFileName, "logs": a.Name + "/" + logsDirName}
+	res.Files = runfolder.ArchFiles(a.Name)
 	return res, errors.Join(err, lerr)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/results/render"
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/stack"
 )
@@ -51,7 +52,7 @@ func RunSuite(ctx context.Context, s scenarios.Suite, opts ...Option) (SuiteOutc
 	started := time.Now()
 	dir := cfg.OutDir
 	if dir == "" {
-		dir = filepath.Join("runs", started.UTC().Format("20060102-150405")+"-"+s.Name)
+		dir = runfolder.Default(started, s.Name)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return SuiteOutcome{}, fmt.Errorf("create suite folder: %w", err)

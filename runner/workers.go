@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
@@ -265,7 +266,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i], errs[i] = waitWorker(ctx, cli, ids[i], i, waits[i], filepath.Join(absDir, logsDirName))
+			codes[i], errs[i] = waitWorker(ctx, cli, ids[i], i, waits[i], filepath.Join(absDir, runfolder.LogsDir))
 		}()
 	}
 	wg.Wait()
@@ -276,7 +277,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 		p, rerr := load.ReadWorker(filepath.Join(absDir, workersDirName, strconv.Itoa(i)))
 		// An interrupted worker exits 1 after writing its folder: that folder is what it measured.
 		if errs[i] == nil && codes[i] != 0 && (ctx.Err() == nil || rerr != nil) {
-			errs[i] = fmt.Errorf("workers: loader %d exited %d (its log: %s)", i, codes[i], filepath.Join(logsDirName, "loader-"+strconv.Itoa(i)+".log"))
+			errs[i] = fmt.Errorf("workers: loader %d exited %d (its log: %s)", i, codes[i], filepath.Join(runfolder.LogsDir, "loader-"+strconv.Itoa(i)+".log"))
 		}
 		if errs[i] == nil && rerr != nil {
 			errs[i] = fmt.Errorf("workers: loader %d: %w", i, rerr)

@@ -12,6 +12,7 @@ import (
 	"github.com/chaosbench/chaosbench/internal/dockertest"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,7 +64,7 @@ func TestWorkersDeclaredTicketdesk(t *testing.T) {
 	}
 
 	// The merged ledger (the one the checks read) has every client once, with its setup held.
-	led, err := load.ReadLedger(filepath.Join(archDir, load.LedgerFileName))
+	led, err := load.ReadLedger(filepath.Join(archDir, runfolder.LedgerFile))
 	require.NoError(t, err)
 	require.Len(t, led.Clients, plan.Clients)
 	for i, c := range led.Clients {
@@ -151,7 +152,7 @@ func TestWorkersDeclaredTicketdeskFlawed(t *testing.T) {
 	require.Len(t, a.Workers, 2)
 	require.Empty(t, a.Checks["updates.lost"].NotChecked)
 	t.Logf("flawed: updates %+v", a.Updates)
-	led, err := load.ReadLedger(filepath.Join(out.Dir, a.Name, load.LedgerFileName))
+	led, err := load.ReadLedger(filepath.Join(out.Dir, a.Name, runfolder.LedgerFile))
 	require.NoError(t, err)
 	var counters []string
 	for _, r := range led.Resources {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/results/render"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 func init() { register(newCompareCmd) }
@@ -135,7 +136,7 @@ func loadSide(sideName, arg string) (side, error) {
 			if err != nil { // a missing entry summary or another schema: the input is wrong (exit 2)
 				return side{}, usageError{err}
 			}
-			sd.paths = append(sd.paths, filepath.Join(p, results.SuiteFileName))
+			sd.paths = append(sd.paths, filepath.Join(p, runfolder.SuiteFile))
 			sd.runs = append(sd.runs, results.Summary{})
 			sd.suite = append(sd.suite, &su)
 			continue

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/results/render"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 func init() { register(newReportCmd) }
@@ -70,7 +71,7 @@ func newReportCmd() *cobra.Command {
 // summary's path and the folder reports go to.
 func summaryPath(arg string) (path, dir string) {
 	if st, err := os.Stat(arg); err == nil && st.IsDir() {
-		return filepath.Join(arg, "summary.json"), arg
+		return runfolder.Run(arg).Summary(), arg
 	}
 	return arg, filepath.Dir(arg)
 }

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/results/render"
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/runner"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/spf13/cobra"
@@ -143,7 +143,7 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			}
 			runErr = errors.Join(runErr, ci.write([]results.Summary{res.Summary}, md))
 			if res.Dir != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", filepath.Join(res.Dir, "report.html"))
+				fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", runfolder.Run(res.Dir).ReportHTML())
 			}
 			return verdictError("scenario "+plan.Name, results.RunVerdict(res.Summary), runErr)
 		},
@@ -191,7 +191,7 @@ func runSuite(cmd *cobra.Command, s scenarios.Suite, ci *ciOutputs, opts []runne
 		if err := (render.SuiteTextReporter{}).Render(cmd.OutOrStdout(), res.Suite); err != nil {
 			runErr = errors.Join(runErr, err)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", filepath.Join(res.Dir, "report.html"))
+		fmt.Fprintf(cmd.OutOrStdout(), "\nreport: %s\n", runfolder.Run(res.Dir).ReportHTML())
 	}
 	// Every entry, one not reached included (errored, "not run"), so CI outputs list it; written even
 	// when the suite broke before it began, as a single run's are.

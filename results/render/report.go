@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 // Reporter renders a Summary in one format. One file per format
@@ -30,7 +31,7 @@ type JSONReporter struct{}
 var _ Reporter = JSONReporter{}
 
 func (JSONReporter) Format() string { return "json" }
-func (JSONReporter) File() string   { return "summary.json" }
+func (JSONReporter) File() string   { return runfolder.SummaryFile }
 func (JSONReporter) Render(w io.Writer, s results.Summary) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 // HTMLReporter writes report.html: one self-contained file (inline CSS and
@@ -25,7 +26,7 @@ var _ Reporter = HTMLReporter{}
 func init() { RegisterReporter(RankHTML, HTMLReporter{}) }
 
 func (HTMLReporter) Format() string { return "html" }
-func (HTMLReporter) File() string   { return "report.html" }
+func (HTMLReporter) File() string   { return runfolder.ReportHTMLFile }
 
 //go:embed report.html.tmpl
 var htmlTemplate string

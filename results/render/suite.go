@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 // SuiteReporter renders a suite's combined report in one format, as a Reporter renders one run. Each
@@ -55,7 +56,7 @@ func init() {
 }
 
 func (SuiteJSONReporter) Format() string { return "json" }
-func (SuiteJSONReporter) File() string   { return results.SuiteFileName }
+func (SuiteJSONReporter) File() string   { return runfolder.SuiteFile }
 func (SuiteJSONReporter) Render(w io.Writer, s results.Suite) error {
 	s.Decide()
 	b, err := json.MarshalIndent(s, "", "  ")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/runfolder"
 )
 
 // SuiteHTMLReporter is the suite's report.html: one self-contained page (no script, no network) with the
@@ -19,7 +20,7 @@ var _ SuiteReporter = SuiteHTMLReporter{}
 func init() { RegisterSuiteReporter(RankHTML, SuiteHTMLReporter{}) }
 
 func (SuiteHTMLReporter) Format() string { return "html" }
-func (SuiteHTMLReporter) File() string   { return "report.html" }
+func (SuiteHTMLReporter) File() string   { return runfolder.ReportHTMLFile }
 
 //go:embed suite.html.tmpl
 var suiteHTMLTemplate string

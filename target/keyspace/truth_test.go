@@ -14,6 +14,7 @@ import (
 	"github.com/chaosbench/chaosbench/internal/refapitest"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/target"
 	"github.com/chaosbench/chaosbench/target/keyspace"
 	"github.com/stretchr/testify/require"
@@ -190,7 +191,7 @@ func TestCheckerReadsStreamedOrders(t *testing.T) {
 		return nil
 	}))
 	require.NoError(t, rs.Client().Del(ctx, keyspace.OrderByKey+gone.Key, keyspace.OrderByRequest+gone.RequestID).Err())
-	snap, err := load.ReadLedger(filepath.Join(dir, load.LedgerFileName))
+	snap, err := load.ReadLedger(filepath.Join(dir, runfolder.LedgerFile))
 	require.NoError(t, err)
 	f, c := check(t, rs, snap)
 	require.EqualValues(t, 1, c.Writes.Lost)
