@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/chaosbench/chaosbench/load"
@@ -20,10 +17,6 @@ import (
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
-	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/api/types/container"
-	mnet "github.com/moby/moby/api/types/network"
-	"github.com/moby/moby/client"
 )
 
 // MaxWorkers bounds WithWorkers: each worker is a container with its own connection pool, and this
@@ -134,11 +127,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	if st.Attached() || st.CertPEM() != nil { // what checkWorkers refused, should a stack disagree with its plan
 		return nil, errors.New("workers: the stack is attached or serves TLS")
 	}
-	cli := st.Docker()
 	img := LoaderImage()
-	if err := stack.CheckImages(ctx, cli, img); err != nil {
-		return nil, fmt.Errorf("workers: %w", err)
-	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
@@ -180,52 +169,30 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	start := time.Now().Add(workerSetupTime(plan, n)).Round(time.Millisecond)
 	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, start at %s\n", n, img, st.Network,
 		start.UTC().Format(time.RFC3339Nano))
-	ids := make([]string, n)
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		for _, id := range ids {
-			if id != "" {
-				_, _ = cli.ContainerRemove(rctx, id, client.ContainerRemoveOptions{Force: true})
-			}
-		}
-	}()
+	loaders := make([]stack.Loader, n)
 	for i := range n {
 		wdir := filepath.Join(absDir, workersDirName, strconv.Itoa(i))
 		if err := os.MkdirAll(wdir, 0o755); err != nil {
 			return nil, fmt.Errorf("workers: %w", err)
 		}
-		args := []string{"worker", scenarioArg, "--segment", fmt.Sprintf("%d/%d", i, n), "--target", target,
-			"--start", start.UTC().Format(time.RFC3339Nano), "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
-			"--arch", a.Name, "--scale", strconv.FormatFloat(cfg.Scale, 'g', -1, 64),
-			"--clock", clockURL, "--allow-net", st.Subnet.String(), "--run-id", runID}
-		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-			Name: "chaosbench-" + st.RunID + "-loader-" + strconv.Itoa(i),
-			Config: &container.Config{Image: img, Cmd: args,
-				// The run label is what Down and Sweep remove by; the role says what it is in `docker ps`.
-				Labels: map[string]string{stack.LabelRun: st.RunID, "chaosbench.role": "loader"},
-				// Files in the host folder belong to whoever runs chaosbench, not to the image's nobody.
-				User: strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid())},
-			HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(st.Network),
-				Binds: append([]string{wdir + ":/out"}, binds...)},
-			NetworkingConfig: &mnet.NetworkingConfig{EndpointsConfig: map[string]*mnet.EndpointSettings{st.Network: {}}},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("workers: create loader %d: %w", i, err)
-		}
-		ids[i] = created.ID
+		loaders[i] = stack.Loader{Out: wdir, Binds: binds,
+			Cmd: []string{"worker", scenarioArg, "--segment", fmt.Sprintf("%d/%d", i, n), "--target", target,
+				"--start", start.UTC().Format(time.RFC3339Nano), "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
+				"--arch", a.Name, "--scale", strconv.FormatFloat(cfg.Scale, 'g', -1, 64),
+				"--clock", clockURL, "--allow-net", st.Subnet.String(), "--run-id", runID}}
 	}
+	lds, err := st.CreateLoaders(ctx, img, loaders)
+	if err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
+	}
+	defer lds.Remove(ctx)
 	// The waits outlive an interruption (ctx): the workers are then stopped, write what they measured
 	// and exit, and that is merged like any run. They are bounded all the same: a worker's load ends at
 	// the start instant plus the plan plus its grace, so past a generous margin it is stopped.
 	wctx, cancelWait := context.WithDeadline(context.WithoutCancel(ctx), start.Add(plan.Duration()+workerDrainMargin))
 	defer cancelWait()
-	waits := make([]client.ContainerWaitResult, n)
-	for i, id := range ids {
-		waits[i] = cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
-		if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-			return nil, fmt.Errorf("workers: start loader %d: %w", i, err)
-		}
+	if err := lds.Start(ctx, wctx); err != nil {
+		return nil, fmt.Errorf("workers: %w", err)
 	}
 
 	// The coordinator's side of the shared clock: faults and the edge watch start at the instant the
@@ -258,18 +225,9 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 		case <-done:
 			return
 		}
-		stopWorkers(cli, ids)
+		lds.Stop(workerStopGrace)
 	}()
-	var wg sync.WaitGroup
-	codes, errs := make([]int64, n), make([]error, n)
-	for i := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i], errs[i] = waitWorker(ctx, cli, ids[i], i, waits[i], filepath.Join(absDir, runfolder.LogsDir))
-		}()
-	}
-	wg.Wait()
+	codes, errs := lds.Wait(ctx, runfolder.Arch(absDir).Logs())
 	close(done)
 	settle()
 	parts := make([]*load.Result, n)
@@ -277,7 +235,9 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 		p, rerr := load.ReadWorker(filepath.Join(absDir, workersDirName, strconv.Itoa(i)))
 		// An interrupted worker exits 1 after writing its folder: that folder is what it measured.
 		if errs[i] == nil && codes[i] != 0 && (ctx.Err() == nil || rerr != nil) {
-			errs[i] = fmt.Errorf("workers: loader %d exited %d (its log: %s)", i, codes[i], filepath.Join(runfolder.LogsDir, "loader-"+strconv.Itoa(i)+".log"))
+			errs[i] = fmt.Errorf("workers: loader %d exited %d (its log: %s)", i, codes[i], filepath.Join(runfolder.LogsDir, stack.LogName(i)))
+		} else if errs[i] != nil {
+			errs[i] = fmt.Errorf("workers: %w", errs[i])
 		}
 		if errs[i] == nil && rerr != nil {
 			errs[i] = fmt.Errorf("workers: loader %d: %w", i, rerr)
@@ -294,62 +254,10 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	return merged, nil
 }
 
-// waitWorker waits for loader i to exit, saves its log (logs/loader-I.log) and returns its exit code;
-// a failing worker's error quotes the log's end, where it says why it stopped (setup after the start
-// instant, a refused target…).
-func waitWorker(ctx context.Context, cli *stack.Docker, id string, i int, wait client.ContainerWaitResult, logDir string) (int64, error) {
-	var code int64
-	var werr error
-	select {
-	case r := <-wait.Result:
-		code = r.StatusCode
-	case err := <-wait.Error:
-		werr = err
-	}
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	if rc, err := cli.ContainerLogs(lctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true}); err == nil {
-		_, _ = stdcopy.StdCopy(&out, &out, rc)
-		_ = rc.Close()
-	}
-	if err := os.MkdirAll(logDir, 0o755); err == nil {
-		_ = os.WriteFile(filepath.Join(logDir, "loader-"+strconv.Itoa(i)+".log"), out.Bytes(), 0o644)
-	}
-	switch {
-	case werr != nil:
-		return code, fmt.Errorf("workers: wait for loader %d: %w", i, werr)
-	case code != 0 && ctx.Err() == nil:
-		return code, fmt.Errorf("workers: loader %d exited %d: %s", i, code, tail(out.String(), 600))
-	}
-	return code, nil
-}
-
 // workerDrainMargin is how long past the plan's end the workers may take (grace, writing files) before
 // they are stopped.
 const workerDrainMargin = 2 * time.Minute
 
-// stopWorkers sends every worker SIGTERM, as a signal to chaosbench does, and SIGKILL past a timeout.
-func stopWorkers(cli *stack.Docker, ids []string) {
-	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
-	defer cancel()
-	grace := 20 // seconds: the worker's own grace period is the retry budget plus a timeout
-	var wg sync.WaitGroup
-	for _, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &grace})
-		}()
-	}
-	wg.Wait()
-}
-
-// tail is the end of s, at most n bytes, trimmed.
-func tail(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
-}
+// workerStopGrace is how long a stopped worker has to write what it measured before SIGKILL: its own
+// grace period is the retry budget plus a timeout.
+const workerStopGrace = 20 * time.Second
