@@ -351,7 +351,11 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 
 	var exprs []results.Expr
 	for _, t := range plan.ThresholdsFor(a.Name) {
-		exprs = append(exprs, t.Expr)
+		e, err := results.BindThreshold(t.Expr)
+		if err != nil {
+			return res, err
+		}
+		exprs = append(exprs, e)
 	}
 	var faults []results.FaultRecord
 	for _, in := range injections {

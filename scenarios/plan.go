@@ -15,8 +15,8 @@ import (
 	"github.com/chaosbench/chaosbench/chaos"
 	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/load"
-	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/target/arch"
+	"github.com/chaosbench/chaosbench/threshold"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 )
@@ -110,7 +110,7 @@ type FaultPlan struct {
 // ThresholdPlan is one threshold; Arch "" applies to every architecture.
 type ThresholdPlan struct {
 	Arch string
-	Expr results.Expr
+	Expr threshold.Expr
 	Text string
 }
 
@@ -792,7 +792,7 @@ func validateThresholds(v *positioner, f file, p *Plan) {
 			continue
 		}
 		for i, text := range f.Thresholds[key] {
-			e, err := results.ParseThreshold(text)
+			e, err := threshold.Parse(text)
 			if err != nil {
 				v.add(fmt.Sprintf("thresholds.%s[%d]", key, i), "%v", err)
 				continue
@@ -809,8 +809,8 @@ func validateThresholds(v *positioner, f file, p *Plan) {
 // thresholdFits says why threshold e could never be measured on a scenario with these faults (nil when it
 // can): recovery.seconds with no fault to recover from, or a fault's window (faults[1].errors.rate,
 // faults[kill].latency.p99) that names no fault of the scenario or, by kind, several of them
-// (results.FaultRef.Resolve, the rule the evaluation applies too).
-func thresholdFits(e results.Expr, faults []FaultPlan) error {
+// (threshold.FaultRef.Resolve, the rule the evaluation applies too).
+func thresholdFits(e threshold.Expr, faults []FaultPlan) error {
 	if e.Fault != nil {
 		kinds := make([]string, len(faults))
 		for i, f := range faults {
