@@ -63,8 +63,8 @@ func WithArchs(names ...string) Option {
 // WithScale multiplies every duration and fault time by f (0 < f ≤ 10).
 func WithScale(f float64) Option {
 	return func(c *RunConfig) error {
-		if f <= 0 || f > 10 {
-			return fmt.Errorf("scale %g: want a factor in (0, 10]", f)
+		if err := scenarios.CheckScale(f); err != nil {
+			return fmt.Errorf("scale %w", err)
 		}
 		c.Scale = f
 		return nil

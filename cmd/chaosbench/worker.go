@@ -108,8 +108,8 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 	if err != nil {
 		return cfg, nil, badInput("--start %q: want RFC 3339, e.g. 2026-11-23T18:00:00.5Z", f.start)
 	}
-	if f.scale <= 0 || f.scale > 10 {
-		return cfg, nil, badInput("--scale %g: want a factor in (0, 10]", f.scale)
+	if err := scenarios.CheckScale(f.scale); err != nil {
+		return cfg, nil, badInput("--scale %w", err)
 	}
 	a := plan.Architectures[0]
 	if f.arch != "" {
