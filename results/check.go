@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/chaosbench/chaosbench/load"
+	"github.com/chaosbench/chaosbench/threshold"
 )
 
 // Check is one number the checker derives from the client's ledger and
@@ -151,7 +152,7 @@ func RegisterCheck(c Check) {
 
 func (c Check) validate() error {
 	for i := 0; i < len(c.Name); i++ {
-		if !isMetricByte(c.Name[i]) {
+		if !threshold.IsMetricByte(c.Name[i]) {
 			return fmt.Errorf("check %q: a name is letters, digits, '.' and '_' (it is a threshold's metric)", c.Name)
 		}
 	}

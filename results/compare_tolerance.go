@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/chaosbench/chaosbench/threshold"
 )
 
 // The tolerance grammar of compare: what counts as noise per metric, and how --tolerance writes it.
@@ -65,7 +67,7 @@ func ParseTolerance(s string) (string, Tolerance, error) {
 	}
 	m, ok := LookupMetric(name)
 	if !ok {
-		return "", Tolerance{}, fmt.Errorf("tolerance %q: unknown metric %q%s", s, name, suggest(name))
+		return "", Tolerance{}, fmt.Errorf("tolerance %q: unknown metric %q%s", s, name, threshold.Suggest(name))
 	}
 	// Bounds replace the default's; whether it compares the worst run stays.
 	t := Tolerance{Worst: DefaultTolerances()[name].Worst}

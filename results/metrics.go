@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/chaosbench/chaosbench/threshold"
 )
 
 // The metric catalogue: every name a threshold, a comparison or a report
@@ -13,36 +15,17 @@ import (
 // declared with each check (check.go). Thresholds (thresholds.go) parse
 // expressions over these; compare (compare.go) diffs them.
 
-// Kind is what a metric measures; it decides which units a threshold may use.
-type Kind int
+// Kind is what a metric measures; it decides which units a threshold may use
+// (threshold.Kind, where the grammar converts the units).
+type Kind = threshold.Kind
 
 const (
-	// KindMS is a duration in milliseconds; thresholds may say ms, s or us.
-	KindMS Kind = iota
-	// KindSeconds is a duration in seconds; thresholds may say s or ms.
-	KindSeconds
-	// KindRatio is a fraction 0..1; thresholds say 1% or 0.01.
-	KindRatio
-	// KindCount is a plain number of things.
-	KindCount
-	// KindRate is per second; thresholds say 450 or 450/s.
-	KindRate
+	KindMS      = threshold.KindMS
+	KindSeconds = threshold.KindSeconds
+	KindRatio   = threshold.KindRatio
+	KindCount   = threshold.KindCount
+	KindRate    = threshold.KindRate
 )
-
-// Unit is how values of the kind are written in reports.
-func (k Kind) Unit() string {
-	switch k {
-	case KindMS:
-		return "ms"
-	case KindSeconds:
-		return "s"
-	case KindRatio:
-		return "%"
-	case KindRate:
-		return "/s"
-	}
-	return ""
-}
 
 // Better says which direction of change is an improvement (for compare).
 type Better int

@@ -3,67 +3,54 @@ package results
 import (
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
+
+	"github.com/chaosbench/chaosbench/threshold"
 )
 
 // Thresholds are one-line expressions over one architecture's results, e.g.
 // "latency.p99 < 300ms", "writes.duplicates == 0", or over one fault's
-// window, "faults[kill].errors.rate < 5%" (fault_metrics.go):
-//
-//	metric op number[unit]
-//
-// They are parsed once, when the scenario is validated, so that a typo or a
-// unit that does not fit the metric is reported with the scenario's line
-// before any container starts; Eval then cannot fail.
+// window, "faults[kill].errors.rate < 5%" (fault_metrics.go). Their grammar
+// is the threshold package's, which a scenario is validated with; the
+// metrics it reads are declared here (metrics.go, check.go,
+// fault_metrics.go, edge.go), which is the catalogue this package gives the
+// grammar (catalogue below). An Expr is a parsed threshold bound to the
+// metric it reads, so that Eval cannot fail.
 
-// Op is a comparison operator.
-type Op string
+// Op is a comparison operator (threshold.Op).
+type Op = threshold.Op
 
 const (
-	OpLT Op = "<"
-	OpLE Op = "<="
-	OpGT Op = ">"
-	OpGE Op = ">="
-	OpEQ Op = "=="
-	OpNE Op = "!="
+	OpLT = threshold.OpLT
+	OpLE = threshold.OpLE
+	OpGT = threshold.OpGT
+	OpGE = threshold.OpGE
+	OpEQ = threshold.OpEQ
+	OpNE = threshold.OpNE
 )
 
-func (o Op) holds(v, limit float64) bool {
-	switch o {
-	case OpLT:
-		return v < limit
-	case OpLE:
-		return v <= limit
-	case OpGT:
-		return v > limit
-	case OpGE:
-		return v >= limit
-	case OpEQ:
-		return v == limit
-	case OpNE:
-		return v != limit
-	}
-	return false
-}
+// ThresholdError says what is wrong with a threshold and where (threshold.Error).
+type ThresholdError = threshold.Error
 
-// Expr is a parsed threshold. The zero Expr is not valid; use ParseThreshold.
+// FaultRef selects one fault of a scenario (threshold.FaultRef).
+type FaultRef = threshold.FaultRef
+
+// Expr is a parsed threshold bound to the metric it reads. The zero Expr is
+// not valid; use ParseThreshold or BindThreshold.
 type Expr struct {
 	Source string  // as written, trimmed
 	Metric Metric  // what it reads
 	Op     Op      // how it compares
 	Limit  float64 // in the metric's base unit (ms, s, ratio, count, per second)
 	// Fault is the fault whose window Metric reads (faults[1].latency.p99,
-	// fault_metrics.go); nil for a whole-run metric. A scenario checks it
-	// against its faults with Fault.Resolve.
+	// fault_metrics.go); nil for a whole-run metric.
 	Fault *FaultRef
 }
 
 // String returns the expression as written.
 func (e Expr) String() string { return e.Source }
 
-// MarshalText and UnmarshalText let scenario decoders (YAML, JSON) hold an
-// Expr directly; the error is a *ThresholdError.
+// MarshalText and UnmarshalText let decoders (YAML, JSON) hold an Expr
+// directly; the error is a *ThresholdError.
 func (e Expr) MarshalText() ([]byte, error) { return []byte(e.Source), nil }
 
 func (e *Expr) UnmarshalText(b []byte) error {
@@ -75,6 +62,27 @@ func (e *Expr) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// ParseThreshold parses "metric op number[unit]" (threshold.Parse) and binds
+// it to the metric it reads.
+func ParseThreshold(expr string) (Expr, error) {
+	t, err := threshold.Parse(expr)
+	if err != nil {
+		return Expr{}, err
+	}
+	return BindThreshold(t)
+}
+
+// BindThreshold binds a threshold a scenario parsed to the metric it reads.
+// It fails only for a metric name this catalogue does not have, which
+// threshold.Parse would have refused.
+func BindThreshold(t threshold.Expr) (Expr, error) {
+	m, err := bindMetric(t.Metric, t.Fault)
+	if err != nil {
+		return Expr{}, fmt.Errorf("threshold %q: %w", t.Source, err)
+	}
+	return Expr{Source: t.Source, Metric: m, Op: t.Op, Limit: t.Limit, Fault: t.Fault}, nil
+}
+
 // Eval evaluates the expression on a. A fault that never recovered makes
 // recovery.seconds +Inf, so "recovery.seconds < 10" fails; one that did not
 // run makes it NaN, not measured, which fails whatever the operator, as does
@@ -84,7 +92,7 @@ func (e *Expr) UnmarshalText(b []byte) error {
 func (e Expr) Eval(a Arch) Threshold {
 	v := e.Metric.value(a)
 	// NaN is "nothing was measured": it fails every comparison, != included.
-	t := Threshold{Expr: e.Source, Metric: e.Metric.Name, Value: v, OK: !math.IsNaN(v) && e.Op.holds(v, e.Limit), Unmeasured: math.IsNaN(v)}
+	t := Threshold{Expr: e.Source, Metric: e.Metric.Name, Value: v, OK: !math.IsNaN(v) && e.Op.Holds(v, e.Limit), Unmeasured: math.IsNaN(v)}
 	if e.Metric.detail != nil {
 		t.Detail = e.Metric.detail(a)
 	}
@@ -104,189 +112,30 @@ func EvalAll(exprs []Expr, a Arch) []Threshold {
 	return out
 }
 
-// ThresholdError says what is wrong with a threshold and where: Column is the
-// 1-based byte offset of Token in Expr, so a caller can add it to the column
-// of the YAML string that held it.
-type ThresholdError struct {
-	Expr   string
-	Column int
-	Token  string
-	Msg    string
+// catalogue gives the threshold grammar the metrics declared here: the
+// whole-run ones with the checks', and those of one fault's window. It reads
+// the registries as they are, so that a check registered later is known.
+type catalogue struct{}
+
+func init() { threshold.SetCatalogue(catalogue{}) }
+
+func (catalogue) Metric(name string) (threshold.Kind, bool) {
+	m, ok := LookupMetric(name)
+	return m.Kind, ok
 }
 
-func (e *ThresholdError) Error() string {
-	return fmt.Sprintf("threshold %q: column %d: %s", e.Expr, e.Column, e.Msg)
+func (catalogue) Metrics() []string {
+	ms := Metrics()
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Name
+	}
+	return out
 }
 
-// ParseThreshold parses "metric op number[unit]", where metric is a whole-run
-// one (latency.p99) or one fault's window (faults[1].latency.p99,
-// faults[kill].errors.rate: fault_metrics.go). Whitespace between the parts is
-// optional.
-func ParseThreshold(expr string) (Expr, error) {
-	src := strings.TrimSpace(expr)
-	lead := strings.Index(expr, src) // keep columns relative to what the user wrote
-	fail := func(at int, tok, format string, args ...any) (Expr, error) {
-		return Expr{}, &ThresholdError{Expr: expr, Column: lead + at + 1, Token: tok, Msg: fmt.Sprintf(format, args...)}
-	}
-	if src == "" {
-		return fail(0, "", "empty threshold; want e.g. %q", "latency.p99 < 300ms")
-	}
-
-	// metric: a whole-run name, or faults[SELECTOR].name for one fault's window
-	m, ref, i, serr := scanMetric(src)
-	if serr != nil {
-		return fail(serr.at, serr.tok, "%s", serr.msg)
-	}
-	name := src[:i]
-	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
-		i++
-	}
-
-	// operator
-	opAt := i
-	for i < len(src) && strings.IndexByte("<>=!", src[i]) >= 0 {
-		i++
-	}
-	op := Op(src[opAt:i])
-	switch op {
-	case OpLT, OpLE, OpGT, OpGE, OpEQ, OpNE:
-	case "":
-		return fail(opAt, rest(src, opAt), "want an operator (< <= > >= == !=) after %s", name)
-	default:
-		return fail(opAt, string(op), "unknown operator %q; use < <= > >= == !=", op)
-	}
-	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
-		i++
-	}
-
-	// number
-	numAt := i
-	if i < len(src) && (src[i] == '-' || src[i] == '+') {
-		i++
-	}
-	for i < len(src) && (src[i] >= '0' && src[i] <= '9' || src[i] == '.') {
-		i++
-	}
-	num, err := strconv.ParseFloat(src[numAt:i], 64)
-	if err != nil {
-		return fail(numAt, rest(src, numAt), "want a number after %s", op)
-	}
-
-	// unit
-	unitAt := i
-	for i < len(src) && src[i] == ' ' {
-		i++
-	}
-	if i > unitAt {
-		unitAt = i
-	}
-	unit := src[unitAt:]
-	limit, msg := convert(m, num, unit)
-	if msg != "" {
-		at := unitAt
-		tok := unit
-		if unit == "" {
-			at, tok = numAt, src[numAt:]
-		}
-		return fail(at, tok, "%s", msg)
-	}
-	return Expr{Source: src, Metric: m, Op: op, Limit: limit, Fault: ref}, nil
+func (catalogue) FaultMetric(name string) (threshold.Kind, bool) {
+	fm, ok := faultMetricByName[name]
+	return fm.kind, ok
 }
 
-func rest(s string, at int) string {
-	if at >= len(s) {
-		return ""
-	}
-	return s[at:]
-}
-
-func isMetricByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_'
-}
-
-// convert turns number+unit into the metric's base unit, or says why the unit
-// does not fit.
-func convert(m Metric, n float64, unit string) (float64, string) {
-	bad := func(want string) (float64, string) {
-		if unit == "" {
-			return 0, fmt.Sprintf("%s is %s; the number needs a unit (%s)", m.Name, m.Kind.describe(), want)
-		}
-		return 0, fmt.Sprintf("unit %q does not fit %s, which is %s; use %s", unit, m.Name, m.Kind.describe(), want)
-	}
-	switch m.Kind {
-	case KindMS, KindSeconds:
-		ms, ok := map[string]float64{"us": 0.001, "µs": 0.001, "ms": 1, "s": 1000, "": math.NaN()}[unit]
-		if !ok {
-			return bad("ms or s")
-		}
-		if math.IsNaN(ms) {
-			// A bare number is read in the metric's own unit, which is
-			// what Value reports.
-			return n, ""
-		}
-		if m.Kind == KindSeconds {
-			return n * ms / 1000, ""
-		}
-		return n * ms, ""
-	case KindRatio:
-		switch unit {
-		case "%":
-			return n / 100, ""
-		case "":
-			// "availability >= 99.5" means percent, but would be read as a
-			// ratio and never hold: refuse rather than guess.
-			if n < 0 || n > 1 {
-				return 0, fmt.Sprintf("%s is a ratio 0..1: write %g%% or %g", m.Name, n, n/100)
-			}
-			return n, ""
-		}
-		return bad("% or a ratio 0..1")
-	case KindCount:
-		if unit == "" {
-			return n, ""
-		}
-		return bad("a plain number")
-	case KindRate:
-		if unit == "" || unit == "/s" {
-			return n, ""
-		}
-		return bad("a plain number or /s")
-	}
-	return 0, "unknown metric kind"
-}
-
-func (k Kind) describe() string {
-	switch k {
-	case KindMS:
-		return "a duration in ms"
-	case KindSeconds:
-		return "a duration in seconds"
-	case KindRatio:
-		return "a ratio"
-	case KindCount:
-		return "a count"
-	case KindRate:
-		return "a rate per second"
-	}
-	return "?"
-}
-
-// suggest names the known metrics sharing the unknown one's prefix (or all),
-// so that a typo is fixed without opening the docs.
-func suggest(name string) string {
-	prefix := name
-	if i := strings.IndexByte(name, '.'); i >= 0 {
-		prefix = name[:i+1]
-	}
-	var near, all []string
-	for _, m := range Metrics() {
-		all = append(all, m.Name)
-		if strings.HasPrefix(m.Name, prefix) {
-			near = append(near, m.Name)
-		}
-	}
-	if len(near) == 0 {
-		near = all
-	}
-	return "; known: " + strings.Join(near, ", ")
-}
+func (catalogue) FaultMetrics() []string { return FaultMetricNames() }

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/chaosbench/chaosbench/results"
+	"github.com/chaosbench/chaosbench/threshold"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 )
@@ -89,7 +89,7 @@ func ParseSuite(source string, data []byte) (Suite, error) {
 	var shared []ThresholdPlan
 	var sharedAt []int // each shared threshold's index in the file, for positions
 	for i, text := range f.Thresholds {
-		e, err := results.ParseThreshold(text)
+		e, err := threshold.Parse(text)
 		if err != nil {
 			v.add(fmt.Sprintf("thresholds[%d]", i), "%v", err)
 			continue

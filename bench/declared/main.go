@@ -25,6 +25,7 @@ import (
 	"github.com/chaosbench/chaosbench/bench/internal/benchkit"
 	"github.com/chaosbench/chaosbench/internal/benchorders"
 	"github.com/chaosbench/chaosbench/load"
+	_ "github.com/chaosbench/chaosbench/results" // the metric names a scenario's thresholds are checked against
 	"github.com/chaosbench/chaosbench/scenarios"
 )
 

@@ -84,8 +84,10 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("scale") && (scale <= 0 || scale > 10) {
-				return badInput("--scale %g: want a factor in (0, 10]", scale)
+			if cmd.Flags().Changed("scale") {
+				if err := scenarios.CheckScale(scale); err != nil {
+					return badInput("--scale %w", err)
+				}
 			}
 			suite, plan, err := loadRunTarget(args, all)
 			if err != nil {
@@ -129,7 +131,7 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			if cmd.Flags().Changed("scale") {
 				opts = append(opts, runner.WithScale(scale))
 			}
-			if err := validateRunFlags(plan, archs, scale, cmd.Flags().Changed("scale")); err != nil {
+			if err := validateRunFlags(plan, archs); err != nil {
 				return err
 			}
 			res, runErr := runner.Run(cmd.Context(), plan, opts...)
@@ -218,11 +220,9 @@ func verdictError(what string, st results.Status, runErr error) error {
 	return fmt.Errorf("%s %s: it did not run to the end", what, st)
 }
 
-// validateRunFlags refuses bad flags before any container starts.
-func validateRunFlags(plan scenarios.Plan, archs string, scale float64, scaleSet bool) error {
-	if scaleSet && (scale <= 0 || scale > 10) {
-		return badInput("--scale %g: want a factor in (0, 10]", scale)
-	}
+// validateRunFlags refuses bad flags before any container starts (--scale is checked first of all, in
+// RunE).
+func validateRunFlags(plan scenarios.Plan, archs string) error {
 	if archs == "" {
 		return nil
 	}

@@ -119,8 +119,8 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 	if f.runID != "" && !load.ValidRunID(f.runID) {
 		return cfg, nil, badInput("--run-id %q: want 1 to 32 letters, digits, '-' or '_'", f.runID)
 	}
-	if f.scale <= 0 || f.scale > 10 {
-		return cfg, nil, badInput("--scale %g: want a factor in (0, 10]", f.scale)
+	if err := scenarios.CheckScale(f.scale); err != nil {
+		return cfg, nil, badInput("--scale %w", err)
 	}
 	a := plan.Architectures[0]
 	if f.arch != "" {
