@@ -38,11 +38,11 @@ func TestEdgeTLSAndKeepAlive(t *testing.T) {
 			stub := &stubAPI{sessions: map[string]string{}, orders: map[string]string{},
 				orderHits: map[string]int{}, keys: map[string][]string{}, values: map[string]int64{}}
 			var requests, notTLS13 atomic.Int64
-			// used are the connections that carried a request. Not every connection opened: warming the
-			// pool dials ahead, and under a busy CPU some of those handshakes are abandoned (the server logs
-			// "TLS handshake error ... EOF") and never carry one; counting them made reuse look worse than it is.
-			var usedMu sync.Mutex
-			used := map[net.Conn]bool{}
+			// carried counts the requests each connection carried (its moves to active). Not every connection
+			// opened: warming the pool dials ahead, and on a busy CPU some of those handshakes are abandoned
+			// (the server logs "TLS handshake error ... EOF") and never carry one.
+			var carriedMu sync.Mutex
+			carried := map[net.Conn]int{}
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				requests.Add(1)
 				if tt.tls && (r.TLS == nil || r.TLS.Version != tls.VersionTLS13) {
@@ -52,15 +52,18 @@ func TestEdgeTLSAndKeepAlive(t *testing.T) {
 			}))
 			srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
 				if s == http.StateActive {
-					usedMu.Lock()
-					used[c] = true
-					usedMu.Unlock()
+					carriedMu.Lock()
+					carried[c]++
+					carriedMu.Unlock()
 				}
 			}
-			conns := func() int64 {
-				usedMu.Lock()
-				defer usedMu.Unlock()
-				return int64(len(used))
+			reuse := func() (conns, most int) {
+				carriedMu.Lock()
+				defer carriedMu.Unlock()
+				for _, n := range carried {
+					most = max(most, n)
+				}
+				return len(carried), most
 			}
 			var cfgTLS *tls.Config
 			if tt.tls {
@@ -75,17 +78,24 @@ func TestEdgeTLSAndKeepAlive(t *testing.T) {
 			t.Cleanup(srv.Close)
 			cfg := Config{BaseURL: srv.URL, Clients: 4, Seed: 3, TLS: cfgTLS, NoKeepAlive: tt.noKeepAlive,
 				Mix:    Mix{{ProfileRead{}, 1}},
-				Phases: []Phase{{"c", 500 * time.Millisecond, Constant(200)}}}
+				// 50/s: a request every 20 ms, so that a connection is idle again before most next ones are
+				// due, however slow the handshakes of a busy machine (an open model dials when none is idle).
+				Phases: []Phase{{"c", time.Second, Constant(50)}}}
 			res, err := Run(context.Background(), cfg, WithoutProgress())
 			require.NoError(t, err)
-			require.Greater(t, res.Totals.Sent, int64(50))
+			require.Greater(t, res.Totals.Sent, int64(40))
 			assert.Zero(t, res.Totals.Errors, "every request served")
 			assert.Zero(t, notTLS13.Load(), "every request over TLS 1.3")
+			conns, most := reuse()
 			if tt.noKeepAlive {
-				assert.Equal(t, requests.Load(), conns(), "one connection per request")
+				assert.Equal(t, requests.Load(), int64(conns), "one connection per request")
+				assert.Equal(t, 1, most, "none carried a second request")
 				assert.Zero(t, res.WarmConns, "no pool to warm")
 			} else {
-				assert.Less(t, conns(), requests.Load()/2, "connections are reused")
+				// Reuse by mechanism: a connection back in the pool carries the next request due. Counting
+				// how few connections there were would depend on how fast the CPU did the handshakes.
+				assert.Greater(t, most, 1, "a connection carried more than one request")
+				assert.Less(t, int64(conns), requests.Load(), "fewer connections than requests")
 			}
 			assert.Positive(t, res.CPU, "the engine's CPU time is measured")
 		})
