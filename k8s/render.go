@@ -127,10 +127,11 @@ func pickArch(plan scenarios.Plan, name string) (arch.Arch, error) {
 		return arch.Arch{}, fmt.Errorf("arch: scenario %s has %d architectures (%s); a run in a cluster is one: pick it with --arch",
 			plan.Name, len(names), strings.Join(names, ", "))
 	}
-	if a, ok := plan.Arch(name); ok {
-		return a, nil
+	as, err := plan.Archs(name)
+	if err != nil {
+		return arch.Arch{}, fmt.Errorf("arch: %w", err)
 	}
-	return arch.Arch{}, fmt.Errorf("arch %q is not an architecture of scenario %s (%s)", name, plan.Name, strings.Join(names, ", "))
+	return as[0], nil
 }
 
 // checkBundled refuses what the bundled stack cannot be in a cluster as the manifests render it: each

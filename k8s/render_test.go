@@ -86,7 +86,7 @@ func TestRenderRefuses(t *testing.T) {
 		// several architectures and none picked: a run in a cluster is one
 		{"no arch", "compare-architectures", nil, "pick it with --arch"},
 		// an architecture the scenario does not have
-		{"unknown arch", "kill-node", []Option{WithArch("stateful")}, `arch "stateful" is not an architecture`},
+		{"unknown arch", "kill-node", []Option{WithArch("stateful")}, `arch: "stateful" is not an architecture`},
 		// sticky sessions are NGINX's balancer, which the manifests do not run
 		{"sticky", "compare-architectures", []Option{WithArch("stateful")}, "balancer sticky is NGINX's"},
 		// Redis with Sentinels is not rendered

@@ -16,7 +16,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/chaosbench/chaosbench/chaos"
@@ -53,17 +52,9 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 	}
 	archs := plan.Architectures
 	if len(cfg.Archs) > 0 {
-		archs = nil
-		for _, n := range cfg.Archs {
-			a, ok := plan.Arch(n)
-			if !ok {
-				var names []string
-				for _, a := range plan.Architectures {
-					names = append(names, a.Name)
-				}
-				return Outcome{}, fmt.Errorf("architecture %q is not in scenario %s (it has %s)", n, plan.Name, strings.Join(names, ", "))
-			}
-			archs = append(archs, a)
+		var err error
+		if archs, err = plan.Archs(cfg.Archs...); err != nil {
+			return Outcome{}, err
 		}
 	}
 	plan = plan.Scaled(cfg.Scale)

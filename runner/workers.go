@@ -66,10 +66,8 @@ func checkWorkers(plan scenarios.Plan, a arch.Arch, n int) error {
 		return fmt.Errorf("architecture %s names an edge knob, whose load-side measurements read this host's sockets, not the workers'", a.Name)
 	case plan.Source == "":
 		return errors.New("the plan has no scenario file or name to give the workers")
-	case plan.Clients > 0 && plan.Clients < n:
-		return fmt.Errorf("%d clients for %d workers: every worker needs one", plan.Clients, n)
 	}
-	return nil
+	return plan.CheckWorkers(n)
 }
 
 // LoaderImage is the loader image (the static chaosbench binary alone, deploy/images/build.sh):

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -172,6 +173,33 @@ func (p Plan) Arch(name string) (arch.Arch, bool) {
 		}
 	}
 	return arch.Arch{}, false
+}
+
+// Archs are the plan's architectures called names, in that order (all of them, in the plan's order, for
+// none). A name the plan does not have is an error that says which it has: the one check of a selection
+// (run --arch, a worker's --arch, runner.WithArchs, a suite entry's arch).
+func (p Plan) Archs(names ...string) ([]arch.Arch, error) {
+	if len(names) == 0 {
+		return p.Architectures, nil
+	}
+	out := make([]arch.Arch, 0, len(names))
+	for _, n := range names {
+		a, ok := p.Arch(n)
+		if !ok {
+			return nil, fmt.Errorf("%q is not an architecture of scenario %s (it has %s)", n, p.Name, archList(p))
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// CheckWorkers refuses a load split over n workers (segments) that leaves one without a client: the one
+// check of it, for run --workers and for each worker.
+func (p Plan) CheckWorkers(n int) error {
+	if p.Clients > 0 && p.Clients < n {
+		return fmt.Errorf("%d clients for %d workers: every worker needs one", p.Clients, n)
+	}
+	return nil
 }
 
 // Parse reads and validates a scenario. Every problem is reported at once,

@@ -118,8 +118,8 @@ func ParseSuite(source string, data []byte) (Suite, error) {
 			continue
 		}
 		for j, a := range e.Archs {
-			if _, ok := plan.Arch(a); !ok {
-				v.add(fmt.Sprintf("%s.arch[%d]", field, j), "%q is not an architecture of scenario %s (it has %s)", a, plan.Name, archList(plan))
+			if _, err := plan.Archs(a); err != nil {
+				v.add(fmt.Sprintf("%s.arch[%d]", field, j), "%v", err)
 			}
 		}
 		for j, t := range shared {

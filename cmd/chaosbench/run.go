@@ -226,14 +226,8 @@ func validateRunFlags(plan scenarios.Plan, archs string) error {
 	if archs == "" {
 		return nil
 	}
-	for _, a := range strings.Split(archs, ",") {
-		if _, ok := plan.Arch(a); !ok {
-			var names []string
-			for _, x := range plan.Architectures {
-				names = append(names, x.Name)
-			}
-			return badInput("--arch %s: scenario %s has %s", a, plan.Name, strings.Join(names, ", "))
-		}
+	if _, err := plan.Archs(strings.Split(archs, ",")...); err != nil {
+		return badInput("--arch: %v", err)
 	}
 	return nil
 }

@@ -124,10 +124,11 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 	}
 	a := plan.Architectures[0]
 	if f.arch != "" {
-		var ok bool
-		if a, ok = plan.Arch(f.arch); !ok {
-			return cfg, nil, badInput("--arch %s: scenario %s has no such architecture", f.arch, plan.Name)
+		as, err := plan.Archs(f.arch)
+		if err != nil {
+			return cfg, nil, badInput("--arch: %v", err)
 		}
+		a = as[0]
 	}
 	var allowed []netip.Prefix
 	for _, s := range f.allowNets {
@@ -151,8 +152,8 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 			return cfg, nil, err
 		}
 	}
-	if plan.Clients > 0 && plan.Clients < seg.Count {
-		return cfg, nil, badInput("--segment %s: scenario %s has %d clients, fewer than the %d workers", f.segment, plan.Name, plan.Clients, seg.Count)
+	if err := plan.CheckWorkers(seg.Count); err != nil {
+		return cfg, nil, badInput("--segment %s: scenario %s: %v", f.segment, plan.Name, err)
 	}
 	plan = plan.Scaled(f.scale)
 	cfg = runner.LoadConfig(plan, a, f.seed, f.target)
