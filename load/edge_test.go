@@ -77,7 +77,7 @@ func TestEdgeTLSAndKeepAlive(t *testing.T) {
 			}
 			t.Cleanup(srv.Close)
 			cfg := Config{BaseURL: srv.URL, Clients: 4, Seed: 3, TLS: cfgTLS, NoKeepAlive: tt.noKeepAlive,
-				Mix:    Mix{{ProfileRead{}, 1}},
+				Mix: Mix{{ProfileRead{}, 1}},
 				// 50/s: a request every 20 ms, so that a connection is idle again before most next ones are
 				// due, however slow the handshakes of a busy machine (an open model dials when none is idle).
 				Phases: []Phase{{"c", time.Second, Constant(50)}}}
