@@ -6,8 +6,10 @@
 package results
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -309,13 +311,25 @@ type Percentile struct {
 	MS       float64 `json:"ms"`
 }
 
-// WriteFile writes s as indented JSON.
-func (s Summary) WriteFile(path string) error {
+// Encode writes s as summary.json holds it: indented JSON and a newline. The one encoder of a summary
+// (the json report is this, and WriteFile).
+func (s Summary) Encode(w io.Writer) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode summary: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteFile writes s to path (Encode); a run writes its summary.json with its reports instead
+// (render.WriteReports, complete or not at all).
+func (s Summary) WriteFile(path string) error {
+	var b bytes.Buffer
+	if err := s.Encode(&b); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -30,16 +29,9 @@ type JSONReporter struct{}
 
 var _ Reporter = JSONReporter{}
 
-func (JSONReporter) Format() string { return "json" }
-func (JSONReporter) File() string   { return runfolder.SummaryFile }
-func (JSONReporter) Render(w io.Writer, s results.Summary) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode summary: %w", err)
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+func (JSONReporter) Format() string                              { return "json" }
+func (JSONReporter) File() string                                { return runfolder.SummaryFile }
+func (JSONReporter) Render(w io.Writer, s results.Summary) error { return s.Encode(w) }
 
 // The ranks of the built-in run reports: the order a run writes them into its folder and --format lists
 // them. A format of its own (another file, a test, another package) takes a rank between them.
@@ -104,12 +96,19 @@ func WriteReport(path string, r Reporter, s results.Summary) error {
 	if err := r.Render(&buf, s); err != nil {
 		return fmt.Errorf("%s: render %s report: %w", path, r.Format(), err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// writeFileAtomic writes b to path through a temporary file renamed over it: a reader (a CI step, a person
+// reloading the report) sees the old file or the new one, never half of one. The one atomic writer of the
+// run and suite reports.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

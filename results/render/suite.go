@@ -1,10 +1,10 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -204,13 +204,9 @@ func suiteVerdictLines(s results.Suite) (head string, failures []string) {
 
 // writeAtomic renders into path completely or not at all, as WriteReport does for a run's reports.
 func writeAtomic(path string, render func(io.Writer) error) error {
-	var b strings.Builder
+	var b bytes.Buffer
 	if err := render(&b); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeFileAtomic(path, b.Bytes())
 }
