@@ -130,54 +130,20 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	if err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
-
-	// The coordinator's clock, on the host's address on the run's network, for the workers to measure
-	// their offset against before they start.
-	ln, err := net.Listen("tcp", net.JoinHostPort(st.Gateway.String(), "0"))
+	clockURL, stopClock, err := startClock(st)
 	if err != nil {
-		return nil, fmt.Errorf("workers: listen for the clock on %s: %w", st.Gateway, err)
+		return nil, err
 	}
-	clockSrv := &http.Server{Handler: load.ClockHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = clockSrv.Serve(ln) }()
-	defer clockSrv.Close()
-	clockURL := "http://" + ln.Addr().String() + "/"
-
-	// The scenario as the workers read it: a built-in by name, a file mounted read-only. A declared
-	// scenario travels the same way: the worker loads the file and takes its client section, ops, mix
-	// and retry from it (LoadConfig, as here), the segment from its flags; its ledger keeps each of its
-	// clients' variables, and the merge joins them for the invariants' reads (declaredCheck). The file is
-	// the one definition of them, already parsed and checked by one loader, where flags or JSON would be a
-	// second encoding of the plan to keep in step.
-	scenarioArg, binds := plan.Source, []string(nil)
-	if name, ok := plan.BuiltinName(); ok {
-		scenarioArg = name
-	} else {
-		abs, err := filepath.Abs(plan.Source)
-		if err != nil {
-			return nil, fmt.Errorf("workers: scenario file: %w", err)
-		}
-		scenarioArg, binds = "/scenario.yaml", []string{abs + ":/scenario.yaml:ro"}
+	defer stopClock()
+	run, err := newWorkerRun(plan, n, clockURL)
+	if err != nil {
+		return nil, err
 	}
-	port := "80"
-	target := "http://" + st.Nginx.IP.String() + ":" + port
-
-	// One run id for every worker (load.Config.RunID): a declared scenario's {{run.id}} names one thing
-	// across them, as in one process.
-	runID := load.NewRunID()
-	start := time.Now().Add(workerSetupTime(plan, n)).Round(time.Millisecond)
 	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, start at %s\n", n, img, st.Network,
-		start.UTC().Format(time.RFC3339Nano))
-	loaders := make([]stack.Loader, n)
-	for i := range n {
-		wdir := filepath.Join(absDir, workersDirName, strconv.Itoa(i))
-		if err := os.MkdirAll(wdir, 0o755); err != nil {
-			return nil, fmt.Errorf("workers: %w", err)
-		}
-		loaders[i] = stack.Loader{Out: wdir, Binds: binds,
-			Cmd: []string{"worker", scenarioArg, "--segment", fmt.Sprintf("%d/%d", i, n), "--target", target,
-				"--start", start.UTC().Format(time.RFC3339Nano), "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
-				"--arch", a.Name, "--scale", strconv.FormatFloat(cfg.Scale, 'g', -1, 64),
-				"--clock", clockURL, "--allow-net", st.Subnet.String(), "--run-id", runID}}
+		run.start.UTC().Format(time.RFC3339Nano))
+	loaders, err := run.loaders(st, a, seed, cfg.Scale, absDir, n)
+	if err != nil {
+		return nil, err
 	}
 	lds, err := st.CreateLoaders(ctx, img, loaders)
 	if err != nil {
@@ -187,14 +153,90 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	// The waits outlive an interruption (ctx): the workers are then stopped, write what they measured
 	// and exit, and that is merged like any run. They are bounded all the same: a worker's load ends at
 	// the start instant plus the plan plus its grace, so past a generous margin it is stopped.
-	wctx, cancelWait := context.WithDeadline(context.WithoutCancel(ctx), start.Add(plan.Duration()+workerDrainMargin))
+	wctx, cancelWait := context.WithDeadline(context.WithoutCancel(ctx), run.start.Add(plan.Duration()+workerDrainMargin))
 	defer cancelWait()
 	if err := lds.Start(ctx, wctx); err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
+	settle := fireAt(run.start, onStart)
+	defer settle()
+	codes, errs := waitWorkers(ctx, wctx, lds, absDir)
+	settle()
+	return mergeWorkers(ctx, dir, absDir, n, codes, errs)
+}
 
-	// The coordinator's side of the shared clock: faults and the edge watch start at the instant the
-	// workers were given, as OnStart does for an engine in this process.
+// startClock serves the coordinator's clock, on the host's address on the run's network, for the
+// workers to measure their offset against before they start; stop closes it.
+func startClock(st *stack.Stack) (clockURL string, stop func(), err error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(st.Gateway.String(), "0"))
+	if err != nil {
+		return "", nil, fmt.Errorf("workers: listen for the clock on %s: %w", st.Gateway, err)
+	}
+	clockSrv := &http.Server{Handler: load.ClockHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = clockSrv.Serve(ln) }()
+	return "http://" + ln.Addr().String() + "/", func() { clockSrv.Close() }, nil
+}
+
+// workerRun is what every worker of one run is told alike; each adds its segment and its folder.
+type workerRun struct {
+	scenario string   // the scenario argument: a built-in's name, or the mounted file
+	binds    []string // the scenario file's mount, if any
+	start    time.Time
+	clock    string // the coordinator's clock
+	runID    string
+}
+
+// newWorkerRun settles the scenario the workers read, one run id, and the shared start instant.
+//
+// The scenario as the workers read it: a built-in by name, a file mounted read-only. A declared
+// scenario travels the same way: the worker loads the file and takes its client section, ops, mix
+// and retry from it (LoadConfig, as here), the segment from its flags; its ledger keeps each of its
+// clients' variables, and the merge joins them for the invariants' reads (declaredCheck). The file is
+// the one definition of them, already parsed and checked by one loader, where flags or JSON would be a
+// second encoding of the plan to keep in step.
+func newWorkerRun(plan scenarios.Plan, n int, clockURL string) (workerRun, error) {
+	run := workerRun{scenario: plan.Source, clock: clockURL}
+	if name, ok := plan.BuiltinName(); ok {
+		run.scenario = name
+	} else {
+		abs, err := filepath.Abs(plan.Source)
+		if err != nil {
+			return workerRun{}, fmt.Errorf("workers: scenario file: %w", err)
+		}
+		run.scenario, run.binds = "/scenario.yaml", []string{abs + ":/scenario.yaml:ro"}
+	}
+	// One run id for every worker (load.Config.RunID): a declared scenario's {{run.id}} names one thing
+	// across them, as in one process.
+	run.runID = load.NewRunID()
+	run.start = time.Now().Add(workerSetupTime(plan, n)).Round(time.Millisecond)
+	return run, nil
+}
+
+// loaders are the n loader containers' commands, each with its segment and its own folder under
+// absDir, which it makes.
+func (run workerRun) loaders(st *stack.Stack, a arch.Arch, seed int64, scale float64, absDir string, n int) ([]stack.Loader, error) {
+	port := "80"
+	target := "http://" + st.Nginx.IP.String() + ":" + port
+	loaders := make([]stack.Loader, n)
+	for i := range n {
+		wdir := filepath.Join(absDir, workersDirName, strconv.Itoa(i))
+		if err := os.MkdirAll(wdir, 0o755); err != nil {
+			return nil, fmt.Errorf("workers: %w", err)
+		}
+		loaders[i] = stack.Loader{Out: wdir, Binds: run.binds,
+			Cmd: []string{"worker", run.scenario, "--segment", fmt.Sprintf("%d/%d", i, n), "--target", target,
+				"--start", run.start.UTC().Format(time.RFC3339Nano), "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
+				"--arch", a.Name, "--scale", strconv.FormatFloat(scale, 'g', -1, 64),
+				"--clock", run.clock, "--allow-net", st.Subnet.String(), "--run-id", run.runID}}
+	}
+	return loaders, nil
+}
+
+// fireAt is the coordinator's side of the shared clock: faults and the edge watch start at the instant
+// the workers were given, as OnStart does for an engine in this process. Once the workers are done,
+// settle: the hooks either never ran, or have returned (what they set is then safe to read). settle
+// may be called more than once.
+func fireAt(start time.Time, onStart []func(time.Time)) (settle func()) {
 	fired := make(chan struct{})
 	startTimer := time.AfterFunc(time.Until(start), func() {
 		defer close(fired)
@@ -202,19 +244,19 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 			fn(start)
 		}
 	})
-	// Once the workers are done: the hooks either never ran, or have returned (what they set is then
-	// safe to read).
 	settled := false
-	settle := func() {
+	return func() {
 		if !settled && !startTimer.Stop() {
 			<-fired
 		}
 		settled = true
 	}
-	defer settle()
+}
 
-	// Ctrl-C (ctx) or the bound (wctx) stops the workers as a signal stops chaosbench: SIGTERM, and they
-	// write what they measured before they exit.
+// waitWorkers waits for every worker, writing their logs into the run folder's logs. Ctrl-C (ctx) or
+// the bound (wctx) stops the workers as a signal stops chaosbench: SIGTERM, and they write what they
+// measured before they exit.
+func waitWorkers(ctx, wctx context.Context, lds *stack.Loaders, absDir string) ([]int64, []error) {
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -227,7 +269,12 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	}()
 	codes, errs := lds.Wait(ctx, runfolder.Arch(absDir).Logs())
 	close(done)
-	settle()
+	return codes, errs
+}
+
+// mergeWorkers reads the n workers' folders and merges them into dir: the architecture's result. A
+// worker that failed, or left no folder it could have written, fails the run.
+func mergeWorkers(ctx context.Context, dir, absDir string, n int, codes []int64, errs []error) (*load.Result, error) {
 	parts := make([]*load.Result, n)
 	for i := range n {
 		p, rerr := load.ReadWorker(filepath.Join(absDir, workersDirName, strconv.Itoa(i)))
