@@ -34,25 +34,15 @@ type ThresholdError = threshold.Error
 // FaultRef selects one fault of a scenario (threshold.FaultRef).
 type FaultRef = threshold.FaultRef
 
-// Expr is a parsed threshold bound to the metric it reads. The zero Expr is
-// not valid; use ParseThreshold or BindThreshold.
+// Expr is a parsed threshold (threshold.Expr: its source, operator, limit and fault) bound to the metric
+// it reads, Metric, which shadows the grammar's name-only one. The zero Expr is not valid; use
+// ParseThreshold or BindThreshold.
 type Expr struct {
-	Source string  // as written, trimmed
-	Metric Metric  // what it reads
-	Op     Op      // how it compares
-	Limit  float64 // in the metric's base unit (ms, s, ratio, count, per second)
-	// Fault is the fault whose window Metric reads (faults[1].latency.p99,
-	// fault_metrics.go); nil for a whole-run metric.
-	Fault *FaultRef
+	threshold.Expr
+	Metric Metric
 }
 
-// String returns the expression as written.
-func (e Expr) String() string { return e.Source }
-
-// MarshalText and UnmarshalText let decoders (YAML, JSON) hold an Expr
-// directly; the error is a *ThresholdError.
-func (e Expr) MarshalText() ([]byte, error) { return []byte(e.Source), nil }
-
+// UnmarshalText lets decoders (YAML, JSON) hold an Expr directly, bound; the error is a *ThresholdError.
 func (e *Expr) UnmarshalText(b []byte) error {
 	x, err := ParseThreshold(string(b))
 	if err != nil {
@@ -80,7 +70,7 @@ func BindThreshold(t threshold.Expr) (Expr, error) {
 	if err != nil {
 		return Expr{}, fmt.Errorf("threshold %q: %w", t.Source, err)
 	}
-	return Expr{Source: t.Source, Metric: m, Op: t.Op, Limit: t.Limit, Fault: t.Fault}, nil
+	return Expr{Expr: t, Metric: m}, nil
 }
 
 // Eval evaluates the expression on a. A fault that never recovered makes
