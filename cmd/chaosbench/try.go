@@ -18,13 +18,16 @@ func newTryCmd() *cobra.Command {
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "try FILE",
-		Short: "Send a scenario's declared requests once and show each request, status, captures and expectations",
+		Short: "Send a scenario's declared requests (and its invariants' reads) once and show each request, status, captures and expectations",
 		Long: `Run one virtual client (client.id 1, a fresh run.id) through the scenario's client setup once,
 then through each declared op once, in name order, against target.url or --target (which must be on
 this machine), and print every request: the step, method, URL, status, time taken, each capture as
 name=value and whether its expectation held. A capture that matches nothing names the step and the
-path and shows the start of the body. restart_on is honoured (at most 3 restarts). No load, no faults:
-this is how to get a scenario's requests right before running it (docs/scenarios.md, "Your own API").
+path and shows the start of the body. restart_on is honoured (at most 3 restarts). Then each invariant's
+read is sent once, as this client: a set's first page (how many elements, and what comes next) and
+each counter the ops incremented (its value), printed as read name=value. No load, no faults: this is
+how to get a scenario's requests and invariants right before running it (docs/scenarios.md, "Your own
+API").
 
 Exit 0 when every expectation held and every capture matched, 3 when one did not, 2 for bad input,
 1 when the target cannot be reached.`,
