@@ -10,7 +10,7 @@ func init() {
 		Name: "writes.duplicates", Help: "extra orders created for one logical write",
 		Group: "writes", Row: "duplicates", Rank: 110,
 		Violation: true, Title: "Duplicate writes",
-		Explain: "Extra orders in the store for one logical order: a retry after a lost answer was applied twice. " +
+		Explain: "Extra copies in the store of one logical write (an order, a declared set's element): a retry after a lost answer was applied twice. " +
 			"Idempotency keys exist to keep this at zero.",
 		Tolerance: &Tolerance{Worst: true},
 		Field:     func(a *Arch) *int64 { return &a.Writes.Duplicates },

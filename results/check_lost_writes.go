@@ -9,7 +9,7 @@ func init() {
 		Name: "writes.lost", Help: "acknowledged orders absent from the store",
 		Group: "writes", Row: "lost", Rank: 120,
 		Violation: true, Title: "Lost writes",
-		Explain:   "Orders the client was told succeeded (2xx) that are not in the store afterwards.",
+		Explain:   "Writes the client was told succeeded (2xx) that are not in the store afterwards (orders, or a declared set's elements).",
 		Tolerance: &Tolerance{Worst: true},
 		Field:     func(a *Arch) *int64 { return &a.Writes.Lost },
 		Needs:     StoredOrders,

@@ -8,7 +8,7 @@ func init() {
 		Name: "writes.unexpected", Help: "orders the store holds that no client attempted",
 		Group: "writes", Row: "unexpected", Rank: 125,
 		Violation: true, Title: "Unexpected writes",
-		Explain:   "Orders in the store that no client ever sent: the service made up or replayed a write nobody asked for.",
+		Explain:   "Writes in the store that no client ever sent: the service made up or replayed a write nobody asked for.",
 		Tolerance: &Tolerance{Worst: true},
 		Needs:     StoredRequestIDs,
 		Unexpected: func(t *Tally, ids []string) {
