@@ -28,12 +28,21 @@ const MaxWorkers = 32
 // and their results are merged exactly (load.Merge) before the checks.
 func WithWorkers(n int) Option {
 	return func(c *RunConfig) error {
-		if n < 0 || n > MaxWorkers {
-			return fmt.Errorf("workers %d: want 0 (the load from this process) to %d", n, MaxWorkers)
+		if err := CheckWorkerCount(n); err != nil {
+			return err
 		}
 		c.Workers = n
 		return nil
 	}
+}
+
+// CheckWorkerCount refuses a worker count out of 0..MaxWorkers: the one check of it (WithWorkers, run
+// --workers).
+func CheckWorkerCount(n int) error {
+	if n < 0 || n > MaxWorkers {
+		return fmt.Errorf("workers %d: want 0 (the load from this process) to %d loader containers", n, MaxWorkers)
+	}
+	return nil
 }
 
 // CheckWorkers says why plan cannot be carried by n loader containers (nil when it can), for every

@@ -101,8 +101,8 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 				opts = append(opts, runner.WithSeed(seed))
 			}
 			if workers != 0 {
-				if workers < 0 || workers > runner.MaxWorkers {
-					return badInput("--workers %d: want 1 to %d loader containers (0: the load from this process)", workers, runner.MaxWorkers)
+				if err := runner.CheckWorkerCount(workers); err != nil {
+					return badInput("--%v", err)
 				}
 				opts = append(opts, runner.WithWorkers(workers))
 			}
