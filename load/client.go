@@ -104,7 +104,7 @@ func (c *Client) renew(ctx context.Context, e *engine, gen uint64, code string) 
 		e.ledger.sessionRejected(sid, now, code, alive)
 	}
 	e.ledger.sessionEnded(sid, now, code)
-	return c.login(ctx, e)
+	return c.login(ctx, e, loginTries)
 }
 
 type loginBody struct {
@@ -120,12 +120,12 @@ type loginAnswer struct {
 
 // login obtains a fresh session and records it in the ledger. Callers hold
 // loginMu (or own the client exclusively during setup).
-func (c *Client) login(ctx context.Context, e *engine) error {
+func (c *Client) login(ctx context.Context, e *engine, tries int) error {
 	body, err := json.Marshal(loginBody{Username: c.Username, Password: e.cfg.Password})
 	if err != nil {
 		return fmt.Errorf("encode login: %w", err)
 	}
-	resp, b, err := e.simplePost(ctx, "/v1/login", body, c.Placement)
+	resp, b, err := e.simplePost(ctx, "/v1/login", body, c.Placement, tries)
 	if err != nil {
 		return fmt.Errorf("login %s: %w", c.Username, err)
 	}
@@ -177,7 +177,7 @@ func (c *Client) signUp(ctx context.Context, e *engine) error {
 	if err != nil {
 		return fmt.Errorf("encode sign-up: %w", err)
 	}
-	resp, b, err := e.simplePost(ctx, "/v1/users", body, c.Placement)
+	resp, b, err := e.simplePost(ctx, "/v1/users", body, c.Placement, setupTries)
 	if err != nil {
 		return fmt.Errorf("sign up %s: %w", c.Username, err)
 	}
@@ -191,10 +191,21 @@ func (c *Client) signUp(ctx context.Context, e *engine) error {
 // PlacementHeader carries a client's Placement on sign-up and login. A service may ignore it.
 const PlacementHeader = "X-Chaosbench-Client"
 
-// simplePost is for setup and logins: a few quick attempts on 5xx/transport
-// errors, outside the measured retry policy.
-func (e *engine) simplePost(ctx context.Context, path string, body []byte, placement string) (resp *http.Response, b []byte, err error) {
-	err = poll.Retry(ctx, 5, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+// Attempts of simplePost, 100 ms, 200 ms, ... apart. Setup (sign-up and the first login, before the
+// clock starts) gets setupTries, about 12.7 s in all: a service that has just started may still answer
+// 503 for a few seconds (the reference API's breaker opens after three failed Redis calls while Sentinel
+// settles, and each reopening holds it a second more), and setup is not measured, so it waits that out
+// instead of failing the run, as five tries (1.5 s) once did. A login during the run (a renewed session)
+// keeps loginTries: the user waits for it, and a dead node must not hold a request for seconds more.
+const (
+	setupTries = 8
+	loginTries = 5
+)
+
+// simplePost is for setup and logins: up to tries attempts on 5xx/transport errors, outside the measured
+// retry policy.
+func (e *engine) simplePost(ctx context.Context, path string, body []byte, placement string, tries int) (resp *http.Response, b []byte, err error) {
+	err = poll.Retry(ctx, tries, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
 		actx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 		defer cancel()
 		req, err := http.NewRequestWithContext(actx, http.MethodPost, e.base+path, bytes.NewReader(body))
@@ -253,7 +264,7 @@ func (e *engine) setupClients(ctx context.Context) error {
 			if err := c.signUp(gctx, e); err != nil {
 				return err
 			}
-			return c.login(gctx, e)
+			return c.login(gctx, e, setupTries)
 		})
 	}
 	if err := g.Wait(); err != nil {
