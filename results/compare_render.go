@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
 )
 
 // Rendering a Comparison: text for terminals and CI logs, Markdown for pull requests, JSON for tools.
@@ -136,7 +135,7 @@ func (c Comparison) WriteText(w io.Writer, all bool) error {
 			rows = append(rows, []string{"  " + m.Metric, m.fmtStat(m.Base), m.fmtStat(m.New), m.fmtChange(), m.Tolerance, verdictMark(m.Verdict)})
 		}
 		if len(rows) > 1 {
-			writeAligned(&b, rows)
+			WriteAligned(&b, rows)
 		} else if len(a.Metrics) > 0 {
 			b.WriteString("  every compared metric unchanged\n")
 		}
@@ -217,20 +216,4 @@ func (c Comparison) verdictLine() string {
 		return "no regression; improved: " + strings.Join(imp, ", ")
 	}
 	return "no regression"
-}
-
-// writeAligned lays rows out in columns two spaces apart (text/tabwriter
-// counts runes, so ✓ and ∞ take one column).
-func writeAligned(b *strings.Builder, rows [][]string) {
-	var buf strings.Builder
-	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	_ = tw.Flush()
-	for _, line := range strings.SplitAfter(buf.String(), "\n") {
-		if line != "" {
-			b.WriteString(strings.TrimRight(line, " \n") + "\n")
-		}
-	}
 }

@@ -12,7 +12,7 @@ import (
 
 // SuiteOfRun makes a single run a suite of one, so that a run folder can be compared with a suite folder.
 func SuiteOfRun(s Summary) Suite {
-	e := SuiteEntry{Scenario: s.Scenario, Scale: s.Scale, Architectures: archNames(s), Run: &s}
+	e := SuiteEntry{Scenario: s.Scenario, Scale: s.Scale, Architectures: s.ArchNames(), Run: &s}
 	return Suite{Name: s.Scenario, StartedAt: s.StartedAt, DurationS: s.DurationS, Entries: []SuiteEntry{e}}
 }
 
@@ -129,7 +129,8 @@ func suiteCompareWarnings(base, cand []Suite) []string {
 	return w
 }
 
-func archNames(s Summary) []string {
+// ArchNames are the names of s's architectures, in its order.
+func (s Summary) ArchNames() []string {
 	var n []string
 	for _, a := range s.Architectures {
 		n = append(n, a.Name)

@@ -12,7 +12,7 @@ func suiteOf(name string, runs ...Summary) Suite {
 	s := Suite{Name: name}
 	for i := range runs {
 		r := runs[i]
-		s.Entries = append(s.Entries, SuiteEntry{Scenario: r.Scenario, Dir: r.Scenario, Architectures: archNames(r), Run: &r})
+		s.Entries = append(s.Entries, SuiteEntry{Scenario: r.Scenario, Dir: r.Scenario, Architectures: r.ArchNames(), Run: &r})
 	}
 	return s
 }

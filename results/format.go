@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"text/tabwriter"
 )
 
 // ThresholdMetric returns the metric a threshold reads: by its name, or
@@ -99,4 +100,20 @@ var (
 // EscapeMarkdown keeps a value from breaking the table or turning into markup.
 func EscapeMarkdown(s string) string {
 	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "`", "\\`").Replace(s)
+}
+
+// WriteAligned lays rows out in columns two spaces apart (text/tabwriter
+// counts runes, so ✓ and ∞ take one column).
+func WriteAligned(b *strings.Builder, rows [][]string) {
+	var buf strings.Builder
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	_ = tw.Flush()
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line != "" {
+			b.WriteString(strings.TrimRight(line, " \n") + "\n")
+		}
+	}
 }

@@ -88,7 +88,7 @@ type htmlPage struct {
 }
 
 func (HTMLReporter) Render(w io.Writer, s results.Summary) error {
-	p := htmlPage{Title: "chaosbench: " + s.Scenario, Header: headerLine(s), Description: s.Description, Passed: results.RunVerdict(s) == results.StatusPassed, Names: archNames(s),
+	p := htmlPage{Title: "chaosbench: " + s.Scenario, Header: headerLine(s), Description: s.Description, Passed: results.RunVerdict(s) == results.StatusPassed, Names: s.ArchNames(),
 		ValidityRule: results.ValidityRule, RecoveryRule: results.RecoveryRule, TruthSource: truthSource(s)}
 	p.Verdict, p.Failures = results.VerdictLines(s)
 	p.Checks = htmlChecks(s)

@@ -45,7 +45,7 @@ func (r MarkdownReporter) Render(w io.Writer, s results.Summary) error {
 		b.WriteString("\n")
 	}
 
-	names := archNames(s)
+	names := s.ArchNames()
 	b.WriteString("| |")
 	for _, n := range names {
 		fmt.Fprintf(&b, " %s |", results.EscapeMarkdown(n))

@@ -302,14 +302,6 @@ func headerLine(s results.Summary) string {
 	return strings.Join(parts, " · ")
 }
 
-func archNames(s results.Summary) []string {
-	var n []string
-	for _, a := range s.Architectures {
-		n = append(n, a.Name)
-	}
-	return n
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	k := make([]string, 0, len(m))
 	for x := range m {

@@ -33,7 +33,7 @@ const (
 
 func (r TextReporter) Render(w io.Writer, s results.Summary) error {
 	rows := buildTable(s, "✓", "✗")
-	names := archNames(s)
+	names := s.ArchNames()
 
 	// Widths count runes, not bytes: ✓ and ✗ are one column wide.
 	labelW := 0

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/chaosbench/chaosbench/results"
 )
@@ -79,24 +78,8 @@ func (r SuiteTextReporter) writeSummary(b *strings.Builder, s results.Suite) {
 		}
 		rows = append(rows, []string{x.Scenario, x.Arch, x.statusText("✓", "✗"), x.P99, x.Errors, dir})
 	}
-	writeAligned(b, rows)
+	results.WriteAligned(b, rows)
 	b.WriteString("\n")
 	v, failures := suiteVerdictLines(s)
 	writeVerdict(b, r.Color, results.SuiteVerdict(s), v, failures)
-}
-
-// writeAligned lays rows out in columns two spaces apart (text/tabwriter
-// counts runes, so ✓ and ∞ take one column).
-func writeAligned(b *strings.Builder, rows [][]string) {
-	var buf strings.Builder
-	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	_ = tw.Flush()
-	for _, line := range strings.SplitAfter(buf.String(), "\n") {
-		if line != "" {
-			b.WriteString(strings.TrimRight(line, " \n") + "\n")
-		}
-	}
 }
