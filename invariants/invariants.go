@@ -450,6 +450,17 @@ func (l layered) Lookup(name string) (flow.Value, bool) {
 	return l.rest.Lookup(name)
 }
 
+// Refuses says which facts the invariants cannot answer at all (results.FactRefuser).
+func (t *Truth) Refuses(f results.Fact) error {
+	switch f {
+	case results.StoredOrders, results.StoredRequestIDs:
+		return t.setErr
+	case results.ResourceValues:
+		return t.counterErr
+	}
+	return nil
+}
+
 // OrdersByKey counts, for each key, the elements the set reads returned with it.
 func (t *Truth) OrdersByKey(_ context.Context, keys []string) ([]int64, error) {
 	if t.setErr != nil {

@@ -32,6 +32,15 @@ func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot, o
 	} else if _, ok := truth.(OrderLister); !ok {
 		r.unanswered[StoredRequestIDs] = "the ground-truth source cannot list every order it holds"
 	}
+	if fr, ok := truth.(FactRefuser); ok {
+		// Known before any entry is folded: with no entry of a kind the truth would never be asked, and
+		// its checks would read 0 for what was not measured.
+		for _, f := range []Fact{StoredOrders, ResourceValues, StoredRequestIDs} {
+			if err := fr.Refuses(f); err != nil && r.unanswered[f] == "" {
+				r.unanswered[f] = err.Error()
+			}
+		}
+	}
 	if err := r.orders(ctx, ledger); err != nil {
 		return nil, fmt.Errorf("check orders: %w", err)
 	}

@@ -43,6 +43,13 @@ const (
 	StoredRequestIDs
 )
 
+// FactRefuser is a Truth that knows up front which facts it cannot answer (a declared scenario without a
+// set or a counter invariant): their checks are not checked even when the ledger holds no entry that
+// would have asked.
+type FactRefuser interface {
+	Refuses(Fact) error
+}
+
 // OrderLister is a Truth that can also list every order it holds, by request id: what an "unexpected"
 // write needs (stored, but no client ever attempted it). A Truth without it leaves those checks not
 // checked.
