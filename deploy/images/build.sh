@@ -2,7 +2,8 @@
 # Builds every image the reference stack needs, with no container registry:
 #
 #   base   (CHAOSBENCH_BASE_IMAGE)   Debian bookworm minbase rootfs from debootstrap with redis-server,
-#                                    nginx-light, iproute2, iptables; runs Redis, NGINX and the fault sidecar.
+#                                    nginx-light, haproxy (2.6), postgresql-15, iproute2, iptables; runs Redis,
+#                                    NGINX, HAProxy, PostgreSQL and the fault sidecar.
 #   refapi (CHAOSBENCH_REFAPI_IMAGE) the static ./cmd/refapi binary alone (like FROM scratch).
 #   naiveshop (CHAOSBENCH_NAIVESHOP_IMAGE) the static ./examples/naiveshop binary alone: the example of a
 #                                    user's own service (examples/README.md).
@@ -25,7 +26,7 @@ LOADER_IMAGE=${CHAOSBENCH_LOADER_IMAGE:-chaosbench/loader:dev}
 SUITE=${CHAOSBENCH_SUITE:-bookworm}
 # Empty means debootstrap's default mirror; set it to a local mirror on an air-gapped machine.
 MIRROR=${CHAOSBENCH_DEBIAN_MIRROR:-}
-PACKAGES=redis-server,nginx-light,iproute2,iptables,ca-certificates
+PACKAGES=redis-server,nginx-light,haproxy,postgresql-15,iproute2,iptables,ca-certificates
 OUT=build/images
 GO=${GO:-go}
 
