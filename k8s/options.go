@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/chaosbench/chaosbench/scenarios"
+
 	"github.com/chaosbench/chaosbench/target/arch"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -147,8 +149,8 @@ func WithSeed(seed int64) Option {
 // WithScale passes --scale to the workers and shortens the Job's deadline with it.
 func WithScale(f float64) Option {
 	return func(c *Config) error {
-		if f <= 0 || f > 10 {
-			return fmt.Errorf("scale %g: want more than 0, at most 10", f)
+		if err := scenarios.CheckScale(f); err != nil { // run's rule, in run's words
+			return fmt.Errorf("scale %w", err)
 		}
 		c.Scale = f
 		return nil

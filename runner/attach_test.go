@@ -44,7 +44,7 @@ faults:
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, specOf(t, plan, scenarios.Ask{}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
 	require.NoError(t, err)
 	a := out.Summary.Architectures[0]
 	require.Empty(t, a.Error)
@@ -120,7 +120,7 @@ faults: [{at: 4s, for: 3s, kind: kill, target: api-2}]`, 1)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, specOf(t, plan, scenarios.Ask{}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
 	require.NoError(t, err)
 	a := out.Summary.Architectures[0]
 	require.Empty(t, a.Error)

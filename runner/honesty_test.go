@@ -61,7 +61,7 @@ func TestCheckerHonesty(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false), WithCrossCheck())
+	out, err := Run(ctx, specOf(t, plan, scenarios.Ask{}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false), WithCrossCheck())
 	require.NoError(t, err)
 	require.Len(t, out.Summary.Architectures, 3)
 	get := func(name string) results.Arch {

@@ -36,12 +36,12 @@ type Outcome struct {
 	Reports []string // files written
 }
 
-// Run runs plan once per architecture, each on a fresh stack, and writes the
-// run folder. It returns the summary of what was measured even when the run
-// was interrupted (ctx cancelled) or one architecture failed; the error says
-// what went wrong. Faults are always reverted and stacks always removed.
-func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, error) {
-	cfg := RunConfig{Scale: 1}
+// Run runs spec once per architecture, each on a fresh stack, and writes the run folder. It returns the
+// summary of what was measured even when the run was interrupted (ctx cancelled) or one architecture
+// failed; the error says what went wrong. Faults are always reverted and stacks always removed. What runs
+// is spec's (scenarios.Plan.Spec, the one check of it); opts say where the output goes.
+func Run(ctx context.Context, spec scenarios.RunSpec, opts ...Option) (Outcome, error) {
+	var cfg RunConfig
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return Outcome{}, err
@@ -50,20 +50,7 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	archs := plan.Architectures
-	if len(cfg.Archs) > 0 {
-		var err error
-		if archs, err = plan.Archs(cfg.Archs...); err != nil {
-			return Outcome{}, err
-		}
-	}
-	plan = plan.Scaled(cfg.Scale)
-	seed := plan.Seed
-	if cfg.Seed != nil {
-		seed = *cfg.Seed
-	} else if !plan.SeedSet {
-		seed = rand.Int64N(1 << 40)
-	}
+	plan, archs, seed := spec.Plan, spec.Archs, spec.Seed
 	started := time.Now()
 	dir := cfg.OutDir
 	if dir == "" {
@@ -74,10 +61,10 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 	}
 	out := Outcome{Dir: dir, Summary: results.Summary{
 		Schema: results.SchemaVersion, Scenario: plan.Name, Description: plan.Description,
-		Seed: seed, Scale: cfg.Scale, StartedAt: started.UTC(),
+		Seed: seed, Scale: spec.Scale, StartedAt: started.UTC(),
 	}}
 	fmt.Fprintf(cfg.Log, "chaosbench: scenario %s (seed %d, scale %g), %d architecture(s), %s of load each; run folder %s\n",
-		plan.Name, seed, cfg.Scale, len(archs), plan.Duration(), dir)
+		plan.Name, seed, spec.Scale, len(archs), plan.Duration(), dir)
 
 	// Every planned architecture gets an entry, whatever happens to it: one
 	// that did not start or was never reached is "errored", so that the
@@ -90,7 +77,7 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 			continue
 		}
 		fmt.Fprintf(cfg.Log, "chaosbench: [%d/%d] %s\n", i+1, len(archs), a.Name)
-		res, err := runArch(ctx, plan, a, seed, filepath.Join(dir, a.Name), cfg)
+		res, err := runArch(ctx, spec, a, filepath.Join(dir, a.Name), cfg)
 		if ctx.Err() != nil {
 			// The load stops quietly when its context ends: what it measured
 			// is a partial run, never a verdict.
@@ -119,17 +106,6 @@ func Run(ctx context.Context, plan scenarios.Plan, opts ...Option) (Outcome, err
 	return out, errors.Join(errs...)
 }
 
-// engineSeed turns the scenario's seed into the load engine's, where 0
-// means "pick one at random": a splitmix64 step, so that every scenario
-// seed, 0 included, is a real one and a run can be replayed from the seed
-// its summary records.
-func engineSeed(seed int64) uint64 {
-	z := uint64(seed) + 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return (z ^ (z >> 31)) | 1
-}
-
 // cleanupTimeout bounds reverting faults and removing a stack after the run
 // (or after Ctrl-C, when the run's context is already cancelled).
 const cleanupTimeout = 60 * time.Second
@@ -139,7 +115,8 @@ const cleanupTimeout = 60 * time.Second
 // architecture's entry; an error means it did not run to the end (whatever it measured is still in the
 // entry). A fault that could not be injected or reverted is not such an error: it is recorded on the
 // fault, and makes the architecture invalid.
-func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, dir string, cfg RunConfig) (res results.Arch, err error) {
+func runArch(ctx context.Context, spec scenarios.RunSpec, a arch.Arch, dir string, cfg RunConfig) (res results.Arch, err error) {
+	plan := spec.Plan
 	res = results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res, fmt.Errorf("create folder: %w", err)
@@ -162,14 +139,14 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 		}
 	}()
 
-	faults := armFaults(ctx, st, plan, seed, cfg.Log)
+	faults := armFaults(ctx, st, plan, spec.Seed, cfg.Log)
 	defer faults.revertAll()
-	lr, edge, lerr := driveLoad(ctx, st, plan, a, seed, dir, cfg, faults.onStart)
+	lr, edge, lerr := driveLoad(ctx, st, spec, a, dir, cfg, faults.onStart)
 	injections := faults.stop()
 	if lerr != nil && lr == nil {
 		return res, fmt.Errorf("load: %w", lerr)
 	}
-	truth, err := readTruth(ctx, st, plan, a, seed, lr.Ledger, cfg, faults)
+	truth, err := readTruth(ctx, st, plan, a, spec.Seed, lr.Ledger, cfg, faults)
 	if err != nil {
 		return res, err
 	}
@@ -198,10 +175,10 @@ func runArch(ctx context.Context, plan scenarios.Plan, a arch.Arch, seed int64, 
 	return res, errors.Join(err, lerr)
 }
 
-// driveLoad sends the plan's load at st, from this process or from loader containers (cfg.Workers), with
+// driveLoad sends spec's load at st, from this process or from loader containers (spec.Workers), with
 // onStart called once the clients are set up; it returns what the load measured and, for an architecture
 // with an edge, what the edge saw.
-func driveLoad(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch.Arch, seed int64, dir string,
+func driveLoad(ctx context.Context, st *stack.Stack, spec scenarios.RunSpec, a arch.Arch, dir string,
 	cfg RunConfig, onStart func(time.Time)) (*load.Result, *results.EdgeStats, error) {
 	starts := []func(time.Time){onStart}
 	edge := startEdgeWatch(ctx, st, a.Edge)
@@ -211,11 +188,11 @@ func driveLoad(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch
 	}
 	var lr *load.Result
 	var err error
-	if cfg.Workers > 0 {
+	if spec.Workers > 0 {
 		// The same plan from loader containers, merged into this folder (workers.go).
-		lr, err = runWorkers(ctx, st, plan, a, seed, dir, cfg, starts)
+		lr, err = runWorkers(ctx, st, spec, a, dir, cfg, starts)
 	} else {
-		lcfg := LoadConfig(plan, a, seed, st.Entry)
+		lcfg := spec.LoadConfig(a, st.Entry)
 		lcfg.RunDir = dir
 		lcfg.TLS = clientTLS(st)
 		lopts := []load.Option{load.WithLogger(slog.New(slog.NewTextHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))),

@@ -46,7 +46,7 @@ thresholds: {all: [recovery.seconds < 5, errors.rate < 1%]}
 	require.True(t, plan.SeedSet)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, specOf(t, plan, scenarios.Ask{}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
 	require.NoError(t, err, "a fault that failed is a verdict, not a run error")
 	require.Equal(t, int64(0), out.Summary.Seed, "seed 0 is a real seed, recorded as such")
 	require.Len(t, out.Summary.Architectures, 1)
@@ -65,15 +65,10 @@ thresholds: {all: [recovery.seconds < 5, errors.rate < 1%]}
 	require.False(t, out.Summary.Passed)
 }
 
-func TestEngineSeed(t *testing.T) {
-	// 0 is a real seed: the engine reads 0 as "random", so it never gets one.
-	seen := map[uint64]int64{}
-	for _, s := range []int64{0, 1, -1, 42, 1 << 40} {
-		e := engineSeed(s)
-		require.NotZero(t, e)
-		require.Equal(t, e, engineSeed(s), "deterministic")
-		_, dup := seen[e]
-		require.False(t, dup, "seeds %d and %d collide", s, seen[e])
-		seen[e] = s
-	}
+// specOf is plan as a command asking ask would run it (scenarios.Plan.Spec).
+func specOf(t *testing.T, plan scenarios.Plan, ask scenarios.Ask) scenarios.RunSpec {
+	t.Helper()
+	spec, err := plan.Spec(ask)
+	require.NoError(t, err)
+	return spec
 }

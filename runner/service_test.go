@@ -29,8 +29,8 @@ func TestUserImageIsChecked(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	run := func(p scenarios.Plan, opts ...Option) results.Arch {
-		opts = append(opts, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false), WithScale(0.5))
-		out, err := Run(ctx, p, opts...)
+		opts = append(opts, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+		out, err := Run(ctx, specOf(t, p, scenarios.Ask{Scale: 0.5}), opts...)
 		require.NoError(t, err)
 		require.Len(t, out.Summary.Architectures, 1)
 		a := out.Summary.Architectures[0]
@@ -73,8 +73,8 @@ func TestUserImageIsChecked(t *testing.T) {
 // required valid, every fault run as planned and every check measured (none "not checked").
 func runService(ctx context.Context, t *testing.T, p scenarios.Plan, opts ...Option) results.Arch {
 	t.Helper()
-	opts = append(opts, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false), WithScale(0.5))
-	out, err := Run(ctx, p, opts...)
+	opts = append(opts, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, specOf(t, p, scenarios.Ask{Scale: 0.5}), opts...)
 	require.NoError(t, err)
 	require.Len(t, out.Summary.Architectures, 1)
 	a := out.Summary.Architectures[0]

@@ -77,7 +77,7 @@ func splitBrainRun(t *testing.T, redis, with string) (results.Arch, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, specOf(t, plan, scenarios.Ask{}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
 	if err != nil {
 		return results.Arch{}, err
 	}

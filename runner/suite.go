@@ -29,18 +29,15 @@ type SuiteOutcome struct {
 // or images missing) is "not run", which counts as errored. The error says what went wrong; the outcome
 // holds what was measured even then.
 //
-// Each entry's scale and architectures come from s (Suite.Resolve applies the command line's), so
-// WithScale and WithArchs are refused here; the other options (seed, log, out dir: the suite folder,
-// stack options) apply to every entry.
+// What each entry runs is its Spec (Suite.Resolve makes it from the command line's Ask; an entry not
+// resolved runs as its suite file says); the options
+// (log, out dir: the suite folder, stack options) apply to every entry.
 func RunSuite(ctx context.Context, s scenarios.Suite, opts ...Option) (SuiteOutcome, error) {
-	cfg := RunConfig{Scale: 1}
+	var cfg RunConfig
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return SuiteOutcome{}, err
 		}
-	}
-	if cfg.Scale != 1 || len(cfg.Archs) > 0 {
-		return SuiteOutcome{}, errors.New("run suite: scale and architectures are per entry (scenarios.Suite.Resolve), not options")
 	}
 	if len(s.Entries) == 0 {
 		return SuiteOutcome{}, errors.New("run suite: no scenario")
@@ -75,11 +72,15 @@ func RunSuite(ctx context.Context, s scenarios.Suite, opts ...Option) (SuiteOutc
 		}
 		entry.Dir = fmt.Sprintf("%02d-%s", i+1, e.Plan.Name)
 		fmt.Fprintf(log, "chaosbench: suite %s: scenario %d/%d %s\n", s.Name, i+1, len(s.Entries), e.Plan.Name)
-		ropts := append(append([]Option(nil), opts...), WithOutDir(filepath.Join(dir, entry.Dir)), WithScale(e.Scale))
-		if len(e.Archs) > 0 {
-			ropts = append(ropts, WithArchs(e.Archs...))
+		spec := e.Spec
+		if len(spec.Archs) == 0 { // a suite as parsed, not Resolved with a command line's Ask: its own
+			var err error
+			if spec, err = e.Plan.Spec(scenarios.Ask{Archs: e.Archs, Scale: e.Scale}); err != nil {
+				return out, fmt.Errorf("%s: %w", e.Plan.Name, err)
+			}
 		}
-		res, err := Run(ctx, e.Plan, ropts...)
+		ropts := append(append([]Option(nil), opts...), WithOutDir(filepath.Join(dir, entry.Dir)))
+		res, err := Run(ctx, spec, ropts...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.Plan.Name, err))
 		}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"time"
 
@@ -19,66 +18,6 @@ import (
 	"github.com/chaosbench/chaosbench/target/stack"
 )
 
-// MaxWorkers bounds WithWorkers: each worker is a container with its own connection pool, and this
-// machine's cores, not the worker count, bound the load one host can send.
-const MaxWorkers = 32
-
-// WithWorkers sends the load from n loader containers on the run's network instead of from this
-// process (n = 0): each carries segment i/n of every phase (load.Segment), they start on one instant,
-// and their results are merged exactly (load.Merge) before the checks.
-func WithWorkers(n int) Option {
-	return func(c *RunConfig) error {
-		if err := CheckWorkerCount(n); err != nil {
-			return err
-		}
-		c.Workers = n
-		return nil
-	}
-}
-
-// CheckWorkerCount refuses a worker count out of 0..MaxWorkers: the one check of it (WithWorkers, run
-// --workers).
-func CheckWorkerCount(n int) error {
-	if n < 0 || n > MaxWorkers {
-		return fmt.Errorf("workers %d: want 0 (the load from this process) to %d loader containers", n, MaxWorkers)
-	}
-	return nil
-}
-
-// CheckWorkers says why plan cannot be carried by n loader containers (nil when it can), for every
-// architecture of it that a run would start (archs, or all): the command line refuses it as bad input
-// before any container starts.
-func CheckWorkers(plan scenarios.Plan, n int, archs ...string) error {
-	if n == 0 {
-		return nil
-	}
-	for _, a := range plan.Architectures {
-		if len(archs) > 0 && !slices.Contains(archs, a.Name) {
-			continue
-		}
-		if err := checkWorkers(plan, a, n); err != nil {
-			return fmt.Errorf("--workers %d: scenario %s: %w", n, plan.Name, err)
-		}
-	}
-	return nil
-}
-
-func checkWorkers(plan scenarios.Plan, a arch.Arch, n int) error {
-	switch {
-	case plan.Attach != nil:
-		return errors.New("an attached project's URL is on this host, not on a network the loader containers can join")
-	case a.Edge.TLS:
-		return fmt.Errorf("architecture %s: the run's TLS certificate names 127.0.0.1 only, not NGINX's address on the run's network", a.Name)
-	case !a.Edge.Default():
-		// Its load-side measurements (TIME_WAIT towards the entry) read this host's sockets: the workers'
-		// are in their containers, and would read as 0, a threshold on them passing unmeasured.
-		return fmt.Errorf("architecture %s names an edge knob, whose load-side measurements read this host's sockets, not the workers'", a.Name)
-	case plan.Source == "":
-		return errors.New("the plan has no scenario file or name to give the workers")
-	}
-	return plan.CheckWorkers(n)
-}
-
 // LoaderImage is the loader image (the static chaosbench binary alone, deploy/images/build.sh):
 // CHAOSBENCH_LOADER_IMAGE, else what `make images` builds.
 func LoaderImage() string {
@@ -87,21 +26,6 @@ func LoaderImage() string {
 	}
 	return arch.DefaultLoaderImage
 }
-
-// LoadConfig is the load of plan's phases against base for architecture a, as one engine sends all of it
-// and each worker its segment of it (chaosbench worker): one definition, so that both plan the same
-// schedule. RunDir, Segment and StartAt are the caller's.
-func LoadConfig(plan scenarios.Plan, a arch.Arch, seed int64, base string) load.Config {
-	return load.Config{
-		BaseURL: base, Phases: plan.LoadPhases(), Clients: plan.Clients, Mix: plan.EngineMix(), Client: plan.EngineClient(),
-		Resources: plan.Resources,
-		Retry:     plan.Retry, Timeout: plan.Timeout, Seed: EngineSeed(seed), NoKeepAlive: a.Edge.NoClientKeepAlive,
-	}
-}
-
-// EngineSeed is the load engine's seed for a scenario seed (engineSeed); a worker derives its segment's
-// from it (load.Segment.Seed).
-func EngineSeed(seed int64) uint64 { return engineSeed(seed) }
 
 // workerSetupTime is how long the coordinator gives the loader containers to start and set up their
 // clients (sign-up and login: bcrypt on the service's side) before the shared start instant: a fixed part
@@ -121,17 +45,14 @@ func workerSetupTime(plan scenarios.Plan, workers int) time.Duration {
 // files are the architecture's, as in a run of one engine.
 const workersDirName = "workers"
 
-// runWorkers carries the load of one architecture with cfg.Workers loader containers on st's network,
+// runWorkers carries the load of one architecture with spec.Workers loader containers on st's network,
 // calls onStart at the shared start instant (faults and the edge watch run on that clock), waits for
 // every worker, and merges their folders into dir. The containers carry the run label: they are removed
 // here, and by the stack's Down on any path (Ctrl-C included).
-func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch.Arch, seed int64, dir string,
+func runWorkers(ctx context.Context, st *stack.Stack, spec scenarios.RunSpec, a arch.Arch, dir string,
 	cfg RunConfig, onStart []func(time.Time)) (*load.Result, error) {
-	n := cfg.Workers
-	if err := checkWorkers(plan, a, n); err != nil {
-		return nil, fmt.Errorf("workers: %w", err)
-	}
-	if st.Attached() || st.CertPEM() != nil { // what checkWorkers refused, should a stack disagree with its plan
+	plan, n := spec.Plan, spec.Workers
+	if st.Attached() || st.CertPEM() != nil { // what Plan.Spec refused, should a stack disagree with its plan
 		return nil, errors.New("workers: the stack is attached or serves TLS")
 	}
 	img := LoaderImage()
@@ -150,7 +71,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arc
 	}
 	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, start at %s\n", n, img, st.Network,
 		run.start.UTC().Format(time.RFC3339Nano))
-	loaders, err := run.loaders(st, a, seed, cfg.Scale, absDir, n)
+	loaders, err := run.loaders(st, a, spec.Seed, spec.Scale, absDir, n)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func TestWorkersDeclaredTicketdesk(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithWorkers(2), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, specOf(t, plan, scenarios.Ask{Workers: 2}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
 	require.NoError(t, err)
 	require.Len(t, out.Summary.Architectures, 1)
 	a := out.Summary.Architectures[0]
@@ -144,7 +144,7 @@ func TestWorkersDeclaredTicketdeskFlawed(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithWorkers(2), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, specOf(t, plan, scenarios.Ask{Workers: 2}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
 	require.NoError(t, err)
 	require.Len(t, out.Summary.Architectures, 1)
 	a := out.Summary.Architectures[0]

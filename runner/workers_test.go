@@ -62,7 +62,7 @@ func TestWorkersMergeExactly(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithWorkers(workers), WithLog(testWriter{t}, false))
+		out, err := Run(ctx, specOf(t, plan, scenarios.Ask{Workers: workers}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
 		require.NoError(t, err)
 		require.Len(t, out.Summary.Architectures, 1)
 		a := out.Summary.Architectures[0]
@@ -136,7 +136,7 @@ func TestWorkersRemovedOnCancel(t *testing.T) {
 	defer cancel()
 	time.AfterFunc(12*time.Second, cancel) // the stack is up, the workers are sending
 	began := time.Now()
-	out, err := Run(ctx, plan, WithOutDir(t.TempDir()), WithWorkers(2), WithLog(testWriter{t}, false))
+	out, err := Run(ctx, specOf(t, plan, scenarios.Ask{Workers: 2}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "interrupted")
 	require.Less(t, time.Since(began), 45*time.Second, "the run stops at the interruption, not at the load's end")
@@ -156,33 +156,6 @@ func TestWorkersRemovedOnCancel(t *testing.T) {
 	nets, err := exec.CommandContext(lctx, "docker", "network", "ls", "--filter", "name=chaosbench-workers-cancel", "--format", "{{.Name}}").Output()
 	require.NoError(t, err)
 	require.Empty(t, strings.TrimSpace(string(nets)), "networks left behind")
-}
-
-// TestCheckWorkersRefuses: what loader containers cannot carry honestly, refused before anything runs;
-// declared ops are not among it.
-func TestCheckWorkersRefuses(t *testing.T) {
-	cases := []struct {
-		name, yaml, want string
-	}{
-		// A URL on this host.
-		{"attached", "name: u\ntarget: {url: http://127.0.0.1:8080}\nphases: [{duration: 5s, rate: 10/s}]\n", "attached"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p, err := scenarios.Parse(c.name+".yaml", []byte(c.yaml))
-			require.NoError(t, err)
-			p.Source = c.name + ".yaml"
-			require.NoError(t, CheckWorkers(p, 0), "no workers: nothing to refuse")
-			require.ErrorContains(t, CheckWorkers(p, 2), c.want)
-		})
-	}
-	// Declared ops in chaosbench's stack are carried: the workers read them from the scenario file.
-	p, err := scenarios.Parse("d.yaml", []byte("name: d\ntarget: {image: td:dev}\nphases: [{duration: 5s, rate: 10/s}]\n"+
-		"ops:\n  a.b:\n    steps:\n      - request: {method: GET, path: /x}\n"))
-	require.NoError(t, err)
-	require.True(t, p.Declared())
-	p.Source = "d.yaml"
-	require.NoError(t, CheckWorkers(p, 2))
 }
 
 // TestWorkerSetupTime: the time before the shared start grows with a worker's share of the clients, and

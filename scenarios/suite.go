@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -31,6 +32,8 @@ type SuiteEntry struct {
 	Plan  Plan     // the scenario, the suite's shared thresholds included
 	Scale float64  // the entry's factor (1 unless the file sets one)
 	Archs []string // run only these architectures; nil: all of the scenario's
+	// Spec is what the entry runs, once Resolve has applied the command line's Ask to it.
+	Spec RunSpec
 }
 
 // suiteFile is a suite file as written. An entry of scenarios is a string (a catalogue name or a file)
@@ -228,44 +231,46 @@ func CatalogueSuite() (Suite, error) {
 	return s, nil
 }
 
-// Resolve applies the command line's --scale (a factor on every entry's own) and --arch (the
-// architectures to keep, in every entry that has them) and checks the result, so that a bad flag is
-// refused before anything runs: an effective scale outside (0, 10], an --arch no scenario has, or an
-// entry left with no architecture.
-func (s Suite) Resolve(scale float64, archs []string) (Suite, error) {
+// Resolve applies the command line's Ask to every entry and checks the result (Plan.Spec), so that a bad
+// flag is refused before anything runs: ask.Scale is a factor on every entry's own scale, ask.Archs the
+// architectures to keep in every entry that has them (an --arch no scenario has, or an entry left with no
+// architecture, is refused), and the seed and workers apply to each entry. Each entry's Spec is set.
+func (s Suite) Resolve(ask Ask) (Suite, error) {
 	out := s
 	out.Entries = slices.Clone(s.Entries)
+	factor := cmp.Or(ask.Scale, 1)
 	var errs []error
 	used := map[string]bool{}
 	for i := range out.Entries {
 		e := &out.Entries[i]
 		label := fmt.Sprintf("scenario %d (%s)", i+1, e.Plan.Name)
-		e.Scale *= scale
-		if !scaleOK(e.Scale) {
-			errs = append(errs, fmt.Errorf("%s: scale %g (the entry's %g × --scale %g): want a factor in (0, 10]", label, e.Scale, s.Entries[i].Scale, scale))
+		e.Scale *= factor
+		if len(ask.Archs) > 0 {
+			have := e.ArchNames()
+			var keep []string
+			for _, a := range have {
+				if slices.Contains(ask.Archs, a) {
+					keep = append(keep, a)
+					used[a] = true
+				}
+			}
+			if len(keep) == 0 {
+				errs = append(errs, fmt.Errorf("%s: --arch %s leaves it no architecture (it runs %s)", label, strings.Join(ask.Archs, ","), strings.Join(have, ", ")))
+				continue
+			}
+			e.Archs = keep
 		}
-		if len(archs) == 0 {
+		spec, err := e.Plan.Spec(Ask{Archs: e.Archs, Scale: e.Scale, Seed: ask.Seed, Workers: ask.Workers})
+		if err != nil {
+			if !scaleOK(e.Scale) {
+				err = fmt.Errorf("%w (the entry's %g × --scale %g)", err, s.Entries[i].Scale, factor)
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", label, err))
 			continue
 		}
-		have := e.Archs
-		if len(have) == 0 {
-			for _, a := range e.Plan.Architectures {
-				have = append(have, a.Name)
-			}
-		}
-		var keep []string
-		for _, a := range have {
-			if slices.Contains(archs, a) {
-				keep = append(keep, a)
-				used[a] = true
-			}
-		}
-		if len(keep) == 0 {
-			errs = append(errs, fmt.Errorf("%s: --arch %s leaves it no architecture (it runs %s)", label, strings.Join(archs, ","), strings.Join(have, ", ")))
-		}
-		e.Archs = keep
+		e.Spec = spec
 	}
-	for _, a := range archs {
+	for _, a := range ask.Archs {
 		if !used[a] {
 			errs = append(errs, fmt.Errorf("--arch %s: no scenario of the suite runs it", a))
 		}

@@ -113,17 +113,19 @@ func TestIsSuite(t *testing.T) {
 func TestSuiteResolve(t *testing.T) {
 	s, err := SuiteOf("suite", "kill-node", "compare-architectures")
 	require.NoError(t, err)
-	r, err := s.Resolve(0.5, []string{"stateless"})
+	r, err := s.Resolve(Ask{Scale: 0.5, Archs: []string{"stateless"}})
 	require.NoError(t, err)
 	require.Equal(t, 0.5, r.Entries[0].Scale)
 	require.Equal(t, []string{"stateless"}, r.Entries[1].ArchNames())
+	require.Equal(t, "stateless", r.Entries[1].Spec.Archs[0].Name, "each entry's spec made")
+	require.Equal(t, 0.5, r.Entries[0].Spec.Scale)
 	require.Equal(t, 1.0, s.Entries[0].Scale, "Resolve leaves the suite it was given alone")
 
-	_, err = s.Resolve(1, []string{"stateful"})
+	_, err = s.Resolve(Ask{Archs: []string{"stateful"}})
 	require.ErrorContains(t, err, "scenario 1 (kill-node): --arch stateful leaves it no architecture")
-	_, err = s.Resolve(1, []string{"stateless", "nope"})
+	_, err = s.Resolve(Ask{Archs: []string{"stateless", "nope"}})
 	require.ErrorContains(t, err, "--arch nope: no scenario of the suite runs it")
-	_, err = s.Resolve(20, nil)
+	_, err = s.Resolve(Ask{Scale: 20})
 	require.ErrorContains(t, err, "want a factor in (0, 10]")
 
 	_, err = SuiteOf("suite", "kill-node", "no-such")

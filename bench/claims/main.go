@@ -197,7 +197,12 @@ func row(ctx context.Context, w io.Writer, c claim, runs string, scale float64) 
 	if !done {
 		log.Printf("claims: %s", c.scenario)
 		dir := filepath.Join(runs, c.scenario)
-		o, err := runner.Run(ctx, plan, runner.WithOutDir(dir), runner.WithScale(scale), runner.WithLog(io.Discard, false))
+		spec, err := plan.Spec(scenarios.Ask{Scale: scale})
+		if err != nil {
+			fmt.Fprintf(w, "%s **not tested**: %v | |\n", lead(c, &plan), err)
+			return
+		}
+		o, err := runner.Run(ctx, spec, runner.WithOutDir(dir), runner.WithLog(io.Discard, false))
 		if err != nil && len(o.Summary.Architectures) == 0 {
 			fmt.Fprintf(w, "%s **not tested**: %v | |\n", lead(c, &plan), err)
 			return

@@ -26,7 +26,7 @@ func newRunCmd() *cobra.Command {
 		all   bool
 		ci    ciOutputs
 	)
-	var workers int // --workers: loader containers (runner.WithWorkers)
+	var workers int // --workers: loader containers (scenarios.Ask.Workers)
 	cmd := &cobra.Command{
 		Use:   "run NAME|FILE... | SUITE | --all",
 		Short: "Run scenarios against the reference stack and check what happened",
@@ -84,10 +84,20 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// What the flags ask of the run, checked once by scenarios.Plan.Spec (a suite: for every entry)
+			// before anything is loaded or started; its errors name the field, the flag adds its dashes.
+			ask := scenarios.Ask{Workers: workers}
 			if cmd.Flags().Changed("scale") {
 				if err := scenarios.CheckScale(scale); err != nil {
-					return badInput("--scale %w", err)
+					return badInput("--scale %w", err) // before the scenarios are read, as a bad flag
 				}
+				ask.Scale = scale
+			}
+			if cmd.Flags().Changed("seed") {
+				ask.Seed = &seed
+			}
+			if archs != "" {
+				ask.Archs = strings.Split(archs, ",")
 			}
 			suite, plan, err := loadRunTarget(args, all)
 			if err != nil {
@@ -97,44 +107,18 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			if out != "" {
 				opts = append(opts, runner.WithOutDir(out))
 			}
-			if cmd.Flags().Changed("seed") {
-				opts = append(opts, runner.WithSeed(seed))
-			}
-			if workers != 0 {
-				if err := runner.CheckWorkerCount(workers); err != nil {
-					return badInput("--%v", err)
-				}
-				opts = append(opts, runner.WithWorkers(workers))
-			}
-			var archList []string
-			if archs != "" {
-				archList = strings.Split(archs, ",")
-			}
 			if suite != nil {
-				resolved, err := suite.Resolve(scale, archList)
+				resolved, err := suite.Resolve(ask)
 				if err != nil {
 					return usageError{err}
 				}
-				for _, e := range resolved.Entries {
-					if err := runner.CheckWorkers(e.Plan, workers, e.Archs...); err != nil {
-						return usageError{err}
-					}
-				}
 				return runSuite(cmd, resolved, &ci, opts)
 			}
-			if err := runner.CheckWorkers(plan, workers, archList...); err != nil {
-				return usageError{err}
+			spec, err := plan.Spec(ask)
+			if err != nil {
+				return badInput("--%v", err)
 			}
-			if archs != "" {
-				opts = append(opts, runner.WithArchs(archList...))
-			}
-			if cmd.Flags().Changed("scale") {
-				opts = append(opts, runner.WithScale(scale))
-			}
-			if err := validateRunFlags(plan, archs); err != nil {
-				return err
-			}
-			res, runErr := runner.Run(cmd.Context(), plan, opts...)
+			res, runErr := runner.Run(cmd.Context(), spec, opts...)
 			if len(res.Summary.Architectures) > 0 {
 				if err := (render.TextReporter{}).Render(cmd.OutOrStdout(), res.Summary); err != nil {
 					runErr = errors.Join(runErr, err)
@@ -218,18 +202,6 @@ func verdictError(what string, st results.Status, runErr error) error {
 		return failedError{fmt.Errorf("%s %s (see the verdicts above)", what, st)}
 	}
 	return fmt.Errorf("%s %s: it did not run to the end", what, st)
-}
-
-// validateRunFlags refuses bad flags before any container starts (--scale is checked first of all, in
-// RunE).
-func validateRunFlags(plan scenarios.Plan, archs string) error {
-	if archs == "" {
-		return nil
-	}
-	if _, err := plan.Archs(strings.Split(archs, ",")...); err != nil {
-		return badInput("--arch: %v", err)
-	}
-	return nil
 }
 
 // isTerminal reports whether w is a character device (a person watching),

@@ -15,7 +15,6 @@ import (
 	"github.com/chaosbench/chaosbench/internal/local"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
-	"github.com/chaosbench/chaosbench/runner"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/spf13/cobra"
@@ -119,16 +118,18 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 	if f.runID != "" && !load.ValidRunID(f.runID) {
 		return cfg, nil, badInput("--run-id %q: want 1 to 32 letters, digits, '-' or '_'", f.runID)
 	}
-	if err := scenarios.CheckScale(f.scale); err != nil {
+	// The run's spec as the coordinator made it (scenarios.Plan.Spec, the one check of scale and
+	// architecture); the workers it is split over are checked below, by segment.
+	if err := scenarios.CheckScale(f.scale); err != nil { // a 0 given is refused, not the Ask's default
 		return cfg, nil, badInput("--scale %w", err)
 	}
-	a := plan.Architectures[0]
+	ask := scenarios.Ask{Scale: f.scale, Seed: &f.seed}
 	if f.arch != "" {
-		as, err := plan.Archs(f.arch)
-		if err != nil {
-			return cfg, nil, badInput("--arch: %v", err)
-		}
-		a = as[0]
+		ask.Archs = []string{f.arch}
+	}
+	spec, err := plan.Spec(ask)
+	if err != nil {
+		return cfg, nil, badInput("--%v", err)
 	}
 	var allowed []netip.Prefix
 	for _, s := range f.allowNets {
@@ -155,8 +156,7 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 	if err := plan.CheckWorkers(seg.Count); err != nil {
 		return cfg, nil, badInput("--segment %s: scenario %s: %v", f.segment, plan.Name, err)
 	}
-	plan = plan.Scaled(f.scale)
-	cfg = runner.LoadConfig(plan, a, f.seed, f.target)
+	cfg = spec.LoadConfig(spec.Archs[0], f.target)
 	cfg.Segment, cfg.StartAt, cfg.RunDir, cfg.RunID = seg, start, f.out, f.runID
 	if f.ca != "" {
 		pem, err := os.ReadFile(f.ca)
