@@ -50,13 +50,12 @@ type Check struct {
 	// --tolerance names it. Correctness counters compare the worst run.
 	Tolerance *Tolerance
 
-	// Field is the summary field that holds the count, for the checks
-	// older than this registry (writes.lost in Writes.Lost): kept for
-	// consumers of the first summaries, and where the reports, thresholds
-	// and compare read the count, so that a summary written before
-	// "checks" existed reads the same. New checks leave it nil: their
-	// count lives in Arch.Checks only.
-	Field func(*Arch) *int64
+	// V1 is where summary.json's first layout kept the count, for the
+	// checks older than this registry (writes.lost in Writes.Lost): the
+	// encoder mirrors Arch.Checks there for consumers of the first
+	// summaries, and the decoder reads it back from a summary written
+	// before "checks" existed (archjson.go). New checks leave it nil.
+	V1 func(*V1Counts) *int64
 
 	// Needs is what the computation asks of the Truth; a source that cannot
 	// answer makes the check "not checked", and its folds are not called.
@@ -108,8 +107,7 @@ type CheckResult struct {
 // Arch.Checks in summary.json.
 type Findings map[string]CheckResult
 
-// Fill records f in a: Arch.Checks, and the summary fields that mirror the
-// checks older than the registry.
+// Fill records f in a's Checks.
 func (f Findings) Fill(a *Arch) {
 	if len(f) == 0 {
 		return
@@ -117,9 +115,6 @@ func (f Findings) Fill(a *Arch) {
 	a.Checks = Findings{}
 	for name, r := range f {
 		a.Checks[name] = r
-		if c, ok := LookupCheck(name); ok && c.Field != nil {
-			*c.Field(a) = r.Value
-		}
 	}
 }
 
@@ -196,16 +191,11 @@ func LookupCheck(name string) (Check, bool) {
 	return c, ok
 }
 
-// result is the check's outcome for a, and whether a records it at all: a
-// summary from before the check existed does not. A check with a Field
-// reads its count there, so that the count has one home in an Arch (Fill
-// wrote the same number to both; a summary from before Checks has only
-// the field).
+// Result is the check's outcome for a, and whether a records it at all: a
+// summary from before the check existed does not (one from before Checks
+// existed has its V1 counts there, read back by the decoder).
 func (c Check) Result(a Arch) (CheckResult, bool) {
 	r, ok := a.Checks[c.Name]
-	if c.Field != nil {
-		r.Value, ok = *c.Field(&a), true
-	}
 	return r, ok
 }
 

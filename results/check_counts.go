@@ -9,19 +9,19 @@ func init() {
 	for _, c := range []Check{
 		{Name: "writes.acknowledged", Help: "order creations answered 2xx with an order id",
 			Group: "writes", Row: "acknowledged", Rank: 100,
-			Field: func(a *Arch) *int64 { return &a.Writes.Acknowledged },
+			V1:    func(v *V1Counts) *int64 { return &v.Writes.Acknowledged },
 			Order: countStatus(load.OrderAcknowledged)},
 		{Name: "writes.indeterminate", Help: "writes with no answer after all retries",
 			Group: "writes", Row: "indeterminate", Rank: 130,
 			Tolerance: &Tolerance{Rel: 0.20, Abs: 5},
-			Field:     func(a *Arch) *int64 { return &a.Writes.Indeterminate },
+			V1:        func(v *V1Counts) *int64 { return &v.Writes.Indeterminate },
 			Order:     countStatus(load.OrderUnknown)},
 		{Name: "writes.rejected", Help: "order creations answered with a definite 4xx", Rank: 140,
-			Field: func(a *Arch) *int64 { return &a.Writes.Rejected },
+			V1:    func(v *V1Counts) *int64 { return &v.Writes.Rejected },
 			Order: countStatus(load.OrderRejected)},
 		{Name: "writes.indeterminate_applied", Help: "indeterminate writes present in the store although the client never learnt it",
 			Rank:  150,
-			Field: func(a *Arch) *int64 { return &a.Writes.IndeterminateApplied },
+			V1:    func(v *V1Counts) *int64 { return &v.Writes.IndeterminateApplied },
 			Needs: StoredOrders,
 			Order: func(t *Tally, o load.OrderEntry, stored int64) {
 				if o.Status == load.OrderUnknown && stored > 0 {
@@ -30,11 +30,11 @@ func init() {
 			}},
 		{Name: "updates.acknowledged", Help: "resource increments answered 200",
 			Group: "updates", Row: "acknowledged", Rank: 200,
-			Field:    func(a *Arch) *int64 { return &a.Updates.Acknowledged },
+			V1:       func(v *V1Counts) *int64 { return &v.Updates.Acknowledged },
 			Resource: func(t *Tally, r load.ResourceEntry, _ int64) { t.Add(r.Acknowledged, "") }},
 		{Name: "updates.extra", Help: "applied increments whose answer was lost (final values above the acknowledged count)",
 			Rank:  220,
-			Field: func(a *Arch) *int64 { return &a.Updates.Extra },
+			V1:    func(v *V1Counts) *int64 { return &v.Updates.Extra },
 			Needs: ResourceValues,
 			Resource: func(t *Tally, r load.ResourceEntry, value int64) {
 				if value > r.Acknowledged {
@@ -43,7 +43,7 @@ func init() {
 			}},
 		{Name: "sessions.total", Help: "the virtual clients' logins",
 			Group: "sessions", Row: "total", Rank: 300,
-			Field:   func(a *Arch) *int64 { return &a.Sessions.Total },
+			V1:      func(v *V1Counts) *int64 { return &v.Sessions.Total },
 			Session: func(t *Tally, _ load.SessionEntry) { t.Add(1, "") }},
 	} {
 		RegisterCheck(c)

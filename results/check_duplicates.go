@@ -13,7 +13,7 @@ func init() {
 		Explain: "Extra copies in the store of one logical write (an order, a declared set's element): a retry after a lost answer was applied twice. " +
 			"Idempotency keys exist to keep this at zero.",
 		Tolerance: &Tolerance{Worst: true},
-		Field:     func(a *Arch) *int64 { return &a.Writes.Duplicates },
+		V1:        func(v *V1Counts) *int64 { return &v.Writes.Duplicates },
 		Needs:     StoredOrders,
 		Order: func(t *Tally, o load.OrderEntry, stored int64) {
 			if stored > 1 {

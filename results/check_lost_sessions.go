@@ -13,7 +13,7 @@ func init() {
 		Explain: "A logged-in client was told its session did not exist although it had not expired: the node that held " +
 			"it died, or the balancer sent the client elsewhere.",
 		Tolerance: &Tolerance{Worst: true},
-		Field:     func(a *Arch) *int64 { return &a.Sessions.Lost },
+		V1:        func(v *V1Counts) *int64 { return &v.Sessions.Lost },
 		Session: func(t *Tally, s load.SessionEntry) {
 			if s.Lost {
 				t.Add(1, s.SessionID)

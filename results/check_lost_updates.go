@@ -12,7 +12,7 @@ func init() {
 		Explain: "Acknowledged increments of a shared resource missing from its final value: two writers overwrote each " +
 			"other.",
 		Tolerance: &Tolerance{Worst: true},
-		Field:     func(a *Arch) *int64 { return &a.Updates.Lost },
+		V1:        func(v *V1Counts) *int64 { return &v.Updates.Lost },
 		Needs:     ResourceValues,
 		Resource: func(t *Tally, r load.ResourceEntry, value int64) {
 			if value < r.Acknowledged {

@@ -11,7 +11,7 @@ func init() {
 		Violation: true, Title: "Lost writes",
 		Explain:   "Writes the client was told succeeded (2xx) that are not in the store afterwards (orders, or a declared set's elements).",
 		Tolerance: &Tolerance{Worst: true},
-		Field:     func(a *Arch) *int64 { return &a.Writes.Lost },
+		V1:        func(v *V1Counts) *int64 { return &v.Writes.Lost },
 		Needs:     StoredOrders,
 		Order: func(t *Tally, o load.OrderEntry, stored int64) {
 			if o.Status == load.OrderAcknowledged && stored == 0 {

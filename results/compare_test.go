@@ -24,12 +24,12 @@ func runs[T any](set func(*Arch, T), vals ...T) []Summary {
 
 func setP99(a *Arch, v float64)          { a.Latency.P99 = v }
 func setErrRate(a *Arch, v float64)      { a.ErrorRate = v }
-func setDups(a *Arch, v int64)           { a.Writes.Duplicates = v }
+func setDups(a *Arch, v int64)           { a.Checks["writes.duplicates"] = CheckResult{Value: v} }
 func setRate(a *Arch, v float64)         { a.Requests.AchievedRate = v }
 func setRecovery(a *Arch, v *float64)    { a.Faults = a.Faults[:1]; a.Faults[0].RecoveryS = v }
 func setValid(a *Arch, v bool)           { a.Valid = v }
-func setSessionsLost(a *Arch, v int64)   { a.Sessions.Lost = v }
-func setUpdatesLost(a *Arch, v int64)    { a.Updates.Lost = v }
+func setSessionsLost(a *Arch, v int64)   { a.Checks["sessions.lost"] = CheckResult{Value: v} }
+func setUpdatesLost(a *Arch, v int64)    { a.Checks["updates.lost"] = CheckResult{Value: v} }
 func setMaxLatency(a *Arch, v float64)   { a.Latency.Max = v }
 func setAvailability(a *Arch, v float64) { a.Availability = v }
 
@@ -230,7 +230,7 @@ func TestCompareOutputs(t *testing.T) {
 	worse := fixtureSummary()
 	a := &worse.Architectures[0]
 	a.Latency.P99 *= 2
-	a.Writes.Duplicates = 4
+	a.Checks["writes.duplicates"] = CheckResult{Value: 4}
 	a.Faults[1].RecoveryS = nil
 	cand := []Summary{worse, worse}
 	c := Compare(base, cand, nil)

@@ -62,15 +62,11 @@ type Arch struct {
 	Errors       map[string]int64 `json:"errors"`
 	ErrorRate    float64          `json:"error_rate"`   // failed / sent, 0..1
 	Availability float64          `json:"availability"` // seconds with ≥ 1 success and < 50% errors / seconds, 0..1
-	// Writes, Updates and Sessions mirror the checks that predate Checks,
-	// for consumers of the first summaries; a check that was not checked
-	// is 0 here, and says so only in Checks.
-	Writes   Writes   `json:"writes"`
-	Updates  Updates  `json:"updates"`
-	Sessions Sessions `json:"sessions"`
 	// Checks holds every check's result by name (check.go): its count,
-	// or why it was not checked, and a few examples. Added in v1,
-	// compatible; absent from summaries written before it.
+	// or why it was not checked, and a few examples; the one home of a
+	// count in memory (Count reads it). summary.json also writes the
+	// checks older than it under "writes", "updates" and "sessions"
+	// (V1Counts, archjson.go), for consumers of the first summaries.
 	Checks Findings `json:"checks,omitempty"`
 	// BlackBox holds the same checks with ground truth read through the service's HTTP contract instead
 	// of its Redis (runner.WithCrossCheck, reference API only): on a service that keeps its contract the
@@ -181,6 +177,16 @@ type LatencyMS struct {
 	P999 float64 `json:"p999"`
 	Max  float64 `json:"max"`
 	Mean float64 `json:"mean"`
+}
+
+// V1Counts are the counts summary.json has written since its first version, under "writes", "updates"
+// and "sessions": the checks older than Arch.Checks, mirrored there on encode (a check's V1 field) and
+// read from there for a summary written before Checks existed. A check that was not checked is 0 here,
+// and says so only in "checks".
+type V1Counts struct {
+	Writes   Writes   `json:"writes"`
+	Updates  Updates  `json:"updates"`
+	Sessions Sessions `json:"sessions"`
 }
 
 // Writes are order creations, checked against the store (mirrors of the

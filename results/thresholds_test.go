@@ -21,9 +21,9 @@ func testArch() Arch {
 		Latency:      LatencyMS{P50: 4, P95: 30, P99: 250, P999: 800, Max: 1200, Mean: 9},
 		ErrorRate:    0.0101,
 		Availability: 0.995,
-		Writes:       Writes{Acknowledged: 300, Duplicates: 0, Lost: 0, Indeterminate: 5},
-		Updates:      Updates{Acknowledged: 100, Lost: 2},
-		Sessions:     Sessions{Total: 50, Lost: 0},
+		Checks: Findings{"writes.acknowledged": {Value: 300}, "writes.duplicates": {}, "writes.lost": {}, "writes.indeterminate": {Value: 5},
+			"writes.rejected": {}, "writes.indeterminate_applied": {}, "updates.acknowledged": {Value: 100}, "updates.lost": {Value: 2},
+			"updates.extra": {}, "sessions.total": {Value: 50}, "sessions.lost": {}},
 		Faults: []Fault{
 			{Kind: "kill", Target: "any-api", Resolved: "api-2", StartS: 20, EndS: 30, RecoveryS: f64(3.5), Dropped: 2,
 				During: Window{FromS: 20, ToS: 30, Requests: 2000, Errors: 62, ErrorRate: 0.031, Retries: 140, P50MS: 6, P95MS: 120, P99MS: 640, MaxMS: 1900}},

@@ -128,7 +128,7 @@ func TestJUnitOutcomes(t *testing.T) {
 		// lost writes with no threshold on them: shown with the count and skipped, as the verdict (and the
 		// exit code) does not read them; never a pass
 		{"violation without threshold", one(func(a *results.Arch) {
-			a.Writes.Lost = 3
+			a.Checks["writes.lost"] = results.CheckResult{Value: 3}
 		}), map[string]string{
 			"stateless: writes.lost": "skipped: : measured 3 (",
 			"stateless: run":         "pass",
