@@ -147,12 +147,14 @@ func checkParts(parts []*Result) error {
 // addTotals sums counts; the in-flight limit's low point is the lowest of any worker's and the longest
 // stretch behind schedule the longest of any.
 func addTotals(a, b Totals) Totals {
-	return Totals{Planned: a.Planned + b.Planned, Sent: a.Sent + b.Sent, Late: a.Late + b.Late,
-		Dropped: a.Dropped + b.Dropped, DroppedInFlight: a.DroppedInFlight + b.DroppedInFlight,
-		DroppedLate: a.DroppedLate + b.DroppedLate, Completed: a.Completed + b.Completed,
-		Errors: a.Errors + b.Errors, Retries: a.Retries + b.Retries, Canceled: a.Canceled + b.Canceled,
-		LostSessions: a.LostSessions + b.LostSessions, InFlightLimitLow: min(a.InFlightLimitLow, b.InFlightLimitLow),
-		MaxBehind: max(a.MaxBehind, b.MaxBehind)}
+	a.Counts.Add(b.Counts)
+	a.DroppedInFlight += b.DroppedInFlight
+	a.DroppedLate += b.DroppedLate
+	a.Canceled += b.Canceled
+	a.LostSessions += b.LostSessions
+	a.InFlightLimitLow = min(a.InFlightLimitLow, b.InFlightLimitLow)
+	a.MaxBehind = max(a.MaxBehind, b.MaxBehind)
+	return a
 }
 
 func mergeHists(into, from map[HistKey]*hdrhistogram.Histogram) {
@@ -209,13 +211,7 @@ func mergeTimelineCounts(parts []*Result) []Second {
 			if m.Phase == "" {
 				m.Phase = s.Phase
 			}
-			m.Planned += s.Planned
-			m.Sent += s.Sent
-			m.Late += s.Late
-			m.Dropped += s.Dropped
-			m.Completed += s.Completed
-			m.Errors += s.Errors
-			m.Retries += s.Retries
+			m.Counts.Add(s.Counts)
 		}
 	}
 	return tl

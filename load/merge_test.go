@@ -86,8 +86,8 @@ func partOf(t *testing.T, dir string, start time.Time, seg Segment, recs []Recor
 	for i := range res.Timeline {
 		res.Timeline[i].Planned, res.Timeline[i].Sent = secs[i], secs[i]
 	}
-	res.Totals = Totals{Planned: int64(len(recs)), Sent: int64(len(recs)), Completed: a.completed.Load(),
-		Errors: a.errors.Load(), Retries: a.retries.Load(), InFlightLimitLow: 4096}
+	res.Totals = Totals{Counts: Counts{Planned: int64(len(recs)), Sent: int64(len(recs)), Completed: a.completed.Load(),
+		Errors: a.errors.Load(), Retries: a.retries.Load()}, InFlightLimitLow: 4096}
 	res.Ledger = led.Snapshot(res.RunID, start)
 	res.Files = f.paths()
 	require.NoError(t, res.Ledger.WriteFile(res.Files.Ledger))

@@ -52,18 +52,40 @@ type PhaseWindow struct {
 	End   time.Duration `json:"end_ns"`
 }
 
-// Totals counts requests. Planned = Sent + Dropped; Sent = Completed.
+// Counts are logical requests (a request and its retries count once) by what became of them: the run's
+// (Totals) and each second's (Second) alike, one definition. Planned = Sent + Dropped. Completed counts
+// every request that finished, the failed ones included: OK is the rest, the one place that says so.
+type Counts struct {
+	Planned   int64 `json:"planned"`
+	Sent      int64 `json:"sent"`
+	Late      int64 `json:"late"` // sent, but more than LateAfter after their planned time
+	Dropped   int64 `json:"dropped"`
+	Completed int64 `json:"completed"` // finished: succeeded or failed after all retries
+	Errors    int64 `json:"errors"`    // failed after all retries
+	Retries   int64 `json:"retries"`   // extra attempts
+}
+
+// OK is the requests that finished with success.
+func (c Counts) OK() int64 { return c.Completed - c.Errors }
+
+// Add adds o's counts to c (the merge of workers' totals and seconds).
+func (c *Counts) Add(o Counts) {
+	c.Planned += o.Planned
+	c.Sent += o.Sent
+	c.Late += o.Late
+	c.Dropped += o.Dropped
+	c.Completed += o.Completed
+	c.Errors += o.Errors
+	c.Retries += o.Retries
+}
+
+// Totals are the run's Counts, with how its dropped requests were dropped and what the engine's limits
+// did. Sent = Completed + Canceled.
 type Totals struct {
-	Planned         int64 `json:"planned"`
-	Sent            int64 `json:"sent"`
-	Late            int64 `json:"late"` // sent, but more than LateAfter after their planned time
-	Dropped         int64 `json:"dropped"`
+	Counts
 	DroppedInFlight int64 `json:"dropped_in_flight"` // the in-flight cap (MaxInFlight or the adaptive limit) was reached
 	DroppedLate     int64 `json:"dropped_late"`      // could not be sent within MaxLateness
-	Completed       int64 `json:"completed"`
-	Errors          int64 `json:"errors"`
-	Retries         int64 `json:"retries"`
-	Canceled        int64 `json:"canceled"` // still running when the grace period ended
+	Canceled        int64 `json:"canceled"`          // still running when the grace period ended
 	// LostSessions is the ledger's count (LedgerSnapshot.LostSessions: the
 	// sessions flagged lost), copied here so that the totals read alone.
 	LostSessions int64 `json:"lost_sessions"`
@@ -123,9 +145,9 @@ func (e *engine) result(setup time.Duration, warm int, end time.Time, ledgerErr 
 	res.Timeline = e.timeline()
 	agg := e.agg
 	res.Totals = Totals{
-		Planned: e.planned.Load(), Sent: e.sent.Load(), Late: e.late.Load(),
+		Counts: Counts{Planned: e.planned.Load(), Sent: e.sent.Load(), Late: e.late.Load(),
+			Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load()},
 		DroppedInFlight: e.droppedCap.Load(), DroppedLate: e.droppedLate.Load(),
-		Completed: agg.completed.Load(), Errors: agg.errors.Load(), Retries: agg.retries.Load(),
 		Canceled: agg.canceled.Load(), InFlightLimitLow: e.limit.lowest, MaxBehind: e.limit.maxBehind,
 	}
 	res.Totals.Dropped = res.Totals.DroppedInFlight + res.Totals.DroppedLate

@@ -54,18 +54,12 @@ type OpStats struct {
 
 // Second is one second of the run's timeline, by planned send time.
 type Second struct {
-	Second    int           `json:"second"`
-	Phase     string        `json:"phase"`
-	Planned   int64         `json:"planned"`
-	Sent      int64         `json:"sent"`
-	Late      int64         `json:"late"`
-	Dropped   int64         `json:"dropped"`
-	Completed int64         `json:"completed"`
-	Errors    int64         `json:"errors"`
-	Retries   int64         `json:"retries"`
-	P50       time.Duration `json:"p50_ns"`
-	P99       time.Duration `json:"p99_ns"`
-	Max       time.Duration `json:"max_ns"`
+	Second int    `json:"second"`
+	Phase  string `json:"phase"`
+	Counts
+	P50 time.Duration `json:"p50_ns"`
+	P99 time.Duration `json:"p99_ns"`
+	Max time.Duration `json:"max_ns"`
 }
 
 type winKey struct{ sec, op, phase int }

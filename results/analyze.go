@@ -56,7 +56,7 @@ func Analyze(in Input) (Arch, error) {
 	a := Arch{Name: in.Name, Knobs: in.Knobs, Errors: map[string]int64{}, PerNode: map[string]int64{}, Files: map[string]string{}}
 	t := r.Totals
 	a.Requests = Requests{
-		Planned: t.Planned, Sent: t.Sent, OK: t.Completed - t.Errors, Failed: t.Errors,
+		Planned: t.Planned, Sent: t.Sent, OK: t.OK(), Failed: t.Errors,
 		Dropped: t.Dropped, Late: t.Late, Retries: t.Retries,
 	}
 	if t.Sent > 0 {
@@ -98,7 +98,7 @@ func Analyze(in Input) (Arch, error) {
 	avail, secs := 0, 0
 	for _, s := range r.Timeline {
 		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Dropped,
-			OK: s.Completed - s.Errors, Errors: s.Errors, P50MS: durMS(s.P50), P99MS: durMS(s.P99), MaxMS: durMS(s.Max)}
+			OK: s.OK(), Errors: s.Errors, P50MS: durMS(s.P50), P99MS: durMS(s.P99), MaxMS: durMS(s.Max)}
 		a.Timeline = append(a.Timeline, sec)
 		if s.Planned == 0 {
 			continue

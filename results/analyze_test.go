@@ -71,11 +71,11 @@ func syntheticRun(sentShare float64, weakAt time.Duration, shape func(i int, r *
 			sent = int64(100 * sentShare)
 		}
 		w := perSec[s]
-		res.Timeline = append(res.Timeline, load.Second{Second: s, Phase: "load", Planned: 100, Sent: sent,
-			Completed: w.TotalCount(), Errors: fails[s],
-			P50: time.Duration(w.ValueAtQuantile(50)) * time.Microsecond,
-			P99: time.Duration(w.ValueAtQuantile(99)) * time.Microsecond,
-			Max: time.Duration(w.Max()) * time.Microsecond})
+		res.Timeline = append(res.Timeline, load.Second{Second: s, Phase: "load",
+			Counts: load.Counts{Planned: 100, Sent: sent, Completed: w.TotalCount(), Errors: fails[s]},
+			P50:    time.Duration(w.ValueAtQuantile(50)) * time.Microsecond,
+			P99:    time.Duration(w.ValueAtQuantile(99)) * time.Microsecond,
+			Max:    time.Duration(w.Max()) * time.Microsecond})
 		res.Totals.Planned += 100
 		res.Totals.Sent += sent
 	}

@@ -95,14 +95,14 @@ func steadyLoad() *load.Result {
 	r := &load.Result{Planned: 10 * time.Second, Hist: map[load.HistKey]*hdrhistogram.Histogram{}}
 	h := load.NewHistogram()
 	for s := range 10 {
-		r.Timeline = append(r.Timeline, load.Second{Second: s, Phase: "load", Planned: 10, Sent: 10, Completed: 10,
+		r.Timeline = append(r.Timeline, load.Second{Second: s, Phase: "load", Counts: load.Counts{Planned: 10, Sent: 10, Completed: 10},
 			P50: 4 * time.Millisecond, P99: 4 * time.Millisecond, Max: 4 * time.Millisecond})
 		for range 10 {
 			_ = h.RecordValue(4000) // 4 ms, within the histogram's range
 		}
 	}
 	r.Hist[load.HistKey{Op: "order.create", Phase: "load"}] = h
-	r.Totals = load.Totals{Planned: 100, Sent: 100, Completed: 100}
+	r.Totals = load.Totals{Counts: load.Counts{Planned: 100, Sent: 100, Completed: 100}}
 	return r
 }
 

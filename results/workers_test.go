@@ -37,7 +37,7 @@ func TestWorkerClockOffsetsInvalidate(t *testing.T) {
 			res, recs := synthetic(shape{faultAt: 30 * time.Second})
 			for i, c := range tc.clocks {
 				res.Workers = append(res.Workers, load.WorkerInfo{Segment: load.Segment{Index: i, Count: len(tc.clocks)},
-					Clock: c, Totals: load.Totals{Planned: 1500, Sent: 1500}})
+					Clock: c, Totals: load.Totals{Counts: load.Counts{Planned: 1500, Sent: 1500}}})
 			}
 			a, err := Analyze(Input{Name: "x", Load: res, Records: recs})
 			require.NoError(t, err)
