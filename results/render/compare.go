@@ -1,7 +1,9 @@
 package render
 
 import (
+	"fmt"
 	"io"
+	"math"
 
 	"github.com/chaosbench/chaosbench/results"
 )
@@ -33,12 +35,6 @@ func (compareText) Format() string     { return "text" }
 func (compareMarkdown) Format() string { return "md" }
 func (compareJSON) Format() string     { return "json" }
 
-func (compareText) Render(w io.Writer, c results.Comparison, all bool) error {
-	return c.WriteText(w, all)
-}
-func (compareMarkdown) Render(w io.Writer, c results.Comparison, all bool) error {
-	return c.WriteMarkdown(w, all)
-}
 func (compareJSON) Render(w io.Writer, c results.Comparison, _ bool) error { return c.WriteJSON(w) }
 
 var compareReporters = NewRegistry[CompareReporter]("compare")
@@ -59,4 +55,54 @@ func CompareFormats() []string { return compareReporters.Names() }
 // CompareReporterFor returns the compare reporter for a --format value.
 func CompareReporterFor(format string) (CompareReporter, error) {
 	return compareReporters.Lookup(format)
+}
+
+// changed reports whether a metric row is worth showing in the compact
+// outputs: a verdict other than ok, or any change at all.
+func changed(m results.MetricChange) bool { return m.Verdict != results.VerdictOK || m.Change != 0 }
+
+func fmtStat(m results.MetricChange, s results.Stat) string {
+	if len(s.Values) <= 1 || s.Min == s.Max {
+		return results.FormatValue(m.Kind(), s.Median)
+	}
+	if m.Compared == "worst" {
+		return fmt.Sprintf("worst %s (%s..%s)", results.FormatValue(m.Kind(), s.Max), results.FormatValue(m.Kind(), s.Min), results.FormatValue(m.Kind(), s.Max))
+	}
+	return fmt.Sprintf("%s (%s..%s)", results.FormatValue(m.Kind(), s.Median), results.FormatValue(m.Kind(), s.Min), results.FormatValue(m.Kind(), s.Max))
+}
+
+func fmtChange(m results.MetricChange) string {
+	if m.Change == 0 {
+		return "="
+	}
+	var abs string
+	switch {
+	case math.IsInf(m.Change, 0) || math.IsNaN(m.Change):
+		abs = results.FormatValue(m.Kind(), m.Change)
+	case m.Kind() == results.KindRatio:
+		abs = fmt.Sprintf("%+.2fpp", m.Change*100)
+	default:
+		abs = results.FormatValue(m.Kind(), math.Abs(m.Change))
+		if m.Change > 0 {
+			abs = "+" + abs
+		} else {
+			abs = "-" + abs
+		}
+	}
+	if math.IsInf(m.ChangePct, 0) || math.IsNaN(m.ChangePct) || math.IsInf(m.Change, 0) {
+		return abs
+	}
+	return fmt.Sprintf("%s (%+.1f%%)", abs, m.ChangePct)
+}
+
+func verdictMark(v string) string {
+	switch v {
+	case results.VerdictRegression:
+		return "✗ regression"
+	case results.VerdictImproved:
+		return "✓ improved"
+	case results.VerdictMissing:
+		return "? missing"
+	}
+	return "ok"
 }
