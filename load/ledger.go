@@ -85,6 +85,9 @@ type SessionEntry struct {
 	Rejections    int  `json:"rejections"`
 	RejectedAlive int  `json:"rejected_alive"`
 	Lost          bool `json:"lost"`
+	// Refreshes counts the refresh tokens this session's client traded for new access tokens (a service
+	// with refresh tokens, on 401 token_expired); a refused refresh is a rejection, and EndReason its code.
+	Refreshes int `json:"refreshes,omitempty"`
 }
 
 // LedgerSnapshot is the ledger as plain data: what ledger.json holds and what
@@ -288,6 +291,31 @@ func (l *Ledger) sessionRejected(sid string, at time.Time, code string, alive bo
 	}
 	s.Rejections++
 	if alive && code == CodeSessionNotFound {
+		s.RejectedAlive++
+		s.Lost = true
+	}
+}
+
+// sessionRefreshed counts a refresh of sid's access token.
+func (l *Ledger) sessionRefreshed(sid string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := l.sessions[sid]; s != nil {
+		s.Refreshes++
+	}
+}
+
+// sessionRefreshRefused records a refused refresh: the client presented the refresh token it was last
+// given, so a refusal while the session was alive logs out a client that had every right to its session.
+func (l *Ledger) sessionRefreshRefused(sid string, alive bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.sessions[sid]
+	if s == nil {
+		return
+	}
+	s.Rejections++
+	if alive {
 		s.RejectedAlive++
 		s.Lost = true
 	}
