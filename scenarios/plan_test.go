@@ -22,7 +22,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
 	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "kill-node", "packet-loss", "redis-eviction",
-		"redis-failover-min-replicas", "redis-failover", "redis-link", "redis-outage", "redis-split-brain", "response-loss", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
+		"redis-failover-min-replicas", "redis-failover", "redis-link", "redis-outage", "redis-split-brain", "refresh-tokens", "response-loss", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
 }
 
 // TestClockSkewScenario: the offsets cross the leeway one after the other, each with steady state before it

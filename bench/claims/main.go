@@ -75,6 +75,9 @@ var claims = []claim{
 		"redis-failover", []expect{{"stateless-ha", results.StatusPassed, ""}}, []string{"writes.lost", "sessions.lost", "errors.rate"}},
 	{"Redis' bound on failover loss: with min-replicas-to-write the primary refuses writes no replica has, so a failover loses none of the acknowledged ones, at the price of refused writes",
 		"redis-failover-min-replicas", []expect{{"stateless-ha", results.StatusPassed, ""}}, []string{"writes.lost", "sessions.lost", "errors.rate"}},
+	{"Short-lived access tokens with rotating refresh tokens log nobody out through a node kill and a Redis failover (a refresh whose answer was lost is retried within a grace); refreshing shows in p99 beside the same stack without them",
+		"refresh-tokens", []expect{{"stateless-ha", results.StatusPassed, ""}, {"stateless-ha-refresh", results.StatusPassed, ""}},
+		[]string{"sessions.lost", "latency.p99", "errors.rate"}},
 	{"A Redis split brain loses acknowledged writes: the old primary's side keeps writing until the Sentinels demote it (documented; expected to fail); min-replicas-to-write bounds the loss, at the price of refused writes",
 		"redis-split-brain", []expect{{"stateless-ha", results.StatusFailed, ""}, {"stateless-ha-min-replicas", results.StatusPassed, ""}},
 		[]string{"writes.lost", "writes.acknowledged", "errors.rate"}},
@@ -179,6 +182,12 @@ func client(p scenarios.Plan) string {
 	relogin := "re-login on 401 token_expired or session_not_found"
 	if p.SessionTTL > 0 {
 		relogin += fmt.Sprintf(" and every %s (session TTL)", p.SessionTTL)
+	}
+	for _, a := range p.Architectures {
+		if a.Refresh > 0 {
+			relogin += "; with refresh tokens (" + a.Name + "), a refresh on 401 token_expired instead, and a re-login when it is refused"
+			break
+		}
 	}
 	return fmt.Sprintf("%s; timeout %s; %s", retry, p.Timeout, relogin)
 }
