@@ -136,14 +136,6 @@ func (p Plan) Scaled(f float64) Plan {
 	for i := range q.Faults {
 		q.Faults[i].At, q.Faults[i].For = mul(q.Faults[i].At), mul(q.Faults[i].For)
 	}
-	// An access token's lifetime scales with the run, so that a shorter run refreshes as often per
-	// client; never below what the API counts (arch.MinRefresh).
-	q.Architectures = slices.Clone(p.Architectures)
-	for i := range q.Architectures {
-		if a := &q.Architectures[i]; a.Refresh > 0 {
-			a.Refresh = max(mul(a.Refresh), arch.MinRefresh)
-		}
-	}
 	return q
 }
 
