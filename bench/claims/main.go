@@ -135,7 +135,8 @@ scenarios' descriptions and thresholds state the claims; read their reports for 
 A claim's numbers hold for the client its scenario runs, which the **client** column names: how often and how
 long it retries (502/503/504, 409 idempotency_in_flight, timeouts and resets, with the same idempotency key; a
 wait is at least the answer's Retry-After), each attempt's timeout, and when it logs in again (once per call on a
-401 token_expired or session_not_found, and when its session's TTL runs out). A 401 token_invalid is neither
+401 token_expired or session_not_found, and when its session's TTL runs out; a client whose login gave it a
+refresh token refreshes on token_expired instead). A 401 token_invalid is neither
 retried nor cured by a new login. A client that retries less, or never logs in again, sees more errors from the
 same fault. Numbers named
 `+"`faults[i].…`"+` are the fault's window alone (docs/reports.md); the others are the whole run's.
