@@ -3,7 +3,7 @@
 // from. A rule passes, fails, or is skipped when the suite cannot exercise it (a JWT rule on a service whose
 // tokens are opaque, a state-store outage it cannot cause); only a failed required rule fails the suite.
 //
-// Rules are registered by name, one file per area (auth, jwt, idempotency, etag, errors); Run executes them
+// Rules are registered by name, one file per area (auth, jwt, refresh, idempotency, etag, errors); Run executes them
 // in registration order against one base URL, sequentially, so that a run is repeatable and gentle: a few
 // hundred requests in all.
 package conform
@@ -59,7 +59,7 @@ func Register(r Rule) {
 // areas is the order rules run and are reported in, by the part of their ID before the dot. A new area
 // runs after these; "store" runs last of all, because its rules take the state store down, which may cost
 // the suite its user.
-var areas = []string{"auth", "jwt", "idempotency", "etag", "errors", "limits"}
+var areas = []string{"auth", "jwt", "refresh", "idempotency", "etag", "errors", "limits"}
 
 func areaRank(id string) int {
 	a, _, _ := strings.Cut(id, ".")

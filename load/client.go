@@ -45,6 +45,10 @@ type Client struct {
 	cookie    string
 	session   string
 	expiresAt time.Time
+	// refreshTok is the refresh token of the login's family when the service hands one out (refresh.go):
+	// a 401 token_expired is then cured by a refresh, not a new login, and expiresAt is the session's
+	// end (refresh_expires_in), not the access token's.
+	refreshTok string
 }
 
 func (c *Client) state() (gen uint64, expired bool) {
@@ -98,6 +102,18 @@ func (c *Client) renew(ctx context.Context, e *engine, gen uint64, code string) 
 		return nil // someone already logged in again
 	}
 	now := time.Now()
+	if code == CodeTokenExpired && c.refreshTok != "" {
+		refused, err := c.refresh(ctx, e, sid)
+		if err != nil || refused == "" {
+			return err // refreshed; or no answer, and the 401 stands until the next try
+		}
+		// The service refused the token the client was last given: the client is logged out. That is a
+		// lost session when the session itself was alive: the client did nothing but present it.
+		alive := exp.IsZero() || now.Before(exp.Add(-aliveMargin))
+		e.ledger.sessionRefreshRefused(sid, alive)
+		e.ledger.sessionEnded(sid, now, refused)
+		return c.login(ctx, e, loginTries)
+	}
 	switch code {
 	case CodeSessionNotFound, CodeTokenExpired:
 		alive := exp.IsZero() || now.Before(exp.Add(-aliveMargin))
@@ -116,6 +132,46 @@ type loginAnswer struct {
 	AccessToken string `json:"access_token"`
 	SessionID   string `json:"session_id"`
 	ExpiresIn   int64  `json:"expires_in"`
+	// RefreshToken and RefreshExpiresIn come with refresh tokens on (docs/contract.md): the family's
+	// token and the session's remaining life.
+	RefreshToken     string `json:"refresh_token"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+}
+
+// refresh trades the client's refresh token for a new pair (POST /v1/refresh). It returns the error code
+// of a refusal (a 401 or another 4xx), "" when refreshed, or an error when no attempt got an answer.
+// Callers hold loginMu.
+func (c *Client) refresh(ctx context.Context, e *engine, sid string) (refused string, err error) {
+	c.mu.RLock()
+	body, err := json.Marshal(refreshBody{RefreshToken: c.refreshTok})
+	c.mu.RUnlock()
+	if err != nil {
+		return "", fmt.Errorf("encode refresh: %w", err)
+	}
+	// Retried on no answer and 5xx like a login, with the same token: a service with a grace answers a
+	// retry of a rotation whose answer was lost with the same pair.
+	resp, b, err := e.simplePost(ctx, "/v1/refresh", body, c.Placement, loginTries)
+	if err != nil {
+		return "", fmt.Errorf("refresh %s: %w", c.Username, err)
+	}
+	var a loginAnswer
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &a) != nil || a.AccessToken == "" || a.RefreshToken == "" {
+		code := errorCode(b)
+		if code == "" {
+			code = "refresh_status_" + strconv.Itoa(resp.StatusCode)
+		}
+		return code, nil
+	}
+	c.mu.Lock()
+	c.gen++ // concurrent requests that saw the same expiry find it cured
+	c.token, c.refreshTok = a.AccessToken, a.RefreshToken
+	c.mu.Unlock()
+	e.ledger.sessionRefreshed(sid)
+	return "", nil
+}
+
+type refreshBody struct {
+	RefreshToken string `json:"refresh_token"`
 }
 
 // login obtains a fresh session and records it in the ledger. Callers hold
@@ -159,12 +215,16 @@ func (c *Client) login(ctx context.Context, e *engine, tries int) error {
 	}
 	now := time.Now()
 	var exp time.Time
-	if a.ExpiresIn > 0 {
-		exp = now.Add(time.Duration(a.ExpiresIn) * time.Second)
+	life := a.ExpiresIn
+	if a.RefreshToken != "" {
+		life = a.RefreshExpiresIn // the access token's expiry is the service's to tell (401 token_expired)
+	}
+	if life > 0 {
+		exp = now.Add(time.Duration(life) * time.Second)
 	}
 	c.mu.Lock()
 	c.gen++
-	c.token, c.cookie, c.session, c.expiresAt = a.AccessToken, cookie, sid, exp
+	c.token, c.cookie, c.session, c.expiresAt, c.refreshTok = a.AccessToken, cookie, sid, exp, a.RefreshToken
 	c.mu.Unlock()
 	e.ledger.sessionStarted(c.ID, c.Username, sid, now, exp)
 	return nil

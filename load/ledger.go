@@ -85,6 +85,9 @@ type SessionEntry struct {
 	Rejections    int  `json:"rejections"`
 	RejectedAlive int  `json:"rejected_alive"`
 	Lost          bool `json:"lost"`
+	// Refreshes counts the refresh tokens this session's client traded for new access tokens (a service
+	// with refresh tokens, on 401 token_expired); a refused refresh is a rejection, and EndReason its code.
+	Refreshes int `json:"refreshes,omitempty"`
 }
 
 // LedgerSnapshot is the ledger as plain data: what ledger.json holds and what
@@ -267,38 +270,6 @@ func (l *Ledger) recordClient(c ClientEntry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.clients[c.ID] = c
-}
-
-func (l *Ledger) sessionStarted(client int, user, sid string, at, exp time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.sessions[sid]; ok {
-		return
-	}
-	l.sessions[sid] = &SessionEntry{SessionID: sid, Client: client, User: user, StartedAt: at, ExpiresAt: exp}
-	l.order = append(l.order, sid)
-}
-
-func (l *Ledger) sessionRejected(sid string, at time.Time, code string, alive bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.sessions[sid]
-	if s == nil {
-		return
-	}
-	s.Rejections++
-	if alive && code == CodeSessionNotFound {
-		s.RejectedAlive++
-		s.Lost = true
-	}
-}
-
-func (l *Ledger) sessionEnded(sid string, at time.Time, reason string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s := l.sessions[sid]; s != nil && s.EndedAt.IsZero() {
-		s.EndedAt, s.EndReason = at, reason
-	}
 }
 
 // Snapshot copies the ledger into plain data, sorted for stable diffs

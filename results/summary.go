@@ -123,6 +123,9 @@ type Knobs struct {
 	RedisHA bool `json:"redis_ha,omitempty"`
 	// MinReplicasToWrite: the Redis primary's min-replicas-to-write (Redis HA only); absent when off.
 	MinReplicasToWrite int `json:"min_replicas_to_write,omitempty"`
+	// Refresh is the access tokens' lifetime with refresh tokens on (ACCESS_TTL, e.g. "10s"), with its
+	// grace when set ("10s grace 5s"); absent when off.
+	Refresh string `json:"refresh,omitempty"`
 }
 
 // KnobsOf is a's settings on a stack of replicas API nodes, as the summary records them.
@@ -130,6 +133,12 @@ func KnobsOf(a arch.Arch, replicas int) Knobs {
 	k := Knobs{Image: a.Service.Image, Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
 		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad, RedisHA: a.RedisHA,
 		MinReplicasToWrite: a.MinReplicasToWrite}
+	if a.Refresh > 0 {
+		k.Refresh = a.Refresh.String()
+		if a.RefreshGrace > 0 {
+			k.Refresh += " grace " + a.RefreshGrace.String()
+		}
+	}
 	if !a.Edge.Default() {
 		client, upstream := !a.Edge.NoClientKeepAlive, !a.Edge.NoUpstreamKeepAlive
 		k.TLS, k.ClientKeepAlive, k.UpstreamKeepAlive = a.Edge.TLS, &client, &upstream

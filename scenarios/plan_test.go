@@ -22,7 +22,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
 	require.Equal(t, []string{"clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "kill-node", "packet-loss", "redis-eviction",
-		"redis-failover-min-replicas", "redis-failover", "redis-link", "redis-outage", "redis-split-brain", "response-loss", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
+		"redis-failover-min-replicas", "redis-failover", "redis-link", "redis-outage", "redis-split-brain", "refresh-tokens", "response-loss", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
 }
 
 // TestClockSkewScenario: the offsets cross the leeway one after the other, each with steady state before it
@@ -181,6 +181,18 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"refapi knob with image", "name: x\ntarget: {image: shop:dev}\ncustom_architectures:\n  - {name: c, idempotency: false}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].idempotency", "only balancer applies"}},
 		{"token pad with image", "name: x\ntarget: {image: shop:dev}\ncustom_architectures:\n  - {name: c, token_pad_bytes: 4096}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].token_pad_bytes", "only balancer applies"}},
 		// A pad past every header limit on the path measures nothing new; the error names the field.
+		// Refresh tokens live in the Redis session of a jwt design: the stateful preset has neither.
+		{"refresh on stateful", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, base: stateful, refresh: 30s}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].refresh", "needs auth jwt and sessions redis"}},
+		// An access token the API would count as 0 s.
+		{"refresh too short", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, refresh: 500ms}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].refresh", "want at least 2s"}},
+		// A grace without refresh means nothing.
+		{"grace without refresh", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, refresh_grace: 5s}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].refresh_grace", "needs refresh"}},
+		// Not a duration.
+		{"refresh not a duration", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, refresh: soon}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].refresh", "is not a duration"}},
+		// Access tokens that outlive the session.
+		{"refresh past session", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, refresh: 2m}\nstack: {session_ttl: 1m}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"stack.session_ttl", "architecture c's refresh (2m0s)"}},
+		// A user's image has no such knob.
+		{"refresh with image", "name: x\ntarget: {image: shop:dev}\ncustom_architectures:\n  - {name: c, refresh: 30s}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].refresh", "only balancer applies"}},
 		{"token pad too big", "name: x\narchitectures: [c]\ncustom_architectures:\n  - {name: c, token_pad_bytes: 999999}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:4:", "custom_architectures[0].token_pad_bytes", "want 0 (off) to 262144"}},
 		{"bad target port", "name: x\ntarget: {image: shop:dev, port: 70000}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"bad.yaml:2:", "target.port", "70000"}},
 		{"target env overrides", "name: x\ntarget: {image: shop:dev, env: {REDIS_URL: x}}\nphases:\n  - {duration: 30s, rate: 10/s}\n", []string{"target.env.REDIS_URL", "sets REDIS_URL itself"}},
@@ -346,4 +358,19 @@ phases:
 		got = append(got, a.MinReplicasToWrite)
 	}
 	require.Equal(t, []int{2, 1, 0}, got, "the stack's for the preset, each custom architecture's own")
+}
+
+// The refresh knob reaches the API's environment, unscaled: the runner picks its architectures before it
+// scales the plan, so a scaled lifetime would be the summary's word only.
+func TestRefreshKnob(t *testing.T) {
+	p, err := Parse("x.yaml", []byte("name: x\narchitectures: [r]\ncustom_architectures:\n  - {name: r, base: stateless-ha, refresh: 20s, refresh_grace: 5s}\nphases:\n  - {duration: 30s, rate: 10/s}\n"))
+	require.NoError(t, err)
+	env := p.Architectures[0].APIEnv()
+	require.Equal(t, "20s", env["ACCESS_TTL"])
+	require.Equal(t, "5s", env["REFRESH_GRACE"])
+	require.Equal(t, 20*time.Second, p.Scaled(0.5).Architectures[0].Refresh)
+	q, err := Parse("y.yaml", []byte("name: y\nphases:\n  - {duration: 30s, rate: 10/s}\n"))
+	require.NoError(t, err)
+	_, on := q.Architectures[0].APIEnv()["ACCESS_TTL"]
+	require.False(t, on, "no refresh unless the scenario asks")
 }

@@ -48,6 +48,10 @@ type customArch struct {
 	// MinReplicasToWrite is this architecture's stack.redis.min_replicas_to_write (a base with Redis HA,
 	// e.g. stateless-ha): one scenario then compares a Redis HA stack with and without it.
 	MinReplicasToWrite *int `yaml:"min_replicas_to_write"`
+	// Refresh turns on refresh tokens with access tokens of this lifetime (ACCESS_TTL, e.g. 30s), and
+	// RefreshGrace is how long a just-rotated refresh token replays its answer (REFRESH_GRACE).
+	Refresh      string `yaml:"refresh"`
+	RefreshGrace string `yaml:"refresh_grace"`
 	// The edge (arch.Edge): TLS 1.3 at NGINX, the load's keep-alive, NGINX's keep-alive towards the nodes.
 	// Unset: plain HTTP, keep-alive on both sides, as always. NGINX's and the load's, so a target.image
 	// takes them too.

@@ -129,7 +129,8 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 				set  bool
 			}{{"base", c.Base != ""}, {"auth", c.Auth != ""}, {"sessions", c.Sessions != ""},
 				{"idempotency", c.Idempotency != nil}, {"concurrency", c.Concurrency != ""},
-				{"token_pad_bytes", c.TokenPadBytes != nil}} {
+				{"token_pad_bytes", c.TokenPadBytes != nil}, {"refresh", c.Refresh != ""},
+				{"refresh_grace", c.RefreshGrace != ""}} {
 				if k.set {
 					v.add(field+"."+k.name, "is a knob of the reference API, which target.image (%s) replaces: "+
 						"only balancer applies to a custom image", f.Target.Image)
@@ -181,6 +182,12 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		}
 		if c.MinReplicasToWrite != nil {
 			a.MinReplicasToWrite = *c.MinReplicasToWrite
+		}
+		if c.Refresh != "" && !image {
+			a.Refresh = duration(v, field+".refresh", c.Refresh, true)
+		}
+		if c.RefreshGrace != "" && !image {
+			a.RefreshGrace = duration(v, field+".refresh_grace", c.RefreshGrace, false)
 		}
 		applyEdge(&a.Edge, c)
 		for _, err := range a.Validate() {
@@ -275,6 +282,11 @@ func validateStack(v *positioner, f file, p *Plan) {
 	}
 	if f.Stack.SessionTTL != "" {
 		p.SessionTTL = duration(v, "stack.session_ttl", f.Stack.SessionTTL, true)
+		for _, a := range p.Architectures {
+			if a.Refresh > 0 && p.SessionTTL > 0 && a.Refresh >= p.SessionTTL {
+				v.add("stack.session_ttl", "%s is not longer than architecture %s's refresh (%s): its access tokens would outlive the session", p.SessionTTL, a.Name, a.Refresh)
+			}
+		}
 	}
 	if f.Stack.TokenLeeway != "" {
 		if p.Service.Custom() {

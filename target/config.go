@@ -61,8 +61,16 @@ type Config struct {
 	// TokenCacheSize bounds the cache of verified tokens (0 disables it).
 	TokenCacheSize int
 
-	SessionTTL     time.Duration
-	TokenTTL       time.Duration // 0 means SessionTTL
+	SessionTTL time.Duration
+	TokenTTL   time.Duration // 0 means SessionTTL
+	// AccessTTL turns refresh tokens on (refresh.go): access tokens live this long, and login and
+	// POST /v1/refresh also hand out a rotating refresh token that lives as long as the session. 0: off.
+	// It replaces TOKEN_TTL, which must then stay 0: one lifetime, one knob.
+	AccessTTL time.Duration
+	// RefreshGrace is how long the refresh token just rotated away is still answered, with the same
+	// new pair, instead of being taken for a reuse: a client whose answer was lost (a node killed
+	// mid-request, a Redis reply lost) retries with the token it holds. 0: never (strict rotation).
+	RefreshGrace   time.Duration
 	IdempotencyTTL time.Duration
 	// IdempotencyLease bounds how long a "processing" marker blocks a key
 	// when the node that set it dies before it could store the response.
@@ -114,6 +122,9 @@ func DefaultConfig() Config {
 
 // tokenTTL is the lifetime of an issued JWT.
 func (c Config) tokenTTL() time.Duration {
+	if c.AccessTTL > 0 {
+		return c.AccessTTL
+	}
 	if c.TokenTTL > 0 {
 		return c.TokenTTL
 	}
@@ -176,6 +187,21 @@ func (c Config) Validate() error {
 	}
 	if c.TokenTTL < 0 {
 		bad("TOKEN_TTL", "must not be negative")
+	}
+	switch {
+	case c.AccessTTL < 0:
+		bad("ACCESS_TTL", "must not be negative (0 turns refresh tokens off)")
+	case c.AccessTTL > 0 && c.Auth != AuthJWT:
+		bad("ACCESS_TTL", "refresh tokens need AUTH=jwt: a cookie session has no access token to refresh")
+	case c.AccessTTL > 0 && c.Sessions != SessionsRedis:
+		bad("ACCESS_TTL", "refresh tokens need SESSIONS=redis: their family lives in the session's hash")
+	case c.AccessTTL > 0 && c.TokenTTL > 0:
+		bad("ACCESS_TTL", "replaces TOKEN_TTL as the token's lifetime: set one of them")
+	case c.AccessTTL > 0 && c.AccessTTL >= c.SessionTTL:
+		bad("ACCESS_TTL", "%s is not shorter than SESSION_TTL (%s): nothing would ever be refreshed", c.AccessTTL, c.SessionTTL)
+	}
+	if c.RefreshGrace < 0 || c.RefreshGrace > time.Minute {
+		bad("REFRESH_GRACE", "%s is outside 0..1m", c.RefreshGrace)
 	}
 	if c.IdempotencyTTL <= 0 {
 		bad("IDEMPOTENCY_TTL", "must be positive")
@@ -262,6 +288,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	dur(&c.TokenLeeway, "token-leeway", "TOKEN_LEEWAY", "tolerated clock skew")
 	dur(&c.SessionTTL, "session-ttl", "SESSION_TTL", "session lifetime")
 	dur(&c.TokenTTL, "token-ttl", "TOKEN_TTL", "token lifetime (0: the session's)")
+	dur(&c.AccessTTL, "access-ttl", "ACCESS_TTL", "access token lifetime with rotating refresh tokens (0: refresh off)")
+	dur(&c.RefreshGrace, "refresh-grace", "REFRESH_GRACE", "how long a just-rotated refresh token replays its answer (0: never)")
 	dur(&c.IdempotencyTTL, "idempotency-ttl", "IDEMPOTENCY_TTL", "how long stored responses replay")
 	dur(&c.IdempotencyLease, "idempotency-lease", "IDEMPOTENCY_LEASE", "how long an unfinished request blocks its key")
 	dur(&c.RedisTimeout, "redis-timeout", "REDIS_TIMEOUT", "timeout of one Redis operation")

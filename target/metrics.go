@@ -17,6 +17,7 @@ type metrics struct {
 	idemConflicts   *prometheus.CounterVec
 	sessionsMissing prometheus.Counter
 	ordersCreated   prometheus.Counter
+	refreshes       *prometheus.CounterVec
 }
 
 func newMetrics(nodeID string) *metrics {
@@ -50,9 +51,12 @@ func newMetrics(nodeID string) *metrics {
 		ordersCreated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "refapi_orders_created_total", Help: "Orders committed to the store.", ConstLabels: constLabels,
 		}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "refapi_refreshes_total", Help: "POST /v1/refresh by outcome: rotated, replayed (within the grace), reused (family revoked), missing (no session), invalid.", ConstLabels: constLabels,
+		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.redisOp, m.breakerState, m.replays, m.idemConflicts,
-		m.sessionsMissing, m.ordersCreated,
+		m.sessionsMissing, m.ordersCreated, m.refreshes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

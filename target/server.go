@@ -116,6 +116,9 @@ func (s *Server) routes() http.Handler {
 	handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	handle("POST /v1/users", http.HandlerFunc(s.signup))
 	handle("POST /v1/login", http.HandlerFunc(s.login))
+	if s.cfg.AccessTTL > 0 {
+		handle("POST /v1/refresh", http.HandlerFunc(s.refresh))
+	}
 	handle("GET /v1/profile", s.authenticated(s.profile))
 	handle("PUT /v1/cart", s.authenticated(s.putCart))
 	handle("POST /v1/orders", s.authenticated(s.createOrder))

@@ -26,6 +26,8 @@ type session struct {
 	ExpiresAt   time.Time // fixed at login: a client knows when it ends
 	Cart        []item
 	CartVersion int64
+	// Refresh starts the session's refresh-token family at generation 0 (refresh.go).
+	Refresh bool
 }
 
 // sessionStore is where sessions live: Redis (shared by every node) or the
@@ -50,6 +52,9 @@ func (r redisSessions) create(ctx context.Context, s session) error {
 				"user_id", s.UserID, "username", s.Username,
 				"created_at", s.CreatedAt.UnixMilli(), "expires_at", s.ExpiresAt.UnixMilli(),
 				"cart", cart, "cart_version", s.CartVersion)
+			if s.Refresh {
+				p.HSet(ctx, k, "refresh_gen", 0, "refresh_at", s.CreatedAt.UnixMilli())
+			}
 			p.PExpireAt(ctx, k, s.ExpiresAt)
 			return nil
 		})

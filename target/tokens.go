@@ -45,6 +45,16 @@ type tokens struct {
 	// read's CPU; expiry and not-before are still checked on every hit.
 	cache *lru.Cache[string, claims]
 	pad   tokenPad
+	// refreshKeys sign refresh tokens (refresh.go): derived from the signing key (the first) and, during
+	// a rotation, from the previous HS256 secret, so that every node checks what any node issued.
+	refreshKeys [][]byte
+}
+
+// refreshKey derives the key refresh tokens are MACed with from a token-signing key's material: one
+// secret, two purposes kept apart by the label.
+func refreshKey(material []byte) []byte {
+	sum := sha256.Sum256(append([]byte("chaosbench-refresh:"), material...))
+	return sum[:]
 }
 
 func newTokens(cfg Config, now func() time.Time) (*tokens, error) {
@@ -69,8 +79,10 @@ func newTokens(cfg Config, now func() time.Time) (*tokens, error) {
 		t.signKey = []byte(cfg.JWTSecret)
 		t.kid = keyID([]byte(cfg.JWTSecret))
 		t.verify[t.kid] = []byte(cfg.JWTSecret)
+		t.refreshKeys = [][]byte{refreshKey([]byte(cfg.JWTSecret))}
 		if cfg.JWTPreviousSecret != "" {
 			t.verify[keyID([]byte(cfg.JWTPreviousSecret))] = []byte(cfg.JWTPreviousSecret)
+			t.refreshKeys = append(t.refreshKeys, refreshKey([]byte(cfg.JWTPreviousSecret)))
 		}
 	case "RS256", "EdDSA":
 		key, pub, err := loadPrivateKey(cfg.JWTPrivateKeyFile, cfg.JWTAlg)
@@ -85,6 +97,11 @@ func newTokens(cfg Config, now func() time.Time) (*tokens, error) {
 		t.signKey = key
 		t.kid = keyID(der)
 		t.verify[t.kid] = pub
+		priv, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return nil, fmt.Errorf("JWT_PRIVATE_KEY_FILE: private key: %w", err)
+		}
+		t.refreshKeys = [][]byte{refreshKey(priv)}
 	default:
 		return nil, fmt.Errorf("JWT_ALG: %q is not supported", cfg.JWTAlg)
 	}

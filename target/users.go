@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/chaosbench/chaosbench/target/keyspace"
+	"maps"
 	"net/http"
 	"regexp"
 	"strings"
@@ -115,6 +116,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	sess := session{
 		ID: sid, UserID: u.ID, Username: in.Username,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL), Cart: []item{},
+		Refresh: s.cfg.AccessTTL > 0,
 	}
 	if err := s.sessions.create(r.Context(), sess); err != nil {
 		s.storeError(w, r, err)
@@ -134,6 +136,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		out["access_token"] = tok
 		out["token_type"] = "Bearer"
 		out["expires_in"] = int(s.cfg.tokenTTL() / time.Second)
+		if sess.Refresh {
+			maps.Copy(out, s.tokenAnswer(tok, sess.ID, 0, sess.ExpiresAt, now))
+		}
 	} else {
 		val := sess.ID
 		if s.cfg.TokenPadBytes > 0 {

@@ -75,6 +75,9 @@ var claims = []claim{
 		"redis-failover", []expect{{"stateless-ha", results.StatusPassed, ""}}, []string{"writes.lost", "sessions.lost", "errors.rate"}},
 	{"Redis' bound on failover loss: with min-replicas-to-write the primary refuses writes no replica has, so a failover loses none of the acknowledged ones, at the price of refused writes",
 		"redis-failover-min-replicas", []expect{{"stateless-ha", results.StatusPassed, ""}}, []string{"writes.lost", "sessions.lost", "errors.rate"}},
+	{"Short-lived access tokens with rotating refresh tokens log nobody out through a node kill and a Redis failover (a refresh whose answer was lost is retried within a grace); refreshing shows in p99 beside the same stack without them",
+		"refresh-tokens", []expect{{"stateless-ha", results.StatusPassed, ""}, {"stateless-ha-refresh", results.StatusPassed, ""}},
+		[]string{"sessions.lost", "latency.p50", "latency.p99", "errors.rate"}},
 	{"A Redis split brain loses acknowledged writes: the old primary's side keeps writing until the Sentinels demote it (documented; expected to fail); min-replicas-to-write bounds the loss, at the price of refused writes",
 		"redis-split-brain", []expect{{"stateless-ha", results.StatusFailed, ""}, {"stateless-ha-min-replicas", results.StatusPassed, ""}},
 		[]string{"writes.lost", "writes.acknowledged", "errors.rate"}},
@@ -132,7 +135,8 @@ scenarios' descriptions and thresholds state the claims; read their reports for 
 A claim's numbers hold for the client its scenario runs, which the **client** column names: how often and how
 long it retries (502/503/504, 409 idempotency_in_flight, timeouts and resets, with the same idempotency key; a
 wait is at least the answer's Retry-After), each attempt's timeout, and when it logs in again (once per call on a
-401 token_expired or session_not_found, and when its session's TTL runs out). A 401 token_invalid is neither
+401 token_expired or session_not_found, and when its session's TTL runs out; a client whose login gave it a
+refresh token refreshes on token_expired instead). A 401 token_invalid is neither
 retried nor cured by a new login. A client that retries less, or never logs in again, sees more errors from the
 same fault. Numbers named
 `+"`faults[i].…`"+` are the fault's window alone (docs/reports.md); the others are the whole run's.
@@ -179,6 +183,12 @@ func client(p scenarios.Plan) string {
 	relogin := "re-login on 401 token_expired or session_not_found"
 	if p.SessionTTL > 0 {
 		relogin += fmt.Sprintf(" and every %s (session TTL)", p.SessionTTL)
+	}
+	for _, a := range p.Architectures {
+		if a.Refresh > 0 {
+			relogin += "; with refresh tokens (" + a.Name + "), a refresh on 401 token_expired instead, and a re-login when it is refused"
+			break
+		}
 	}
 	return fmt.Sprintf("%s; timeout %s; %s", retry, p.Timeout, relogin)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Arch is one architecture: the service the API nodes run, the reference API's knobs (docs/refapi.md)
@@ -36,6 +37,12 @@ type Arch struct {
 	// failover or a split brain can lose at the price of refused writes. 0: off. Only a RedisHA stack has
 	// replicas. The architecture's too, so that one scenario compares a Redis HA stack with and without it.
 	MinReplicasToWrite int
+	// Refresh turns on the reference API's refresh tokens with access tokens of this lifetime (ACCESS_TTL;
+	// 0: off), and RefreshGrace is how long a just-rotated refresh token replays its answer (REFRESH_GRACE)
+	// (refresh.go). The load's clients refresh on 401 token_expired when their login handed them a
+	// refresh token.
+	Refresh      time.Duration
+	RefreshGrace time.Duration
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
@@ -109,6 +116,9 @@ func (a Arch) Validate() []error {
 	if err := a.CheckMinReplicas(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.checkRefresh(); err != nil {
+		errs = append(errs, err)
+	}
 	if a.Service.Custom() {
 		if a.Auth != "" || a.Sessions != "" || a.Idempotency || a.Concurrency != "" {
 			errs = append(errs, fmt.Errorf("knobs %s are the reference API's: a custom image (%s) does not "+
@@ -147,6 +157,7 @@ func (a Arch) APIEnv() map[string]string {
 	env := map[string]string{"AUTH": a.Auth, "SESSIONS": a.Sessions, "IDEMPOTENCY": idem,
 		"CONCURRENCY": a.Concurrency}
 	a.tokenPadEnv(env)
+	a.refreshEnv(env)
 	a.redisHAEnv(env)
 	return env
 }
