@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/chaosbench/chaosbench/internal/poll"
 )
 
 // API error codes the engine reacts to.
@@ -212,7 +214,7 @@ func (x *Exec) Do(ctx context.Context, r Request) (*Response, error) {
 		if time.Now().Add(d).After(deadline) {
 			break // the next attempt could not finish within the budget
 		}
-		if !sleepCtx(ctx, d) {
+		if !poll.Sleep(ctx, d) {
 			break
 		}
 	}
@@ -429,18 +431,4 @@ func classifyErr(runCtx, attemptCtx context.Context, err error) string {
 		return ClassTimeout
 	}
 	return classifyNetErr(err)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/flow"
+	"github.com/chaosbench/chaosbench/internal/poll"
 )
 
 // Classes of a declared op's failures that are not the status's.
@@ -226,7 +227,7 @@ func (st *declState) steps(ctx context.Context, x *Exec, steps []flow.Step, idem
 		if out.err != nil || out.class != "" {
 			return out
 		}
-		if s.Think > 0 && !sleepCtx(ctx, s.Think) {
+		if s.Think > 0 && !poll.Sleep(ctx, s.Think) {
 			return out
 		}
 	}
@@ -338,7 +339,7 @@ func (e *engine) runSetup(ctx context.Context, c *Client, vars flow.Vars, rnd *r
 		case out.class != "":
 			return fmt.Errorf("client %d: setup/%s: status %d, %s: %w", c.ID, name, out.resp.Status, out.class, out.fail)
 		}
-		if s.Think > 0 && !sleepCtx(ctx, s.Think) {
+		if s.Think > 0 && !poll.Sleep(ctx, s.Think) {
 			return ctx.Err()
 		}
 	}

@@ -259,16 +259,6 @@ func startStack(ctx context.Context, plan scenarios.Plan, a arch.Arch, cfg RunCo
 	return st, nil
 }
 
-// sleepCtx waits d, or less when ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
 // *stack.Stack is the Docker side of the port through which faults act.
 var _ chaos.Stack = (*stack.Stack)(nil)
 

@@ -35,7 +35,7 @@ func readTruth(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch
 	cfg RunConfig, faults *faultRun) (truth, error) {
 	faults.revertAll()
 	// An interrupted run skips the wait, not the check: what was measured is still written.
-	sleepCtx(ctx, blackbox.DefaultSettle)
+	poll.Sleep(ctx, blackbox.DefaultSettle)
 	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	tlsCfg := clientTLS(st)

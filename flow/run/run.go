@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/flow"
+	"github.com/chaosbench/chaosbench/internal/poll"
 	"github.com/chaosbench/chaosbench/scenarios"
 )
 
@@ -150,8 +151,8 @@ func Try(ctx context.Context, plan scenarios.Plan, o Options) (Report, error) {
 				}
 				return rep, nil
 			}
-			if err := sleep(ctx, s.Think); err != nil {
-				return rep, err
+			if !poll.Sleep(ctx, s.Think) {
+				return rep, ctx.Err()
 			}
 		}
 	}
@@ -228,8 +229,8 @@ func (c *client) op(ctx context.Context, op flow.Op, rep *Report) error {
 				}
 				return nil
 			}
-			if err := sleep(ctx, s.Think); err != nil {
-				return err
+			if !poll.Sleep(ctx, s.Think) {
+				return ctx.Err()
 			}
 		}
 		if !restart {
@@ -307,18 +308,4 @@ func (c *client) build(ctx context.Context, s flow.Step, idemHeader, key string)
 		req.Header.Set(idemHeader, key)
 	}
 	return req, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

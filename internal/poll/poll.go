@@ -61,3 +61,19 @@ func Retry(ctx context.Context, tries int, first time.Duration, try func(context
 	}
 	return last
 }
+
+// Sleep waits d, or less when ctx ends first; it reports whether it waited all of d (d <= 0: at once,
+// true unless ctx has ended). The one context-aware sleep of the harness's loops.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
