@@ -39,12 +39,9 @@ func (compareJSON) Render(w io.Writer, c results.Comparison, _ bool) error { ret
 
 var compareReporters = NewRegistry[CompareReporter]("compare")
 
-// The compare formats, in the order --format lists them.
-func init() {
-	compareReporters.Register(100, compareText{})
-	compareReporters.Register(200, compareMarkdown{})
-	compareReporters.Register(300, compareJSON{})
-}
+// JSON, for tools: the comparison's own encoding. Text (compare_text.go) and Markdown (compare_md.go)
+// register themselves beside it; ranks order --format's list.
+func init() { compareReporters.Register(300, compareJSON{}) }
 
 // CompareReporters lists every compare format.
 func CompareReporters() []CompareReporter { return compareReporters.All() }

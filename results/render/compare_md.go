@@ -8,6 +8,8 @@ import (
 	"github.com/chaosbench/chaosbench/results"
 )
 
+func init() { compareReporters.Register(200, compareMarkdown{}) }
+
 // Render writes the comparison for a pull-request comment.
 func (compareMarkdown) Render(w io.Writer, c results.Comparison, all bool) error {
 	var b strings.Builder

@@ -8,6 +8,8 @@ import (
 	"github.com/chaosbench/chaosbench/results"
 )
 
+func init() { compareReporters.Register(100, compareText{}) }
+
 // Render writes the comparison as aligned text for a terminal or a CI
 // log. Unchanged metrics are left out unless all is set.
 func (compareText) Render(w io.Writer, c results.Comparison, all bool) error {
