@@ -317,8 +317,6 @@ func withShared(plan Plan, shared []ThresholdPlan) Plan {
 	return p
 }
 
-func scaleOK(f float64) bool { return f > 0 && f <= 10 }
-
 func archList(p Plan) string {
 	var names []string
 	for _, a := range p.Architectures {
