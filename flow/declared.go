@@ -117,3 +117,21 @@ type Named struct {
 	Name string
 	Tmpl *Template
 }
+
+// Accept reads a step's answer: r checked against the step's expectation and, when it holds, each
+// capture extracted into vars, in order. The one reading of an answer for the load's declared steps and
+// the invariants' logins (try reports each capture, so it reads them itself). A mismatch is returned as
+// such; otherwise the first capture that failed, with vars holding the captures before it.
+func (s *Step) Accept(r *Response, vars Vars) (mismatch *Mismatch, capture error) {
+	if m := s.Expect.Check(r); m != nil {
+		return m, nil
+	}
+	for i := range s.Captures {
+		v, err := s.Captures[i].Extract(r)
+		if err != nil {
+			return nil, err
+		}
+		vars[s.Captures[i].Name] = v
+	}
+	return nil, nil
+}

@@ -90,15 +90,10 @@ func (r *reader) login(ctx context.Context, c *client, gen int) error {
 		if err != nil {
 			return fmt.Errorf("setup step %d: %w", i, err)
 		}
-		if m := s.Expect.Check(resp); m != nil {
+		if m, cerr := s.Accept(resp, vars); m != nil {
 			return fmt.Errorf("setup step %d: %w", i, m)
-		}
-		for _, cp := range s.Captures {
-			v, err := cp.Extract(resp)
-			if err != nil {
-				return fmt.Errorf("setup step %d: %w", i, err)
-			}
-			vars[cp.Name] = v
+		} else if cerr != nil {
+			return fmt.Errorf("setup step %d: %w", i, cerr)
 		}
 	}
 	c.vars, c.gen = vars, c.gen+1

@@ -246,19 +246,16 @@ func (st *declState) step(ctx context.Context, x *Exec, s *flow.Step, idemHeader
 		return stepOutcome{resp: resp, err: err}
 	}
 	fr := flow.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
-	if m := s.Expect.Check(&fr); m != nil {
+	m, cerr := s.Accept(&fr, st.scope.local)
+	switch {
+	case m != nil:
 		class := classOfStatus(resp.Status)
 		if class == ClassOK {
 			class = ClassExpectFailed
 		}
 		return stepOutcome{resp: resp, class: class, fail: m}
-	}
-	for _, c := range s.Captures {
-		v, err := c.Extract(&fr)
-		if err != nil {
-			return stepOutcome{resp: resp, class: ClassCaptureFailed, fail: err}
-		}
-		st.scope.local[c.Name] = v
+	case cerr != nil:
+		return stepOutcome{resp: resp, class: ClassCaptureFailed, fail: cerr}
 	}
 	return stepOutcome{resp: resp}
 }
