@@ -4,7 +4,6 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -45,7 +44,7 @@ type Stack struct {
 	Gateway netip.Addr       // the host's address on that network
 	Nodes   []arch.Container // API nodes, in order; ID is Docker's container id
 	Redis   arch.Container
-	Nginx   arch.Container
+	Nginx   arch.Container // the balancer: NGINX, or HAProxy (named haproxy) with balancer haproxy
 	// RedisReplicas and Sentinels are a RedisHA stack's (redisha.go); empty otherwise. Redis is then the
 	// initial primary only: CurrentPrimary says which one is primary now.
 	RedisReplicas []arch.Container
@@ -56,7 +55,7 @@ type Stack struct {
 	RedisAddr string
 
 	docker   *Docker
-	nginxCtr *testcontainers.DockerContainer // for file copy and exec
+	nginxCtr *testcontainers.DockerContainer // the balancer's, for NGINX's file copy and exec
 	reloadMu sync.Mutex                      // one reload at a time
 	mu       sync.Mutex
 	routes   map[string]string // node name -> address NGINX sends its traffic to
@@ -136,7 +135,7 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 				"docker load); chaosbench never pulls", ErrImagesMissing, svc.Image, svc.Image)
 		}
 	}
-	if err := CheckImages(ctx, cli, cfg.apiImage(), cfg.Images.Redis, cfg.Images.Nginx); err != nil {
+	if err := CheckImages(ctx, cli, cfg.apiImage(), cfg.Images.Redis, cfg.balancerImage()); err != nil {
 		_ = cli.Close()
 		return nil, err
 	}
@@ -158,7 +157,8 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.Redis = arch.Container{Name: "redis", Role: arch.RoleRedis, IP: s.addr(2)}
-	s.Nginx = arch.Container{Name: "nginx", Role: arch.RoleNginx, IP: s.addr(3)}
+	// The balancer: NGINX, or HAProxy in its place (named haproxy), at one address and entry port.
+	s.Nginx = arch.Container{Name: cfg.Arch.Balancer.Proxy(), Role: arch.RoleNginx, IP: s.addr(3)}
 	if cfg.Arch.RedisHA {
 		s.planRedisHA()
 	}
@@ -168,19 +168,12 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		s.Nodes = append(s.Nodes, n)
 		s.routes[n.Name] = n.Addr()
 	}
-	conf, err := s.nginxConf()
+	bal, err := s.nginxStart()
+	if cfg.Arch.Balancer == arch.HAProxy {
+		bal, err = s.haproxyStart()
+	}
 	if err != nil {
 		return nil, err
-	}
-	nginxFiles := []testcontainers.ContainerFile{{Reader: bytes.NewReader(conf),
-		ContainerFilePath: "/etc/nginx/nginx.conf", FileMode: 0o644}}
-	if cfg.Arch.Edge.TLS {
-		if s.cert, err = newRunCert(cfg.RunID); err != nil {
-			return nil, err
-		}
-		nginxFiles = append(nginxFiles,
-			testcontainers.ContainerFile{Reader: bytes.NewReader(s.cert.certPEM), ContainerFilePath: certPath, FileMode: 0o644},
-			testcontainers.ContainerFile{Reader: bytes.NewReader(s.cert.keyPEM), ContainerFilePath: keyPath, FileMode: 0o600})
 	}
 
 	// Every container starts at once: the nodes retry Redis until it answers and nginx's upstreams are
@@ -195,8 +188,10 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		s.startRedisHA(gctx, g)
 	}
 	g.Go(func() error {
-		ctr, err := s.run(gctx, s.Nginx, cfg.Images.Nginx, nil,
-			[]string{"nginx", "-g", "daemon off;"}, s.entryPort(), nginxFiles)
+		if err := bal.check(gctx); err != nil {
+			return err
+		}
+		ctr, err := s.run(gctx, s.Nginx, bal.image, nil, bal.cmd, s.entryPort(), bal.files)
 		s.Nginx.ID, s.nginxCtr = idOf(ctr), ctr
 		return err
 	})
