@@ -182,7 +182,11 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		if c.MinReplicasToWrite != nil {
 			a.MinReplicasToWrite = *c.MinReplicasToWrite
 		}
-		applyEdge(&a.Edge, c)
+		if a.Balancer == arch.HAProxy {
+			refuseEdgeOnHAProxy(v, field, c)
+		} else {
+			applyEdge(&a.Edge, c)
+		}
 		for _, err := range a.Validate() {
 			knob, _, _ := strings.Cut(err.Error(), " ")
 			v.add(field+"."+knob, "%v", err)
