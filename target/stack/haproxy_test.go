@@ -46,3 +46,20 @@ func TestHAProxyConfigGolden(t *testing.T) {
 	_, nodeBackends, _ := strings.Cut(string(got), "\nbackend node_api-1")
 	require.NotContains(t, nodeBackends, " check")
 }
+
+// HAProxy's CSV statistics: the api backend's servers by name, other proxies and the backend's own row
+// left out, columns found by their header.
+func TestParseHAProxyStats(t *testing.T) {
+	csv := "# pxname,svname,qcur,econ,wredis,status,\n" +
+		"entry,FRONTEND,0,,,OPEN,\n" +
+		"api,api-1,0,0,0,UP,\n" +
+		"api,api-2,0,3,3,DOWN,\n" +
+		"api,BACKEND,0,3,3,UP,\n" +
+		"node_api-1,api-1,0,0,0,no check,\n"
+	got, err := parseHAProxyStats(strings.NewReader(csv))
+	require.NoError(t, err)
+	require.Equal(t, map[string]HAProxyServer{"api-1": {Status: "UP"}, "api-2": {Status: "DOWN", ConnErrors: 3, Redispatches: 3}}, got)
+	// An answer that is not HAProxy's statistics says so.
+	_, err = parseHAProxyStats(strings.NewReader("<html>502 Bad Gateway</html>\n"))
+	require.ErrorContains(t, err, "no column")
+}
