@@ -1,5 +1,5 @@
 // Package stack brings the reference stack up and down in Docker with testcontainers-go: Redis, N replicas
-// of the reference API and NGINX in front of them, on a private network with fixed addresses, everything
+// of the reference API and NGINX (or HAProxy) in front of them, on a private network with fixed addresses, everything
 // labelled chaosbench.run=<run id> so that nothing outlives Down, an error or Ctrl-C.
 package stack
 
@@ -99,8 +99,8 @@ func (s *Stack) Lookup(name string) (arch.Container, bool) {
 	return arch.Container{}, false
 }
 
-// Up starts a stack and returns once every node answers /readyz through NGINX. On any error, and when ctx
-// ends before it is ready, it removes what it started.
+// Up starts a stack and returns once every node answers /readyz through the balancer (NGINX or HAProxy).
+// On any error, and when ctx ends before it is ready, it removes what it started.
 func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	cfg, err := NewConfig(opts...)
 	if err != nil {
@@ -168,10 +168,11 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		s.Nodes = append(s.Nodes, n)
 		s.routes[n.Name] = n.Addr()
 	}
-	bal, err := s.nginxStart()
+	startBalancer := s.nginxStart
 	if cfg.Arch.Balancer == arch.HAProxy {
-		bal, err = s.haproxyStart()
+		startBalancer = s.haproxyStart
 	}
+	bal, err := startBalancer()
 	if err != nil {
 		return nil, err
 	}
