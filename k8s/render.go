@@ -147,8 +147,12 @@ func checkBundled(plan scenarios.Plan, a arch.Arch) []error {
 			"aim --target at your own deployment of it", a.Name))
 	}
 	if a.Balancer != "" && a.Balancer != arch.RoundRobin {
-		errs = append(errs, fmt.Errorf("arch %s: balancer %s is NGINX's, which the manifests do not run: a Service spreads "+
-			"connections itself (docs/kubernetes.md); use a round-robin architecture or --target", a.Name, a.Balancer))
+		proxy := "NGINX's"
+		if a.Balancer == arch.HAProxy {
+			proxy = "HAProxy's" // the Docker stack's, in NGINX's place
+		}
+		errs = append(errs, fmt.Errorf("arch %s: balancer %s is %s, which the manifests do not run: a Service spreads "+
+			"connections itself (docs/kubernetes.md); use a round-robin architecture or --target", a.Name, a.Balancer, proxy))
 	}
 	if a.Edge.Measure {
 		errs = append(errs, fmt.Errorf("arch %s: TLS and keep-alive at the edge are NGINX's, which the manifests do not run", a.Name))

@@ -89,6 +89,8 @@ func TestRenderRefuses(t *testing.T) {
 		{"unknown arch", "kill-node", []Option{WithArch("stateful")}, `arch: "stateful" is not an architecture`},
 		// sticky sessions are NGINX's balancer, which the manifests do not run
 		{"sticky", "compare-architectures", []Option{WithArch("stateful")}, "balancer sticky is NGINX's"},
+		// HAProxy in NGINX's place is the Docker stack's too
+		{"haproxy", "balancer-compare", []Option{WithArch("stateless-haproxy")}, "balancer haproxy is HAProxy's"},
 		// Redis with Sentinels is not rendered
 		{"redis ha", "redis-failover", []Option{WithArch("stateless-ha")}, "Sentinels is not rendered"},
 		// an attached service on this machine, and no address in the cluster

@@ -189,7 +189,11 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		if c.RefreshGrace != "" && !image {
 			a.RefreshGrace = duration(v, field+".refresh_grace", c.RefreshGrace, false)
 		}
-		applyEdge(&a.Edge, c)
+		if a.Balancer == arch.HAProxy {
+			refuseEdgeOnHAProxy(v, field, c)
+		} else {
+			applyEdge(&a.Edge, c)
+		}
 		for _, err := range a.Validate() {
 			knob, _, _ := strings.Cut(err.Error(), " ")
 			v.add(field+"."+knob, "%v", err)

@@ -86,6 +86,7 @@ func validateFaults(v *positioner, f file, p *Plan) {
 				v.add(field+".target", "%v", err)
 			}
 		}
+		validateFaultBalancer(v, field, fs, p)
 		p.Faults = append(p.Faults, fp)
 	}
 }

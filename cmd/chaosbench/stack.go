@@ -87,7 +87,7 @@ func newStackUpCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&preset, "arch", "stateless", "architecture preset: stateless, stateful, stateless-no-idempotency")
 	f.IntVar(&replicas, "replicas", 3, "number of API nodes")
-	f.StringVar(&balancer, "balancer", "", "round-robin, least-conn or sticky (default: the preset's)")
+	f.StringVar(&balancer, "balancer", "", "round-robin, least-conn or sticky (NGINX's policies), or haproxy (HAProxy in NGINX's place) (default: the preset's)")
 	f.StringVar(&runID, "run-id", "", "label value chaosbench.run=<id> (default: random)")
 	f.StringVar(&persistence, "redis-persistence", "none", "none, everysec or always")
 	f.StringVar(&maxmemory, "redis-maxmemory", "", "Redis maxmemory, e.g. 256mb (default: no limit)")

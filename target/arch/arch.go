@@ -1,5 +1,5 @@
 // Package arch describes an architecture of the reference stack without running it: the knobs of the API
-// (auth, sessions, idempotency, concurrency), NGINX's balancer, Redis's settings, the named presets the
+// (auth, sessions, idempotency, concurrency), the balancer (NGINX's policies or HAProxy), Redis's settings, the named presets the
 // design compares, and the containers a stack is made of (their names, roles and addresses). It imports no
 // container runtime: scenarios validate against it, target/stack runs it in Docker, and results records it.
 package arch
@@ -83,7 +83,8 @@ func (s Service) HealthPath() string {
 // RefapiKnobs names the knobs only the reference API understands: a user's image refuses them.
 var RefapiKnobs = []string{"auth", "sessions", "idempotency", "concurrency"}
 
-// Balancer is NGINX's policy for spreading requests over the API nodes.
+// Balancer is how requests are spread over the API nodes: one of NGINX's policies, or HAProxy (round-robin)
+// in NGINX's place.
 type Balancer string
 
 const (
@@ -93,15 +94,37 @@ const (
 	// cookie mode, the Authorization header in jwt mode (never ip_hash: it hashes the client's /24,
 	// which sends every client of one Docker network to a single node).
 	Sticky Balancer = "sticky"
+	// HAProxy runs HAProxy instead of NGINX in front of the nodes, round-robin, with active health checks
+	// (target/stack/haproxy.go). What only NGINX does (the edge knobs, routing a node through a fault
+	// proxy) is refused on it.
+	HAProxy Balancer = "haproxy"
 )
 
 // Balancers lists the accepted balancer names.
-var Balancers = []Balancer{RoundRobin, LeastConn, Sticky}
+var Balancers = []Balancer{RoundRobin, LeastConn, Sticky, HAProxy}
 
-// CheckBalancer refuses a balancer that NGINX's configuration does not know.
+// CheckBalancer refuses a balancer that the stack does not know.
 func CheckBalancer(b Balancer) error {
 	if !slices.Contains(Balancers, b) {
-		return fmt.Errorf("balancer %q: want round-robin, least-conn or sticky", b)
+		return fmt.Errorf("balancer %q: want round-robin, least-conn, sticky or haproxy", b)
+	}
+	return nil
+}
+
+// Proxy names the program the balancer runs: haproxy or nginx.
+func (b Balancer) Proxy() string {
+	if b == HAProxy {
+		return "haproxy"
+	}
+	return "nginx"
+}
+
+// checkEdgeBalancer refuses a non-default edge on HAProxy: TLS, NGINX's keep-alive towards the nodes and
+// the edge's measure (stub_status) are NGINX's configuration, which HAProxy's does not render.
+func (a Arch) checkEdgeBalancer() error {
+	if a.Balancer == HAProxy && !a.Edge.Default() {
+		return fmt.Errorf("balancer haproxy: the edge knobs (tls, client_keepalive, upstream_keepalive) are " +
+			"NGINX's; use round-robin, least-conn or sticky with them")
 	}
 	return nil
 }
@@ -117,6 +140,9 @@ func (a Arch) Validate() []error {
 		errs = append(errs, err)
 	}
 	if err := a.checkRefresh(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := a.checkEdgeBalancer(); err != nil {
 		errs = append(errs, err)
 	}
 	if a.Service.Custom() {
@@ -145,7 +171,7 @@ func (a Arch) Validate() []error {
 }
 
 // APIEnv is the reference API's environment for these knobs (target/config.go reads it); the balancer is
-// NGINX's, not the API's.
+// the proxy's, not the API's.
 func (a Arch) APIEnv() map[string]string {
 	if a.Service.Custom() {
 		return map[string]string{}

@@ -31,7 +31,13 @@ func TestValidate(t *testing.T) {
 		// Every bad knob is reported at once, not the first only.
 		{"all wrong", Arch{Auth: "basic", Sessions: "disk", Concurrency: "lock", Balancer: "ip-hash"}, []string{
 			`auth "basic": want jwt or cookie`, `sessions "disk": want redis or memory`,
-			`concurrency "lock": want etag or none`, `balancer "ip-hash": want round-robin, least-conn or sticky`}},
+			`concurrency "lock": want etag or none`, `balancer "ip-hash": want round-robin, least-conn, sticky or haproxy`}},
+		// HAProxy in NGINX's place, for the reference API and for a user's image alike.
+		{"haproxy", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: HAProxy}, nil},
+		{"haproxy on an image", Arch{Service: Service{Image: "mine:1"}, Balancer: HAProxy}, nil},
+		// The edge knobs render NGINX's configuration (TLS, keep-alive to the nodes, stub_status): refused.
+		{"haproxy with tls", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: HAProxy,
+			Edge: Edge{TLS: true, Measure: true}}, []string{"balancer haproxy: the edge knobs"}},
 		// An empty balancer is not NGINX's default: the scenario or the preset must say.
 		{"no balancer", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag"}, []string{`balancer "": want`}},
 		// A token pad within 0..256 KiB is a reference API knob like the others.

@@ -13,6 +13,10 @@ type Role string
 const (
 	RoleAPI   Role = "api"
 	RoleRedis Role = "redis"
+	// RoleNginx is the balancer in front of the nodes: NGINX, or HAProxy with balancer haproxy (named
+	// haproxy then). The role is the balancer's, so that what finds it by role (partition from nginx,
+	// the split brain that keeps it on the majority's side) finds either; faults aimed at it by the name
+	// nginx are refused on HAProxy (scenarios).
 	RoleNginx Role = "nginx"
 	// RoleReplica is a Redis server of a RedisHA stack started as a replica (redis-2, redis-3). It is a
 	// role of its own, not RoleRedis, because the faults that declare RoleRedis (redis-outage,
@@ -31,8 +35,8 @@ var Roles = []Role{RoleAPI, RoleRedis, RoleNginx, RoleReplica, RoleSentinel}
 // Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
 // packages that only describe or break a stack need no Docker client.
 type Container struct {
-	Name string     // api-1 .. api-N, redis, nginx; redis-2, redis-3, sentinel-1..3 with RedisHA
-	Role Role       // api, redis, nginx, redis-replica or sentinel
+	Name string     // api-1 .. api-N, redis, nginx (haproxy); redis-2, redis-3, sentinel-1..3 with RedisHA
+	Role Role       // api, redis, nginx (the balancer), redis-replica or sentinel
 	ID   string     // the container runtime's id (opaque outside target/stack); empty before it starts
 	IP   netip.Addr // fixed address on the stack's network
 	// Port is the port an API node's service listens on (Service.ListenPort); 0 for other roles.

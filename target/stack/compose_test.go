@@ -17,7 +17,7 @@ import (
 	"github.com/chaosbench/chaosbench/target/arch"
 )
 
-var update = flag.Bool("update", false, "rewrite deploy/compose/nginx.conf")
+var update = flag.Bool("update", false, "rewrite the golden files: deploy/compose/nginx.conf, testdata/haproxy.cfg.golden")
 
 // composeNodes are docker-compose.yml's fixed addresses.
 var composeNodes = []upstream{{"api-1", "10.214.0.11:8080"}, {"api-2", "10.214.0.12:8080"}, {"api-3", "10.214.0.13:8080"}}

@@ -150,25 +150,30 @@ func (s *Stack) Sidecar(ctx context.Context, name, script string) (string, error
 	}
 	ctx, cancel := context.WithTimeout(ctx, faultTimeout)
 	defer cancel()
-	cli := s.docker
 	img := s.Config.Images.Sidecar
-	if err := CheckImages(ctx, cli, img); err != nil {
+	if err := CheckImages(ctx, s.docker, img); err != nil {
 		return "", err
 	}
-	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config: &container.Config{
-			Image:  img,
-			Cmd:    []string{"sh", "-ec", script},
-			Labels: s.labels("sidecar"),
-		},
-		// The sidecar joins the target's network namespace: its iptables rules are the target's.
-		HostConfig: &container.HostConfig{
-			NetworkMode: container.NetworkMode("container:" + t.ID),
-			CapAdd:      []string{"NET_ADMIN"},
-		},
-	})
+	// The sidecar joins the target's network namespace: its iptables rules are the target's.
+	text, code, err := s.oneShot(ctx, &container.Config{Image: img, Cmd: []string{"sh", "-ec", script}, Labels: s.labels("sidecar")},
+		&container.HostConfig{NetworkMode: container.NetworkMode("container:" + t.ID), CapAdd: []string{"NET_ADMIN"}})
 	if err != nil {
-		return "", fmt.Errorf("create sidecar for %s: %w", name, err)
+		return "", fmt.Errorf("sidecar for %s: %w", name, err)
+	}
+	if code != 0 {
+		return text, fmt.Errorf("sidecar on %s exited %d: %s", name, code, text)
+	}
+	return text, nil
+}
+
+// oneShot runs a short-lived container to its end and removes it: its output (stdout and stderr,
+// trimmed) and exit code. cfg carries the run's labels, so that Sweep removes it if the process dies
+// before it does.
+func (s *Stack) oneShot(ctx context.Context, cfg *container.Config, hc *container.HostConfig) (string, int64, error) {
+	cli := s.docker
+	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc})
+	if err != nil {
+		return "", 0, fmt.Errorf("create: %w", err)
 	}
 	defer func() {
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), faultTimeout)
@@ -177,14 +182,14 @@ func (s *Stack) Sidecar(ctx context.Context, name, script string) (string, error
 	}()
 	wait := cli.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
 	if _, err := cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		return "", fmt.Errorf("start sidecar for %s: %w", name, err)
+		return "", 0, fmt.Errorf("start: %w", err)
 	}
 	var code int64
 	select {
 	case r := <-wait.Result:
 		code = r.StatusCode
 	case err := <-wait.Error:
-		return "", fmt.Errorf("wait for sidecar on %s: %w", name, err)
+		return "", 0, fmt.Errorf("wait: %w", err)
 	}
 	logs, err := cli.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
 	var out bytes.Buffer
@@ -192,11 +197,7 @@ func (s *Stack) Sidecar(ctx context.Context, name, script string) (string, error
 		_, _ = stdcopy.StdCopy(&out, &out, logs)
 		_ = logs.Close()
 	}
-	text := strings.TrimSpace(out.String())
-	if code != 0 {
-		return text, fmt.Errorf("sidecar on %s exited %d: %s", name, code, text)
-	}
-	return text, nil
+	return strings.TrimSpace(out.String()), code, nil
 }
 
 // HostIP is the host's address on the stack's network: a listener of this process there (a fault's

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/internal/poll"
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 // Readiness: the checks that say every node serves through NGINX, used by Up, the injector's health
@@ -23,7 +24,8 @@ var probeClient = &http.Client{
 
 // Ready checks once that NGINX answers and that every node answers its readiness path (/readyz by default)
 // through NGINX, with its own X-Node-Id when it sends one (the reference API always does; for a user's
-// service the header is optional). It returns every failure.
+// service the header is optional); with HAProxy, also that its checks hold every node up. It returns every
+// failure.
 func (s *Stack) Ready(ctx context.Context) error {
 	if s.attached != nil {
 		return s.attachedReady(ctx)
@@ -45,6 +47,10 @@ func (s *Stack) Ready(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	if s.Config.Arch.Balancer == arch.HAProxy && errors.Join(errs...) == nil {
+		// Answering through HAProxy is not being in its rotation: that takes rise checks.
+		return s.haproxyReady(ctx)
+	}
 	return errors.Join(errs...)
 }
 

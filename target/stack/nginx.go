@@ -11,6 +11,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/testcontainers/testcontainers-go"
+
 	"github.com/chaosbench/chaosbench/internal/poll"
 	"github.com/chaosbench/chaosbench/target/arch"
 )
@@ -206,7 +208,7 @@ func nginxConfig(b arch.Balancer, nodes []upstream, timeout time.Duration, gener
 
 // nginxEdgeConfig is nginxConfig with TLS and upstream keep-alive as the edge says.
 func nginxEdgeConfig(b arch.Balancer, edge arch.Edge, nodes []upstream, timeout time.Duration, generation int) ([]byte, error) {
-	connect := max(timeout/5, time.Second)
+	connect := connectTimeout(timeout)
 	var buf bytes.Buffer
 	err := nginxTemplate.Execute(&buf, nginxParams{
 		Balancer:          b,
@@ -224,6 +226,30 @@ func nginxEdgeConfig(b arch.Balancer, edge arch.Edge, nodes []upstream, timeout 
 		return nil, fmt.Errorf("render nginx.conf: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// connectTimeout is the balancer's connect timeout towards a node for a per-try timeout: a fifth of it, at
+// least a second.
+func connectTimeout(timeout time.Duration) time.Duration { return max(timeout/5, time.Second) }
+
+// nginxStart renders NGINX's configuration and, with TLS, the run's certificate beside it.
+func (s *Stack) nginxStart() (balancerStart, error) {
+	conf, err := s.nginxConf()
+	if err != nil {
+		return balancerStart{}, err
+	}
+	files := []testcontainers.ContainerFile{{Reader: bytes.NewReader(conf),
+		ContainerFilePath: "/etc/nginx/nginx.conf", FileMode: 0o644}}
+	if s.Config.Arch.Edge.TLS {
+		if s.cert, err = newRunCert(s.RunID); err != nil {
+			return balancerStart{}, err
+		}
+		files = append(files,
+			testcontainers.ContainerFile{Reader: bytes.NewReader(s.cert.certPEM), ContainerFilePath: certPath, FileMode: 0o644},
+			testcontainers.ContainerFile{Reader: bytes.NewReader(s.cert.keyPEM), ContainerFilePath: keyPath, FileMode: 0o600})
+	}
+	return balancerStart{image: s.Config.Images.Nginx, cmd: []string{"nginx", "-g", "daemon off;"}, files: files,
+		check: func(context.Context) error { return nil }}, nil
 }
 
 // ---- NGINX at run time: the configuration of this stack, routes, balancer and graceful reloads ----
@@ -251,6 +277,9 @@ var ErrNoRouting = errors.New("route: chaosbench does not control an attached pr
 func (s *Stack) Route(ctx context.Context, node, addr string) error {
 	if s.attached != nil {
 		return ErrNoRouting
+	}
+	if s.Config.Arch.Balancer == arch.HAProxy {
+		return fmt.Errorf("route %s: %w", node, ErrFixedConfig)
 	}
 	n, ok := s.Lookup(node)
 	if !ok || n.Role != arch.RoleAPI {
@@ -347,6 +376,9 @@ func probeBody(ctx context.Context, cl *http.Client, url string) (string, error)
 func (s *Stack) SetBalancer(ctx context.Context, b arch.Balancer) error {
 	if err := arch.CheckBalancer(b); err != nil {
 		return err
+	}
+	if b == arch.HAProxy || s.Config.Arch.Balancer == arch.HAProxy {
+		return fmt.Errorf("balancer %s: %w", b, ErrFixedConfig)
 	}
 	s.mu.Lock()
 	s.Config.Arch.Balancer = b

@@ -11,12 +11,15 @@ import (
 	"github.com/chaosbench/chaosbench/target/arch"
 )
 
-// Images names the container images. Redis and NGINX default to the locally built base image, which has
-// both; official images (redis:7, nginx:1.22) work too for users with a registry.
+// Images names the container images. Redis, NGINX and HAProxy default to the locally built base image,
+// which has all three; official images (redis:7, nginx:1.22, haproxy:2.8) work too for users with a
+// registry.
 type Images struct {
 	Refapi string
 	Redis  string
 	Nginx  string
+	// HAProxy runs the balancer of arch.HAProxy: `haproxy -f FILE -db`.
+	HAProxy string
 	// Sidecar runs iptables inside a target's network namespace for network faults.
 	Sidecar string
 }
@@ -28,6 +31,7 @@ func DefaultImages() Images {
 		Refapi:  envOr("CHAOSBENCH_REFAPI_IMAGE", arch.DefaultRefapiImage),
 		Redis:   envOr("CHAOSBENCH_REDIS_IMAGE", base),
 		Nginx:   envOr("CHAOSBENCH_NGINX_IMAGE", base),
+		HAProxy: envOr("CHAOSBENCH_HAPROXY_IMAGE", base),
 		Sidecar: envOr("CHAOSBENCH_SIDECAR_IMAGE", base),
 	}
 }
@@ -46,7 +50,7 @@ type Config struct {
 	Replicas int
 	Redis    arch.RedisConfig
 	Images   Images
-	// UpstreamTimeout bounds NGINX's connect (a fifth of it, at least 1s) and read/send to a node; a stalled
+	// UpstreamTimeout bounds the balancer's connect (a fifth of it, at least 1s) and read/send to a node; a stalled
 	// node costs at most this before NGINX fails over (for methods it may replay).
 	UpstreamTimeout time.Duration
 	// StartTimeout bounds Up from the first container to the last /readyz.
@@ -54,6 +58,9 @@ type Config struct {
 	JWTSecret    string            // random per run when empty
 	RefapiEnv    map[string]string // extra environment for every node (overrides the knobs)
 	Log          io.Writer         // progress lines; nil means silent
+	// haproxyEdit changes HAProxy's configuration before Up checks and writes it: a test's way to a
+	// configuration HAProxy refuses.
+	haproxyEdit func([]byte) []byte
 }
 
 // Option changes the Config; it may refuse a bad value.
@@ -133,6 +140,14 @@ func WithRedis(r arch.RedisConfig) Option {
 	}
 }
 
+// balancerImage is the image of the container in front of the nodes.
+func (c Config) balancerImage() string {
+	if c.Arch.Balancer == arch.HAProxy {
+		return c.Images.HAProxy
+	}
+	return c.Images.Nginx
+}
+
 // apiImage is the image the API nodes run: the user's service, or the reference API.
 func (c Config) apiImage() string {
 	if c.Arch.Service.Custom() {
@@ -149,7 +164,7 @@ func WithImages(im Images) Option {
 			v   string
 		}{
 			{&c.Images.Refapi, im.Refapi}, {&c.Images.Redis, im.Redis},
-			{&c.Images.Nginx, im.Nginx}, {&c.Images.Sidecar, im.Sidecar},
+			{&c.Images.Nginx, im.Nginx}, {&c.Images.HAProxy, im.HAProxy}, {&c.Images.Sidecar, im.Sidecar},
 		} {
 			if p.v != "" {
 				*p.dst = p.v

@@ -1,10 +1,9 @@
 // Package stack brings the reference stack up and down in Docker with testcontainers-go: Redis, N replicas
-// of the reference API and NGINX in front of them, on a private network with fixed addresses, everything
+// of the reference API and NGINX (or HAProxy) in front of them, on a private network with fixed addresses, everything
 // labelled chaosbench.run=<run id> so that nothing outlives Down, an error or Ctrl-C.
 package stack
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -45,7 +44,7 @@ type Stack struct {
 	Gateway netip.Addr       // the host's address on that network
 	Nodes   []arch.Container // API nodes, in order; ID is Docker's container id
 	Redis   arch.Container
-	Nginx   arch.Container
+	Nginx   arch.Container // the balancer: NGINX, or HAProxy (named haproxy) with balancer haproxy
 	// RedisReplicas and Sentinels are a RedisHA stack's (redisha.go); empty otherwise. Redis is then the
 	// initial primary only: CurrentPrimary says which one is primary now.
 	RedisReplicas []arch.Container
@@ -56,7 +55,7 @@ type Stack struct {
 	RedisAddr string
 
 	docker   *Docker
-	nginxCtr *testcontainers.DockerContainer // for file copy and exec
+	nginxCtr *testcontainers.DockerContainer // the balancer's, for NGINX's file copy and exec
 	reloadMu sync.Mutex                      // one reload at a time
 	mu       sync.Mutex
 	routes   map[string]string // node name -> address NGINX sends its traffic to
@@ -100,8 +99,8 @@ func (s *Stack) Lookup(name string) (arch.Container, bool) {
 	return arch.Container{}, false
 }
 
-// Up starts a stack and returns once every node answers /readyz through NGINX. On any error, and when ctx
-// ends before it is ready, it removes what it started.
+// Up starts a stack and returns once every node answers /readyz through the balancer (NGINX or HAProxy).
+// On any error, and when ctx ends before it is ready, it removes what it started.
 func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	cfg, err := NewConfig(opts...)
 	if err != nil {
@@ -136,7 +135,7 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 				"docker load); chaosbench never pulls", ErrImagesMissing, svc.Image, svc.Image)
 		}
 	}
-	if err := CheckImages(ctx, cli, cfg.apiImage(), cfg.Images.Redis, cfg.Images.Nginx); err != nil {
+	if err := CheckImages(ctx, cli, cfg.apiImage(), cfg.Images.Redis, cfg.balancerImage()); err != nil {
 		_ = cli.Close()
 		return nil, err
 	}
@@ -158,7 +157,8 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.Redis = arch.Container{Name: "redis", Role: arch.RoleRedis, IP: s.addr(2)}
-	s.Nginx = arch.Container{Name: "nginx", Role: arch.RoleNginx, IP: s.addr(3)}
+	// The balancer: NGINX, or HAProxy in its place (named haproxy), at one address and entry port.
+	s.Nginx = arch.Container{Name: cfg.Arch.Balancer.Proxy(), Role: arch.RoleNginx, IP: s.addr(3)}
 	if cfg.Arch.RedisHA {
 		s.planRedisHA()
 	}
@@ -168,19 +168,13 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		s.Nodes = append(s.Nodes, n)
 		s.routes[n.Name] = n.Addr()
 	}
-	conf, err := s.nginxConf()
+	startBalancer := s.nginxStart
+	if cfg.Arch.Balancer == arch.HAProxy {
+		startBalancer = s.haproxyStart
+	}
+	bal, err := startBalancer()
 	if err != nil {
 		return nil, err
-	}
-	nginxFiles := []testcontainers.ContainerFile{{Reader: bytes.NewReader(conf),
-		ContainerFilePath: "/etc/nginx/nginx.conf", FileMode: 0o644}}
-	if cfg.Arch.Edge.TLS {
-		if s.cert, err = newRunCert(cfg.RunID); err != nil {
-			return nil, err
-		}
-		nginxFiles = append(nginxFiles,
-			testcontainers.ContainerFile{Reader: bytes.NewReader(s.cert.certPEM), ContainerFilePath: certPath, FileMode: 0o644},
-			testcontainers.ContainerFile{Reader: bytes.NewReader(s.cert.keyPEM), ContainerFilePath: keyPath, FileMode: 0o600})
 	}
 
 	// Every container starts at once: the nodes retry Redis until it answers and nginx's upstreams are
@@ -195,8 +189,10 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		s.startRedisHA(gctx, g)
 	}
 	g.Go(func() error {
-		ctr, err := s.run(gctx, s.Nginx, cfg.Images.Nginx, nil,
-			[]string{"nginx", "-g", "daemon off;"}, s.entryPort(), nginxFiles)
+		if err := bal.check(gctx); err != nil {
+			return err
+		}
+		ctr, err := s.run(gctx, s.Nginx, bal.image, nil, bal.cmd, s.entryPort(), bal.files)
 		s.Nginx.ID, s.nginxCtr = idOf(ctr), ctr
 		return err
 	})
