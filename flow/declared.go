@@ -3,7 +3,7 @@ package flow
 import "time"
 
 // The compiled form of a scenario's declared client and ops. Package scenarios decodes and validates
-// the YAML and builds these; the load engine and `chaosbench try` (flow/run) run them.
+// the YAML and builds these; the load engine and `chaosbench try` (package flowrun) run them.
 
 // Built-in variables every template may read.
 const (

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/chaosbench/chaosbench/flow"
-	"github.com/chaosbench/chaosbench/flow/run"
+	"github.com/chaosbench/chaosbench/flowrun"
 	"github.com/chaosbench/chaosbench/results"
 )
 
@@ -33,10 +33,10 @@ func (r *reader) get(ctx context.Context, step flow.Step, c *client, extra flow.
 		vars, gen := c.vars, c.gen
 		c.mu.Unlock()
 		env := flow.Env{Scope: layered{extra, vars}, Rand: rand.New(rand.NewPCG(r.cfg.Seed, uint64(c.id)))}
-		resp, err := run.Send(ctx, r.http, r.cfg.Base, step, &env)
+		resp, err := flowrun.Send(ctx, r.http, r.cfg.Base, step, &env)
 		requests++
 		switch {
-		case err != nil && errors.Is(err, run.ErrRender):
+		case err != nil && errors.Is(err, flowrun.ErrRender):
 			return nil, requests, err // the same each time
 		case err != nil:
 			last = err
@@ -86,7 +86,7 @@ func (r *reader) login(ctx context.Context, c *client, gen int) error {
 	env := flow.Env{Scope: vars, Rand: rand.New(rand.NewPCG(r.cfg.Seed, uint64(c.id)<<20|uint64(gen+1)))}
 	for _, i := range r.cfg.Client.Session.Login {
 		s := r.cfg.Client.Setup[i]
-		resp, err := run.Send(ctx, r.http, r.cfg.Base, s, &env)
+		resp, err := flowrun.Send(ctx, r.http, r.cfg.Base, s, &env)
 		if err != nil {
 			return fmt.Errorf("setup step %d: %w", i, err)
 		}

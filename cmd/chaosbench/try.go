@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	flowrun "github.com/chaosbench/chaosbench/flow/run"
+	flowrun "github.com/chaosbench/chaosbench/flowrun"
 	"github.com/chaosbench/chaosbench/internal/local"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/spf13/cobra"

@@ -1,4 +1,4 @@
-package run
+package flowrun
 
 import (
 	"context"

@@ -1,8 +1,8 @@
-// Package run sends a scenario's declared requests (flow.Client, flow.Op) over HTTP and
+// Package flowrun sends a scenario's declared requests (flow.Client, flow.Op) over HTTP and
 // says what happened to each: its status and time, its captures and whether its expectation held. Try runs
 // one virtual client once through the setup and every op, for `chaosbench try`; the load engine will run
 // declared ops through the same steps.
-package run
+package flowrun
 
 import (
 	"bytes"
