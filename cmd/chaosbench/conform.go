@@ -42,7 +42,7 @@ be reached.`,
 		Example: `  chaosbench conform http://127.0.0.1:8080
   chaosbench conform http://127.0.0.1:8080 --format junit > conform.xml
   chaosbench conform http://127.0.0.1:8080 --jwt-secret "$JWT_SECRET" --rules idempotency.,jwt.
-  chaosbench conform --stack                                   # the reference API: no rule skipped
+  chaosbench conform --stack                                   # the reference API: only refresh.* skipped (off)
   chaosbench conform --stack --image shop-api:dev --port 8080  # your image, with the state-store rule`,
 		Args: func(_ *cobra.Command, args []string) error {
 			switch {
