@@ -129,7 +129,7 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 				set  bool
 			}{{"base", c.Base != ""}, {"auth", c.Auth != ""}, {"sessions", c.Sessions != ""},
 				{"idempotency", c.Idempotency != nil}, {"concurrency", c.Concurrency != ""},
-				{"token_pad_bytes", c.TokenPadBytes != nil}} {
+				{"token_pad_bytes", c.TokenPadBytes != nil}, {"store", c.Store != ""}} {
 				if k.set {
 					v.add(field+"."+k.name, "is a knob of the reference API, which target.image (%s) replaces: "+
 						"only balancer applies to a custom image", f.Target.Image)
@@ -181,6 +181,9 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		}
 		if c.MinReplicasToWrite != nil {
 			a.MinReplicasToWrite = *c.MinReplicasToWrite
+		}
+		if c.Store != "" && !image {
+			a.Store = c.Store
 		}
 		applyEdge(&a.Edge, c)
 		for _, err := range a.Validate() {

@@ -36,6 +36,9 @@ type Arch struct {
 	// failover or a split brain can lose at the price of refused writes. 0: off. Only a RedisHA stack has
 	// replicas. The architecture's too, so that one scenario compares a Redis HA stack with and without it.
 	MinReplicasToWrite int
+	// Store is where the reference API keeps orders and resources: "" or redis, or postgres (a PostgreSQL
+	// server in the stack, Redis as cache and session store; store.go).
+	Store string
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
@@ -109,6 +112,9 @@ func (a Arch) Validate() []error {
 	if err := a.CheckMinReplicas(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.CheckStore(); err != nil {
+		errs = append(errs, err)
+	}
 	if a.Service.Custom() {
 		if a.Auth != "" || a.Sessions != "" || a.Idempotency || a.Concurrency != "" {
 			errs = append(errs, fmt.Errorf("knobs %s are the reference API's: a custom image (%s) does not "+
@@ -148,6 +154,7 @@ func (a Arch) APIEnv() map[string]string {
 		"CONCURRENCY": a.Concurrency}
 	a.tokenPadEnv(env)
 	a.redisHAEnv(env)
+	a.storeEnv(env)
 	return env
 }
 
