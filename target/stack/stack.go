@@ -80,7 +80,7 @@ func (s *Stack) Attached() bool { return s.attached != nil }
 func (s *Stack) Docker() *Docker { return s.docker }
 
 // Containers returns every container of the stack: nodes, then redis and nginx (an attached project may
-// have neither), then a RedisHA stack's replicas and Sentinels.
+// have neither), then a RedisHA stack's replicas and Sentinels, then a store: postgres stack's PostgreSQL.
 func (s *Stack) Containers() []arch.Container {
 	out := append([]arch.Container(nil), s.Nodes...)
 	for _, c := range []arch.Container{s.Redis, s.Nginx} {
