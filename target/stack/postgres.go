@@ -21,7 +21,12 @@ import (
 const postgresPort = "5432/tcp"
 
 // postgresReadyTimeout bounds the wait for a fresh server: initdb and the first start take about 2 s here.
-const postgresReadyTimeout = 60 * time.Second
+// A variable for the test of a server that never answers (TestPostgresThatDoesNotAnswer).
+var postgresReadyTimeout = 60 * time.Second
+
+// postgresCmd is the server container's command; a variable for the same test, which runs one that never
+// listens.
+var postgresCmd = func(subnet netip.Prefix) []string { return []string{"sh", "-c", postgresScript(subnet)} }
 
 // ErrNoPostgres is what PostgresHostAddr answers on a stack whose architecture keeps everything in Redis.
 var ErrNoPostgres = errors.New("the stack has no PostgreSQL (architecture without store: postgres, e.g. stateless-postgres has one)")
@@ -66,7 +71,7 @@ exec ` + asPG + bin + `/postgres -D "$D" -c listen_addresses='*' -c max_connecti
 // startPostgres starts the server in g, beside the others.
 func (s *Stack) startPostgres(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error {
-		ctr, err := s.run(ctx, s.Postgres, postgresImage(), nil, []string{"sh", "-c", postgresScript(s.Subnet)}, postgresPort, nil)
+		ctr, err := s.run(ctx, s.Postgres, postgresImage(), nil, postgresCmd(s.Subnet), postgresPort, nil)
 		s.Postgres.ID = idOf(ctr)
 		return err
 	})
@@ -92,8 +97,8 @@ func (s *Stack) waitPostgres(ctx context.Context) error {
 		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("postgres at %s (the nodes' %s) did not answer: %w", dsn,
-				arch.PostgresDSN(netip.AddrPortFrom(s.Postgres.IP, arch.PostgresPort)), last)
+			return fmt.Errorf("postgres at %s (the nodes' %s) did not answer within %s: %w", dsn,
+				arch.PostgresDSN(netip.AddrPortFrom(s.Postgres.IP, arch.PostgresPort)), postgresReadyTimeout, last)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
