@@ -2,7 +2,6 @@ package pgtruth_test
 
 import (
 	"context"
-	"io"
 	"testing"
 	"time"
 
@@ -32,7 +31,7 @@ func TestRunReadsPostgresAndAgreesWithTheAPI(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, err := runner.Run(ctx, plan, runner.WithOutDir(t.TempDir()), runner.WithLog(io.Discard, false), runner.WithCrossCheck())
+	out, err := runner.Run(ctx, plan, runner.WithOutDir(t.TempDir()), runner.WithLog(tlog{t}, false), runner.WithCrossCheck())
 	require.NoError(t, err)
 	require.Len(t, out.Summary.Architectures, 1)
 	a := out.Summary.Architectures[0]
@@ -49,3 +48,7 @@ func TestRunReadsPostgresAndAgreesWithTheAPI(t *testing.T) {
 	require.Zero(t, a.Writes.Duplicates)
 	require.Zero(t, a.Writes.Lost)
 }
+
+type tlog struct{ t *testing.T }
+
+func (w tlog) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }

@@ -2,8 +2,10 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"time"
@@ -102,6 +104,36 @@ func (s *Stack) waitPostgres(ctx context.Context) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// checkNodesUsePostgres asks each node's /readyz, once they are ready, whether it keeps its orders in
+// PostgreSQL: a reference API image built before STORE=postgres ignores the variable, serves from Redis and
+// would make the checker read an empty database, every acknowledged write "lost". Better to refuse the run.
+func (s *Stack) checkNodesUsePostgres(ctx context.Context) error {
+	entry, err := s.EntryURL(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range s.Nodes {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, entry+"/_chaosbench/node/"+n.Name+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		res, err := s.prober().Do(req)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
+		var body struct {
+			Postgres string `json:"postgres"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&body)
+		_ = res.Body.Close()
+		if err != nil || body.Postgres != "ok" {
+			return fmt.Errorf("%s does not keep its orders in PostgreSQL (its /readyz says no \"postgres\": \"ok\"): "+
+				"the image %s predates STORE=postgres; rebuild it with make images", n.Name, s.Config.apiImage())
+		}
+	}
+	return nil
 }
 
 // PostgresHostAddr is PostgreSQL's 127.0.0.1:port on the host, which the checker reads ground truth

@@ -246,6 +246,11 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if err := s.WaitReady(ctx); err != nil {
 		return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
 	}
+	if cfg.Arch.UsesPostgres() {
+		if err := s.checkNodesUsePostgres(ctx); err != nil {
+			return nil, fmt.Errorf("stack %s: %w", s.RunID, err)
+		}
+	}
 	if cfg.Arch.RedisHA {
 		if err := s.waitRedisHA(ctx); err != nil {
 			return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
