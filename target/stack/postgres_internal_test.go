@@ -19,7 +19,9 @@ import (
 // bounds the test) fails Up with a message naming the DSN, and Up removes everything it started.
 func TestPostgresThatDoesNotAnswer(t *testing.T) {
 	dockertest.Require(t)
-	defer func(cmd func(netip.Prefix) []string, wait time.Duration) { postgresCmd, postgresReadyTimeout = cmd, wait }(postgresCmd, postgresReadyTimeout)
+	defer func(cmd func(netip.Prefix) []string, wait time.Duration) {
+		postgresCmd, postgresReadyTimeout = cmd, wait
+	}(postgresCmd, postgresReadyTimeout)
 	postgresCmd = func(netip.Prefix) []string { return []string{"sleep", "3600"} }
 	postgresReadyTimeout = 3 * time.Second
 
