@@ -219,6 +219,8 @@ func targets(r arch.Role) string {
 		return "Redis replicas (redis-2, redis-3 on stateless-ha)"
 	case arch.RoleSentinel:
 		return "Sentinels (sentinel-N on stateless-ha)"
+	case arch.RolePostgres:
+		return "postgres (on stateless-postgres)"
 	}
 	return string(r)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,29 +83,51 @@ const (
 type RedisLink struct {
 	Delay, Jitter time.Duration
 	Loss          float64 // percent of packets dropped, each direction; 0: none
+	// link is the store whose link is degraded: nil is Redis; postgres-link sets PostgreSQL's
+	// (postgreslink.go). The mechanism is the same, only the port and the servers differ.
+	link *storeLink
+}
+
+// storeLink names the state store a link fault degrades the path to.
+type storeLink struct {
+	fault string      // the fault's name, in its messages
+	port  int         // the store's port on its servers
+	store arch.Role   // the target that means "every API node's link"
+	data  []arch.Role // the servers the nodes may talk to
+}
+
+var redisStoreLink = storeLink{fault: "redis-link", port: arch.RedisPort, store: arch.RoleRedis,
+	data: []arch.Role{arch.RoleRedis, arch.RoleReplica}}
+
+func (f *RedisLink) store() storeLink {
+	if f.link == nil {
+		return redisStoreLink
+	}
+	return *f.link
 }
 
 var _ Fault = (*RedisLink)(nil)
 
-func (*RedisLink) Name() string { return "redis-link" }
+func (f *RedisLink) Name() string { return f.store().fault }
 
 func (f *RedisLink) Inject(ctx context.Context, env *Env, t Target) (Effect, error) {
 	// The nodes whose link is degraded: the target, or every API node when the target is redis; and the
 	// Redis data nodes they may talk to.
+	link := f.store()
 	var nodes, data []arch.Container
 	for _, c := range env.Stack.Containers() {
 		switch {
-		case c.Role == arch.RoleAPI && (t.Role == arch.RoleRedis || c.Name == t.Name):
+		case c.Role == arch.RoleAPI && (t.Role == link.store || c.Name == t.Name):
 			nodes = append(nodes, c)
-		case c.Role == arch.RoleRedis || c.Role == arch.RoleReplica:
+		case slices.Contains(link.data, c.Role):
 			data = append(data, c)
 		}
 	}
 	if len(nodes) == 0 {
-		return Effect{}, errors.New("redis-link: the stack has no API node to degrade")
+		return Effect{}, fmt.Errorf("%s: the stack has no API node to degrade", link.fault)
 	}
 	if len(data) == 0 {
-		return Effect{}, errors.New("redis-link: the stack has no redis")
+		return Effect{}, fmt.Errorf("%s: the stack has no %s", link.fault, link.store)
 	}
 
 	// Every node's sidecar runs at once, on injection and on revert, so that a fault on redis starts and
@@ -128,7 +151,7 @@ func (f *RedisLink) Inject(ctx context.Context, env *Env, t Target) (Effect, err
 			busy += p.Drain(drainQuiet, drainTimeout)
 		}
 		if len(proxies) > 0 {
-			env.logf("chaos: redis-link: proxies drained in %s, %d connection(s) closed busy at the %s limit",
+			env.logf("chaos: %s: proxies drained in %s, %d connection(s) closed busy at the %s limit", link.fault,
 				time.Since(start).Round(time.Millisecond), busy, drainTimeout)
 		}
 		return errors.Join(errs...)
@@ -141,19 +164,19 @@ func (f *RedisLink) Inject(ctx context.Context, env *Env, t Target) (Effect, err
 	var steps, rejects []step
 	var ips []netip.Addr
 	for _, r := range data {
-		redis := netip.AddrPortFrom(r.IP, arch.RedisPort)
+		redis := netip.AddrPortFrom(r.IP, uint16(link.port))
 		peer := redis // where the node's packets to this Redis go
 		if f.Delay > 0 {
 			listen := netip.AddrPortFrom(env.Stack.HostIP(), 0).String()
 			p, err := startDelayProxy(listen, redis.String(), f.Delay, f.Jitter, env.Float64)
 			if err != nil {
 				_ = revert(ctx)
-				return Effect{}, fmt.Errorf("redis-link: delay proxy for %s: %w", r.Name, err)
+				return Effect{}, fmt.Errorf("%s: delay proxy for %s: %w", link.fault, r.Name, err)
 			}
 			proxies = append(proxies, p)
 			if peer, err = netip.ParseAddrPort(p.Addr()); err != nil {
 				_ = revert(ctx)
-				return Effect{}, fmt.Errorf("redis-link: delay proxy for %s: %w", r.Name, err)
+				return Effect{}, fmt.Errorf("%s: delay proxy for %s: %w", link.fault, r.Name, err)
 			}
 			ips = append(ips, r.IP)
 			to := fmt.Sprintf("-d %s -p tcp --dport %d", redis.Addr(), redis.Port())
@@ -171,7 +194,7 @@ func (f *RedisLink) Inject(ctx context.Context, env *Env, t Target) (Effect, err
 		}
 	}
 	if f.Delay > 0 {
-		before, after := closeDirect(ips)
+		before, after := closeDirect(ips, link.port)
 		steps = append(append([]step{{cmd: before}}, steps...), step{cmd: after})
 		steps = append(steps, rejects...)
 	}
@@ -182,7 +205,7 @@ func (f *RedisLink) Inject(ctx context.Context, env *Env, t Target) (Effect, err
 		go func() {
 			defer wg.Done()
 			if reverts[i], errs[i] = insertRules(ctx, env, n.Name, steps); errs[i] != nil {
-				errs[i] = fmt.Errorf("redis-link: rules on %s: %w", n.Name, errs[i])
+				errs[i] = fmt.Errorf("%s: rules on %s: %w", link.fault, n.Name, errs[i])
 			}
 		}()
 	}
@@ -212,7 +235,7 @@ func (f *RedisLink) mechanism(nodes, data []arch.Container) string {
 	if len(nodes) > 1 {
 		sidecar += "s"
 	}
-	return fmt.Sprintf("%s on %s -> %s:%d via %s", strings.Join(parts, " + "), names(nodes), names(data), arch.RedisPort, sidecar)
+	return fmt.Sprintf("%s on %s -> %s:%d via %s", strings.Join(parts, " + "), names(nodes), names(data), f.store().port, sidecar)
 }
 
 // closeDirect returns the sidecar's commands that close a node's direct connections to the Redis data
@@ -226,12 +249,12 @@ func (f *RedisLink) mechanism(nodes, data []arch.Container) string {
 // 2 to 3 commands per node (200 signups/s through NGINX) and opened a node's circuit breaker (3 failures
 // in a row) once in three; closing every listed connection at once, 1 failure in three injections; idle
 // ones only, 1 in ten (a connection reused in the milliseconds between ss reading it idle and closing it).
-func closeDirect(ips []netip.Addr) (before, after string) {
+func closeDirect(ips []netip.Addr, port int) (before, after string) {
 	var dst []string
 	for _, ip := range ips {
 		dst = append(dst, "dst "+ip.String())
 	}
-	filter := fmt.Sprintf("dport = :%d and ( %s )", arch.RedisPort, strings.Join(dst, " or "))
+	filter := fmt.Sprintf("dport = :%d and ( %s )", port, strings.Join(dst, " or "))
 	before = fmt.Sprintf("direct=$(ss -Htn '%s' | awk '{print $4}')\n", filter)
 	after = strings.ReplaceAll(`for try in $(seq 100); do
   [ -n "$direct" ] || break

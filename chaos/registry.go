@@ -28,6 +28,9 @@ type Kind struct {
 	// RedisHA marks a fault that needs Redis Sentinels (the RedisHA port: a primary that can change, and
 	// replicas to take over): an architecture with one Redis cannot take it.
 	RedisHA bool
+	// Postgres marks a fault that needs the architecture's PostgreSQL (store: postgres): an architecture
+	// that keeps everything in Redis cannot take it.
+	Postgres bool
 	// Peers lists the other containers the fault acts on, besides its target, as a scenario names them
 	// (redis-split-brain's params.with: api-1): validation checks that the stack has each. Nil: none.
 	Peers func(Params) []string
@@ -114,7 +117,7 @@ func (k Kind) check(name string, role arch.Role) error {
 		return nil
 	}
 	what := map[arch.Role]string{arch.RoleAPI: "an API node", arch.RoleRedis: "Redis", arch.RoleNginx: "NGINX",
-		arch.RoleReplica: "a Redis replica", arch.RoleSentinel: "a Redis Sentinel"}[role]
+		arch.RoleReplica: "a Redis replica", arch.RoleSentinel: "a Redis Sentinel", arch.RolePostgres: "PostgreSQL"}[role]
 	if what == "" {
 		what = "no container of the stack"
 	}

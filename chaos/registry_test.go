@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	// Every fault of the issue is registered under its scenario name.
-	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "redis-failover", "redis-link", "redis-memory-pressure",
+	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "postgres-link", "postgres-outage", "redis-failover", "redis-link", "redis-memory-pressure",
 		"redis-outage", "redis-split-brain", "response-loss", "restart", "stop"}, Names())
 
 	r := &Registry{}
@@ -41,7 +41,13 @@ func TestCheckTarget(t *testing.T) {
 		{"partition", "redis", "partition cannot target redis"},
 		{"clock-skew", "any-api", ""}, // an API node's clock
 		{"clock-skew", "redis", "clock-skew cannot target redis (Redis): it targets API nodes"},
-		{"kill", "postgres", "no container of the stack"}, // not a container of the stack
+		{"kill", "postgres", ""},                       // a store: postgres architecture's server (scenarios checks the architecture)
+		{"kill", "mysql", "no container of the stack"}, // not a container of the stack
+		{"postgres-outage", "postgres", ""},            // its one role
+		{"postgres-link", "api-1", ""},                 // one node's link to PostgreSQL
+		{"postgres-link", "postgres", ""},              // every node's
+		{"postgres-link", "redis", "postgres-link cannot target redis (Redis)"},
+		{"postgres-outage", "redis", "postgres-outage cannot target redis (Redis): it targets postgres"},
 		{"kill", "redis-2", ""},           // a Redis HA stack's replica
 		{"pause", "sentinel-1", ""},       // and its Sentinels
 		{"packet-loss", "sentinel-3", ""}, // the container-wide faults take every role

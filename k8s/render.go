@@ -146,6 +146,10 @@ func checkBundled(plan scenarios.Plan, a arch.Arch) []error {
 		errs = append(errs, fmt.Errorf("arch %s: Redis with Sentinels is not rendered for Kubernetes (docs/kubernetes.md); "+
 			"aim --target at your own deployment of it", a.Name))
 	}
+	if a.UsesPostgres() {
+		errs = append(errs, fmt.Errorf("arch %s: PostgreSQL (store: postgres) is not rendered for Kubernetes; "+
+			"aim --target at your own deployment of it", a.Name))
+	}
 	if a.Balancer != "" && a.Balancer != arch.RoundRobin {
 		proxy := "NGINX's"
 		if a.Balancer == arch.HAProxy {

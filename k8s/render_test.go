@@ -93,6 +93,8 @@ func TestRenderRefuses(t *testing.T) {
 		{"haproxy", "balancer-compare", []Option{WithArch("stateless-haproxy")}, "balancer haproxy is HAProxy's"},
 		// Redis with Sentinels is not rendered
 		{"redis ha", "redis-failover", []Option{WithArch("stateless-ha")}, "Sentinels is not rendered"},
+		// nor is PostgreSQL: the nodes would be told STORE=postgres with no server to reach
+		{"postgres", "postgres-outage", nil, "PostgreSQL (store: postgres) is not rendered"},
 		// an attached service on this machine, and no address in the cluster
 		{"attach without target", "testdata/shop.yaml", nil, "give the service's address in the cluster with --target"},
 		// more workers than virtual clients

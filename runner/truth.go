@@ -51,7 +51,15 @@ func readTruth(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch
 		return t, nil
 	}
 	blackBoxOnly := a.Service.Custom() || plan.Attach != nil // storage chaosbench does not know
-	if !blackBoxOnly {
+	if !blackBoxOnly && a.UsesPostgres() {
+		// store: postgres keeps orders and resources in PostgreSQL: its tables are the ground truth
+		// (truth_postgres.go), not Redis, which only caches there.
+		f, err := postgresCheck(cctx, st, l)
+		if err != nil {
+			return t, fmt.Errorf("check ground truth: %w", err)
+		}
+		t.findings = f
+	} else if !blackBoxOnly {
 		raddr, err := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
 		if err != nil {
 			return t, fmt.Errorf("find redis for the checker: %w", err)

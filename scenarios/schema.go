@@ -58,6 +58,9 @@ type customArch struct {
 	TLS               *bool `yaml:"tls"`
 	ClientKeepAlive   *bool `yaml:"client_keepalive"`
 	UpstreamKeepAlive *bool `yaml:"upstream_keepalive"`
+	// Store is where the reference API keeps orders and resources: redis (the default) or postgres
+	// (arch.Arch.Store: a PostgreSQL server behind the Redis cache).
+	Store string `yaml:"store"`
 }
 
 type targetSpec struct {

@@ -56,6 +56,7 @@ func validateFaults(v *positioner, f file, p *Plan) {
 			if k.RedisHA && single != "" {
 				v.add(field+".kind", "%s needs Redis Sentinels and replicas: %s has one Redis (use stateless-ha)", fs.Kind, single)
 			}
+			checkPostgresFault(v, field, k, p) // validate_postgres.go
 			if k.Peers != nil {
 				for _, peer := range k.Peers(fp.Params) {
 					if err := checkTarget(peer, replicas, single); err != nil {
@@ -69,6 +70,8 @@ func validateFaults(v *positioner, f file, p *Plan) {
 			}
 		}
 		if err := checkTarget(fs.Target, replicas, single); err != nil {
+			v.add(field+".target", "%v", err)
+		} else if err := checkPostgresTarget(fs.Target, p); err != nil {
 			v.add(field+".target", "%v", err)
 		} else if p.Attach != nil && p.Attach.Project == "" {
 			v.add(field+".target", "faults need target.compose (the project and its services) to find %s", fs.Target)
@@ -154,7 +157,7 @@ func checkTarget(t string, replicas int, single string) error {
 	switch {
 	case t == "":
 		return fmt.Errorf("is required (%s)", known)
-	case t == chaos.AnyAPI || t == "redis" || t == "nginx":
+	case t == chaos.AnyAPI || t == "redis" || t == "nginx" || t == arch.PostgresName: // postgres: checkPostgresTarget
 		return nil
 	case strings.HasPrefix(t, "api-"):
 		n, err := strconv.Atoi(strings.TrimPrefix(t, "api-"))

@@ -29,6 +29,9 @@ const (
 
 	ConcurrencyETag ConcurrencyMode = "etag" // If-Match compare-and-set
 	ConcurrencyNone ConcurrencyMode = "none" // last write wins (updates can be lost)
+
+	StoreRedis    = "redis"    // orders and resources in Redis, as everything else
+	StorePostgres = "postgres" // orders and resources in PostgreSQL; Redis keeps sessions and the replay cache
 )
 
 var nodeIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -49,6 +52,13 @@ type Config struct {
 	Sessions    SessionMode
 	Idempotency bool
 	Concurrency ConcurrencyMode
+
+	// Store is where orders and resources live: redis, or postgres (pgstore.go) with PostgresDSN, a pool of
+	// PostgresPoolSize connections and PostgresTimeout per transaction.
+	Store            string
+	PostgresDSN      string
+	PostgresPoolSize int
+	PostgresTimeout  time.Duration
 
 	// JWTAlg is HS256 (JWTSecret), RS256 or EdDSA (JWTPrivateKeyFile, PEM).
 	JWTAlg            string
@@ -104,6 +114,9 @@ func DefaultConfig() Config {
 		Sessions:         SessionsRedis,
 		Idempotency:      true,
 		Concurrency:      ConcurrencyETag,
+		Store:            StoreRedis,
+		PostgresPoolSize: 10,
+		PostgresTimeout:  2 * time.Second,
 		JWTAlg:           "HS256",
 		TokenIssuer:      "chaosbench-refapi",
 		TokenAudience:    "chaosbench",
@@ -152,6 +165,21 @@ func (c Config) Validate() error {
 	case ConcurrencyETag, ConcurrencyNone:
 	default:
 		bad("CONCURRENCY", "%q is not etag or none", c.Concurrency)
+	}
+	switch c.Store {
+	case StoreRedis:
+	case StorePostgres:
+		if c.PostgresDSN == "" {
+			bad("POSTGRES_DSN", "is required with STORE=postgres (e.g. postgres://postgres@10.0.0.2:5432/postgres?sslmode=disable)")
+		}
+		if c.PostgresPoolSize < 1 || c.PostgresPoolSize > 1000 {
+			bad("POSTGRES_POOL_SIZE", "%d is outside 1..1000", c.PostgresPoolSize)
+		}
+		if c.PostgresTimeout <= 0 {
+			bad("POSTGRES_TIMEOUT", "must be positive")
+		}
+	default:
+		bad("STORE", "%q is not redis or postgres", c.Store)
 	}
 	if !nodeIDRE.MatchString(c.NodeID) {
 		// It travels in a header and, in cookie mode, in the session cookie.
@@ -275,6 +303,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	str(&c.RedisURL, "redis-url", "REDIS_URL", "Redis URL")
 	str(&c.RedisSentinels, "redis-sentinels", "REDIS_SENTINELS", "Sentinel addresses ip:port,... (empty: REDIS_URL's server)")
 	str(&c.RedisMasterName, "redis-master-name", "REDIS_MASTER_NAME", "the primary's name at the Sentinels")
+	str(&c.Store, "store", "STORE", "where orders and resources live: redis or postgres")
+	str(&c.PostgresDSN, "postgres-dsn", "POSTGRES_DSN", "PostgreSQL connection string (STORE=postgres)")
+	integer(&c.PostgresPoolSize, "postgres-pool-size", "POSTGRES_POOL_SIZE", "connections in this node's PostgreSQL pool")
+	dur(&c.PostgresTimeout, "postgres-timeout", "POSTGRES_TIMEOUT", "timeout of one PostgreSQL transaction")
 	str(&auth, "auth", "AUTH", "jwt or cookie")
 	str(&sessions, "sessions", "SESSIONS", "redis or memory")
 	str(&idem, "idempotency", "IDEMPOTENCY", "on or off")
@@ -302,6 +334,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 		c.Auth = AuthMode(strings.ToLower(auth))
 		c.Sessions = SessionMode(strings.ToLower(sessions))
 		c.Concurrency = ConcurrencyMode(strings.ToLower(concurrency))
+		c.Store = strings.ToLower(c.Store)
 		switch strings.ToLower(idem) {
 		case "on", "true", "1":
 			c.Idempotency = true

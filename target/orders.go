@@ -145,6 +145,10 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request, sess sessio
 		return append(ks, keyspace.Order+o.OrderID, keyspace.UserOrders+sess.UserID, keyspace.OrderByRequest+in.RequestID, keyIdx)
 	}
 
+	if s.pg != nil { // STORE=postgres: orders live in PostgreSQL (pgorders.go)
+		s.createOrderPG(w, r, sess, in, o, stored, body)
+		return
+	}
 	if !s.cfg.Idempotency {
 		hasKey := "0"
 		if key != "" {
@@ -223,6 +227,10 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request, sess sessio
 // listOrders: GET /v1/orders returns the caller's orders, oldest first
 // (at most the newest 1000).
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, sess session) {
+	if s.pg != nil {
+		s.listOrdersPG(w, r, sess)
+		return
+	}
 	var raws []any
 	err := s.st.do(r.Context(), "order.list", func(ctx context.Context) error {
 		ids, err := s.st.rdb.LRange(ctx, keyspace.UserOrders+sess.UserID, -1000, -1).Result()

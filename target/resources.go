@@ -42,6 +42,10 @@ func (s *Server) getResource(w http.ResponseWriter, r *http.Request, _ session) 
 		writeError(w, http.StatusBadRequest, CodeBadRequest, "resource id must be 1-64 characters of letters, digits, _ and -")
 		return
 	}
+	if s.pg != nil { // STORE=postgres (pgorders.go)
+		s.getResourcePG(w, r, id)
+		return
+	}
 	var vals []any
 	err := s.st.do(r.Context(), "resource.get", func(ctx context.Context) (err error) {
 		vals, err = s.st.rdb.HMGet(ctx, keyspace.Resource+id, "value", "version").Result()
@@ -105,6 +109,10 @@ func (s *Server) patchResource(w http.ResponseWriter, r *http.Request, _ session
 	}
 	if in.Value == nil {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, "value is required")
+		return
+	}
+	if s.pg != nil { // STORE=postgres (pgorders.go)
+		s.patchResourcePG(w, r, id, *in.Value, cond, s.cfg.Concurrency != ConcurrencyETag)
 		return
 	}
 	var res []any

@@ -28,6 +28,7 @@ type Server struct {
 	now       func() time.Time // the wall clock as the API reads it: clock.now, with its offset
 	clock     *skewedClock     // the offset the admin endpoint sets (clock.go)
 	st        *store
+	pg        *pgStore // STORE=postgres: orders and resources (pgstore.go); nil with STORE=redis
 	sessions  sessionStore
 	tokens    *tokens
 	metrics   *metrics
@@ -68,6 +69,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.st = st
+	if cfg.Store == StorePostgres {
+		if s.pg, err = newPGStore(cfg, s.metrics, s.log); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Auth == AuthJWT {
 		if s.tokens, err = newTokens(cfg, s.now); err != nil {
 			return nil, err
@@ -105,6 +111,9 @@ func (s *Server) Config() Config { return s.cfg }
 // Close releases Redis connections and background work.
 func (s *Server) Close() error {
 	s.sessions.close()
+	if s.pg != nil {
+		s.pg.close()
+	}
 	return s.st.close()
 }
 
@@ -206,7 +215,20 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "redis": "ok", "breaker": s.st.cb.State().String()})
+	body := map[string]string{"status": "ready", "redis": "ok", "breaker": s.st.cb.State().String()}
+	if s.pg != nil {
+		// STORE=postgres: ready only when PostgreSQL answers and the schema exists; the pool's size is
+		// reported here and as refapi_postgres_pool_max_conns.
+		body["postgres_pool"] = s.pg.poolText()
+		if err := s.pg.ping(r.Context()); err != nil {
+			w.Header().Set("Retry-After", "1")
+			body["status"], body["postgres"], body["code"], body["error"] = "not_ready", err.Error(), CodeStateStore, "postgres does not answer"
+			writeJSON(w, http.StatusServiceUnavailable, body)
+			return
+		}
+		body["postgres"] = "ok"
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // storeError answers a failed state-store call: 503 with Retry-After, fast,

@@ -41,10 +41,14 @@ func newListCmd() *cobra.Command {
 					strings.Join(faults, ","), firstSentence(e.Description))
 			}
 			fmt.Fprintln(w)
-			fmt.Fprintln(w, "ARCHITECTURE\tAUTH\tSESSIONS\tIDEMPOTENCY\tCONCURRENCY\tBALANCER")
+			fmt.Fprintln(w, "ARCHITECTURE\tAUTH\tSESSIONS\tIDEMPOTENCY\tCONCURRENCY\tBALANCER\tSTORE")
 			for _, n := range arch.PresetNames() {
 				a, _ := arch.Preset(n)
-				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\n", a.Name, a.Auth, a.Sessions, a.Idempotency, a.Concurrency, a.Balancer)
+				store := a.Store
+				if store == "" {
+					store = arch.StoreRedis
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%s\t%s\n", a.Name, a.Auth, a.Sessions, a.Idempotency, a.Concurrency, a.Balancer, store)
 			}
 			fmt.Fprintln(w)
 			fmt.Fprintln(w, "FAULT\tTARGETS\tNEEDS")
@@ -78,6 +82,9 @@ func faultNeeds(k chaos.Kind) string {
 	var needs []string
 	if k.RedisHA {
 		needs = append(needs, "Redis Sentinels (stateless-ha)")
+	}
+	if k.Postgres {
+		needs = append(needs, "PostgreSQL (store: postgres, stateless-postgres)")
 	}
 	if k.RefapiOnly {
 		needs = append(needs, "the reference API (not a user's image or an attached project)")

@@ -18,6 +18,8 @@ func TestListSaysWhatFaultsNeed(t *testing.T) {
 		`(?m)^latency\s.*chaosbench's own NGINX`,
 		`(?m)^redis-link\s+API nodes \(any-api, api-N\) or redis\s+redis \(attached: a redis service in target.compose\)$`,
 		`(?m)^kill\s.*sentinel-N on stateless-ha.*\s-$`,
+		`(?m)^postgres-outage\s+postgres \(on stateless-postgres\)\s+PostgreSQL \(store: postgres, stateless-postgres\)$`,
+		`(?m)^stateless-postgres\s.*\spostgres$`,
 	} {
 		require.Regexp(t, regexp.MustCompile(want), out)
 	}

@@ -72,7 +72,7 @@ func run(args []string) int {
 		log.Info("admin listening", "addr", cfg.AdminAddr)
 	}
 	log.Info("listening", "addr", cfg.Addr, "auth", cfg.Auth, "sessions", cfg.Sessions,
-		"idempotency", cfg.Idempotency, "concurrency", cfg.Concurrency)
+		"idempotency", cfg.Idempotency, "concurrency", cfg.Concurrency, "store", cfg.Store)
 
 	select {
 	case err := <-errc:

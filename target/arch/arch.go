@@ -43,6 +43,9 @@ type Arch struct {
 	// refresh token.
 	Refresh      time.Duration
 	RefreshGrace time.Duration
+	// Store is where the reference API keeps orders and resources: "" or redis, or postgres (a PostgreSQL
+	// server in the stack, Redis as cache and session store; store.go).
+	Store string
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
@@ -145,6 +148,9 @@ func (a Arch) Validate() []error {
 	if err := a.checkEdgeBalancer(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.CheckStore(); err != nil {
+		errs = append(errs, err)
+	}
 	if a.Service.Custom() {
 		if a.Auth != "" || a.Sessions != "" || a.Idempotency || a.Concurrency != "" {
 			errs = append(errs, fmt.Errorf("knobs %s are the reference API's: a custom image (%s) does not "+
@@ -185,6 +191,7 @@ func (a Arch) APIEnv() map[string]string {
 	a.tokenPadEnv(env)
 	a.refreshEnv(env)
 	a.redisHAEnv(env)
+	a.storeEnv(env)
 	return env
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func TestPresets(t *testing.T) {
-	require.Equal(t, []string{"stateful", "stateless", "stateless-ha", "stateless-no-idempotency"}, PresetNames())
+	require.Equal(t, []string{"stateful", "stateless", "stateless-ha", "stateless-no-idempotency", "stateless-postgres"}, PresetNames())
 	for _, n := range PresetNames() {
 		a, err := Preset(n)
 		require.NoError(t, err)
@@ -17,7 +17,7 @@ func TestPresets(t *testing.T) {
 		require.Empty(t, a.Validate(), "preset %s is valid", n)
 	}
 	_, err := Preset("serverless")
-	require.ErrorContains(t, err, `unknown architecture "serverless" (known: stateful, stateless, stateless-ha, stateless-no-idempotency)`)
+	require.ErrorContains(t, err, `unknown architecture "serverless" (known: stateful, stateless, stateless-ha, stateless-no-idempotency, stateless-postgres)`)
 }
 
 func TestValidate(t *testing.T) {
@@ -86,7 +86,8 @@ func TestRoleOf(t *testing.T) {
 		{RedisReplicaName(1), RoleReplica}, // redis-2, a RedisHA replica
 		{SentinelName(3), RoleSentinel},    // sentinel-3
 		{"any-api", ""},                    // a target spec, not a container name (chaos.RoleOf reads it)
-		{"postgres", ""},                   // no container of the stack
+		{"postgres", RolePostgres},         // the PostgreSQL server of a store: postgres architecture
+		{"mysql", ""},                      // no container of the stack
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, RoleOf(tt.name), tt.name)

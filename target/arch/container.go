@@ -30,7 +30,7 @@ const (
 
 // Roles lists the roles of the stack's containers that faults may declare: the container-wide faults
 // (kill, pause, stop, restart, packet-loss) declare them all.
-var Roles = []Role{RoleAPI, RoleRedis, RoleNginx, RoleReplica, RoleSentinel}
+var Roles = []Role{RoleAPI, RoleRedis, RoleNginx, RoleReplica, RoleSentinel, RolePostgres}
 
 // Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
 // packages that only describe or break a stack need no Docker client.
@@ -72,6 +72,8 @@ func RoleOf(name string) Role {
 		return RoleSentinel
 	case name == string(RoleNginx):
 		return RoleNginx
+	case name == PostgresName: // an architecture with Store postgres (store.go)
+		return RolePostgres
 	}
 	return ""
 }

@@ -49,6 +49,8 @@ type Stack struct {
 	// initial primary only: CurrentPrimary says which one is primary now.
 	RedisReplicas []arch.Container
 	Sentinels     []arch.Container
+	// Postgres is an architecture's PostgreSQL server (store: postgres; postgres.go); zero otherwise.
+	Postgres arch.Container
 	// Entry is NGINX's URL on the host (http://127.0.0.1:PORT) and RedisAddr Redis's host:port, as of Up.
 	// A fault that restarts NGINX or Redis changes them: EntryURL and RedisHostAddr read them again.
 	Entry     string
@@ -77,7 +79,7 @@ func (s *Stack) Attached() bool { return s.attached != nil }
 func (s *Stack) Docker() *Docker { return s.docker }
 
 // Containers returns every container of the stack: nodes, then redis and nginx (an attached project may
-// have neither), then a RedisHA stack's replicas and Sentinels.
+// have neither), then a RedisHA stack's replicas and Sentinels, then a store: postgres stack's PostgreSQL.
 func (s *Stack) Containers() []arch.Container {
 	out := append([]arch.Container(nil), s.Nodes...)
 	for _, c := range []arch.Container{s.Redis, s.Nginx} {
@@ -86,7 +88,11 @@ func (s *Stack) Containers() []arch.Container {
 		}
 	}
 	out = append(out, s.RedisReplicas...)
-	return append(out, s.Sentinels...)
+	out = append(out, s.Sentinels...)
+	if s.Postgres.Name != "" {
+		out = append(out, s.Postgres)
+	}
+	return out
 }
 
 // Lookup finds a container by role name (api-2, redis, nginx).
@@ -135,7 +141,7 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 				"docker load); chaosbench never pulls", ErrImagesMissing, svc.Image, svc.Image)
 		}
 	}
-	if err := CheckImages(ctx, cli, cfg.apiImage(), cfg.Images.Redis, cfg.balancerImage()); err != nil {
+	if err := CheckImages(ctx, cli, append([]string{cfg.apiImage(), cfg.Images.Redis, cfg.balancerImage()}, cfg.postgresImages()...)...); err != nil {
 		_ = cli.Close()
 		return nil, err
 	}
@@ -162,6 +168,9 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if cfg.Arch.RedisHA {
 		s.planRedisHA()
 	}
+	if cfg.Arch.UsesPostgres() {
+		s.planPostgres()
+	}
 	for i := range cfg.Replicas {
 		n := arch.Container{Name: arch.NodeName(i + 1), Role: arch.RoleAPI, IP: s.addr(11 + i),
 			Port: cfg.Arch.Service.ListenPort()}
@@ -187,6 +196,9 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	})
 	if cfg.Arch.RedisHA {
 		s.startRedisHA(gctx, g)
+	}
+	if cfg.Arch.UsesPostgres() {
+		s.startPostgres(gctx, g)
 	}
 	g.Go(func() error {
 		if err := bal.check(gctx); err != nil {
@@ -221,8 +233,19 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		return nil, err
 	}
 	logf("stack %s: containers started in %s, waiting for readiness", s.RunID, time.Since(start).Round(time.Millisecond))
+	if cfg.Arch.UsesPostgres() {
+		// Before the nodes: they are ready only once PostgreSQL answers, and its failure says more than theirs.
+		if err := s.waitPostgres(ctx); err != nil {
+			return nil, fmt.Errorf("stack %s: %w", s.RunID, err)
+		}
+	}
 	if err := s.WaitReady(ctx); err != nil {
 		return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
+	}
+	if cfg.Arch.UsesPostgres() {
+		if err := s.checkNodesUsePostgres(ctx); err != nil {
+			return nil, fmt.Errorf("stack %s: %w", s.RunID, err)
+		}
 	}
 	if cfg.Arch.RedisHA {
 		if err := s.waitRedisHA(ctx); err != nil {
@@ -354,6 +377,7 @@ func (s *Stack) apiEnv(node string) map[string]string {
 		}
 		env["REDIS_SENTINELS"] = arch.SentinelAddrs(ips)
 	}
+	s.postgresEnv(env)
 	for k, v := range s.Config.RefapiEnv {
 		env[k] = v
 	}
