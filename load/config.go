@@ -1,6 +1,7 @@
 package load
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -110,6 +111,9 @@ type Config struct {
 	// over by then, or Run fails (a late start would send nothing but
 	// late requests). Zero: start as soon as setup is over.
 	StartAt time.Time
+	// StartGate, when set (and StartAt is not), is asked for the start instant once setup is over: the
+	// coordinator's gate (AskGate, segment_gate.go) answers when every worker of the run is set up.
+	StartGate func(context.Context) (time.Time, error)
 	// RunID, when set, is the run's id: a declared scenario's {{run.id}}, the prefix of idempotency keys
 	// and of built-in users' names. The workers of one run share it (chaosbench run --workers gives them
 	// one), so that {{run.id}} names the same thing in every worker, as in one process: a counter named

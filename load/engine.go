@@ -119,8 +119,14 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	setup := time.Since(setupStart)
 
 	e.start = time.Now()
-	if !cfg.StartAt.IsZero() {
-		if e.start, err = waitStart(ctx, cfg.StartAt); err != nil {
+	startAt := cfg.StartAt
+	if startAt.IsZero() && cfg.StartGate != nil {
+		if startAt, err = cfg.StartGate(ctx); err != nil {
+			return nil, fmt.Errorf("load start: %w", err)
+		}
+	}
+	if !startAt.IsZero() {
+		if e.start, err = waitStart(ctx, startAt); err != nil {
 			return nil, err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chaosbench/chaosbench/internal/poll"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/runfolder"
 	"github.com/chaosbench/chaosbench/scenarios"
@@ -27,18 +28,18 @@ func LoaderImage() string {
 	return arch.DefaultLoaderImage
 }
 
-// workerSetupTime is how long the coordinator gives the loader containers to start and set up their
-// clients (sign-up and login: bcrypt on the service's side) before the shared start instant: a fixed part
-// for the containers, and a share per client, for each pair of a declared client's setup steps (the
-// built-in setup is two requests). A worker that is not ready by then fails the run, saying so; it never
-// starts late.
-func workerSetupTime(plan scenarios.Plan, workers int) time.Duration {
+// workerSetupBound is how long the loader containers may take to start and set up their clients
+// (sign-up and login: bcrypt on the service's side) before the run gives up on them. The start waits
+// for setup (load.Gate), not for this bound, so the bound only has to be generous: a fixed part for the
+// containers, and per client, for each pair of a declared client's setup steps (the built-in setup is two
+// requests), 200 ms, several times what two bcrypts of cost 10 take on a loaded core.
+func workerSetupBound(plan scenarios.Plan, workers int) time.Duration {
 	per := (plan.Clients + workers - 1) / max(workers, 1)
 	pairs := 1
 	if plan.Client != nil {
 		pairs = max(1, (len(plan.Client.Setup)+1)/2)
 	}
-	return min(5*time.Second+time.Duration(per*pairs)*30*time.Millisecond, 2*time.Minute)
+	return min(30*time.Second+time.Duration(per*pairs)*200*time.Millisecond, 3*time.Minute)
 }
 
 // workersDirName is where the workers' own run folders go, inside the architecture's folder: the merged
@@ -60,17 +61,19 @@ func runWorkers(ctx context.Context, st *stack.Stack, spec scenarios.RunSpec, a 
 	if err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
-	clockURL, stopClock, err := startClock(st)
+	gate := load.NewGate(n)
+	clockURL, gateURL, stopClock, err := startClock(st, gate)
 	if err != nil {
 		return nil, err
 	}
 	defer stopClock()
-	run, err := newWorkerRun(plan, n, clockURL)
+	run, err := newWorkerRun(plan, clockURL, gateURL)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, start at %s\n", n, img, st.Network,
-		run.start.UTC().Format(time.RFC3339Nano))
+	bound := workerSetupBound(plan, n)
+	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, starting together once all are set up (within %s)\n",
+		n, img, st.Network, bound)
 	loaders, err := run.loaders(st, a, spec.Seed, spec.Scale, absDir, n)
 	if err != nil {
 		return nil, err
@@ -82,41 +85,48 @@ func runWorkers(ctx context.Context, st *stack.Stack, spec scenarios.RunSpec, a 
 	defer lds.Remove(ctx)
 	// The waits outlive an interruption (ctx): the workers are then stopped, write what they measured
 	// and exit, and that is merged like any run. They are bounded all the same: a worker's load ends at
-	// the start instant plus the plan plus its grace, so past a generous margin it is stopped.
-	wctx, cancelWait := context.WithDeadline(context.WithoutCancel(ctx), run.start.Add(plan.Duration()+workerDrainMargin))
+	// the start instant (within the setup bound) plus the plan plus its grace, so past a generous margin
+	// it is stopped.
+	wctx, cancelWait := context.WithTimeout(context.WithoutCancel(ctx), bound+plan.Duration()+workerDrainMargin)
 	defer cancelWait()
 	if err := lds.Start(ctx, wctx); err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
-	settle := fireAt(run.start, onStart)
-	defer settle()
+	settle := fireAt(ctx, gate, bound, onStart, func() { lds.Stop(workerStopGrace) })
 	codes, errs := waitWorkers(ctx, wctx, lds, absDir)
-	settle()
+	if gerr := settle(); gerr != nil {
+		return nil, fmt.Errorf("workers: %w", gerr)
+	}
 	return mergeWorkers(ctx, dir, absDir, n, codes, errs)
 }
 
 // startClock serves the coordinator's clock, on the host's address on the run's network, for the
-// workers to measure their offset against before they start; stop closes it.
-func startClock(st *stack.Stack) (clockURL string, stop func(), err error) {
+// workers to measure their offset against before they start, and the start gate they ask once set up;
+// stop closes both.
+func startClock(st *stack.Stack, gate *load.Gate) (clockURL, gateURL string, stop func(), err error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(st.Gateway.String(), "0"))
 	if err != nil {
-		return "", nil, fmt.Errorf("workers: listen for the clock on %s: %w", st.Gateway, err)
+		return "", "", nil, fmt.Errorf("workers: listen for the clock on %s: %w", st.Gateway, err)
 	}
-	clockSrv := &http.Server{Handler: load.ClockHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = clockSrv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + "/", func() { clockSrv.Close() }, nil
+	mux := http.NewServeMux()
+	mux.Handle("/", load.ClockHandler())
+	mux.Handle("/gate", gate)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	return base + "/", base + "/gate", func() { srv.Close() }, nil
 }
 
 // workerRun is what every worker of one run is told alike; each adds its segment and its folder.
 type workerRun struct {
 	scenario string   // the scenario argument: a built-in's name, or the mounted file
 	binds    []string // the scenario file's mount, if any
-	start    time.Time
-	clock    string // the coordinator's clock
+	clock    string   // the coordinator's clock
+	gate     string   // its start gate (load.Gate)
 	runID    string
 }
 
-// newWorkerRun settles the scenario the workers read, one run id, and the shared start instant.
+// newWorkerRun settles the scenario the workers read and one run id.
 //
 // The scenario as the workers read it: a built-in by name, a file mounted read-only. A declared
 // scenario travels the same way: the worker loads the file and takes its client section, ops, mix
@@ -124,8 +134,8 @@ type workerRun struct {
 // clients' variables, and the merge joins them for the invariants' reads (declaredCheck). The file is
 // the one definition of them, already parsed and checked by one loader, where flags or JSON would be a
 // second encoding of the plan to keep in step.
-func newWorkerRun(plan scenarios.Plan, n int, clockURL string) (workerRun, error) {
-	run := workerRun{scenario: plan.Source, clock: clockURL}
+func newWorkerRun(plan scenarios.Plan, clockURL, gateURL string) (workerRun, error) {
+	run := workerRun{scenario: plan.Source, clock: clockURL, gate: gateURL}
 	if name, ok := plan.BuiltinName(); ok {
 		run.scenario = name
 	} else {
@@ -138,7 +148,6 @@ func newWorkerRun(plan scenarios.Plan, n int, clockURL string) (workerRun, error
 	// One run id for every worker (load.Config.RunID): a declared scenario's {{run.id}} names one thing
 	// across them, as in one process.
 	run.runID = load.NewRunID()
-	run.start = time.Now().Add(workerSetupTime(plan, n)).Round(time.Millisecond)
 	return run, nil
 }
 
@@ -155,7 +164,7 @@ func (run workerRun) loaders(st *stack.Stack, a arch.Arch, seed int64, scale flo
 		}
 		loaders[i] = stack.Loader{Out: wdir, Binds: run.binds,
 			Cmd: []string{"worker", run.scenario, "--segment", fmt.Sprintf("%d/%d", i, n), "--target", target,
-				"--start", run.start.UTC().Format(time.RFC3339Nano), "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
+				"--start", run.gate, "--seed", strconv.FormatInt(seed, 10), "--out", "/out",
 				"--arch", a.Name, "--scale", strconv.FormatFloat(scale, 'g', -1, 64),
 				"--clock", run.clock, "--allow-net", st.Subnet.String(), "--run-id", run.runID}}
 	}
@@ -163,23 +172,36 @@ func (run workerRun) loaders(st *stack.Stack, a arch.Arch, seed int64, scale flo
 }
 
 // fireAt is the coordinator's side of the shared clock: faults and the edge watch start at the instant
-// the workers were given, as OnStart does for an engine in this process. Once the workers are done,
-// settle: the hooks either never ran, or have returned (what they set is then safe to read). settle
-// may be called more than once.
-func fireAt(start time.Time, onStart []func(time.Time)) (settle func()) {
-	fired := make(chan struct{})
-	startTimer := time.AfterFunc(time.Until(start), func() {
-		defer close(fired)
+// the gate gave the workers, as OnStart does for an engine in this process. When the workers are not all
+// set up within bound, stop stops them and settle says so. Once the workers are done, settle: the hooks
+// either never ran, or have returned (what they set is then safe to read).
+func fireAt(ctx context.Context, gate *load.Gate, bound time.Duration, onStart []func(time.Time), stop func()) (settle func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var gateErr error
+	go func() {
+		defer close(done)
+		gctx, cancelGate := context.WithTimeout(ctx, bound)
+		at, err := gate.Wait(gctx)
+		cancelGate()
+		if err != nil {
+			if ctx.Err() == nil { // not set up in time; an interruption or the workers' end is not that
+				gateErr = fmt.Errorf("not every worker was set up within %s: %w", bound, err)
+				stop()
+			}
+			return
+		}
+		if !poll.Sleep(ctx, time.Until(at)) {
+			return
+		}
 		for _, fn := range onStart {
-			fn(start)
+			fn(at)
 		}
-	})
-	settled := false
-	return func() {
-		if !settled && !startTimer.Stop() {
-			<-fired
-		}
-		settled = true
+	}()
+	return func() error {
+		cancel()
+		<-done
+		return gateErr
 	}
 }
 

@@ -34,7 +34,7 @@ type workerFlags struct {
 func newWorkerCmd() *cobra.Command {
 	var f workerFlags
 	cmd := &cobra.Command{
-		Use:   "worker SCENARIO --segment I/N --target URL --start RFC3339NANO --seed S --out DIR",
+		Use:   "worker SCENARIO --segment I/N --target URL --start RFC3339NANO|GATE_URL --seed S --out DIR",
 		Short: "Send one segment of a scenario's load (one of several workers), write its run folder and exit",
 		Long: fmt.Sprintf(`Run the load of one segment of a scenario's phases, as one of N workers that share the load: segment
 I of N sends hits I+1, I+1+N, … of the whole schedule (each phase's rate split exactly, as k6's
@@ -43,8 +43,10 @@ seed from the run's. No stack, no faults, no checking: the coordinator (chaosben
 a Kubernetes Job) starts the stack, places the faults on the same clock, merges the workers' folders
 exactly (histograms by window with HdrHistogram's Merge, ledgers by key) and checks the merged run.
 
-Every worker of a run gets the same --start instant (RFC 3339 with nanoseconds, UTC) and --seed; its
-setup must be over by then, or it exits 1 instead of starting late. With --run-id they share the run's
+Every worker of a run gets the same --start and --seed. --start is the shared instant (RFC 3339 with
+nanoseconds, UTC; a Kubernetes Job's), and setup must be over by then, or the worker exits 1 instead of
+starting late; or it is the coordinator's start gate (a URL: chaosbench run --workers), which the worker
+tells when its setup is over and which answers every worker the same instant once all are set up. With --run-id they share the run's
 id too, so that a declared scenario's {{run.id}} is one value across them (without it, each worker
 draws its own, and a counter named after the run is one per worker). With --clock, the worker measures
 its clock's offset against the coordinator's (a URL serving Unix nanoseconds) and records it: past
@@ -83,7 +85,7 @@ was measured until then is written), 2 bad input.`, results.MaxWorkerClockOffset
 	fl := cmd.Flags()
 	fl.StringVar(&f.segment, "segment", "", "this worker's segment I/N, 0 ≤ I < N (required)")
 	fl.StringVar(&f.target, "target", "", "the service's base URL (required)")
-	fl.StringVar(&f.start, "start", "", "the run's shared start instant, RFC 3339 with nanoseconds (required)")
+	fl.StringVar(&f.start, "start", "", "the run's shared start instant, RFC 3339 with nanoseconds, or the coordinator's start gate URL (required)")
 	fl.Int64Var(&f.seed, "seed", 0, "the run's seed: every worker gets the same and derives its own (required)")
 	fl.StringVar(&f.out, "out", "", "the folder to write the worker's run files into (required)")
 	fl.StringVar(&f.arch, "arch", "", "the scenario's architecture whose load to send (default its first)")
@@ -111,9 +113,14 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 	if err != nil {
 		return cfg, nil, badInput("--segment: %v", err)
 	}
-	start, err := time.Parse(time.RFC3339Nano, f.start)
-	if err != nil {
-		return cfg, nil, badInput("--start %q: want RFC 3339, e.g. 2026-11-23T18:00:00.5Z", f.start)
+	// --start is the shared instant, or the coordinator's start gate, which answers it once every worker
+	// is set up (load.Gate: chaosbench run --workers); the gate's URL is checked with the others below.
+	var start time.Time
+	gate := strings.HasPrefix(f.start, "http://") || strings.HasPrefix(f.start, "https://")
+	if !gate {
+		if start, err = time.Parse(time.RFC3339Nano, f.start); err != nil {
+			return cfg, nil, badInput("--start %q: want RFC 3339, e.g. 2026-11-23T18:00:00.5Z, or the coordinator's start gate URL", f.start)
+		}
 	}
 	if f.runID != "" && !load.ValidRunID(f.runID) {
 		return cfg, nil, badInput("--run-id %q: want 1 to 32 letters, digits, '-' or '_'", f.runID)
@@ -153,11 +160,18 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 			return cfg, nil, err
 		}
 	}
+	if gate {
+		if _, err := checkWorkerURL(ctx, "--start", f.start, allowed); err != nil {
+			return cfg, nil, err
+		}
+		cfg.StartGate = load.AskGate(f.start, seg)
+	}
 	if err := plan.CheckWorkers(seg.Count); err != nil {
 		return cfg, nil, badInput("--segment %s: scenario %s: %v", f.segment, plan.Name, err)
 	}
+	gateFn := cfg.StartGate
 	cfg = spec.LoadConfig(spec.Archs[0], f.target)
-	cfg.Segment, cfg.StartAt, cfg.RunDir, cfg.RunID = seg, start, f.out, f.runID
+	cfg.Segment, cfg.StartAt, cfg.StartGate, cfg.RunDir, cfg.RunID = seg, start, gateFn, f.out, f.runID
 	if f.ca != "" {
 		pem, err := os.ReadFile(f.ca)
 		if err != nil {

@@ -43,6 +43,7 @@ func TestWorkerBadInput(t *testing.T) {
 		{"target off this machine", with("--target", "http://192.0.2.1:80")},            // TEST-NET: never a local address
 		{"target not http", with("--target", "ftp://127.0.0.1/")},                       // wrong scheme
 		{"start not RFC 3339", with("--start", "18:00")},                                // no date
+		{"start gate off this machine", with("--start", "http://192.0.2.1:80/gate")},    // the gate stays local too
 		{"unknown arch", with("--arch", "serverless")},                                  // not in the scenario
 		{"scale out of range", with("--scale", "0")},                                    // as run --scale
 		{"ca not a file", with("--ca", "/no/such/file.pem")},                            // unreadable
