@@ -216,3 +216,33 @@ func TestH2LatencyFromPlanned(t *testing.T) {
 	assert.Zero(t, res.Totals.Errors)
 	assert.Zero(t, srv.notH2.Load())
 }
+
+// BenchmarkRequestH2 is BenchmarkRequest's GET over the HTTP/2 path (TLS 1.3, one connection), beside
+// BenchmarkRequest/wire and /net/http: what the protocol and x/net's transport cost per request.
+func BenchmarkRequestH2(b *testing.B) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Node-Id", "n1")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	cfg := Config{BaseURL: srv.URL, Mix: getMix(), Phases: []Phase{{"b", time.Second, Constant(1)}}}.withDefaults()
+	e := &engine{cfg: cfg, base: srv.URL, ledger: newLedger(), start: time.Now(), h2: true,
+		http: newH2Client(srv.URL, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS13}, cfg.Timeout)}
+	defer e.http.CloseIdleConnections()
+	w := e.newWorker()
+	ctx := context.Background()
+	op := HTTPGet{OpName: "get", Path: "/"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w.pcg.Seed(uint64(i), 1)
+		x := &Exec{e: e, w: w, rnd: w.rnd, deadline: time.Now().Add(10 * time.Second)}
+		if out := op.Do(ctx, x); out.Class != ClassOK {
+			b.Fatalf("%+v", out)
+		}
+	}
+}
