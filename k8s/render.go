@@ -88,6 +88,10 @@ func Render(plan scenarios.Plan, opts ...Option) (Manifests, error) {
 	if cfg.Target == "" && err == nil {
 		errs = append(errs, checkBundled(plan, a)...)
 	}
+	if cfg.Target != "" && err == nil && a.Edge.HTTP2 && !strings.HasPrefix(cfg.Target, "https://") {
+		// The workers' load engine speaks HTTP/2 over TLS only: every request would fail at the worker's start.
+		errs = append(errs, fmt.Errorf("arch %s: http2 is negotiated in the TLS handshake: give an https --target, not %s", a.Name, cfg.Target))
+	}
 	if len(errs) > 0 {
 		return Manifests{}, errors.Join(errs...)
 	}

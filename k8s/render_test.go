@@ -91,6 +91,10 @@ func TestRenderRefuses(t *testing.T) {
 		{"sticky", "compare-architectures", []Option{WithArch("stateful")}, "balancer sticky is NGINX's"},
 		// HAProxy in NGINX's place is the Docker stack's too
 		{"haproxy", "balancer-compare", []Option{WithArch("stateless-haproxy")}, "balancer haproxy is HAProxy's"},
+		// TLS and HTTP/2 at the edge are NGINX's, which the manifests do not run
+		{"http2 bundled", "http2-edge", []Option{WithArch("tls-h2")}, "TLS and keep-alive at the edge are NGINX's"},
+		// the workers speak HTTP/2 over TLS only: a plain http target is refused, not failed in the cluster
+		{"http2 plain target", "http2-edge", []Option{WithArch("tls-h2"), WithTarget("http://api.shop.svc:8080")}, "give an https --target"},
 		// Redis with Sentinels is not rendered
 		{"redis ha", "redis-failover", []Option{WithArch("stateless-ha")}, "Sentinels is not rendered"},
 		// nor is PostgreSQL: the nodes would be told STORE=postgres with no server to reach

@@ -96,6 +96,11 @@ type Config struct {
 	// warm-up's included, and says Connection: close (with TLS: a full
 	// handshake per request). Warm-up opens no pool then. Off by default.
 	NoKeepAlive bool
+	// HTTP2 sends every request (setup's too) as HTTP/2 over TLS on one
+	// connection (a new one only after the server's GOAWAY), its streams
+	// multiplexed, instead of the wire client's HTTP/1.1 (wire_h2.go).
+	// Needs an https BaseURL and keep-alive; ignored with WithHTTPClient.
+	HTTP2 bool
 
 	// RunDir, when set, receives records.jsonl, latency.hlog, orders.jsonl
 	// (streamed) and ledger.json.
@@ -257,6 +262,9 @@ func (c Config) Validate() []error {
 		errs = append(errs, fmt.Errorf("base_url: scheme %q, want http or https", u.Scheme))
 	case u.Host == "":
 		errs = append(errs, errors.New("base_url: no host"))
+	}
+	if c.HTTP2 {
+		errs = append(errs, c.checkHTTP2(u)...)
 	}
 	if len(c.Phases) == 0 {
 		errs = append(errs, errors.New("phases: at least one phase is required"))

@@ -37,7 +37,8 @@ type engine struct {
 	records chan Record
 	jobs    chan job
 	limit   *inflightLimit // the scheduler's adaptive in-flight cap
-	wt      *wireTarget    // nil with WithHTTPClient: measured requests go through net/http
+	wt      *wireTarget    // nil with WithHTTPClient or HTTP2: measured requests go through net/http
+	h2      bool           // Config.HTTP2: http is the HTTP/2 client (wire_h2.go)
 
 	inflight    atomic.Int64
 	workers     int
@@ -180,7 +181,11 @@ func newEngine(cfg Config, opts []Option) (*engine, error) {
 	// WithHTTPClient; otherwise each worker speaks HTTP/1.1 on its own
 	// connection (wire.go).
 	e.http = e.set.client
-	if e.http == nil {
+	if e.http == nil && cfg.HTTP2 {
+		// HTTP/2 (wire_h2.go): one client for setup and the measured requests, its streams on one
+		// connection; no wire target, so Exec takes its net/http attempt.
+		e.http, e.h2 = newH2Client(e.base, edgeTLS(e.base, cfg.TLS), cfg.Timeout), true
+	} else if e.http == nil {
 		wt, err := newWireTarget(e.base)
 		if err != nil {
 			return nil, fmt.Errorf("load target: %w", err)

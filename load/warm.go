@@ -76,6 +76,9 @@ func (e *engine) warmUp(ctx, runCtx context.Context) (int, error) {
 	if rate == 0 {
 		return 0, nil
 	}
+	if e.h2 {
+		return e.warmH2(ctx)
+	}
 	var w0 *worker
 	get := func(hold func()) error { return e.warmGet(ctx, hold) }
 	if e.wt != nil {

@@ -119,6 +119,8 @@ type Knobs struct {
 	TLS               bool  `json:"tls,omitempty"`
 	ClientKeepAlive   *bool `json:"client_keepalive,omitempty"`
 	UpstreamKeepAlive *bool `json:"upstream_keepalive,omitempty"`
+	// HTTP2: the load spoke HTTP/2 to NGINX over TLS (arch.Edge.HTTP2); absent when HTTP/1.1.
+	HTTP2 bool `json:"http2,omitempty"`
 	// RedisHA: Redis ran as a primary, two replicas and three Sentinels (stateless-ha); absent when off.
 	RedisHA bool `json:"redis_ha,omitempty"`
 	// MinReplicasToWrite: the Redis primary's min-replicas-to-write (Redis HA only); absent when off.
@@ -142,6 +144,7 @@ func KnobsOf(a arch.Arch, replicas int) Knobs {
 	if !a.Edge.Default() {
 		client, upstream := !a.Edge.NoClientKeepAlive, !a.Edge.NoUpstreamKeepAlive
 		k.TLS, k.ClientKeepAlive, k.UpstreamKeepAlive = a.Edge.TLS, &client, &upstream
+		k.HTTP2 = a.Edge.HTTP2
 	}
 	return k
 }

@@ -91,6 +91,7 @@ func (s RunSpec) LoadConfig(a arch.Arch, base string) load.Config {
 		BaseURL: base, Phases: p.LoadPhases(), Clients: p.Clients, Mix: p.EngineMix(), Client: p.EngineClient(),
 		Resources: p.Resources,
 		Retry:     p.Retry, Timeout: p.Timeout, Seed: EngineSeed(s.Seed), NoKeepAlive: a.Edge.NoClientKeepAlive,
+		HTTP2: a.Edge.HTTP2,
 	}
 }
 

@@ -58,6 +58,8 @@ type customArch struct {
 	TLS               *bool `yaml:"tls"`
 	ClientKeepAlive   *bool `yaml:"client_keepalive"`
 	UpstreamKeepAlive *bool `yaml:"upstream_keepalive"`
+	// HTTP2 offers HTTP/2 at NGINX's TLS port and makes the load speak it (needs tls: true).
+	HTTP2 *bool `yaml:"http2"`
 	// Store is where the reference API keeps orders and resources: redis (the default) or postgres
 	// (arch.Arch.Store: a PostgreSQL server behind the Redis cache).
 	Store string `yaml:"store"`

@@ -306,8 +306,11 @@ func validateStack(v *positioner, f file, p *Plan) {
 
 // applyEdge sets the edge knobs a custom architecture names; the others keep their base's values.
 func applyEdge(e *arch.Edge, c customArch) {
-	if c.TLS != nil || c.ClientKeepAlive != nil || c.UpstreamKeepAlive != nil {
+	if c.TLS != nil || c.ClientKeepAlive != nil || c.UpstreamKeepAlive != nil || c.HTTP2 != nil {
 		e.Measure = true
+	}
+	if c.HTTP2 != nil {
+		e.HTTP2 = *c.HTTP2
 	}
 	if c.TLS != nil {
 		e.TLS = *c.TLS

@@ -17,7 +17,8 @@ func refuseEdgeOnHAProxy(v *positioner, field string, c customArch) {
 	for _, k := range []struct {
 		name string
 		set  bool
-	}{{"tls", c.TLS != nil}, {"client_keepalive", c.ClientKeepAlive != nil}, {"upstream_keepalive", c.UpstreamKeepAlive != nil}} {
+	}{{"tls", c.TLS != nil}, {"client_keepalive", c.ClientKeepAlive != nil}, {"upstream_keepalive", c.UpstreamKeepAlive != nil},
+		{"http2", c.HTTP2 != nil}} {
 		if k.set {
 			v.add(field+"."+k.name, "is NGINX's (its configuration, and its stub_status that measures the edge): "+
 				"balancer haproxy runs HAProxy instead; use round-robin, least-conn or sticky to measure the edge")

@@ -96,6 +96,8 @@ var claims = []claim{
 		"rolling-restart", []expect{{"stateless", results.StatusPassed, ""}}, []string{"errors.rate", "sessions.lost"}},
 	{"Keep-alive must be tuned or TLS handshakes dominate",
 		"tls-keepalive", nil, []string{"latency.p50", "latency.p99"}},
+	{"HTTP/2 at the edge carries every request on one connection where HTTP/1.1 keep-alive holds one per request in flight, at the same median latency (the client's CPU per request is its implementation's: x/net's HTTP/2 transport against our HTTP/1.1 wire client)",
+		"http2-edge", nil, []string{"latency.p50", "latency.p99", "nginx.conns_per_request", "nginx.active_max", "load.cpu_per_request"}},
 	{"Clock drift on one node causes 401s past the token leeway and none inside it: the others refuse its tokens as not yet valid, which neither a retry nor a new login cures (a new login does cure the tokens it sees expire early); just past the leeway (10 s) the cost depends on whether clients log in on that node during the drift",
 		"clock-skew", []expect{{"stateless", results.StatusPassed, ""}},
 		[]string{"faults[0].errors.rate", "faults[1].errors.rate", "faults[2].errors.rate", "faults[2].requests.retries", "errors.rate"}},

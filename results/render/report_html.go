@@ -270,5 +270,8 @@ func edgeKnobsText(k results.Knobs) string {
 	if k.TLS {
 		scheme = "TLS 1.3"
 	}
+	if k.HTTP2 {
+		scheme += " · HTTP/2"
+	}
 	return fmt.Sprintf("%s · client keep-alive %s · upstream keep-alive %s", scheme, onOff(k.ClientKeepAlive), onOff(k.UpstreamKeepAlive))
 }

@@ -126,7 +126,7 @@ func (b Balancer) Proxy() string {
 // the edge's measure (stub_status) are NGINX's configuration, which HAProxy's does not render.
 func (a Arch) checkEdgeBalancer() error {
 	if a.Balancer == HAProxy && !a.Edge.Default() {
-		return fmt.Errorf("balancer haproxy: the edge knobs (tls, client_keepalive, upstream_keepalive) are " +
+		return fmt.Errorf("balancer haproxy: the edge knobs (tls, http2, client_keepalive, upstream_keepalive) are " +
 			"NGINX's; use round-robin, least-conn or sticky with them")
 	}
 	return nil
@@ -146,6 +146,9 @@ func (a Arch) Validate() []error {
 		errs = append(errs, err)
 	}
 	if err := a.checkEdgeBalancer(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := a.Edge.checkHTTP2(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := a.CheckStore(); err != nil {

@@ -38,6 +38,18 @@ func TestValidate(t *testing.T) {
 		// The edge knobs render NGINX's configuration (TLS, keep-alive to the nodes, stub_status): refused.
 		{"haproxy with tls", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: HAProxy,
 			Edge: Edge{TLS: true, Measure: true}}, []string{"balancer haproxy: the edge knobs"}},
+		// HTTP/2 over TLS with keep-alive: what NGINX and the load engine speak.
+		{"http2 over tls", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: RoundRobin,
+			Edge: Edge{TLS: true, HTTP2: true, Measure: true}}, nil},
+		// No cleartext h2c: HTTP/2 is negotiated in the TLS handshake.
+		{"http2 without tls", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: RoundRobin,
+			Edge: Edge{HTTP2: true, Measure: true}}, []string{"http2 needs tls: true"}},
+		// A connection per request leaves HTTP/2 nothing to multiplex.
+		{"http2 without keep-alive", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: RoundRobin,
+			Edge: Edge{TLS: true, HTTP2: true, NoClientKeepAlive: true, Measure: true}}, []string{"http2 needs client_keepalive: true"}},
+		// HTTP/2 is NGINX's listen option like the other edge knobs: refused on HAProxy.
+		{"haproxy with http2", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag", Balancer: HAProxy,
+			Edge: Edge{TLS: true, HTTP2: true, Measure: true}}, []string{"balancer haproxy: the edge knobs (tls, http2,"}},
 		// An empty balancer is not NGINX's default: the scenario or the preset must say.
 		{"no balancer", Arch{Auth: "jwt", Sessions: "redis", Concurrency: "etag"}, []string{`balancer "": want`}},
 		// A token pad within 0..256 KiB is a reference API knob like the others.

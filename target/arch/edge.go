@@ -1,5 +1,7 @@
 package arch
 
+import "fmt"
+
 // Edge is how clients reach NGINX and how NGINX reaches the nodes: TLS at NGINX, and keep-alive on each
 // side of it. The zero value is the stack as it always was (plain HTTP, keep-alive on both sides), so every
 // preset and every scenario that does not set these knobs runs exactly as before.
@@ -15,6 +17,9 @@ type Edge struct {
 	// NoUpstreamKeepAlive makes NGINX open a new connection to a node for every request (no keepalive
 	// pool, Connection: close towards the node).
 	NoUpstreamKeepAlive bool
+	// HTTP2 makes NGINX offer HTTP/2 on its TLS port (ALPN h2) and the load engine speak it: a few
+	// connections carry many concurrent streams (load/wire_h2.go). Needs TLS and the client's keep-alive.
+	HTTP2 bool
 	// Measure exposes NGINX's connection counters (stub_status) on a harness route, for the runner to
 	// sample what the edge costs. A scenario turns it on by naming any of the knobs above, even to keep its
 	// default, so that a plain architecture compared with a TLS one is measured the same way.
@@ -24,3 +29,18 @@ type Edge struct {
 // Default reports whether the edge is the stack's own: plain HTTP, keep-alive on both sides, nothing
 // measured, the configuration as it always was.
 func (e Edge) Default() bool { return e == Edge{} }
+
+// checkHTTP2 refuses HTTP/2 where it cannot run: browsers and our load engine speak it over TLS only
+// (ALPN h2; no cleartext h2c), and a connection per request (client keep-alive off) would leave it no
+// stream to multiplex. The error starts with the knob's name, as Validate's do.
+func (e Edge) checkHTTP2() error {
+	switch {
+	case !e.HTTP2:
+		return nil
+	case !e.TLS:
+		return fmt.Errorf("http2 needs tls: true (HTTP/2 is negotiated in the TLS handshake, ALPN h2; no cleartext h2c)")
+	case e.NoClientKeepAlive:
+		return fmt.Errorf("http2 needs client_keepalive: true (a connection per request leaves no streams to multiplex)")
+	}
+	return nil
+}

@@ -32,6 +32,9 @@ func TestNginxEdgeConfig(t *testing.T) {
 		{"tls", arch.RoundRobin, arch.Edge{TLS: true}, []string{"listen 443 ssl;", "ssl_protocols TLSv1.3;",
 			"ssl_certificate " + certPath + ";", "ssl_certificate_key " + keyPath + ";", "keepalive 64;"},
 			[]string{"listen 80;", "TLSv1.2"}},
+		// HTTP/2 on the TLS port: NGINX 1.22's listen option (no http2 directive before 1.25.1).
+		{"http2", arch.RoundRobin, arch.Edge{TLS: true, HTTP2: true}, []string{"listen 443 ssl http2;", "ssl_protocols TLSv1.3;"},
+			[]string{"listen 80;", "http2 on;"}},
 		// No pool towards the nodes, and the nodes are told to close.
 		{"no upstream keep-alive", arch.RoundRobin, arch.Edge{NoUpstreamKeepAlive: true},
 			[]string{`proxy_set_header Connection "close";`, "listen 80;"}, []string{"keepalive ", `Connection "";`}},

@@ -36,7 +36,10 @@ type nginxParams struct {
 	// render the configuration as it always was.
 	TLS               bool
 	UpstreamKeepAlive bool
-	Status            bool // stub_status on statusPath (arch.Edge.Measure)
+	// HTTP2 offers HTTP/2 on the TLS port (arch.Edge.HTTP2): NGINX 1.22's listen option (the http2 directive
+	// came in 1.25.1), so ALPN chooses h2 for a client that offers it and HTTP/1.1 for the others.
+	HTTP2  bool
+	Status bool // stub_status on statusPath (arch.Edge.Measure)
 }
 
 // NGINX 1.22 traps this template avoids (docs/stack.md):
@@ -125,7 +128,7 @@ http {
     server {
 {{- if .TLS}}
         # TLS 1.3 only, with the run's own certificate (target/stack/tls.go): a TLS 1.2 client is refused.
-        listen 443 ssl;
+        listen 443 ssl{{if .HTTP2}} http2{{end}};
         ssl_certificate ` + certPath + `;
         ssl_certificate_key ` + keyPath + `;
         ssl_protocols TLSv1.3;
@@ -220,6 +223,7 @@ func nginxEdgeConfig(b arch.Balancer, edge arch.Edge, nodes []upstream, timeout 
 		Generation:        generation,
 		TLS:               edge.TLS,
 		UpstreamKeepAlive: !edge.NoUpstreamKeepAlive,
+		HTTP2:             edge.HTTP2,
 		Status:            edge.Measure,
 	})
 	if err != nil {
