@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if code != 0 {
+			printAPILogs(ctx, shared) // a failure's why is often in a node's log (a Redis error behind a 503)
+		}
 		if err := shared.Down(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "down:", err)
 			code = 1
@@ -357,4 +361,24 @@ func TestClockSkewRefusesTokens(t *testing.T) {
 	require.NoError(t, in.Revert(context.Background(), id))
 	code, _ = profile("api-2", fromAPI1)
 	require.Equal(t, http.StatusOK, code, "reverted: the same token is accepted again")
+}
+
+// printAPILogs writes the last lines of every API node's log to stderr, for a failed run of the package.
+func printAPILogs(ctx context.Context, s *stack.Stack) {
+	dir, err := os.MkdirTemp("", "chaos-logs-")
+	if err != nil {
+		return
+	}
+	defer os.RemoveAll(dir)
+	_ = s.SaveLogs(ctx, dir) // what could be saved
+	names, _ := filepath.Glob(filepath.Join(dir, "api-*"))
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		fmt.Fprintf(os.Stderr, "--- %s (last %d lines)\n%s\n", filepath.Base(name), min(40, len(lines)),
+			strings.Join(lines[max(0, len(lines)-40):], "\n"))
+	}
 }
