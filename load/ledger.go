@@ -290,6 +290,7 @@ func (l *Ledger) Snapshot(runID string, start time.Time) LedgerSnapshot {
 	for _, r := range l.resources {
 		c := *r
 		c.Reads, c.Writes = slices.Clone(r.Reads), slices.Clone(r.Writes) // the run may still be adding
+		sortVersions(&c)
 		s.Resources = append(s.Resources, c)
 	}
 	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].ID < s.Resources[j].ID })

@@ -1,8 +1,10 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -90,4 +92,15 @@ func (l *Ledger) resource(id string) *ResourceEntry {
 		l.resources[id] = r
 	}
 	return r
+}
+
+// sortVersions puts reads in start order and writes in ack order (ties by client, then version), so that a
+// snapshot and a merge of segments list the same entries in the same order.
+func sortVersions(r *ResourceEntry) {
+	slices.SortFunc(r.Reads, func(a, b VersionRead) int {
+		return cmp.Or(cmp.Compare(a.StartUs, b.StartUs), cmp.Compare(a.Client, b.Client), cmp.Compare(a.EndUs, b.EndUs), cmp.Compare(a.Version, b.Version))
+	})
+	slices.SortFunc(r.Writes, func(a, b VersionWrite) int {
+		return cmp.Or(cmp.Compare(a.AckUs, b.AckUs), cmp.Compare(a.Client, b.Client), cmp.Compare(a.Version, b.Version))
+	})
 }

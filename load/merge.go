@@ -419,6 +419,7 @@ func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSn
 	}
 	sort.Slice(s.Clients, func(i, j int) bool { return s.Clients[i].ID < s.Clients[j].ID })
 	for _, r := range res {
+		sortVersions(r)
 		s.Resources = append(s.Resources, *r)
 	}
 	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].ID < s.Resources[j].ID })
