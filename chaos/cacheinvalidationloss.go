@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/chaosbench/chaosbench/target/arch"
 )
@@ -58,10 +60,14 @@ func (f *CacheInvalidationLoss) Inject(ctx context.Context, env *Env, t Target) 
 		return Effect{}, errors.New("cache-invalidation-loss: the stack has no API node")
 	}
 	var reverts []func(context.Context) error
+	lost := 0
 	revert := func(ctx context.Context) error {
 		var errs []error
-		for _, r := range reverts {
-			errs = append(errs, r(ctx))
+		for i, r := range reverts {
+			// The rule's packet count before it goes: each is one invalidation reset (the API never resends it).
+			n, err := resetCount(ctx, env, nodes[i].Name)
+			lost += n
+			errs = append(errs, err, r(ctx))
 		}
 		return errors.Join(errs...)
 	}
@@ -74,5 +80,30 @@ func (f *CacheInvalidationLoss) Inject(ctx context.Context, env *Env, t Target) 
 		reverts = append(reverts, eff.Revert)
 	}
 	return Effect{Revert: revert,
-		Mechanism: fmt.Sprintf("iptables string match: DEL of %s* to :%d reset (tcp-reset) on %d node(s)", arch.ResourceCacheKey, arch.RedisPort, len(nodes))}, nil
+		Mechanism: fmt.Sprintf("iptables string match on %d node(s), tcp-reset of each DEL of %s* to :%d", len(nodes), arch.ResourceCacheKey, arch.RedisPort),
+		// A fault that reset nothing lost no invalidation: the run is invalid, never passed on it. The
+		// likely cause is a node without the cache, e.g. a refapi image built before CACHE_TTL.
+		Tally: func() (string, error) {
+			if lost == 0 {
+				return "", errors.New("no invalidation was reset: the nodes sent no DEL of a cached resource while it lasted " +
+					"(no acknowledged write, or no resource cache: an image built before CACHE_TTL ignores it; rebuild with make images)")
+			}
+			return fmt.Sprintf("%d invalidations reset", lost), nil
+		}}, nil
+}
+
+// resetCount reads how many packets node's invalidation rule has reset.
+func resetCount(ctx context.Context, env *Env, node string) (int, error) {
+	out, err := env.Stack.Sidecar(ctx, node, "iptables -w -L OUTPUT -v -n -x")
+	if err != nil {
+		return 0, fmt.Errorf("count the invalidations reset on %s: %w", node, err)
+	}
+	n := 0
+	for line := range strings.Lines(out) {
+		if f := strings.Fields(line); len(f) > 0 && strings.Contains(line, `"`+arch.ResourceCacheKey+`"`) {
+			k, _ := strconv.Atoi(f[0])
+			n += k
+		}
+	}
+	return n, nil
 }

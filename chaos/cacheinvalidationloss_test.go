@@ -71,11 +71,14 @@ func TestCacheInvalidationLoss(t *testing.T) {
 	require.Equal(t, `"1"`, read(), "the DEL worked: the read missed and filled 1")
 
 	in, id := inject(t, s, "cache-invalidation-loss", nil, "redis")
-	require.Equal(t, "iptables string match: DEL of v1:rcache:* to :6379 reset (tcp-reset) on 1 node(s)", in.Records()[0].Mechanism)
 	write(`"1"`, `"2"`)
 	require.Equal(t, `"1"`, read(), "version 2 was acknowledged, its invalidation lost: the cached 1 is stale")
 
 	require.NoError(t, in.Revert(ctx, id))
+	// One write during the fault, one DEL reset: the rule's count says so.
+	require.Equal(t, "iptables string match on 1 node(s), tcp-reset of each DEL of v1:rcache:* to :6379: 1 invalidations reset",
+		in.Records()[0].Mechanism)
+	require.Empty(t, in.Records()[0].Error)
 	require.Equal(t, `"1"`, read(), "the stale copy outlives the fault until its TTL")
 	write(`"2"`, `"3"`) // If-Match checks PostgreSQL, not the cache
 	require.Equal(t, `"3"`, read(), "reverted: the DEL works again")
