@@ -37,10 +37,17 @@ type fakeStack struct {
 
 var _ chaos.Stack = (*fakeStack)(nil)
 
+// rcacheRule is how `iptables -L OUTPUT -v -n -x` lists cache-invalidation-loss's rule after 2 resets.
+const rcacheRule = "Chain OUTPUT (policy ACCEPT 0 packets, 0 bytes)\n    pkts      bytes target     prot opt in     out     source               destination\n" +
+	"       2      166 REJECT     6    --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:6379 STRING match  \"|0d0a44454c0d0a|\" ALGO name bm ICASE STRING match  \"v1:rcache:\" ALGO name bm reject-with tcp-reset\n"
+
 func newFake() *fakeStack {
 	return &fakeStack{fail: map[string]error{}, answer: map[string]string{
 		"exec redis: redis-cli CONFIG GET": "maxmemory\n0\nmaxmemory-policy\nnoeviction\nmaxmemory-samples\n5",
 		"exec redis: redis-cli CONFIG SET": "OK",
+		// cache-invalidation-loss reads its rule's packet count on revert: 2 resets per node.
+		"sidecar api-1: iptables -w -L OUTPUT": rcacheRule, "sidecar api-2: iptables -w -L OUTPUT": rcacheRule,
+		"sidecar api-3: iptables -w -L OUTPUT": rcacheRule,
 	}}
 }
 
@@ -157,6 +164,7 @@ func (f *fakeStack) SetClockOffset(_ context.Context, node string, offset time.D
 // break it and to undo it: the policy of each fault, apart from Docker's mechanism.
 func TestFaultsThroughThePort(t *testing.T) {
 	drop := "-m statistic --mode random --probability 0.3000 -j DROP"
+	del := "-p tcp --dport 6379 -m string --algo bm --icase --hex-string '|0d0a|DEL|0d0a|' -m string --algo bm --string 'v1:rcache:' -j REJECT --reject-with tcp-reset"
 	tests := []struct {
 		fault     string
 		params    chaos.Params
@@ -193,6 +201,16 @@ func TestFaultsThroughThePort(t *testing.T) {
 		{"redis-link", chaos.Params{"loss": "30"}, "api-2", "iptables random drop 30% on api-2 -> redis:6379 via sidecar",
 			[]string{"sidecar api-2: iptables -w -I OUTPUT 1 -d 10.0.0.2 -p tcp --dport 6379 " + drop + "\niptables -w -I INPUT 1 -s 10.0.0.2 -p tcp --sport 6379 " + drop},
 			[]string{"sidecar api-2: iptables -w -D INPUT -s 10.0.0.2 -p tcp --sport 6379 " + drop + "\niptables -w -D OUTPUT -d 10.0.0.2 -p tcp --dport 6379 " + drop}},
+		// cache-invalidation-loss resets the DEL of a cached resource on one node's link to Redis...
+		// The revert reads the rule's count first; the mechanism ends with it.
+		{"cache-invalidation-loss", nil, "api-2", "iptables string match on 1 node(s), tcp-reset of each DEL of v1:rcache:* to :6379: 2 invalidations reset",
+			[]string{"sidecar api-2: iptables -w -I OUTPUT 1 " + del}, []string{"sidecar api-2: iptables -w -L OUTPUT -v -n -x", "sidecar api-2: iptables -w -D OUTPUT " + del}},
+		// ... or, aimed at redis, on every node's.
+		{"cache-invalidation-loss", nil, "redis", "iptables string match on 3 node(s), tcp-reset of each DEL of v1:rcache:* to :6379: 6 invalidations reset",
+			[]string{"sidecar api-1: iptables -w -I OUTPUT 1 " + del, "sidecar api-2: iptables -w -I OUTPUT 1 " + del, "sidecar api-3: iptables -w -I OUTPUT 1 " + del},
+			[]string{"sidecar api-1: iptables -w -L OUTPUT -v -n -x", "sidecar api-1: iptables -w -D OUTPUT " + del,
+				"sidecar api-2: iptables -w -L OUTPUT -v -n -x", "sidecar api-2: iptables -w -D OUTPUT " + del,
+				"sidecar api-3: iptables -w -L OUTPUT -v -n -x", "sidecar api-3: iptables -w -D OUTPUT " + del}},
 		// Where the kernel has netem, latency is a qdisc on the node's interface.
 		{"latency", chaos.Params{"delay": "200ms", "jitter": "50ms"}, "api-1", "netem",
 			[]string{"sidecar api-1: tc qdisc add dev eth0 root netem delay 200ms 50ms distribution normal"},

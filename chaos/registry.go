@@ -31,6 +31,9 @@ type Kind struct {
 	// Postgres marks a fault that needs the architecture's PostgreSQL (store: postgres): an architecture
 	// that keeps everything in Redis cannot take it.
 	Postgres bool
+	// Cache marks a fault that needs the reference API's resource cache (store: postgres with cache_ttl):
+	// an architecture without it has no invalidation to lose.
+	Cache bool
 	// Peers lists the other containers the fault acts on, besides its target, as a scenario names them
 	// (redis-split-brain's params.with: api-1): validation checks that the stack has each. Nil: none.
 	Peers func(Params) []string

@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	// Every fault of the issue is registered under its scenario name.
-	require.Equal(t, []string{"clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "postgres-link", "postgres-outage", "redis-failover", "redis-link", "redis-memory-pressure",
+	require.Equal(t, []string{"cache-invalidation-loss", "clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "postgres-link", "postgres-outage", "redis-failover", "redis-link", "redis-memory-pressure",
 		"redis-outage", "redis-split-brain", "response-loss", "restart", "stop"}, Names())
 
 	r := &Registry{}
@@ -61,6 +61,9 @@ func TestCheckTarget(t *testing.T) {
 		{"redis-link", "redis", ""}, // every node's link to Redis
 		{"redis-link", "redis-2", "redis-link cannot target redis-2 (a Redis replica): it targets API nodes (any-api, api-N) or redis"},
 		{"redis-link", "nginx", "redis-link cannot target nginx (NGINX)"},
+		{"cache-invalidation-loss", "any-api", ""}, // one node's invalidations
+		{"cache-invalidation-loss", "redis", ""},   // every node's
+		{"cache-invalidation-loss", "postgres", "cache-invalidation-loss cannot target postgres (PostgreSQL)"},
 		{"explode", "api-1", `unknown fault "explode"`},
 	}
 	for _, tt := range tests {
@@ -109,6 +112,8 @@ func TestFaultParams(t *testing.T) {
 		{"redis-split-brain", nil, true},                             // no API node: the primary alone
 		{"redis-split-brain", Params{"with": "[redis-2]"}, false},    // API nodes only: the Redis side is the fault's to pick
 		{"redis-split-brain", Params{"mode": "kill"}, false},         // unknown parameter
+		{"cache-invalidation-loss", nil, true},                       // no parameter: every invalidation is lost
+		{"cache-invalidation-loss", Params{"percent": "50"}, false},  // none taken
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -66,6 +67,10 @@ type ResourceEntry struct {
 	Failed int64 `json:"failed"`
 	// Conflicts counts 412 answers (stale ETag, re-read and retried).
 	Conflicts int64 `json:"conflicts"`
+	// Reads and Writes are the versions the built-in resource ops saw: every 200 GET and every 200 PATCH,
+	// with their times (ledger_reads.go), for the stale-read check. Absent for declared counters.
+	Reads  []VersionRead  `json:"reads,omitempty"`
+	Writes []VersionWrite `json:"writes,omitempty"`
 }
 
 // SessionEntry is one session's life as the client saw it.
@@ -216,11 +221,7 @@ func (l *Ledger) close() error {
 func (l *Ledger) RecordResourceUpdate(id string, acked bool, uncertain, conflicts int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := l.resources[id]
-	if r == nil {
-		r = &ResourceEntry{ID: id}
-		l.resources[id] = r
-	}
+	r := l.resource(id)
 	if acked {
 		r.Acknowledged++
 	} else {
@@ -287,7 +288,10 @@ func (l *Ledger) Snapshot(runID string, start time.Time) LedgerSnapshot {
 		sort.Slice(s.Orders, func(i, j int) bool { return s.Orders[i].Key < s.Orders[j].Key })
 	}
 	for _, r := range l.resources {
-		s.Resources = append(s.Resources, *r)
+		c := *r
+		c.Reads, c.Writes = slices.Clone(r.Reads), slices.Clone(r.Writes) // the run may still be adding
+		sortVersions(&c)
+		s.Resources = append(s.Resources, c)
 	}
 	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].ID < s.Resources[j].ID })
 	for _, sid := range l.order {

@@ -397,6 +397,8 @@ func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSn
 			m.Uncertain += r.Uncertain
 			m.Failed += r.Failed
 			m.Conflicts += r.Conflicts
+			// Every segment's reads and writes, on the one run clock the segments share (StartAt).
+			m.Reads, m.Writes = append(m.Reads, r.Reads...), append(m.Writes, r.Writes...)
 		}
 		for _, x := range l.Sessions {
 			if seg, dup := sessions[x.SessionID]; dup {
@@ -417,6 +419,7 @@ func mergeLedgers(dir, runID string, start time.Time, parts []*Result) (LedgerSn
 	}
 	sort.Slice(s.Clients, func(i, j int) bool { return s.Clients[i].ID < s.Clients[j].ID })
 	for _, r := range res {
+		sortVersions(r)
 		s.Resources = append(s.Resources, *r)
 	}
 	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].ID < s.Resources[j].ID })

@@ -31,5 +31,5 @@ func TestRegisterOpRefusesLoudly(t *testing.T) {
 	assert.Equal(t, ProfileRead{}, op, "the built-in is still registered")
 	_, err = LookupOp("nope")
 	// (the external tests' ops may follow: they share this test binary)
-	assert.ErrorContains(t, err, `unknown operation "nope" (known: cart.write, order.create, profile.read, resource.update`)
+	assert.ErrorContains(t, err, `unknown operation "nope" (known: cart.write, order.create, profile.read, resource.read, resource.update`)
 }

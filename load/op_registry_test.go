@@ -155,5 +155,5 @@ func TestUnknownOpListsRegistered(t *testing.T) {
 	for _, want := range []string{"bad.yaml:4:", `mix."test.nope"`, `unknown operation "test.nope"`, "test.echo", "order.create"} {
 		assert.ErrorContains(t, err, want)
 	}
-	assert.Equal(t, []string{"cart.write", "order.create", "profile.read", "resource.update", "test.echo"}, load.OpNames())
+	assert.Equal(t, []string{"cart.write", "order.create", "profile.read", "resource.read", "resource.update", "test.echo"}, load.OpNames())
 }

@@ -32,7 +32,7 @@ func (op ResourceUpdate) Do(ctx context.Context, x *Exec) Outcome {
 	path := "/v1/resources/" + id
 	uncertain, conflicts := 0, 0
 	for {
-		resp, err := x.Do(ctx, Request{Method: http.MethodGet, Path: path})
+		resp, err := x.readResource(ctx, id, path)
 		if err != nil || resp.Status != http.StatusOK {
 			x.Ledger().RecordResourceUpdate(id, false, uncertain, conflicts)
 			return OutcomeOf(x, resp, err, id)
@@ -56,6 +56,9 @@ func (op ResourceUpdate) Do(ctx context.Context, x *Exec) Outcome {
 			conflicts++
 		}
 		acked := err == nil && resp.Status == http.StatusOK
+		if acked {
+			x.recordWrite(id, resp)
+		}
 		x.Ledger().RecordResourceUpdate(id, acked, uncertain, conflicts)
 		return OutcomeOf(x, resp, err, id)
 	}

@@ -128,6 +128,8 @@ type Knobs struct {
 	// Refresh is the access tokens' lifetime with refresh tokens on (ACCESS_TTL, e.g. "10s"), with its
 	// grace when set ("10s grace 5s"); absent when off.
 	Refresh string `json:"refresh,omitempty"`
+	// CacheTTL is the reference API's resource cache (CACHE_TTL, e.g. "5s", with store postgres); absent when off.
+	CacheTTL string `json:"cache_ttl,omitempty"`
 }
 
 // KnobsOf is a's settings on a stack of replicas API nodes, as the summary records them.
@@ -140,6 +142,9 @@ func KnobsOf(a arch.Arch, replicas int) Knobs {
 		if a.RefreshGrace > 0 {
 			k.Refresh += " grace " + a.RefreshGrace.String()
 		}
+	}
+	if a.UsesCache() {
+		k.CacheTTL = a.CacheTTL.String()
 	}
 	if !a.Edge.Default() {
 		client, upstream := !a.Edge.NoClientKeepAlive, !a.Edge.NoUpstreamKeepAlive

@@ -63,6 +63,9 @@ type customArch struct {
 	// Store is where the reference API keeps orders and resources: redis (the default) or postgres
 	// (arch.Arch.Store: a PostgreSQL server behind the Redis cache).
 	Store string `yaml:"store"`
+	// CacheTTL turns on the reference API's cache-aside read of resources through Redis, copies kept this
+	// long (CACHE_TTL, e.g. 5s; store postgres only; arch.Arch.CacheTTL).
+	CacheTTL string `yaml:"cache_ttl"`
 }
 
 type targetSpec struct {

@@ -130,7 +130,7 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 			}{{"base", c.Base != ""}, {"auth", c.Auth != ""}, {"sessions", c.Sessions != ""},
 				{"idempotency", c.Idempotency != nil}, {"concurrency", c.Concurrency != ""},
 				{"token_pad_bytes", c.TokenPadBytes != nil}, {"refresh", c.Refresh != ""},
-				{"refresh_grace", c.RefreshGrace != ""}, {"store", c.Store != ""}} {
+				{"refresh_grace", c.RefreshGrace != ""}, {"store", c.Store != ""}, {"cache_ttl", c.CacheTTL != ""}} {
 				if k.set {
 					v.add(field+"."+k.name, "is a knob of the reference API, which target.image (%s) replaces: "+
 						"only balancer applies to a custom image", f.Target.Image)
@@ -191,6 +191,9 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		}
 		if c.Store != "" && !image {
 			a.Store = c.Store
+		}
+		if c.CacheTTL != "" && !image {
+			a.CacheTTL = duration(v, field+".cache_ttl", c.CacheTTL, false)
 		}
 		if a.Balancer == arch.HAProxy {
 			refuseEdgeOnHAProxy(v, field, c)

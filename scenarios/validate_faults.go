@@ -57,6 +57,7 @@ func validateFaults(v *positioner, f file, p *Plan) {
 				v.add(field+".kind", "%s needs Redis Sentinels and replicas: %s has one Redis (use stateless-ha)", fs.Kind, single)
 			}
 			checkPostgresFault(v, field, k, p) // validate_postgres.go
+			checkCacheFault(v, field, k, p)    // validate_cache.go
 			if k.Peers != nil {
 				for _, peer := range k.Peers(fp.Params) {
 					if err := checkTarget(peer, replicas, single); err != nil {

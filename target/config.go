@@ -59,6 +59,9 @@ type Config struct {
 	PostgresDSN      string
 	PostgresPoolSize int
 	PostgresTimeout  time.Duration
+	// CacheTTL turns on the cache-aside read of resources through Redis (rcache.go) with copies that
+	// live this long; STORE=postgres only. 0: off.
+	CacheTTL time.Duration
 
 	// JWTAlg is HS256 (JWTSecret), RS256 or EdDSA (JWTPrivateKeyFile, PEM).
 	JWTAlg            string
@@ -180,6 +183,12 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("STORE", "%q is not redis or postgres", c.Store)
+	}
+	switch {
+	case c.CacheTTL < 0:
+		bad("CACHE_TTL", "must not be negative (0 turns the resource cache off)")
+	case c.CacheTTL > 0 && c.Store != StorePostgres:
+		bad("CACHE_TTL", "needs STORE=postgres: the cache is Redis in front of PostgreSQL, and with STORE=redis resources are in Redis already")
 	}
 	if !nodeIDRE.MatchString(c.NodeID) {
 		// It travels in a header and, in cookie mode, in the session cookie.
@@ -307,6 +316,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	str(&c.PostgresDSN, "postgres-dsn", "POSTGRES_DSN", "PostgreSQL connection string (STORE=postgres)")
 	integer(&c.PostgresPoolSize, "postgres-pool-size", "POSTGRES_POOL_SIZE", "connections in this node's PostgreSQL pool")
 	dur(&c.PostgresTimeout, "postgres-timeout", "POSTGRES_TIMEOUT", "timeout of one PostgreSQL transaction")
+	dur(&c.CacheTTL, "cache-ttl", "CACHE_TTL", "resources read cache-aside through Redis, copies kept this long (STORE=postgres; 0: off)")
 	str(&auth, "auth", "AUTH", "jwt or cookie")
 	str(&sessions, "sessions", "SESSIONS", "redis or memory")
 	str(&idem, "idempotency", "IDEMPOTENCY", "on or off")

@@ -31,6 +31,14 @@ func TestConfigValidation(t *testing.T) {
 		{"unknown alg", func(c *Config) { c.JWTAlg = "none" }, []string{`JWT_ALG: "none"`}},
 		// A negative pad, or one past any header limit on the path, is a typo.
 		{"pad out of range", func(c *Config) { c.TokenPadBytes = MaxTokenPadBytes + 1 }, []string{"TOKEN_PAD_BYTES"}},
+		// The resource cache sits in front of PostgreSQL: with STORE=redis there is nothing behind it.
+		{"cache without postgres", func(c *Config) { c.CacheTTL = 5 * time.Second }, []string{"CACHE_TTL: needs STORE=postgres"}},
+		// With PostgreSQL it is accepted.
+		{"cache with postgres", func(c *Config) {
+			c.Store, c.PostgresDSN, c.CacheTTL = StorePostgres, "postgres://postgres@127.0.0.1:1/postgres", 5*time.Second
+		}, nil},
+		// A negative TTL is a typo, not "off".
+		{"negative cache ttl", func(c *Config) { c.CacheTTL = -time.Second }, []string{"CACHE_TTL: must not be negative"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

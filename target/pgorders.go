@@ -177,6 +177,14 @@ func (s *Server) listOrdersPG(w http.ResponseWriter, r *http.Request, sess sessi
 // getResourcePG reads a resource; one never written is value 0, version 0.
 func (s *Server) getResourcePG(w http.ResponseWriter, r *http.Request, id string) {
 	var value, version int64
+	if s.rc != nil { // CACHE_TTL: cache-aside (rcache.go)
+		var hit bool
+		if value, version, hit = s.rc.get(r.Context(), id); hit {
+			w.Header().Set("ETag", etag(version))
+			writeJSON(w, http.StatusOK, map[string]any{"id": id, "value": value})
+			return
+		}
+	}
 	err := s.pg.do(r.Context(), "resource.get", func(ctx context.Context) error {
 		value, version = 0, 0
 		err := s.pg.pool.QueryRow(ctx, "SELECT value, version FROM "+pgtruth.Resources+" WHERE id = $1", id).Scan(&value, &version)
@@ -188,6 +196,9 @@ func (s *Server) getResourcePG(w http.ResponseWriter, r *http.Request, id string
 	if err != nil {
 		s.storeError(w, r, err)
 		return
+	}
+	if s.rc != nil {
+		s.rc.fill(r.Context(), id, value, version)
 	}
 	w.Header().Set("ETag", etag(version))
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "value": value})
@@ -239,6 +250,9 @@ func (s *Server) patchResourcePG(w http.ResponseWriter, r *http.Request, id stri
 	if !ok {
 		writeError(w, http.StatusPreconditionFailed, CodePreconditionFailed, "the resource changed since it was read")
 		return
+	}
+	if s.rc != nil { // committed: now drop the cached copy, once (rcache.go)
+		s.rc.invalidate(r.Context(), id)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "value": value})
 }

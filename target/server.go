@@ -28,7 +28,8 @@ type Server struct {
 	now       func() time.Time // the wall clock as the API reads it: clock.now, with its offset
 	clock     *skewedClock     // the offset the admin endpoint sets (clock.go)
 	st        *store
-	pg        *pgStore // STORE=postgres: orders and resources (pgstore.go); nil with STORE=redis
+	pg        *pgStore       // STORE=postgres: orders and resources (pgstore.go); nil with STORE=redis
+	rc        *resourceCache // CACHE_TTL > 0: resources read cache-aside (rcache.go); nil when off
 	sessions  sessionStore
 	tokens    *tokens
 	metrics   *metrics
@@ -72,6 +73,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if cfg.Store == StorePostgres {
 		if s.pg, err = newPGStore(cfg, s.metrics, s.log); err != nil {
 			return nil, err
+		}
+		if cfg.CacheTTL > 0 {
+			s.rc = newResourceCache(cfg, st.rdb, s.metrics, s.log)
 		}
 	}
 	if cfg.Auth == AuthJWT {

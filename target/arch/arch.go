@@ -46,6 +46,9 @@ type Arch struct {
 	// Store is where the reference API keeps orders and resources: "" or redis, or postgres (a PostgreSQL
 	// server in the stack, Redis as cache and session store; store.go).
 	Store string
+	// CacheTTL turns on the reference API's cache-aside read of resources through Redis with copies
+	// that live this long (CACHE_TTL; 0: off; store postgres only; cache.go).
+	CacheTTL time.Duration
 }
 
 // Service is the program behind the balancer. The zero value is the reference API; an Image makes it a
@@ -154,6 +157,9 @@ func (a Arch) Validate() []error {
 	if err := a.CheckStore(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.checkCache(); err != nil {
+		errs = append(errs, err)
+	}
 	if a.Service.Custom() {
 		if a.Auth != "" || a.Sessions != "" || a.Idempotency || a.Concurrency != "" {
 			errs = append(errs, fmt.Errorf("knobs %s are the reference API's: a custom image (%s) does not "+
@@ -195,6 +201,7 @@ func (a Arch) APIEnv() map[string]string {
 	a.refreshEnv(env)
 	a.redisHAEnv(env)
 	a.storeEnv(env)
+	a.cacheEnv(env)
 	return env
 }
 

@@ -6,6 +6,8 @@
 // code (metrics, JWT, bcrypt) into the CLI.
 package keyspace
 
+import "github.com/chaosbench/chaosbench/target/arch"
+
 // Key prefixes, versioned so that a future schema can live beside this one.
 // They are part of the contract: see docs/refapi.md.
 const (
@@ -17,4 +19,6 @@ const (
 	OrderByKey     = "v1:order-index:key:"     // + idempotency key -> list of order ids
 	Idempotency    = "v1:idem:"                // + user id + ":" + key -> hash
 	Resource       = "v1:resource:"            // + id -> hash {value, version}
+	// ResourceCache is a resource's cached copy with STORE=postgres and CACHE_TTL ("version:value").
+	ResourceCache = arch.ResourceCacheKey
 )
