@@ -17,9 +17,9 @@ import (
 // Redis HA stack gives its replicas and Sentinels: the two never go together), all from the Redis image
 // in cluster mode, announcing their fixed address on the run's network.
 
-// clusterAnnounce is the address a cluster node announces: its own. A test replaces it to make a
-// cluster that cannot form.
-var clusterAnnounce = func(c arch.Container) netip.Addr { return c.IP }
+// clusterArgs is what a node adds to the Redis command line: cluster mode, announcing its own address. A
+// test replaces it to make a cluster that cannot form.
+var clusterArgs = func(c arch.Container) []string { return arch.ClusterServerArgs(c.IP) }
 
 // clusterCreateTimeout bounds redis-cli --cluster create, which waits for the nodes to agree with no
 // deadline of its own (a test shortens it).
@@ -41,7 +41,7 @@ func (s *Stack) clusterAll() []arch.Container {
 
 // clusterCmd is a cluster node's command line.
 func (s *Stack) clusterCmd(c arch.Container) []string {
-	return append(redisCmd(s.Config.Redis, s.Config.Arch), arch.ClusterServerArgs(clusterAnnounce(c))...)
+	return append(redisCmd(s.Config.Redis, s.Config.Arch), clusterArgs(c)...)
 }
 
 // startRedisCluster starts redis-2..redis-6 in g, next to "redis".
