@@ -150,7 +150,7 @@ func TestRedisClusterArch(t *testing.T) {
 		edit func(*Arch)
 		err  string
 	}{
-		{func(a *Arch) { a.RedisHA = true }, "does not go with Sentinels"},            // two failover mechanisms
+		{func(a *Arch) { a.RedisHA = true }, "does not go with Sentinels"},             // two failover mechanisms
 		{func(a *Arch) { a.Store = StorePostgres }, "does not go with store postgres"}, // untried together
 	} {
 		b := a
