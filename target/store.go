@@ -143,6 +143,16 @@ func (s *store) do(ctx context.Context, op string, fn func(ctx context.Context) 
 func (s *store) ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
 	defer cancel()
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		// Any node answers PING, formed cluster or not. A command routed by slot fails (MOVED, CLUSTERDOWN)
+		// while the client's slot map is empty or stale, e.g. loaded before the cluster formed: the node is
+		// not ready until a reload (here, on that failure) gives it the cluster's map.
+		err := cc.Exists(ctx, "v1:readyz").Err()
+		if err != nil {
+			cc.ReloadState(ctx)
+		}
+		return err
+	}
 	return s.rdb.Ping(ctx).Err()
 }
 
