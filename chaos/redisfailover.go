@@ -22,7 +22,8 @@ func init() {
 // pause (it hangs; its clients see timeouts, and the Sentinels a primary that stopped answering). Revert
 // starts or unpauses it, and the Sentinels make it a replica of the new primary.
 //
-// On a stack without Sentinels the primary is the one Redis, and the fault is redis-outage: the same
+// On a Redis Cluster it is the primary of the moment of slot 0 (the slots "redis" started with), and its
+// replica takes over (the cluster's own failover). On a stack without either the primary is the one Redis, and the fault is redis-outage: the same
 // scenario then measures one architecture's outage against the other's failover (the redis-failover
 // scenario). The mechanism says which of the two happened.
 type RedisFailover struct {
@@ -39,14 +40,16 @@ func (f *RedisFailover) Inject(ctx context.Context, env *Env, t Target) (Effect,
 		return Effect{}, err
 	}
 	what := "single redis (no Sentinels, no failover)"
-	if _, ha := env.oneOf(arch.RoleSentinel); ha {
+	// Replicas mean a primary that can change: Sentinels' (stateless-ha) or a Redis Cluster's
+	// (stateless-cluster, where CurrentPrimary is the primary of the slots "redis" started with).
+	if _, ha := env.oneOf(arch.RoleReplica); ha {
 		name, err := env.Stack.CurrentPrimary(ctx)
 		if err != nil {
 			return Effect{}, fmt.Errorf("redis-failover: who is primary: %w", err)
 		}
 		c, ok := env.named(name)
 		if !ok {
-			return Effect{}, fmt.Errorf("redis-failover: the Sentinels name %q as primary, which is no container of the stack", name)
+			return Effect{}, fmt.Errorf("redis-failover: %q is named as primary, which is no container of the stack", name)
 		}
 		primary, what = c, "redis primary "+name
 	}

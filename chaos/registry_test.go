@@ -11,7 +11,7 @@ import (
 func TestRegistry(t *testing.T) {
 	// Every fault of the issue is registered under its scenario name.
 	require.Equal(t, []string{"cache-invalidation-loss", "clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "postgres-link", "postgres-outage", "redis-failover", "redis-link", "redis-memory-pressure",
-		"redis-outage", "redis-split-brain", "response-loss", "restart", "stop"}, Names())
+		"redis-outage", "redis-reshard", "redis-split-brain", "response-loss", "restart", "stop"}, Names())
 
 	r := &Registry{}
 	kill := func(Params) (Fault, error) { return &Kill{}, nil }

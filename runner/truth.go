@@ -60,12 +60,19 @@ func readTruth(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch
 		}
 		t.findings = f
 	} else if !blackBoxOnly {
-		raddr, err := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
-		if err != nil {
-			return t, fmt.Errorf("find redis for the checker: %w", err)
+		var rdb redis.UniversalClient
+		if addrs := st.RedisClusterAddrs(); addrs != nil {
+			// A Redis Cluster: read every primary, at the nodes' addresses on the run's network.
+			rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+		} else {
+			raddr, err := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
+			if err != nil {
+				return t, fmt.Errorf("find redis for the checker: %w", err)
+			}
+			rdb = redis.NewClient(&redis.Options{Addr: raddr})
 		}
-		rdb := redis.NewClient(&redis.Options{Addr: raddr})
 		defer rdb.Close()
+		var err error
 		if t.findings, err = waitAndCheck(cctx, rdb, l); err != nil {
 			return t, fmt.Errorf("check ground truth: %w", err)
 		}
@@ -132,7 +139,7 @@ func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed 
 
 // waitAndCheck reads ground truth, waiting briefly for a Redis that a fault
 // just restarted to load its data.
-func waitAndCheck(ctx context.Context, rdb *redis.Client, l load.LedgerSnapshot) (results.Findings, error) {
+func waitAndCheck(ctx context.Context, rdb redis.UniversalClient, l load.LedgerSnapshot) (results.Findings, error) {
 	if err := poll.Until(ctx, 200*time.Millisecond, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }); err != nil {
 		return nil, fmt.Errorf("redis did not answer: %w", err)
 	}

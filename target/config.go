@@ -47,6 +47,10 @@ type Config struct {
 	// the database number and password. Empty: REDIS_URL's one server.
 	RedisSentinels  string
 	RedisMasterName string
+	// RedisCluster (ip:port,... of some nodes) switches the client to a Redis Cluster: go-redis's
+	// cluster client learns the slots from them and follows a failover or a moved slot, and the order
+	// keys carry their user's hash tag (keyspace.Layout). REDIS_URL then gives only the password.
+	RedisCluster string
 
 	Auth        AuthMode
 	Sessions    SessionMode
@@ -197,6 +201,9 @@ func (c Config) Validate() error {
 	if c.RedisURL == "" {
 		bad("REDIS_URL", "must not be empty")
 	}
+	if c.RedisSentinels != "" && c.RedisCluster != "" {
+		bad("REDIS_CLUSTER", "must not be set with REDIS_SENTINELS: a cluster fails over by itself")
+	}
 	if c.RedisSentinels != "" && c.RedisMasterName == "" {
 		bad("REDIS_MASTER_NAME", "must not be empty with REDIS_SENTINELS")
 	}
@@ -311,6 +318,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) fun
 	str(&c.NodeID, "node-id", "NODE_ID", "node id sent as X-Node-Id")
 	str(&c.RedisURL, "redis-url", "REDIS_URL", "Redis URL")
 	str(&c.RedisSentinels, "redis-sentinels", "REDIS_SENTINELS", "Sentinel addresses ip:port,... (empty: REDIS_URL's server)")
+	str(&c.RedisCluster, "redis-cluster", "REDIS_CLUSTER", "Redis Cluster node addresses ip:port,... (empty: REDIS_URL's server)")
 	str(&c.RedisMasterName, "redis-master-name", "REDIS_MASTER_NAME", "the primary's name at the Sentinels")
 	str(&c.Store, "store", "STORE", "where orders and resources live: redis or postgres")
 	str(&c.PostgresDSN, "postgres-dsn", "POSTGRES_DSN", "PostgreSQL connection string (STORE=postgres)")

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/chaosbench/chaosbench/target/keyspace"
 	"net/http"
 	"strconv"
 	"time"
@@ -138,11 +137,13 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request, sess sessio
 		if idem != "" {
 			ks = append(ks, idem)
 		}
-		keyIdx := keyspace.OrderByKey + key
+		// Every key carries the user's hash tag: one script's keys must share a slot on a Redis Cluster.
+		keyIdx := s.st.keys.OrderByKeyKey(sess.UserID, key)
 		if key == "" {
-			keyIdx = keyspace.OrderByKey + "-" // unused placeholder: scripts must declare every key
+			keyIdx = s.st.keys.OrderByKeyKey(sess.UserID, "-") // unused placeholder: scripts must declare every key
 		}
-		return append(ks, keyspace.Order+o.OrderID, keyspace.UserOrders+sess.UserID, keyspace.OrderByRequest+in.RequestID, keyIdx)
+		return append(ks, s.st.keys.OrderKey(sess.UserID, o.OrderID), s.st.keys.UserOrdersKey(sess.UserID),
+			s.st.keys.OrderByRequestKey(sess.UserID, in.RequestID), keyIdx)
 	}
 
 	if s.pg != nil { // STORE=postgres: orders live in PostgreSQL (pgorders.go)
@@ -170,7 +171,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request, sess sessio
 		writeError(w, http.StatusBadRequest, CodeIdempotencyMissing, "Idempotency-Key header is required")
 		return
 	}
-	idem := keyspace.Idempotency + sess.UserID + ":" + key
+	idem := s.st.keys.IdempotencyKey(sess.UserID, key)
 	owner := uuid.NewString()
 	var claim []any
 	err := s.st.do(r.Context(), "idempotency.claim", func(ctx context.Context) (err error) {
@@ -233,13 +234,13 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, sess session
 	}
 	var raws []any
 	err := s.st.do(r.Context(), "order.list", func(ctx context.Context) error {
-		ids, err := s.st.rdb.LRange(ctx, keyspace.UserOrders+sess.UserID, -1000, -1).Result()
+		ids, err := s.st.rdb.LRange(ctx, s.st.keys.UserOrdersKey(sess.UserID), -1000, -1).Result()
 		if err != nil || len(ids) == 0 {
 			return err
 		}
 		keys := make([]string, len(ids))
 		for i, id := range ids {
-			keys[i] = keyspace.Order + id
+			keys[i] = s.st.keys.OrderKey(sess.UserID, id) // one user's tag: MGET stays in one slot
 		}
 		raws, err = s.st.rdb.MGet(ctx, keys...).Result()
 		return err

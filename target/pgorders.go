@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/chaosbench/chaosbench/target/keyspace"
 	"github.com/chaosbench/chaosbench/target/pgtruth"
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -56,7 +55,7 @@ func (s *Server) createOrderPG(w http.ResponseWriter, r *http.Request, sess sess
 		return
 	}
 	fp := fingerprint(r, in)
-	cacheKey := keyspace.Idempotency + sess.UserID + ":" + o.IdempotencyKey
+	cacheKey := s.st.keys.IdempotencyKey(sess.UserID, o.IdempotencyKey)
 	if rep, ok := s.cachedReplay(r.Context(), cacheKey); ok {
 		s.replayPG(w, rep, fp)
 		return

@@ -31,14 +31,14 @@ import (
 // is best effort, and a failed GET, fill or DEL must not open the breaker that guards the sessions. A
 // failed GET or fill reads (or answers from) PostgreSQL instead.
 type resourceCache struct {
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	ttl     time.Duration
 	timeout time.Duration
 	log     *slog.Logger
 	events  *prometheus.CounterVec
 }
 
-func newResourceCache(cfg Config, rdb *redis.Client, m *metrics, log *slog.Logger) *resourceCache {
+func newResourceCache(cfg Config, rdb redis.UniversalClient, m *metrics, log *slog.Logger) *resourceCache {
 	c := &resourceCache{rdb: rdb, ttl: cfg.CacheTTL, timeout: cfg.RedisTimeout, log: log,
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "refapi_resource_cache_total", Help: "Resource cache events: hit, miss, get_error, fill_error, invalidated, invalidation_failed.",

@@ -27,6 +27,7 @@ type Server struct {
 	t    testing.TB
 	Port int
 	dir  string
+	args []string // added to the command line (a cluster node's settings: cluster.go)
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -35,7 +36,9 @@ type Server struct {
 // Start launches redis-server on a free loopback port and registers its
 // cleanup. Without a redis-server binary the test is skipped locally and
 // fails in CI (CI=true), so that CI can never pass by running nothing.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return start(t) }
+
+func start(t testing.TB, args ...string) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -47,7 +50,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("redis-server port: %v", err)
 	}
-	s := &Server{t: t, Port: port, dir: t.TempDir()}
+	s := &Server{t: t, Port: port, dir: t.TempDir(), args: args}
 	t.Cleanup(s.Stop)
 	s.Start()
 	return s
@@ -75,6 +78,7 @@ func (s *Server) Start() {
 		"--dir", s.dir,
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	)
+	cmd.Args = append(cmd.Args, s.args...)
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}

@@ -32,6 +32,9 @@ type Arch struct {
 	// the API nodes the Sentinels' addresses (REDIS_SENTINELS) instead of a fixed primary (redisha.go).
 	// It is the architecture's, not RedisConfig's: the presets compare it, as they compare sessions.
 	RedisHA bool
+	// RedisCluster runs Redis as a Redis Cluster of three primaries and three replicas instead of one
+	// server, and gives the API nodes their addresses (REDIS_CLUSTER) (rediscluster.go).
+	RedisCluster bool
 	// MinReplicasToWrite (min-replicas-to-write, with min-replicas-max-lag MinReplicasMaxLag) makes the
 	// primary refuse writes unless that many replicas are connected and recent, which bounds what a
 	// failover or a split brain can lose at the price of refused writes. 0: off. Only a RedisHA stack has
@@ -158,6 +161,9 @@ func (a Arch) Validate() []error {
 		errs = append(errs, err)
 	}
 	if err := a.checkCache(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := a.checkCluster(); err != nil {
 		errs = append(errs, err)
 	}
 	if a.Service.Custom() {

@@ -3,13 +3,14 @@ package arch
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
 func TestPresets(t *testing.T) {
-	require.Equal(t, []string{"stateful", "stateless", "stateless-ha", "stateless-no-idempotency", "stateless-postgres"}, PresetNames())
+	require.Equal(t, []string{"stateful", "stateless", "stateless-cluster", "stateless-ha", "stateless-no-idempotency", "stateless-postgres"}, PresetNames())
 	for _, n := range PresetNames() {
 		a, err := Preset(n)
 		require.NoError(t, err)
@@ -17,7 +18,7 @@ func TestPresets(t *testing.T) {
 		require.Empty(t, a.Validate(), "preset %s is valid", n)
 	}
 	_, err := Preset("serverless")
-	require.ErrorContains(t, err, `unknown architecture "serverless" (known: stateful, stateless, stateless-ha, stateless-no-idempotency, stateless-postgres)`)
+	require.ErrorContains(t, err, `unknown architecture "serverless" (known: stateful, stateless, stateless-cluster, stateless-ha, stateless-no-idempotency, stateless-postgres)`)
 }
 
 func TestValidate(t *testing.T) {
@@ -133,6 +134,8 @@ func TestRedisHA(t *testing.T) {
 		{"stateless-ha", 3, "min_replicas_to_write 3: want 0 (off) to 2"}, // more than there are
 		{"stateless", 0, ""}, // off is fine anywhere
 		{"stateless", 1, "min_replicas_to_write 1 needs Redis replicas: architecture stateless has one Redis"},
+		{"stateless-cluster", 1, ""}, // each cluster primary has one replica
+		{"stateless-cluster", 2, "min_replicas_to_write 2: a Redis Cluster primary has 1 replica"},
 	} {
 		a, err := Preset(tt.base)
 		require.NoError(t, err)
@@ -142,5 +145,28 @@ func TestRedisHA(t *testing.T) {
 		} else {
 			require.ErrorContains(t, errors.Join(a.Validate()...), tt.err)
 		}
+	}
+}
+
+func TestRedisClusterArch(t *testing.T) {
+	a, err := Preset("stateless-cluster")
+	require.NoError(t, err)
+	require.True(t, a.RedisCluster)
+	require.Empty(t, a.Validate())
+	require.Equal(t, []string{"redis", "redis-2", "redis-6"}, []string{ClusterNodeName(1), ClusterNodeName(2), ClusterNodeName(6)})
+	ips := []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.4")}
+	require.Equal(t, "10.0.0.2:6379,10.0.0.4:6379", ClusterAddrs(ips))
+	require.Contains(t, strings.Join(ClusterServerArgs(ips[1]), " "), "--cluster-enabled yes --cluster-config-file /tmp/nodes.conf --cluster-node-timeout 1500 --cluster-announce-ip 10.0.0.4")
+	// What a cluster does not go with, each named.
+	for _, tt := range []struct {
+		edit func(*Arch)
+		err  string
+	}{
+		{func(a *Arch) { a.RedisHA = true }, "does not go with Sentinels"},             // two failover mechanisms
+		{func(a *Arch) { a.Store = StorePostgres }, "does not go with store postgres"}, // untried together
+	} {
+		b := a
+		tt.edit(&b)
+		require.ErrorContains(t, errors.Join(b.Validate()...), tt.err)
 	}
 }

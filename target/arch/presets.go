@@ -17,6 +17,9 @@ var presets = map[string]Arch{
 	// stateless with Redis behind Sentinel: a primary, two replicas, three Sentinels (redisha.go).
 	"stateless-ha": {Name: "stateless-ha", Auth: "jwt", Sessions: "redis", Idempotency: true,
 		Concurrency: "etag", Balancer: RoundRobin, RedisHA: true},
+	// stateless with Redis Cluster: three primaries, a replica each (rediscluster.go).
+	"stateless-cluster": {Name: "stateless-cluster", Auth: "jwt", Sessions: "redis", Idempotency: true,
+		Concurrency: "etag", Balancer: RoundRobin, RedisCluster: true},
 	// stateless with orders and resources in PostgreSQL behind the Redis cache (store.go).
 	"stateless-postgres": {Name: "stateless-postgres", Auth: "jwt", Sessions: "redis", Idempotency: true,
 		Concurrency: "etag", Balancer: RoundRobin, Store: StorePostgres},

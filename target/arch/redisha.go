@@ -41,8 +41,10 @@ func (a Arch) CheckMinReplicas() error {
 	switch n := a.MinReplicasToWrite; {
 	case n < 0 || n > RedisReplicas:
 		return fmt.Errorf("min_replicas_to_write %d: want 0 (off) to %d, the replicas of a Redis HA architecture", n, RedisReplicas)
-	case n > 0 && !a.RedisHA:
-		return fmt.Errorf("min_replicas_to_write %d needs Redis replicas: architecture %s has one Redis (use stateless-ha)", n, a.Name)
+	case n > 0 && !a.RedisHA && !a.RedisCluster:
+		return fmt.Errorf("min_replicas_to_write %d needs Redis replicas: architecture %s has one Redis (use stateless-ha or stateless-cluster)", n, a.Name)
+	case n > a.MaxMinReplicas():
+		return fmt.Errorf("min_replicas_to_write %d: a Redis Cluster primary has %d replica", n, a.MaxMinReplicas())
 	}
 	return nil
 }

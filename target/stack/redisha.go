@@ -104,8 +104,12 @@ func (s *Stack) waitRedisHA(ctx context.Context) error {
 }
 
 // CurrentPrimary asks the Sentinels, one after the other until one answers, which Redis container is
-// the primary now (redis, redis-2 or redis-3). Without Sentinels it fails with ErrNoSentinels.
+// the primary now (redis, redis-2 or redis-3); on a Redis Cluster, the nodes which one serves slot 0 now
+// (rediscluster.go). Without either it fails with ErrNoSentinels.
 func (s *Stack) CurrentPrimary(ctx context.Context) (string, error) {
+	if len(s.ClusterNodes) > 0 {
+		return s.clusterPrimaryOfSlot0(ctx) // a Redis Cluster: the primary of "redis"'s first slot now
+	}
 	if len(s.Sentinels) == 0 {
 		return "", ErrNoSentinels
 	}

@@ -49,6 +49,8 @@ type Stack struct {
 	// initial primary only: CurrentPrimary says which one is primary now.
 	RedisReplicas []arch.Container
 	Sentinels     []arch.Container
+	// ClusterNodes are a RedisCluster stack's nodes after "redis" (redis-2..redis-6; rediscluster.go).
+	ClusterNodes []arch.Container
 	// Postgres is an architecture's PostgreSQL server (store: postgres; postgres.go); zero otherwise.
 	Postgres arch.Container
 	// Entry is NGINX's URL on the host (http://127.0.0.1:PORT) and RedisAddr Redis's host:port, as of Up.
@@ -89,6 +91,7 @@ func (s *Stack) Containers() []arch.Container {
 	}
 	out = append(out, s.RedisReplicas...)
 	out = append(out, s.Sentinels...)
+	out = append(out, s.ClusterNodes...)
 	if s.Postgres.Name != "" {
 		out = append(out, s.Postgres)
 	}
@@ -168,6 +171,9 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if cfg.Arch.RedisHA {
 		s.planRedisHA()
 	}
+	if cfg.Arch.RedisCluster {
+		s.planRedisCluster()
+	}
 	if cfg.Arch.UsesPostgres() {
 		s.planPostgres()
 	}
@@ -190,12 +196,19 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	// literal IPs, so no start order is needed; readiness is checked at the end.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		ctr, err := s.run(gctx, s.Redis, cfg.Images.Redis, nil, redisCmd(cfg.Redis, cfg.Arch), redisPort, nil)
+		cmd := redisCmd(cfg.Redis, cfg.Arch)
+		if cfg.Arch.RedisCluster {
+			cmd = s.clusterCmd(s.Redis)
+		}
+		ctr, err := s.run(gctx, s.Redis, cfg.Images.Redis, nil, cmd, redisPort, nil)
 		s.Redis.ID = idOf(ctr)
 		return err
 	})
 	if cfg.Arch.RedisHA {
 		s.startRedisHA(gctx, g)
+	}
+	if cfg.Arch.RedisCluster {
+		s.startRedisCluster(gctx, g)
 	}
 	if cfg.Arch.UsesPostgres() {
 		s.startPostgres(gctx, g)
@@ -233,6 +246,12 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		return nil, err
 	}
 	logf("stack %s: containers started in %s, waiting for readiness", s.RunID, time.Since(start).Round(time.Millisecond))
+	if cfg.Arch.RedisCluster {
+		// Before the nodes' readiness: they answer /readyz on a node's PING, formed cluster or not.
+		if err := s.formRedisCluster(ctx); err != nil {
+			return nil, fmt.Errorf("stack %s: %w", s.RunID, err)
+		}
+	}
 	if cfg.Arch.UsesPostgres() {
 		// Before the nodes: they are ready only once PostgreSQL answers, and its failure says more than theirs.
 		if err := s.waitPostgres(ctx); err != nil {
@@ -376,6 +395,9 @@ func (s *Stack) apiEnv(node string) map[string]string {
 			ips[i] = c.IP
 		}
 		env["REDIS_SENTINELS"] = arch.SentinelAddrs(ips)
+	}
+	if len(s.ClusterNodes) > 0 {
+		env["REDIS_CLUSTER"] = arch.ClusterAddrs(s.clusterAddrs())
 	}
 	s.postgresEnv(env)
 	for k, v := range s.Config.RefapiEnv {
