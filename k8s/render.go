@@ -150,6 +150,10 @@ func checkBundled(plan scenarios.Plan, a arch.Arch) []error {
 		errs = append(errs, fmt.Errorf("arch %s: Redis with Sentinels is not rendered for Kubernetes (docs/kubernetes.md); "+
 			"aim --target at your own deployment of it", a.Name))
 	}
+	if a.RedisCluster {
+		errs = append(errs, fmt.Errorf("arch %s: a Redis Cluster is not rendered for Kubernetes (one Redis would run in its place); "+
+			"aim --target at your own deployment of it", a.Name))
+	}
 	if a.UsesPostgres() {
 		errs = append(errs, fmt.Errorf("arch %s: PostgreSQL (store: postgres) is not rendered for Kubernetes; "+
 			"aim --target at your own deployment of it", a.Name))

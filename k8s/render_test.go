@@ -97,6 +97,8 @@ func TestRenderRefuses(t *testing.T) {
 		{"http2 plain target", "http2-edge", []Option{WithArch("tls-h2"), WithTarget("http://api.shop.svc:8080")}, "give an https --target"},
 		// Redis with Sentinels is not rendered
 		{"redis ha", "redis-failover", []Option{WithArch("stateless-ha")}, "Sentinels is not rendered"},
+		// nor is a Redis Cluster: one Redis would silently run in its place
+		{"redis cluster", "redis-cluster", []Option{WithArch("stateless-cluster")}, "a Redis Cluster is not rendered"},
 		// nor is PostgreSQL: the nodes would be told STORE=postgres with no server to reach
 		{"postgres", "postgres-outage", nil, "PostgreSQL (store: postgres) is not rendered"},
 		// an attached service on this machine, and no address in the cluster
