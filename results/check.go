@@ -57,6 +57,11 @@ type Check struct {
 	// before "checks" existed (archjson.go). New checks leave it nil.
 	V1 func(*V1Counts) *int64
 
+	// Applies, when set, says whether the ledger holds what the check reads at all (stale reads need
+	// resource reads with their versions). A check that does not apply is left out of the findings: no
+	// row and no 0 in the reports, and a threshold on it fails as not measured.
+	Applies func(load.LedgerSnapshot) bool
+
 	// Needs is what the computation asks of the Truth; a source that cannot
 	// answer makes the check "not checked", and its folds are not called.
 	Needs Fact

@@ -26,6 +26,7 @@ func init() {
 		Explain: "A read answered an older version of a resource than a write the service had already acknowledged " +
 			"before the read was sent: a cached copy outlived its invalidation.",
 		Tolerance: &Tolerance{Worst: true},
+		Applies:   readsRecorded,
 		Resource: func(t *Tally, r load.ResourceEntry, _ int64) {
 			if n, _ := staleReads(r); n > 0 {
 				t.Add(n, r.ID)
@@ -36,12 +37,24 @@ func init() {
 		Name: "reads.stale_max_ms", Help: "the longest a stale read's missed write had been acknowledged when the read began, in ms",
 		Group: "reads", Row: "longest stale (ms)", Rank: 251,
 		Tolerance: &Tolerance{Worst: true},
+		Applies:   readsRecorded,
 		Resource: func(t *Tally, r load.ResourceEntry, _ int64) {
 			if n, ms := staleReads(r); n > 0 && ms > t.Value {
 				t.Value, t.Examples = ms, []string{r.ID}
 			}
 		},
 	})
+}
+
+// readsRecorded is whether any resource read with its version is in the ledger (the resource.read op):
+// without one, no read could have been stale, and a 0 would claim what nobody looked at.
+func readsRecorded(l load.LedgerSnapshot) bool {
+	for _, r := range l.Resources {
+		if len(r.Reads) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // staleReads counts r's stale reads and the largest staleness among them, in milliseconds.

@@ -58,6 +58,11 @@ func CheckLedger(ctx context.Context, truth Truth, ledger load.LedgerSnapshot, o
 		}
 	}
 	f := r.findings()
+	for _, c := range r.checks {
+		if c.Applies != nil && !c.Applies(ledger) {
+			delete(f, c.Name)
+		}
+	}
 	if r.noSessions != "" {
 		for _, c := range r.checks {
 			if c.Session != nil {

@@ -94,6 +94,11 @@ func TestRefapiOnRedisCluster(t *testing.T) {
 	userSlotKey := keyspace.Layout{Cluster: true}.UserOrdersKey(a.userID())
 	primary, err := cc.MasterForKey(ctx, userSlotKey)
 	require.NoError(t, err)
+	// Replication is asynchronous: WAIT until the replica has every write so far (the session, the
+	// orders), so that what the failover keeps is decided here, not by how fast replication ran.
+	acked, err := primary.Do(ctx, "WAIT", 1, 10000).Int()
+	require.NoError(t, err)
+	require.Equal(t, 1, acked, "the replica acknowledged every write before the kill")
 	killed := rc.Node(primary.Options().Addr)
 	killed.Stop()
 	rc.WaitOK()

@@ -83,6 +83,15 @@ func TestRedisClusterStack(t *testing.T) {
 	}
 	require.EqualValues(t, 1, count("before"), "the checker reads the order from the cluster")
 
+	// Replication is asynchronous: WAIT until every primary's replica has every write so far (the session,
+	// the order), so that what the failover keeps is decided here, not by how fast replication ran.
+	require.NoError(t, cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		n, err := m.Do(ctx, "WAIT", 1, 10000).Int()
+		if err == nil && n < 1 {
+			err = fmt.Errorf("%s: no replica acknowledged its writes", m.Options().Addr)
+		}
+		return err
+	}))
 	killed := time.Now()
 	require.NoError(t, s.Kill(ctx, "redis"))
 	for {
