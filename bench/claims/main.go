@@ -117,7 +117,7 @@ func main() {
 	out := flag.String("out", "docs/claims.md", "the Markdown file to write")
 	runs := flag.String("runs", "runs/claims", "where the run folders go")
 	scale := flag.Float64("scale", 1, "scale every scenario's durations (0 < f <= 10)")
-	only := flag.String("only", "", "comma-separated scenario names to run (default: all)")
+	only := flag.String("only", "", "comma-separated scenario names to run (default: all); their rows are replaced in -out, the others kept")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -125,19 +125,66 @@ func main() {
 	defer stop()
 	var b strings.Builder
 	header(&b, *scale)
+	var rows []string // with -only: the rows run, each put in place of its old one
 	for _, c := range claims {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), c.scenario) {
 			continue
 		}
-		row(ctx, &b, c, *runs, *scale)
+		var r strings.Builder
+		row(ctx, &r, c, *runs, *scale)
 		if ctx.Err() != nil {
 			log.Fatal("claims: interrupted; nothing written")
 		}
+		b.WriteString(r.String())
+		rows = append(rows, r.String())
 	}
-	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+	text := b.String()
+	if *only != "" {
+		old, err := os.ReadFile(*out)
+		if err != nil {
+			log.Fatalf("claims: -only keeps the other rows of %s: %v", *out, err)
+		}
+		text = replaceRows(string(old), rows)
+	}
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
 		log.Fatalf("claims: %v", err)
 	}
 	log.Printf("claims: wrote %s", *out)
+}
+
+// replaceRows puts each row of rows in doc in place of the row of the same claim and scenario (its first
+// two cells), or after the table's last row when doc has none yet; every other line stays as it was, so
+// that regenerating one scenario's rows keeps the rest of the table and its header.
+func replaceRows(doc string, rows []string) string {
+	lines := strings.Split(strings.TrimSuffix(doc, "\n"), "\n")
+	for _, r := range rows {
+		r = strings.TrimSuffix(r, "\n")
+		key := rowKey(r)
+		last, done := -1, false
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "| ") {
+				continue
+			}
+			last = i
+			if rowKey(l) == key {
+				lines[i], done = r, true
+				break
+			}
+		}
+		if !done && last >= 0 {
+			lines = slices.Insert(lines, last+1, r)
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// rowKey is a table row's first two cells: the claim and its scenario.
+func rowKey(l string) string {
+	cells := strings.SplitN(l, " | ", 3)
+	if len(cells) < 3 {
+		return l
+	}
+	return cells[0] + " | " + cells[1]
 }
 
 func header(w io.Writer, scale float64) {

@@ -77,3 +77,11 @@ func TestDocMatchesGenerator(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaceRows: -only puts a regenerated row in place of its old one, adds a new claim's row after the
+// table, and leaves every other line (the header, other rows) as it was.
+func TestReplaceRows(t *testing.T) {
+	doc := "# title\n\nhand-written words\n\n| claim | scenario | x |\n|---|---|---|\n| A | `a` | old |\n| B | `b` | kept |\n\nafter\n"
+	got := replaceRows(doc, []string{"| A | `a` | new |\n", "| C | `c` | added |\n"})
+	require.Equal(t, "# title\n\nhand-written words\n\n| claim | scenario | x |\n|---|---|---|\n| A | `a` | new |\n| B | `b` | kept |\n| C | `c` | added |\n\nafter\n", got)
+}
