@@ -216,7 +216,7 @@ func targets(r arch.Role) string {
 	case arch.RoleAPI:
 		return "API nodes (any-api, api-N)"
 	case arch.RoleReplica:
-		return "Redis replicas (redis-2, redis-3 on stateless-ha)"
+		return "Redis replicas (redis-2, redis-3 on stateless-ha; redis-2..redis-6 on stateless-cluster)"
 	case arch.RoleSentinel:
 		return "Sentinels (sentinel-N on stateless-ha)"
 	case arch.RolePostgres:

@@ -69,3 +69,30 @@ faults:
 	require.Equal(t, arch.HAProxy, p.Architectures[1].Balancer)
 	require.True(t, p.Architectures[1].Edge.Default())
 }
+
+// TestExtraRedisTargets: a fault may hit a Redis server or Sentinel that every architecture of the
+// scenario runs: a Redis Cluster's nodes redis-2..redis-6, a Redis HA stack's replicas and Sentinels; a
+// name one architecture lacks is refused naming it.
+func TestExtraRedisTargets(t *testing.T) {
+	parse := func(archs, target string) error {
+		_, err := Parse("x.yaml", []byte("name: x\narchitectures: ["+archs+"]\nphases:\n  - {duration: 30s, rate: 10/s}\n"+
+			"faults:\n  - {at: 5s, for: 5s, kind: kill, target: "+target+"}\n"))
+		return err
+	}
+	cases := []struct {
+		archs, target, want string // want "": accepted
+	}{
+		{"stateless-cluster", "redis-5", ""},                                               // a cluster node
+		{"stateless-ha, stateless-cluster", "redis-2", ""},                                 // both run a redis-2
+		{"stateless-ha, stateless-cluster", "redis-4", "architecture stateless-ha has no"}, // HA has two replicas
+		{"stateless-cluster", "redis-7", `unknown target "redis-7"`},                       // six nodes in all
+	}
+	for _, c := range cases {
+		err := parse(c.archs, c.target)
+		if c.want == "" {
+			require.NoError(t, err, "%s on %s", c.target, c.archs)
+			continue
+		}
+		require.ErrorContains(t, err, c.want, "%s on %s", c.target, c.archs)
+	}
+}

@@ -52,6 +52,7 @@ func validateFaults(v *positioner, f file, p *Plan) {
 			replicas = 0 // the project's: known once attached, where an api-N it lacks fails the fault
 		}
 		single := singleRedis(p)
+		lacking := func(name string) string { return lackingServer(p, name) }
 		if k, err := chaos.Default.Kind(fs.Kind); err == nil {
 			if k.RedisHA && single != "" {
 				v.add(field+".kind", "%s needs Redis Sentinels and replicas: %s has one Redis (use stateless-ha)", fs.Kind, single)
@@ -60,7 +61,7 @@ func validateFaults(v *positioner, f file, p *Plan) {
 			checkCacheFault(v, field, k, p)    // validate_cache.go
 			if k.Peers != nil {
 				for _, peer := range k.Peers(fp.Params) {
-					if err := checkTarget(peer, replicas, single); err != nil {
+					if err := checkTarget(peer, replicas, lacking); err != nil {
 						v.add(field+".params", "%s: %v", fs.Kind, err)
 					} else if role := arch.RoleOf(peer); p.Attach != nil && p.Attach.Project != "" && !p.Attach.Has(role) &&
 						role != arch.RoleOf(fs.Target) { // the target's own check says it
@@ -70,7 +71,7 @@ func validateFaults(v *positioner, f file, p *Plan) {
 				}
 			}
 		}
-		if err := checkTarget(fs.Target, replicas, single); err != nil {
+		if err := checkTarget(fs.Target, replicas, lacking); err != nil {
 			v.add(field+".target", "%v", err)
 		} else if err := checkPostgresTarget(fs.Target, p); err != nil {
 			v.add(field+".target", "%v", err)
@@ -149,12 +150,12 @@ func thresholdFits(e threshold.Expr, faults []FaultPlan) error {
 }
 
 // checkTarget checks a fault's target against a stack of replicas API nodes; replicas 0 means not known
-// yet (an attached project), where any api-N is taken. The Redis replicas and Sentinels of a Redis HA
-// stack (redis-2, redis-3, sentinel-1..3) are targets only when every architecture has them: single
-// names the one that does not ("" when all do).
-func checkTarget(t string, replicas int, single string) error {
-	known := fmt.Sprintf("any-api, api-1..api-%d, redis or nginx; with Redis HA also redis-2..redis-%d and sentinel-1..sentinel-%d",
-		replicas, arch.RedisReplicas+1, arch.Sentinels)
+// yet (an attached project), where any api-N is taken. The other Redis servers (a Redis HA stack's
+// replicas redis-2, redis-3 and Sentinels sentinel-1..3; a Redis Cluster's redis-2..redis-6) are targets
+// only when every architecture has them: lacking names the one that does not ("" when all do).
+func checkTarget(t string, replicas int, lacking func(name string) string) error {
+	known := fmt.Sprintf("any-api, api-1..api-%d, redis or nginx; with Redis HA also redis-2..redis-%d and sentinel-1..sentinel-%d; "+
+		"with a Redis Cluster redis-2..redis-%d", replicas, arch.RedisReplicas+1, arch.Sentinels, arch.ClusterNodes)
 	switch {
 	case t == "":
 		return fmt.Errorf("is required (%s)", known)
@@ -165,14 +166,24 @@ func checkTarget(t string, replicas int, single string) error {
 		if err == nil && n >= 1 && (n <= replicas || replicas == 0) {
 			return nil
 		}
-	case haName(t):
-		if single != "" {
-			return fmt.Errorf("%s is %s of a Redis HA stack: %s has one Redis and no Sentinels (use stateless-ha)",
-				t, map[arch.Role]string{arch.RoleReplica: "a Redis replica", arch.RoleSentinel: "a Sentinel"}[arch.RoleOf(t)], single)
+	case haName(t) || clusterName(t):
+		if who := lacking(t); who != "" {
+			return fmt.Errorf("%s is %s: %s has no such server (%s)", t, extraRedisWhat(t), who, known)
 		}
 		return nil
 	}
 	return fmt.Errorf("unknown target %q (%s)", t, known)
+}
+
+// extraRedisWhat says what an extra Redis server name is on the stacks that have it.
+func extraRedisWhat(t string) string {
+	switch {
+	case arch.RoleOf(t) == arch.RoleSentinel:
+		return "a Sentinel of a Redis HA stack"
+	case haName(t):
+		return "a Redis replica of a Redis HA stack, or a node of a Redis Cluster"
+	}
+	return "a node of a Redis Cluster"
 }
 
 // haName reports whether t names one of a Redis HA stack's replicas or Sentinels.
@@ -190,6 +201,21 @@ func haName(t string) bool {
 	return false
 }
 
+// clusterName reports whether t names one of a Redis Cluster's servers other than redis.
+func clusterName(t string) bool {
+	for i := 2; i <= arch.ClusterNodes; i++ {
+		if t == arch.ClusterNodeName(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasServer reports whether architecture a runs the Redis server or Sentinel called t.
+func hasServer(a arch.Arch, t string) bool {
+	return a.RedisHA && haName(t) || a.RedisCluster && clusterName(t)
+}
+
 // singleRedis names an architecture of p that runs one Redis, without Sentinels ("" when every one has
 // them): an attached project is one, since chaosbench knows no Sentinels of it.
 func singleRedis(p *Plan) string {
@@ -198,6 +224,20 @@ func singleRedis(p *Plan) string {
 	}
 	for _, a := range p.Architectures {
 		if !a.RedisHA {
+			return "architecture " + a.Name
+		}
+	}
+	return ""
+}
+
+// lackingServer names an architecture of p that has no Redis server or Sentinel called t ("" when every
+// one has it): an attached project has none that chaosbench knows of.
+func lackingServer(p *Plan, t string) string {
+	if p.Attach != nil {
+		return "an attached service (target.url)"
+	}
+	for _, a := range p.Architectures {
+		if !hasServer(a, t) {
 			return "architecture " + a.Name
 		}
 	}
