@@ -123,6 +123,12 @@ type Knobs struct {
 	HTTP2 bool `json:"http2,omitempty"`
 	// RedisHA: Redis ran as a primary, two replicas and three Sentinels (stateless-ha); absent when off.
 	RedisHA bool `json:"redis_ha,omitempty"`
+	// RedisCluster: Redis ran as a Redis Cluster of three primaries and three replicas (stateless-cluster);
+	// absent when off.
+	RedisCluster bool `json:"redis_cluster,omitempty"`
+	// Store is where orders and resources lived when not in Redis ("postgres": PostgreSQL behind the
+	// Redis cache, stateless-postgres); absent for Redis.
+	Store string `json:"store,omitempty"`
 	// MinReplicasToWrite: the Redis primary's min-replicas-to-write (Redis HA only); absent when off.
 	MinReplicasToWrite int `json:"min_replicas_to_write,omitempty"`
 	// Refresh is the access tokens' lifetime with refresh tokens on (ACCESS_TTL, e.g. "10s"), with its
@@ -136,7 +142,10 @@ type Knobs struct {
 func KnobsOf(a arch.Arch, replicas int) Knobs {
 	k := Knobs{Image: a.Service.Image, Auth: a.Auth, Sessions: a.Sessions, Idempotency: a.Idempotency, Concurrency: a.Concurrency,
 		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad, RedisHA: a.RedisHA,
-		MinReplicasToWrite: a.MinReplicasToWrite}
+		MinReplicasToWrite: a.MinReplicasToWrite, RedisCluster: a.RedisCluster}
+	if a.UsesPostgres() {
+		k.Store = a.Store
+	}
 	if a.Refresh > 0 {
 		k.Refresh = a.Refresh.String()
 		if a.RefreshGrace > 0 {

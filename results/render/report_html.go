@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/runfolder"
+	"github.com/chaosbench/chaosbench/target/arch"
 )
 
 // HTMLReporter writes report.html: one self-contained file (inline CSS and
@@ -142,32 +143,45 @@ func violations(s results.Summary) []results.Check {
 	return out
 }
 
-// truthSource says where the checks of s read ground truth: the reference API's Redis, or a user's service
-// through its own API (the black-box checker).
+// truthSource says where the checks of s read ground truth: the reference API's own stores (Redis, and
+// PostgreSQL for orders and resources where the architecture keeps them there), or a user's service through
+// its own API (the black-box checker), or the scenario's declared invariants.
 func truthSource(s results.Summary) string {
-	ours, theirs := false, false
-	var declared []string
+	theirs := false
+	var ours, declared []string
 	for _, a := range s.Architectures {
 		for _, r := range a.Invariants {
 			if !slices.Contains(declared, r.Name) {
 				declared = append(declared, r.Name)
 			}
 		}
-		if a.Knobs.Image != "" || a.Knobs.Attached != "" {
+		src := "Redis"
+		switch {
+		case a.Knobs.Image != "" || a.Knobs.Attached != "":
 			theirs = true
-		} else {
-			ours = true
+			continue
+		case a.Knobs.Store == arch.StorePostgres:
+			src = "PostgreSQL (orders, resources) and Redis (sessions)"
+		case a.Knobs.RedisCluster:
+			src = "every Redis Cluster primary"
 		}
+		if !slices.Contains(ours, src) {
+			ours = append(ours, src)
+		}
+	}
+	straight := "straight from Redis"
+	if len(ours) > 0 {
+		straight = "straight from " + strings.Join(ours, "; from ")
 	}
 	switch {
 	case len(declared) > 0:
 		return "through the service's own API, by the scenario's invariants (" + strings.Join(declared, ", ") + "),"
-	case theirs && ours:
-		return "straight from Redis for the reference API, and through its own API (every user's orders, every resource) for a user's service,"
+	case theirs && len(ours) > 0:
+		return straight + " for the reference API, and through its own API (every user's orders, every resource) for a user's service,"
 	case theirs:
 		return "through the service's own API (every user's orders, every resource)"
 	}
-	return "straight from Redis"
+	return straight
 }
 
 func knobsText(k results.Knobs) string {
@@ -192,8 +206,20 @@ func knobsText(k results.Knobs) string {
 	if k.RedisHA {
 		text += " · redis primary + 2 replicas + 3 sentinels"
 	}
+	if k.RedisCluster {
+		text += " · redis cluster of 3 primaries + 3 replicas"
+	}
 	if k.MinReplicasToWrite > 0 {
 		text += fmt.Sprintf(" · min-replicas-to-write %d", k.MinReplicasToWrite)
+	}
+	if k.Store != "" {
+		text += " · orders and resources in " + k.Store
+	}
+	if k.CacheTTL != "" {
+		text += " · resource cache ttl " + k.CacheTTL
+	}
+	if k.Refresh != "" {
+		text += " · access tokens " + k.Refresh + " with refresh"
 	}
 	return text
 }
