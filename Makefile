@@ -41,12 +41,16 @@ demo: tools images build
 	  if [ $$rc -eq 3 ]; then echo "(exit 3: some architectures failed their thresholds, which is what this comparison shows)"; exit 0; fi; \
 	  exit $$rc
 
-# test is what CI runs: formatting, vet, then every test with the race detector
-# (Docker tests included; they fail in CI when Docker is missing, and need the images).
+# test is what CI runs: formatting, vet, then every test with the race detector (Docker tests included;
+# they fail in CI when Docker is missing, and need the images), then a second pass without it over the
+# packages whose tests run a measured load against a stack (dockertest.RequireLoad, which skips under -race:
+# a race-built harness measures the detector, internal/dockertest says by how much).
 # TESTFLAGS adds flags (TESTFLAGS=-v keeps every test's log: the Docker tests log the counts they assert on).
 TESTFLAGS ?=
+LOAD_TEST_PKGS = $(sort $(addprefix ./,$(dir $(shell git ls-files '*_test.go' | xargs grep -l 'dockertest\.RequireLoad'))))
 test: tools images check
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(LOAD_TEST_PKGS)
 
 # k8s-apiserver runs kube-apiserver's own create-time validation on k8s render's golden manifests
 # (docs/kubernetes.md). A module of its own (it imports k8s.io/kubernetes): not part of `make test`, as its

@@ -21,7 +21,7 @@ import (
 // by their compose labels and are reverted, ground truth is read through the API, and at the end every
 // container of the project is still there and nothing of chaosbench's is left.
 func TestAttachToCompose(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel() // its own stacks, named by run id
 	project, url, dc := composeUp(t, "docker-compose.yml")
 	before := dc("ps", "-q")
@@ -98,7 +98,7 @@ func composeUp(t *testing.T, file string) (string, string, func(args ...string) 
 // API. The correct build keeps them: every check is measured (none "not checked"), with no duplicate, lost
 // ticket or lost increment, although the kill cut requests in flight.
 func TestAttachDeclared(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel()
 	project, url, dc := composeUp(t, "docker-compose.ticketdesk.yml")
 	before := dc("ps", "-q")

@@ -55,7 +55,7 @@ faults:
 // proof too: reading ground truth through the API instead of Redis, it finds
 // exactly the same numbers on every architecture.
 func TestCheckerHonesty(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel() // its own stacks, named by run id
 	plan, err := scenarios.Parse("honesty.yaml", []byte(honesty))
 	require.NoError(t, err)

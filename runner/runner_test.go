@@ -33,7 +33,7 @@ func init() {
 // with "recovery 0.0 s"; now the fault is in the summary with its error, the
 // architecture is invalid, and recovery.seconds is not measured.
 func TestFaultThatFailsIsAccounted(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	plan, err := scenarios.Parse("refused.yaml", []byte(`name: refused
 seed: 0
 clients: 10

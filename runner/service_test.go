@@ -20,7 +20,7 @@ import (
 // its two flaws (duplicate orders, lost updates). The reference API under the very same scenario, checked
 // the same way, shows neither: the checker is not finding what is not there.
 func TestUserImageIsChecked(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel() // its own stacks, named by run id
 	plan, err := scenarios.Load(filepath.Join("..", "examples", "naiveshop", "naiveshop.yaml"))
 	require.NoError(t, err)
@@ -96,7 +96,7 @@ func runService(ctx context.Context, t *testing.T, p scenarios.Plan, opts ...Opt
 // the declared invariants find naiveshop's two flaws as the built-in checks do, and nothing on the reference
 // API.
 func TestDeclaredContractIsChecked(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel() // its own stacks, named by run id
 	plan, err := scenarios.Load(filepath.Join("..", "examples", "contract.yaml"))
 	require.NoError(t, err)
@@ -140,7 +140,7 @@ func TestDeclaredContractIsChecked(t *testing.T) {
 // correct (TICKETDESK_MODE). The flawed build's two flaws are found by mechanism; the correct build under the
 // very same scenario shows neither.
 func TestTicketdeskFlawsAreFound(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel() // its own stacks, named by run id
 	plan, err := scenarios.Load(filepath.Join("..", "examples", "ticketdesk", "ticketdesk-stack.yaml"))
 	require.NoError(t, err)

@@ -43,7 +43,7 @@ faults:
 // in CI one of them was once not ready within a minute (its NGINX not up), a flake of load, not of the
 // checker.
 func TestSplitBrainLosesAcknowledgedWrites(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	runs := []struct{ name, redis, with string }{
 		{"lossy", "{}", "[api-1]"},
 		{"bounded", "{min_replicas_to_write: 1}", "[api-1]"},

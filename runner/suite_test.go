@@ -20,7 +20,7 @@ import (
 // own summary and reports, the suite folder suite.json and the combined reports, and the suite's verdict
 // is the worst of its scenarios' (one passes, one fails).
 func TestRunSuite(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Cleanup(func() { stacktest.Sweep(t, "suitetest-") })
 	s, err := scenarios.LoadSuite(filepath.Join("testdata", "suite", "suite.yaml"))
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestRunSuite(t *testing.T) {
 // what it measured and is errored, the second is "not run" (never passed), the suite is errored, and no
 // container or network is left.
 func TestRunSuiteInterrupted(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Cleanup(func() { stacktest.Sweep(t, "suiteint-") })
 	mk := func(name string) scenarios.Plan {
 		p, err := scenarios.Parse(name+".yaml", []byte("name: "+name+"\nseed: 3\nstack: {replicas: 1}\nclients: 5\nphases: [{duration: 30s, rate: 20/s}]\n"))

@@ -25,7 +25,7 @@ import (
 // once, and the invariants are read back through the API as those clients and checked, not "not
 // checked": the correct build keeps them (no ticket twice or missing, no increment lost).
 func TestWorkersDeclaredTicketdesk(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel() // its own stack, named by run id
 	file := workersTicketdesk(t, "correct", func(y string) string { return y })
 	plan, err := scenarios.Load(file)
@@ -132,7 +132,7 @@ func workersTicketdesk(t *testing.T, mode string, edit func(string) string) stri
 // lost in 3 s; this run bumps for 6 s), and the counter invariant, read on the merged ledger, counts them.
 // It also shows the workers' one run.id: were it one per worker, each would bump a hot counter of its own.
 func TestWorkersDeclaredTicketdeskFlawed(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel() // its own stack, named by run id
 	file := workersTicketdesk(t, "flawed", func(y string) string {
 		y = strings.Replace(y, "{{pick c1 c2 c3}}", "hot", 1)

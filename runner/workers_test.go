@@ -51,7 +51,7 @@ var percentileFloor = map[float64]struct{ absMS, rel float64 }{
 // request once, and give percentiles within the two 1-worker runs' spread; every worker's clock offset is
 // measured, and on one Docker host (one kernel clock) it is the measurement's noise, far within the bound.
 func TestWorkersMergeExactly(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	t.Parallel() // its own stacks, named by run id
 	file := filepath.Join(t.TempDir(), "workers-merge.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(workersScenario), 0o644))
@@ -126,7 +126,7 @@ func TestWorkersMergeExactly(t *testing.T) {
 // run ends promptly with an error saying so, keeps what the workers measured until then, and no container
 // or network of it is left.
 func TestWorkersRemovedOnCancel(t *testing.T) {
-	dockertest.Require(t)
+	dockertest.RequireLoad(t)
 	file := filepath.Join(t.TempDir(), "workers-cancel.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(strings.NewReplacer("workers-merge", "workers-cancel", "10s", "60s").Replace(workersScenario)), 0o644))
 	plan, err := scenarios.Load(file)

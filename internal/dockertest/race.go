@@ -1,0 +1,6 @@
+//go:build race
+
+package dockertest
+
+// RaceDetector reports whether the test binary was built with -race.
+const RaceDetector = true
