@@ -16,6 +16,9 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Retried: the answer is to a retry after an attempt whose effect is unknown (its answer was lost to
+	// a timeout, a reset or a 5xx), so the work may be done already (ExpectSpec.AlreadyDone).
+	Retried bool
 }
 
 // Path is a JSONPath of the subset flow accepts, translated once to a gjson path.

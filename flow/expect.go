@@ -13,15 +13,22 @@ import (
 // ExpectSpec is a step's expectation as the scenario declares it:
 //
 //	expect: {status: [200, 201], json: {"$.state": "paid"}}
+//	expect: {status: [201], already_done: [409]}
 type ExpectSpec struct {
 	Status []int          `yaml:"status,omitempty"`
 	JSON   map[string]any `yaml:"json,omitempty"`
+	// AlreadyDone are statuses that answer a retry whose earlier attempt's answer was lost (a timeout, a
+	// reset, a 5xx) by saying the work is done already: a sign-up retried after its 201 was lost meets
+	// 409 "username taken", its own. They are accepted only on such a retry (Response.Retried), never on
+	// a first answer, where the same 409 is somebody else's user; the JSON rules are not applied to them.
+	AlreadyDone []int `yaml:"already_done,omitempty"`
 }
 
 // Expect is a compiled expectation.
 type Expect struct {
-	status []int
-	json   []jsonRule // sorted by path, so the first failure reported is the same on every run
+	status      []int
+	alreadyDone []int
+	json        []jsonRule // sorted by path, so the first failure reported is the same on every run
 }
 
 type jsonRule struct {
@@ -32,10 +39,19 @@ type jsonRule struct {
 // CompileExpect compiles spec. No status means any 2xx: the default that needs no thought for a
 // request that simply has to succeed.
 func CompileExpect(spec ExpectSpec) (*Expect, error) {
-	e := &Expect{status: slices.Clone(spec.Status)}
+	e := &Expect{status: slices.Clone(spec.Status), alreadyDone: slices.Clone(spec.AlreadyDone)}
 	for i, s := range spec.Status {
 		if s < 100 || s > 599 {
 			return nil, &Error{Field: "expect.status[" + strconv.Itoa(i) + "]", Msg: fmt.Sprintf("%d is not an HTTP status (100..599)", s)}
+		}
+	}
+	for i, s := range spec.AlreadyDone {
+		field := "expect.already_done[" + strconv.Itoa(i) + "]"
+		switch {
+		case s < 100 || s > 599:
+			return nil, &Error{Field: field, Msg: fmt.Sprintf("%d is not an HTTP status (100..599)", s)}
+		case e.StatusOK(s):
+			return nil, &Error{Field: field, Msg: fmt.Sprintf("%d is accepted on every answer already (expect.status): already_done is for a status that means success only on a retry, such as 409", s)}
 		}
 	}
 	paths := make([]string, 0, len(spec.JSON))
@@ -88,8 +104,12 @@ func (m *Mismatch) Error() string {
 	return fmt.Sprintf("expect %s == %s, got %s (status %d, body: %q)", m.Path, m.Want, got, m.Status, m.Excerpt)
 }
 
-// Check applies the rules in order, status first, and returns the first that fails.
+// Check applies the rules in order, status first, and returns the first that fails. An already_done
+// status answering a retry holds without the JSON rules.
 func (e *Expect) Check(r *Response) *Mismatch {
+	if r.Retried && slices.Contains(e.alreadyDone, r.Status) {
+		return nil
+	}
 	if !e.StatusOK(r.Status) {
 		want := "2xx"
 		if len(e.status) > 0 {

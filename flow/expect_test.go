@@ -61,6 +61,35 @@ func TestExpect(t *testing.T) {
 	}
 }
 
+// TestExpectAlreadyDone: an already_done status holds only on a retry after a lost answer.
+func TestExpectAlreadyDone(t *testing.T) {
+	signup := ExpectSpec{Status: []int{201}, AlreadyDone: []int{409}}
+	for _, tc := range []struct {
+		spec    ExpectSpec
+		status  int
+		retried bool // Response.Retried: an earlier attempt's answer was lost
+		ok      bool
+	}{
+		// On a first answer: the 409 is somebody else's user, a mismatch.
+		{signup, 409, false, false},
+		// On a retry after a lost answer: the lost attempt did the work.
+		{signup, 409, true, true},
+		// The JSON rules are for the success body: not applied to it.
+		{ExpectSpec{Status: []int{201}, AlreadyDone: []int{409}, JSON: map[string]any{"$.state": "new"}}, 409, true, true},
+		// A retry answered with another status is judged as any answer.
+		{signup, 400, true, false},
+		{signup, 201, true, true},
+	} {
+		e, err := CompileExpect(tc.spec)
+		if err != nil {
+			t.Fatalf("CompileExpect(%+v): %v", tc.spec, err)
+		}
+		if m := e.Check(&Response{Status: tc.status, Body: []byte(`{"error":"username_taken"}`), Retried: tc.retried}); (m == nil) != tc.ok {
+			t.Errorf("Check(%+v, %d, retried %v) = %v, want ok %v", tc.spec, tc.status, tc.retried, m, tc.ok)
+		}
+	}
+}
+
 func TestExpectMessage(t *testing.T) {
 	e, _ := CompileExpect(ExpectSpec{Status: []int{200, 201}, JSON: map[string]any{"$.state": "paid"}})
 	m := e.Check(&Response{Status: 200, Body: []byte(`{"state":"new"}`)})
@@ -85,6 +114,12 @@ func TestCompileExpectErrors(t *testing.T) {
 		{ExpectSpec{JSON: map[string]any{"$..x": 1}}, "expect.json[$..x]", "recursive descent"},
 		// A value JSON cannot hold.
 		{ExpectSpec{JSON: map[string]any{"$.x": func() {}}}, "expect.json[$.x]", "not JSON"},
+		// already_done: not an HTTP status.
+		{ExpectSpec{AlreadyDone: []int{4090}}, "expect.already_done[0]", "not an HTTP status"},
+		// already_done naming a status every answer is accepted with.
+		{ExpectSpec{Status: []int{200, 201}, AlreadyDone: []int{409, 201}}, "expect.already_done[1]", "accepted on every answer"},
+		// ... the default 2xx included.
+		{ExpectSpec{AlreadyDone: []int{204}}, "expect.already_done[0]", "accepted on every answer"},
 	} {
 		_, err := CompileExpect(tc.spec)
 		var fe *Error

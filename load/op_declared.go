@@ -245,7 +245,7 @@ func (st *declState) step(ctx context.Context, x *Exec, s *flow.Step, idemHeader
 	if err != nil {
 		return stepOutcome{resp: resp, err: err}
 	}
-	fr := flow.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body}
+	fr := flow.Response{Status: resp.Status, Header: resp.Header, Body: resp.Body, Retried: resp.Uncertain > 0}
 	m, cerr := s.Accept(&fr, st.scope.local)
 	switch {
 	case m != nil:

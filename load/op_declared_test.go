@@ -38,6 +38,9 @@ type deskAPI struct {
 	refuse  string
 	counter int
 	stale   int
+	// lossySignup stores each user's first sign-up and answers it 503 (as a server that crashed after
+	// storing it); a later sign-up of that user is 409 taken.
+	lossySignup bool
 }
 
 func newDesk(t *testing.T) (*deskAPI, *httptest.Server) {
@@ -63,8 +66,16 @@ func (d *deskAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(200, map[string]any{})
 		return
 	case r.URL.Path == "/signup" && r.Method == http.MethodPost:
-		d.signups[fmt.Sprint(in["user"])]++
-		reply(201, map[string]any{})
+		user := fmt.Sprint(in["user"])
+		d.signups[user]++
+		switch {
+		case d.lossySignup && d.signups[user] == 1:
+			reply(503, map[string]any{"code": "crashed"})
+		case d.lossySignup:
+			reply(409, map[string]any{"code": "taken"})
+		default:
+			reply(201, map[string]any{})
+		}
 		return
 	case r.URL.Path == "/login" && r.Method == http.MethodPost:
 		if d.refuse != "" && strings.HasPrefix(fmt.Sprint(in["user"]), d.refuse) {
@@ -268,6 +279,44 @@ func TestDeclaredSetupFailureIsRecorded(t *testing.T) {
 	_, err = load.Run(context.Background(), cfg, load.WithoutProgress())
 	require.ErrorContains(t, err, "every client's declared setup failed")
 	require.ErrorContains(t, err, "setup/login")
+}
+
+// TestDeclaredSetupAlreadyDone: a sign-up whose first answer was lost (a 503 after the server stored it)
+// meets 409 taken on its retry: a setup failure for every client, unless the step says 409 is
+// already_done, when every client goes on to run its ops.
+func TestDeclaredSetupAlreadyDone(t *testing.T) {
+	for _, tc := range []struct {
+		expect string
+		ok     bool
+	}{
+		// 409 on the retry is a mismatch: no client gets through its setup.
+		{expect: "{status: [201]}", ok: false},
+		// 409 on the retry is the lost attempt's own work.
+		{expect: "{status: [201], already_done: [409]}", ok: true},
+	} {
+		y := strings.Replace(deskScenario, "expect: {status: [201]}}", "expect: "+tc.expect+"}", 1)
+		plan, err := scenarios.Parse("desk.yaml", []byte(y))
+		require.NoError(t, err)
+		d, srv := newDesk(t)
+		d.lossySignup = true
+		cfg := load.Config{BaseURL: srv.URL, Clients: 3, Seed: 7, Client: plan.EngineClient(), Mix: plan.EngineMix(),
+			Phases:  []load.Phase{{Name: "steady", Duration: time.Second, Pacer: load.Constant(30)}},
+			Retry:   load.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 5 * time.Millisecond, Budget: 3 * time.Second},
+			Timeout: 2 * time.Second, MaxLateness: 5 * time.Second}
+		res, err := load.Run(context.Background(), cfg, load.WithoutProgress())
+		if !tc.ok {
+			require.ErrorContains(t, err, "setup/signup: status 409")
+			continue
+		}
+		require.NoError(t, err)
+		require.Positive(t, res.Totals.OK())
+		d.mu.Lock()
+		for user, n := range d.signups {
+			require.Equal(t, 2, n, "%s: the lost sign-up and its retry", user)
+		}
+		require.Len(t, d.signups, 3)
+		d.mu.Unlock()
+	}
 }
 
 const counterScenario = `name: counter
