@@ -126,6 +126,11 @@ func (f *PostgresFailover) Inject(ctx context.Context, env *Env, t Target) (Effe
 // primary streams to it, and in sync mode makes it the new primary's synchronous standby.
 func rejoin(ctx context.Context, env *Env, old, primary, mode string) (time.Duration, error) {
 	start := time.Now()
+	// The promotion's own checkpoint is a spread one (minutes of throttled writes by PostgreSQL's
+	// defaults), and pg_basebackup's first step waits for a checkpoint: CHECKPOINT hurries it now.
+	if _, err := psql(ctx, env, primary, "CHECKPOINT"); err != nil {
+		return 0, fmt.Errorf("postgres-failover: checkpoint on %s: %w", primary, err)
+	}
 	if err := env.Stack.Start(ctx, old); err != nil {
 		return 0, err
 	}

@@ -38,7 +38,7 @@ func TestPostgresFailover(t *testing.T) {
 	auth, err := pgtest.Login(s.Entry, "failover-user")
 	require.NoError(t, err)
 	var keys []string
-	for i := range 20 {
+	for i := range 10 {
 		key := fmt.Sprintf("before-%d", i)
 		code, _, err := pgtest.Order(s.Entry, auth, key, "r-"+key)
 		require.NoError(t, err)
