@@ -72,9 +72,6 @@ func (s *Stack) planPostgres() {
 //     was down (postgres-failover). Starting it as a primary would make two, and the nodes' DSN lists it
 //     first: split brain. Its directory is dropped and it is re-made as the new primary's standby by a
 //     fresh pg_basebackup (what it had committed and never sent is gone, as in any failover).
-//     pg_basebackup runs with --no-sync: fsyncing every file of the copy took most of its 6 s under load
-//     here, and what it guards against is a crash of the host, not of a container (a killed container's
-//     writes are in the host's page cache; the server fsyncs its own WAL from then on).
 //   - a directory of a primary and a peer that is not one: it starts as the primary it was
 //     (postgres-outage's restart, the standby still streaming or waiting for it).
 func postgresScript(subnet netip.Prefix, self string, peer netip.Addr, first bool) string {
@@ -108,7 +105,7 @@ if [ ! -s "$D/PG_VERSION" ]; then
     echo "host replication all ` + subnet.String() + ` trust" >> "$D/pg_hba.conf"
   else
     until peer_primary; do sleep 0.2; done
-    ` + asPG + bin + `/pg_basebackup -d "host=$PEER user=postgres application_name=` + self + `" -D "$D" -R -X stream -c fast --no-sync \
+    ` + asPG + bin + `/pg_basebackup -d "host=$PEER user=postgres application_name=` + self + `" -D "$D" -R -X stream -c fast \
       >/tmp/basebackup.log 2>&1 || { cat /tmp/basebackup.log; exit 1; }
   fi
 fi
