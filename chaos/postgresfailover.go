@@ -81,9 +81,11 @@ func (f *PostgresFailover) Inject(ctx context.Context, env *Env, t Target) (Effe
 	if err != nil {
 		return Effect{}, fmt.Errorf("postgres-failover: replication on %s: %w", primary.Name, err)
 	}
-	mode, state, flushLag, replayLag := "", "not connected", "?", "?"
-	if fields := strings.Fields(repl); len(fields) == 4 {
-		mode, state, flushLag, replayLag = fields[0], fields[1], fields[2], fields[3]
+	// A standby that is not connected has no row: the failover still runs (a standby that fell off is
+	// a failure it may meet), and says so.
+	mode, lag := "", "standby "+standby.Name+" not connected"
+	if f := strings.Fields(repl); len(f) == 4 {
+		mode, lag = f[0], fmt.Sprintf("%s standby %s %s, %s B unflushed, %s B unreplayed", f[0], standby.Name, f[1], f[2], f[3])
 	}
 	if err := env.Stack.Kill(ctx, primary.Name); err != nil {
 		return Effect{}, err
@@ -100,9 +102,8 @@ func (f *PostgresFailover) Inject(ctx context.Context, env *Env, t Target) (Effe
 	var rejoined string
 	eff := Effect{
 		Hit: primary.Name,
-		Mechanism: fmt.Sprintf("postgres primary %s killed (docker kill SIGKILL; %s standby %s %s, %s B unflushed, %s B unreplayed); "+
-			"%s promoted (pg_promote) in %s", primary.Name, mode, standby.Name, state, flushLag, replayLag, standby.Name,
-			promoted.Round(10*time.Millisecond)),
+		Mechanism: fmt.Sprintf("postgres primary %s killed (docker kill SIGKILL; %s); %s promoted (pg_promote) in %s",
+			primary.Name, lag, standby.Name, promoted.Round(10*time.Millisecond)),
 		Revert: func(ctx context.Context) error {
 			took, err := rejoin(ctx, env, primary.Name, standby.Name, mode)
 			if err != nil {

@@ -119,6 +119,9 @@ func TestFaultParams(t *testing.T) {
 		{"redis-split-brain", Params{"mode": "kill"}, false},         // unknown parameter
 		{"cache-invalidation-loss", nil, true},                       // no parameter: every invalidation is lost
 		{"cache-invalidation-loss", Params{"percent": "50"}, false},  // none taken
+		{"postgres-failover", nil, true},                             // no parameter: kill the primary, promote the standby
+		{"postgres-failover", Params{"mode": "stop"}, false},         // none taken: it always kills
+		{"postgres-link", Params{"loss": "100"}, true},               // a cut link (on postgres-2: the replication stream)
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {
