@@ -221,6 +221,8 @@ func targets(r arch.Role) string {
 		return "Sentinels (sentinel-N on stateless-ha)"
 	case arch.RolePostgres:
 		return "postgres (on stateless-postgres)"
+	case arch.RolePostgresStandby:
+		return "postgres-2 (with postgres_standby)"
 	}
 	return string(r)
 }

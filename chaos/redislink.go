@@ -94,6 +94,9 @@ type storeLink struct {
 	port  int         // the store's port on its servers
 	store arch.Role   // the target that means "every API node's link"
 	data  []arch.Role // the servers the nodes may talk to
+	// replica is the target that means "this server's own link to the other data servers": a standby's
+	// replication link (postgres-link on postgres-2). "": none.
+	replica arch.Role
 }
 
 var redisStoreLink = storeLink{fault: "redis-link", port: arch.RedisPort, store: arch.RoleRedis,
@@ -117,6 +120,8 @@ func (f *RedisLink) Inject(ctx context.Context, env *Env, t Target) (Effect, err
 	var nodes, data []arch.Container
 	for _, c := range env.Stack.Containers() {
 		switch {
+		case link.replica != "" && t.Role == link.replica && c.Name == t.Name:
+			nodes = append(nodes, c) // the standby itself, its link to the others
 		case c.Role == arch.RoleAPI && (t.Role == link.store || c.Name == t.Name):
 			nodes = append(nodes, c)
 		case slices.Contains(link.data, c.Role):

@@ -31,6 +31,9 @@ type Kind struct {
 	// Postgres marks a fault that needs the architecture's PostgreSQL (store: postgres): an architecture
 	// that keeps everything in Redis cannot take it.
 	Postgres bool
+	// PostgresStandby marks a fault that needs a PostgreSQL standby (postgres_standby: async or sync) to
+	// promote: an architecture with one server cannot take it.
+	PostgresStandby bool
 	// Cache marks a fault that needs the reference API's resource cache (store: postgres with cache_ttl):
 	// an architecture without it has no invalidation to lose.
 	Cache bool
@@ -120,7 +123,8 @@ func (k Kind) check(name string, role arch.Role) error {
 		return nil
 	}
 	what := map[arch.Role]string{arch.RoleAPI: "an API node", arch.RoleRedis: "Redis", arch.RoleNginx: "NGINX",
-		arch.RoleReplica: "a Redis replica", arch.RoleSentinel: "a Redis Sentinel", arch.RolePostgres: "PostgreSQL"}[role]
+		arch.RoleReplica: "a Redis replica", arch.RoleSentinel: "a Redis Sentinel", arch.RolePostgres: "PostgreSQL",
+		arch.RolePostgresStandby: "the PostgreSQL standby"}[role]
 	if what == "" {
 		what = "no container of the stack"
 	}

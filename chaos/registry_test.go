@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	// Every fault of the issue is registered under its scenario name.
-	require.Equal(t, []string{"cache-invalidation-loss", "clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "postgres-link", "postgres-outage", "redis-failover", "redis-link", "redis-memory-pressure",
+	require.Equal(t, []string{"cache-invalidation-loss", "clock-skew", "kill", "latency", "packet-loss", "partition", "pause", "postgres-failover", "postgres-link", "postgres-outage", "redis-failover", "redis-link", "redis-memory-pressure",
 		"redis-outage", "redis-reshard", "redis-split-brain", "response-loss", "restart", "stop"}, Names())
 
 	r := &Registry{}
@@ -48,6 +48,11 @@ func TestCheckTarget(t *testing.T) {
 		{"postgres-link", "postgres", ""},              // every node's
 		{"postgres-link", "redis", "postgres-link cannot target redis (Redis)"},
 		{"postgres-outage", "redis", "postgres-outage cannot target redis (Redis): it targets postgres"},
+		{"postgres-failover", "postgres", ""}, // the primary of the moment, whatever its name now
+		{"postgres-link", "postgres-2", ""},   // the standby's replication link
+		{"kill", "postgres-2", ""},            // the container-wide faults take the standby too
+		{"postgres-outage", "postgres-2", "postgres-outage cannot target postgres-2 (the PostgreSQL standby): it targets postgres"},
+		{"postgres-failover", "postgres-2", "postgres-failover cannot target postgres-2 (the PostgreSQL standby): it targets postgres"},
 		{"kill", "redis-2", ""},           // a Redis HA stack's replica
 		{"pause", "sentinel-1", ""},       // and its Sentinels
 		{"packet-loss", "sentinel-3", ""}, // the container-wide faults take every role
@@ -114,6 +119,9 @@ func TestFaultParams(t *testing.T) {
 		{"redis-split-brain", Params{"mode": "kill"}, false},         // unknown parameter
 		{"cache-invalidation-loss", nil, true},                       // no parameter: every invalidation is lost
 		{"cache-invalidation-loss", Params{"percent": "50"}, false},  // none taken
+		{"postgres-failover", nil, true},                             // no parameter: kill the primary, promote the standby
+		{"postgres-failover", Params{"mode": "stop"}, false},         // none taken: it always kills
+		{"postgres-link", Params{"loss": "100"}, true},               // a cut link (on postgres-2: the replication stream)
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {

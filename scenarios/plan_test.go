@@ -21,7 +21,7 @@ func TestCatalogueIsValid(t *testing.T) {
 		// Every built-in file is named after its scenario.
 		require.Equal(t, "builtin:catalogue/"+e.Name+".yaml", e.Plan.Source)
 	}
-	require.Equal(t, []string{"balancer-compare", "cache-invalidation", "clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "http2-edge", "kill-node", "packet-loss", "postgres-outage", "postgres-store", "redis-cluster", "redis-eviction",
+	require.Equal(t, []string{"balancer-compare", "cache-invalidation", "clock-skew-leeway", "clock-skew", "compare-architectures", "giant-tokens", "http2-edge", "kill-node", "packet-loss", "postgres-failover", "postgres-outage", "postgres-store", "redis-cluster", "redis-eviction",
 		"redis-failover-min-replicas", "redis-failover", "redis-link", "redis-outage", "redis-split-brain", "refresh-tokens", "response-loss", "retry-storm", "rolling-restart", "steady-baseline", "tls-keepalive"}, names)
 }
 

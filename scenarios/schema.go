@@ -66,6 +66,9 @@ type customArch struct {
 	// CacheTTL turns on the reference API's cache-aside read of resources through Redis, copies kept this
 	// long (CACHE_TTL, e.g. 5s; store postgres only; arch.Arch.CacheTTL).
 	CacheTTL string `yaml:"cache_ttl"`
+	// PostgresStandby runs a streaming standby of the PostgreSQL server, async or sync (store postgres
+	// only; arch.Arch.PostgresStandby): this architecture's stack.postgres.standby.
+	PostgresStandby string `yaml:"postgres_standby"`
 }
 
 type targetSpec struct {
@@ -93,7 +96,14 @@ type stackSpec struct {
 	SessionTTL string `yaml:"session_ttl"`
 	// TokenLeeway is the refapi's TOKEN_LEEWAY (default 5s): the clock skew its token checks tolerate,
 	// the edge a clock-skew fault crosses.
-	TokenLeeway string `yaml:"token_leeway"`
+	TokenLeeway string       `yaml:"token_leeway"`
+	Postgres    postgresSpec `yaml:"postgres"`
+}
+
+type postgresSpec struct {
+	// Standby runs a streaming standby of the PostgreSQL server, async or sync: every store: postgres
+	// architecture's that does not set its own postgres_standby (arch.Arch.PostgresStandby).
+	Standby string `yaml:"standby"`
 }
 
 type redisSpec struct {

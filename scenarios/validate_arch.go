@@ -88,7 +88,8 @@ func validateAttach(v *positioner, f file, p *Plan) {
 		name string
 		set  bool
 	}{{"architectures", len(f.Architectures) > 0}, {"custom_architectures", len(f.CustomArchitectures) > 0},
-		{"stack", f.Stack.Replicas != nil || f.Stack.Redis != (redisSpec{}) || f.Stack.SessionTTL != "" || f.Stack.TokenLeeway != ""}} {
+		{"stack", f.Stack.Replicas != nil || f.Stack.Redis != (redisSpec{}) || f.Stack.SessionTTL != "" || f.Stack.TokenLeeway != "" ||
+			f.Stack.Postgres != (postgresSpec{})}} {
 		if field.set {
 			v.add(field.name, "chaosbench starts nothing when it attaches to target.url: the service runs as it is")
 		}
@@ -130,7 +131,8 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 			}{{"base", c.Base != ""}, {"auth", c.Auth != ""}, {"sessions", c.Sessions != ""},
 				{"idempotency", c.Idempotency != nil}, {"concurrency", c.Concurrency != ""},
 				{"token_pad_bytes", c.TokenPadBytes != nil}, {"refresh", c.Refresh != ""},
-				{"refresh_grace", c.RefreshGrace != ""}, {"store", c.Store != ""}, {"cache_ttl", c.CacheTTL != ""}} {
+				{"refresh_grace", c.RefreshGrace != ""}, {"store", c.Store != ""}, {"cache_ttl", c.CacheTTL != ""},
+				{"postgres_standby", c.PostgresStandby != ""}} {
 				if k.set {
 					v.add(field+"."+k.name, "is a knob of the reference API, which target.image (%s) replaces: "+
 						"only balancer applies to a custom image", f.Target.Image)
@@ -194,6 +196,9 @@ func validateArchitectures(v *positioner, f file, p *Plan) {
 		}
 		if c.CacheTTL != "" && !image {
 			a.CacheTTL = duration(v, field+".cache_ttl", c.CacheTTL, false)
+		}
+		if c.PostgresStandby != "" && !image {
+			a.PostgresStandby = c.PostgresStandby
 		}
 		if a.Balancer == arch.HAProxy {
 			refuseEdgeOnHAProxy(v, field, c)
@@ -287,6 +292,7 @@ func validateStack(v *positioner, f file, p *Plan) {
 			}
 		}
 	}
+	validateStackPostgres(v, f, p) // validate_postgres.go
 	if e := f.Stack.Redis.Eviction; e != "" && !slices.Contains([]string{"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}, e) {
 		v.add("stack.redis.eviction", "%q is not a Redis maxmemory-policy (e.g. allkeys-lru, noeviction)", e)
 	}

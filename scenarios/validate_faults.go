@@ -159,7 +159,8 @@ func checkTarget(t string, replicas int, lacking func(name string) string) error
 	switch {
 	case t == "":
 		return fmt.Errorf("is required (%s)", known)
-	case t == chaos.AnyAPI || t == "redis" || t == "nginx" || t == arch.PostgresName: // postgres: checkPostgresTarget
+	case t == chaos.AnyAPI || t == "redis" || t == "nginx" || t == arch.PostgresName || t == arch.PostgresStandbyName:
+		// postgres and postgres-2: checkPostgresTarget
 		return nil
 	case strings.HasPrefix(t, "api-"):
 		n, err := strconv.Atoi(strings.TrimPrefix(t, "api-"))

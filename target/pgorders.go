@@ -81,6 +81,19 @@ func (s *Server) createOrderPG(w http.ResponseWriter, r *http.Request, sess sess
 				return err
 			}
 			stored.body = []byte(b)
+			// The record may be committed on this server alone: a first attempt whose COMMIT waited for a
+			// synchronous standby (postgres_standby: sync) and timed out is committed locally, visible
+			// here, and not on the standby, so a failover would lose what this replay acknowledges (69
+			// and 139 orders in two runs of the postgres-failover scenario). Rewriting the record makes
+			// this transaction write WAL, so its COMMIT waits for the standby like any other: once it
+			// returns, the standby has the WAL up to it, the first attempt's commit included. (Taking a
+			// transaction id alone is not enough: PostgreSQL waits only for a transaction that wrote
+			// WAL.) Without a synchronous standby it costs one row version and a local WAL flush, on
+			// replays only.
+			if _, err := tx.Exec(ctx, "UPDATE "+pgtruth.Idempotency+" SET status = status WHERE user_id = $1 AND idem_key = $2",
+				sess.UserID, o.IdempotencyKey); err != nil {
+				return err
+			}
 			rep = &stored
 			return nil
 		})

@@ -70,6 +70,13 @@ func newPGStore(cfg Config, m *metrics, log *slog.Logger) (*pgStore, error) {
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			breaker.Set(float64(to))
 			log.Warn("postgres circuit breaker", "from", from.String(), "to", to.String())
+			if to == gobreaker.StateOpen {
+				// Failures in a row mean the server is gone or is no longer the primary (postgres-failover:
+				// a killed primary's connections hang until their deadline, one failed request each).
+				// Drop every connection, idle ones now and busy ones when released, so that the half-open
+				// trial dials afresh: to the promoted standby, through the DSN's read-write host list.
+				pool.Reset()
+			}
 		},
 	})
 	return p, nil

@@ -83,7 +83,9 @@ func faultNeeds(k chaos.Kind) string {
 	if k.RedisHA {
 		needs = append(needs, "Redis Sentinels (stateless-ha)")
 	}
-	if k.Postgres {
+	if k.PostgresStandby {
+		needs = append(needs, "a PostgreSQL standby (postgres_standby: async or sync)")
+	} else if k.Postgres {
 		needs = append(needs, "PostgreSQL (store: postgres, stateless-postgres)")
 	}
 	if k.RefapiOnly {

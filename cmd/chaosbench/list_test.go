@@ -20,6 +20,7 @@ func TestListSaysWhatFaultsNeed(t *testing.T) {
 		`(?m)^kill\s.*sentinel-N on stateless-ha.*\s-$`,
 		`(?m)^postgres-outage\s+postgres \(on stateless-postgres\)\s+PostgreSQL \(store: postgres, stateless-postgres\)$`,
 		`(?m)^stateless-postgres\s.*\spostgres$`,
+		`(?m)^postgres-failover\s+postgres \(on stateless-postgres\)\s+a PostgreSQL standby \(postgres_standby: async or sync\)$`,
 	} {
 		require.Regexp(t, regexp.MustCompile(want), out)
 	}

@@ -49,6 +49,10 @@ type Arch struct {
 	// Store is where the reference API keeps orders and resources: "" or redis, or postgres (a PostgreSQL
 	// server in the stack, Redis as cache and session store; store.go).
 	Store string
+	// PostgresStandby runs a streaming-replication standby of the PostgreSQL server: async or sync
+	// ("": none; store postgres only; pgstandby.go). The architecture's, so that one scenario compares the
+	// two modes on the same failover.
+	PostgresStandby string
 	// CacheTTL turns on the reference API's cache-aside read of resources through Redis with copies
 	// that live this long (CACHE_TTL; 0: off; store postgres only; cache.go).
 	CacheTTL time.Duration

@@ -96,11 +96,12 @@ func TestRoleOf(t *testing.T) {
 		{"api-12", RoleAPI},
 		{"redis", RoleRedis},
 		{"nginx", RoleNginx},
-		{RedisReplicaName(1), RoleReplica}, // redis-2, a RedisHA replica
-		{SentinelName(3), RoleSentinel},    // sentinel-3
-		{"any-api", ""},                    // a target spec, not a container name (chaos.RoleOf reads it)
-		{"postgres", RolePostgres},         // the PostgreSQL server of a store: postgres architecture
-		{"mysql", ""},                      // no container of the stack
+		{RedisReplicaName(1), RoleReplica},  // redis-2, a RedisHA replica
+		{SentinelName(3), RoleSentinel},     // sentinel-3
+		{"any-api", ""},                     // a target spec, not a container name (chaos.RoleOf reads it)
+		{"postgres", RolePostgres},          // the PostgreSQL server of a store: postgres architecture
+		{"postgres-2", RolePostgresStandby}, // its standby (postgres_standby)
+		{"mysql", ""},                       // no container of the stack
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, RoleOf(tt.name), tt.name)

@@ -30,7 +30,7 @@ const (
 
 // Roles lists the roles of the stack's containers that faults may declare: the container-wide faults
 // (kill, pause, stop, restart, packet-loss) declare them all.
-var Roles = []Role{RoleAPI, RoleRedis, RoleNginx, RoleReplica, RoleSentinel, RolePostgres}
+var Roles = []Role{RoleAPI, RoleRedis, RoleNginx, RoleReplica, RoleSentinel, RolePostgres, RolePostgresStandby}
 
 // Container is one container of a stack as the rest of chaosbench sees it: no Docker type, so that the
 // packages that only describe or break a stack need no Docker client.
@@ -74,6 +74,8 @@ func RoleOf(name string) Role {
 		return RoleNginx
 	case name == PostgresName: // an architecture with Store postgres (store.go)
 		return RolePostgres
+	case name == PostgresStandbyName: // an architecture with a PostgreSQL standby (pgstandby.go)
+		return RolePostgresStandby
 	}
 	return ""
 }

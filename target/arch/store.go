@@ -33,12 +33,12 @@ const (
 func (a Arch) CheckStore() error {
 	switch a.Store {
 	case "", StoreRedis:
-		return nil
+		return a.checkStandby()
 	case StorePostgres:
 		if a.Service.Custom() {
 			return fmt.Errorf("store %q is the reference API's: a custom image (%s) keeps its own state", a.Store, a.Service.Image)
 		}
-		return nil
+		return a.checkStandby()
 	}
 	return fmt.Errorf("store %q: want redis or postgres", a.Store)
 }
@@ -56,10 +56,19 @@ func PostgresPoolSize(replicas int) int {
 	return min(32, max(2, (PostgresMaxConnections-PostgresReserved)/replicas))
 }
 
-// PostgresDSN is the connection string for the server at ip, in the stack's trust-authenticated private
-// network: user postgres, database postgres, no TLS.
-func PostgresDSN(addr netip.AddrPort) string {
-	return "postgres://postgres@" + addr.String() + "/postgres?sslmode=disable&connect_timeout=2"
+// PostgresDSN is the connection string for the servers at addrs, in the stack's trust-authenticated private
+// network: user postgres, database postgres, no TLS. With more than one server (a standby,
+// pgstandby.go) it names them all with target_session_attrs=read-write: pgx tries them in order and keeps
+// the first that is not read-only, so that after a failover a new connection lands on the promoted
+// standby and never on a standby. Each host gets connect_timeout: 2 s for one server; 1 s with several,
+// since a killed primary's address answers nothing (no RST: its container is gone) and costs the whole
+// timeout, which must leave the next host room inside one transaction's POSTGRES_TIMEOUT (2 s); a
+// connect on the run's network takes about a millisecond.
+func PostgresDSN(addrs ...netip.AddrPort) string {
+	if len(addrs) > 1 {
+		return "postgres://postgres@" + postgresHosts(addrs) + "/postgres?sslmode=disable&connect_timeout=1&target_session_attrs=read-write"
+	}
+	return "postgres://postgres@" + postgresHosts(addrs) + "/postgres?sslmode=disable&connect_timeout=2"
 }
 
 // storeEnv is the API's STORE; POSTGRES_DSN and POSTGRES_POOL_SIZE are the stack's (it knows the address
@@ -70,10 +79,15 @@ func (a Arch) storeEnv(env map[string]string) {
 	}
 }
 
-// PostgresEnv is what an API node needs to reach the server at ip, with replicas nodes sharing it.
-func PostgresEnv(ip netip.Addr, replicas int) map[string]string {
+// PostgresEnv is what an API node needs to reach the servers at ips (the primary first, then a standby),
+// with replicas nodes sharing the primary.
+func PostgresEnv(ips []netip.Addr, replicas int) map[string]string {
+	addrs := make([]netip.AddrPort, len(ips))
+	for i, ip := range ips {
+		addrs[i] = netip.AddrPortFrom(ip, PostgresPort)
+	}
 	return map[string]string{
-		"POSTGRES_DSN":       PostgresDSN(netip.AddrPortFrom(ip, PostgresPort)),
+		"POSTGRES_DSN":       PostgresDSN(addrs...),
 		"POSTGRES_POOL_SIZE": strconv.Itoa(PostgresPoolSize(replicas)),
 	}
 }

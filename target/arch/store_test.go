@@ -23,6 +23,10 @@ func TestStore(t *testing.T) {
 		{Arch{Store: "mysql"}, `store "mysql": want redis or postgres`}, // a store the API does not have
 		// a user's image keeps its own state: chaosbench cannot put it in PostgreSQL
 		{Arch{Store: StorePostgres, Service: Service{Image: "shop:dev"}}, "custom image (shop:dev)"},
+		// a standby replicates a PostgreSQL server: an architecture that keeps its orders in Redis has none
+		{Arch{Name: "stateless", PostgresStandby: StandbySync}, "postgres_standby sync needs PostgreSQL: architecture stateless"},
+		// PostgreSQL's replication is asynchronous or synchronous, nothing else
+		{Arch{Store: StorePostgres, PostgresStandby: "quorum"}, `postgres_standby "quorum": want async or sync`},
 	} {
 		require.ErrorContains(t, tc.arch.CheckStore(), tc.want)
 	}
@@ -35,7 +39,11 @@ func TestStore(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, PostgresPoolSize(tc.replicas), "replicas %d", tc.replicas)
 	}
-	env := PostgresEnv(netip.MustParseAddr("10.213.4.10"), 3)
+	env := PostgresEnv([]netip.Addr{netip.MustParseAddr("10.213.4.10")}, 3)
 	require.Equal(t, "postgres://postgres@10.213.4.10:5432/postgres?sslmode=disable&connect_timeout=2", env["POSTGRES_DSN"])
 	require.Equal(t, "30", env["POSTGRES_POOL_SIZE"])
+	// With a standby the nodes name both servers, primary first, and keep the one that takes writes.
+	env = PostgresEnv([]netip.Addr{netip.MustParseAddr("10.213.4.10"), netip.MustParseAddr("10.213.4.9")}, 3)
+	require.Equal(t, "postgres://postgres@10.213.4.10:5432,10.213.4.9:5432/postgres?sslmode=disable&connect_timeout=1"+
+		"&target_session_attrs=read-write", env["POSTGRES_DSN"])
 }

@@ -53,6 +53,8 @@ type Stack struct {
 	ClusterNodes []arch.Container
 	// Postgres is an architecture's PostgreSQL server (store: postgres; postgres.go); zero otherwise.
 	Postgres arch.Container
+	// PostgresStandby is its streaming standby (postgres_standby; postgres_standby.go); zero otherwise.
+	PostgresStandby arch.Container
 	// Entry is NGINX's URL on the host (http://127.0.0.1:PORT) and RedisAddr Redis's host:port, as of Up.
 	// A fault that restarts NGINX or Redis changes them: EntryURL and RedisHostAddr read them again.
 	Entry     string
@@ -94,6 +96,9 @@ func (s *Stack) Containers() []arch.Container {
 	out = append(out, s.ClusterNodes...)
 	if s.Postgres.Name != "" {
 		out = append(out, s.Postgres)
+	}
+	if s.PostgresStandby.Name != "" {
+		out = append(out, s.PostgresStandby)
 	}
 	return out
 }
