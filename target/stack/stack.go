@@ -138,18 +138,7 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if svc := cfg.Arch.Service; svc.Custom() {
-		// A user's image is theirs to build: `make images` does not know it.
-		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		_, err := cli.ImageInspect(cctx, svc.Image)
-		cancel()
-		if err != nil {
-			_ = cli.Close()
-			return nil, fmt.Errorf("%w: %s (target.image): build or load it first (docker build -t %s ., or "+
-				"docker load); chaosbench never pulls", ErrImagesMissing, svc.Image, svc.Image)
-		}
-	}
-	if err := CheckImages(ctx, cli, append([]string{cfg.apiImage(), cfg.Images.Redis, cfg.balancerImage()}, cfg.postgresImages()...)...); err != nil {
+	if err := checkUpImages(ctx, cli, cfg); err != nil {
 		_ = cli.Close()
 		return nil, err
 	}
@@ -170,6 +159,39 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 	if err := s.createNetwork(ctx); err != nil {
 		return nil, err
 	}
+	s.plan()
+	if err := s.startAll(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.findAddrs(ctx); err != nil {
+		return nil, err
+	}
+	logf("stack %s: containers started in %s, waiting for readiness", s.RunID, time.Since(start).Round(time.Millisecond))
+	if err := s.settle(ctx); err != nil {
+		return nil, err
+	}
+	logf("stack %s: ready in %s", s.RunID, time.Since(start).Round(time.Millisecond))
+	return s, nil
+}
+
+// checkUpImages refuses a stack whose images are missing, before anything is created: a user's image
+// (theirs to build: `make images` does not know it) and the ones `make images` builds.
+func checkUpImages(ctx context.Context, cli *Docker, cfg Config) error {
+	if svc := cfg.Arch.Service; svc.Custom() {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		_, err := cli.ImageInspect(cctx, svc.Image)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w: %s (target.image): build or load it first (docker build -t %s ., or "+
+				"docker load); chaosbench never pulls", ErrImagesMissing, svc.Image, svc.Image)
+		}
+	}
+	return CheckImages(ctx, cli, append([]string{cfg.apiImage(), cfg.Images.Redis, cfg.balancerImage()}, cfg.postgresImages()...)...)
+}
+
+// plan gives every container of the architecture its name, role and address on the run's network.
+func (s *Stack) plan() {
+	cfg := s.Config
 	s.Redis = arch.Container{Name: "redis", Role: arch.RoleRedis, IP: s.addr(2)}
 	// The balancer: NGINX, or HAProxy in its place (named haproxy), at one address and entry port.
 	s.Nginx = arch.Container{Name: cfg.Arch.Balancer.Proxy(), Role: arch.RoleNginx, IP: s.addr(3)}
@@ -188,17 +210,20 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 		s.Nodes = append(s.Nodes, n)
 		s.routes[n.Name] = n.Addr()
 	}
+}
+
+// startAll starts every container at once: the nodes retry Redis until it answers and the balancer's
+// upstreams are literal IPs, so no start order is needed; readiness is checked after (settle).
+func (s *Stack) startAll(ctx context.Context) error {
+	cfg := s.Config
 	startBalancer := s.nginxStart
 	if cfg.Arch.Balancer == arch.HAProxy {
 		startBalancer = s.haproxyStart
 	}
 	bal, err := startBalancer()
 	if err != nil {
-		return nil, err
+		return err
 	}
-
-	// Every container starts at once: the nodes retry Redis until it answers and nginx's upstreams are
-	// literal IPs, so no start order is needed; readiness is checked at the end.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		cmd := redisCmd(cfg.Redis, cfg.Arch)
@@ -234,50 +259,58 @@ func Up(ctx context.Context, opts ...Option) (_ *Stack, err error) {
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
+	return g.Wait()
+}
+
+// findAddrs reads the host ports of the entry and of Redis once the containers run.
+func (s *Stack) findAddrs(ctx context.Context) (err error) {
 	if s.Entry, err = s.EntryURL(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	if cfg.Arch.RedisHA {
+	if s.Config.Arch.RedisHA {
 		// The Sentinels may not listen yet, and "redis" is the primary until a fault says otherwise.
 		p, err := HostPort(ctx, s.docker, s.Redis.ID, redisPort)
 		if err != nil {
-			return nil, fmt.Errorf("redis address: %w", err)
+			return fmt.Errorf("redis address: %w", err)
 		}
 		s.RedisAddr = "127.0.0.1:" + p
-	} else if s.RedisAddr, err = s.RedisHostAddr(ctx); err != nil {
-		return nil, err
+		return nil
 	}
-	logf("stack %s: containers started in %s, waiting for readiness", s.RunID, time.Since(start).Round(time.Millisecond))
+	s.RedisAddr, err = s.RedisHostAddr(ctx)
+	return err
+}
+
+// settle waits until the stack serves: the cluster formed and PostgreSQL answering before the nodes
+// (whose failure would say less), the nodes and the balancer ready, then what only a ready stack can
+// show (the nodes on PostgreSQL, the Sentinels agreeing).
+func (s *Stack) settle(ctx context.Context) error {
+	cfg := s.Config
 	if cfg.Arch.RedisCluster {
 		// Before the nodes' readiness: they answer /readyz on a node's PING, formed cluster or not.
 		if err := s.formRedisCluster(ctx); err != nil {
-			return nil, fmt.Errorf("stack %s: %w", s.RunID, err)
+			return fmt.Errorf("stack %s: %w", s.RunID, err)
 		}
 	}
 	if cfg.Arch.UsesPostgres() {
 		// Before the nodes: they are ready only once PostgreSQL answers, and its failure says more than theirs.
 		if err := s.waitPostgres(ctx); err != nil {
-			return nil, fmt.Errorf("stack %s: %w", s.RunID, err)
+			return fmt.Errorf("stack %s: %w", s.RunID, err)
 		}
 	}
 	if err := s.WaitReady(ctx); err != nil {
-		return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
+		return fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
 	}
 	if cfg.Arch.UsesPostgres() {
 		if err := s.checkNodesUsePostgres(ctx); err != nil {
-			return nil, fmt.Errorf("stack %s: %w", s.RunID, err)
+			return fmt.Errorf("stack %s: %w", s.RunID, err)
 		}
 	}
 	if cfg.Arch.RedisHA {
 		if err := s.waitRedisHA(ctx); err != nil {
-			return nil, fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
+			return fmt.Errorf("stack %s not ready within %s: %w", s.RunID, cfg.StartTimeout, err)
 		}
 	}
-	logf("stack %s: ready in %s", s.RunID, time.Since(start).Round(time.Millisecond))
-	return s, nil
+	return nil
 }
 
 // Down removes every container and the network of this stack (of an attached project: only the sidecars
