@@ -129,6 +129,12 @@ type Knobs struct {
 	// Store is where orders and resources lived when not in Redis ("postgres": PostgreSQL behind the
 	// Redis cache, stateless-postgres); absent for Redis.
 	Store string `json:"store,omitempty"`
+	// PostgresPool is each API node's PostgreSQL connection pool (POSTGRES_POOL_SIZE: the server's
+	// connections less a reserve, shared by the nodes, at most 32 each) with store postgres; absent otherwise.
+	PostgresPool int `json:"postgres_pool,omitempty"`
+	// PostgresStandby is the PostgreSQL standby's replication (async or sync; postgres_standby); absent
+	// without one.
+	PostgresStandby string `json:"postgres_standby,omitempty"`
 	// MinReplicasToWrite: the Redis primary's min-replicas-to-write (Redis HA only); absent when off.
 	MinReplicasToWrite int `json:"min_replicas_to_write,omitempty"`
 	// Refresh is the access tokens' lifetime with refresh tokens on (ACCESS_TTL, e.g. "10s"), with its
@@ -144,7 +150,7 @@ func KnobsOf(a arch.Arch, replicas int) Knobs {
 		Balancer: string(a.Balancer), Replicas: replicas, TokenPadBytes: a.TokenPad, RedisHA: a.RedisHA,
 		MinReplicasToWrite: a.MinReplicasToWrite, RedisCluster: a.RedisCluster}
 	if a.UsesPostgres() {
-		k.Store = a.Store
+		k.Store, k.PostgresPool, k.PostgresStandby = a.Store, arch.PostgresPoolSize(replicas), a.PostgresStandby
 	}
 	if a.Refresh > 0 {
 		k.Refresh = a.Refresh.String()

@@ -26,7 +26,7 @@ func TestStoresInReport(t *testing.T) {
 		// the plain stack: Redis alone
 		{name: "redis", archs: []string{"stateless"}, truth: "straight from Redis", notInKnobs: "orders and resources in"},
 		// orders and resources in PostgreSQL: the checker reads them there, sessions in Redis
-		{name: "postgres", archs: []string{"stateless-postgres"}, knobs: "orders and resources in postgres",
+		{name: "postgres", archs: []string{"stateless-postgres"}, knobs: "orders and resources in postgres (a pool of 30 per node)",
 			truth: "straight from PostgreSQL (orders, resources) and Redis (sessions)"},
 		// a Redis Cluster: every primary is read
 		{name: "cluster", archs: []string{"stateless-cluster"}, knobs: "redis cluster of 3 primaries + 3 replicas",

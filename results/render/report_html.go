@@ -214,6 +214,12 @@ func knobsText(k results.Knobs) string {
 	}
 	if k.Store != "" {
 		text += " · orders and resources in " + k.Store
+		if k.PostgresPool > 0 {
+			text += fmt.Sprintf(" (a pool of %d per node)", k.PostgresPool)
+		}
+	}
+	if k.PostgresStandby != "" {
+		text += " · " + k.PostgresStandby + " standby"
 	}
 	if k.CacheTTL != "" {
 		text += " · resource cache ttl " + k.CacheTTL
