@@ -221,3 +221,25 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// BenchmarkRender is the server's work each second while a page is open: the page of one architecture
+// 60 s into its run, two faults on it. Divided by the rate, it is the dashboard's CPU per request.
+func BenchmarkRender(b *testing.B) {
+	srv, err := dashboard.Listen("127.0.0.1:0")
+	require.NoError(b, err)
+	defer srv.Close(context.Background()) //nolint:errcheck // a benchmark's server
+	srv.Observe(runner.RunStarted{Scenario: "bench", Archs: []string{"stateless"}})
+	srv.Observe(runner.ArchStarted{Arch: "stateless", Containers: []string{"nginx", "api-1", "api-2", "api-3", "redis"}})
+	l := load.Live{Elapsed: 60 * time.Second, Final: 55, Errors: map[string]int64{"http_502": 12, "timeout": 3}}
+	for s := range 60 {
+		l.Timeline = append(l.Timeline, load.Second{Second: s, Counts: load.Counts{Planned: 3000, Sent: 3000, Completed: 2990, Errors: 10},
+			P50: time.Millisecond, P95: 3 * time.Millisecond, P99: 8 * time.Millisecond, Max: 20 * time.Millisecond})
+	}
+	srv.Observe(runner.LoadSecond{Arch: "stateless", Live: l})
+	srv.Observe(runner.FaultChanged{Arch: "stateless", Injection: chaos.Injection{Kind: "kill", Target: "api-1", Resolved: "api-1", Start: 20 * time.Second, End: 30 * time.Second}})
+	srv.Observe(runner.FaultChanged{Arch: "stateless", Injection: chaos.Injection{Kind: "pause", Target: "api-2", Resolved: "api-2", Start: 25 * time.Second}})
+	b.ReportAllocs()
+	for b.Loop() {
+		dashboard.RenderForBench(srv)
+	}
+}

@@ -40,8 +40,8 @@ func OnLive(fn func(Live)) Option {
 // scheduler's own per-second slices are its alone, without locks); only the aggregator goroutine
 // touches them.
 type liveCounts struct {
-	last  Counts
-	perS  []Counts
+	last Counts
+	perS []Counts
 }
 
 // live builds the watcher's Live. It runs on the aggregator goroutine, after tick closed old windows.
@@ -64,7 +64,7 @@ func (e *engine) live(lc *liveCounts) Live {
 		s.show(w.h, w.completed >= s.Completed-w.completed)
 	}
 	now := Counts{Planned: e.planned.Load(), Sent: e.sent.Load(), Late: e.late.Load(),
-		Dropped: e.droppedCap.Load() + e.droppedLate.Load(),
+		Dropped:   e.droppedCap.Load() + e.droppedLate.Load(),
 		Completed: a.completed.Load(), Errors: a.errors.Load(), Retries: a.retries.Load()}
 	// The ticker fires once a second from the start: the counts that moved since the last tick belong
 	// to the second that just ended.
