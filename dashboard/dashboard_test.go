@@ -243,3 +243,29 @@ func BenchmarkRender(b *testing.B) {
 		dashboard.RenderForBench(srv)
 	}
 }
+
+// TestSuitePage: a suite's page says which scenario runs and the verdicts so far, and a page loaded
+// mid-run (GET /) has it all without waiting for the stream.
+func TestSuitePage(t *testing.T) {
+	srv, err := dashboard.Listen("127.0.0.1:0")
+	require.NoError(t, err)
+	defer srv.Close(context.Background()) //nolint:errcheck // the test's server
+	srv.Observe(runner.SuiteStarted{Name: "nightly", Scenarios: []string{"steady", "kill-node", "partition"}})
+	srv.Observe(runner.RunStarted{Scenario: "steady", Archs: []string{"stateless"}, Dir: t.TempDir()})
+	failed := results.Summary{Scenario: "steady", Architectures: []results.Arch{{Name: "stateless", Error: "stack up: refused by the test"}}}
+	failed.Verdict = results.RunVerdict(failed)
+	srv.Observe(runner.RunDone{Summary: failed})
+	srv.Observe(runner.RunStarted{Scenario: "kill-node", Archs: []string{"stateless", "stateful"}, Dir: t.TempDir()})
+	resp, err := http.Get(srv.URL())
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, err = b.ReadFrom(resp.Body)
+	require.NoError(t, err)
+	page := b.String()
+	require.Contains(t, page, `data-scenario="steady">steady: errored</span>`)
+	require.Contains(t, page, `data-scenario="kill-node">kill-node: running</span>`)
+	require.Contains(t, page, `data-scenario="partition">partition: to come</span>`)
+	require.Contains(t, page, `data-arch="stateful"`, "the running scenario's architectures side by side")
+	require.Contains(t, page, `new EventSource("events")`, "the page then follows the stream")
+}
