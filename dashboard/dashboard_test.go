@@ -152,6 +152,8 @@ func TestLiveStream(t *testing.T) {
 	}
 	require.Contains(t, held, ">pause api-1<", "the fault's band is labelled")
 	require.Contains(t, held, `<span class="held" title="pause">api-1: pause</span>`, "the container it holds says so")
+	require.Contains(t, held, "<b>pause api-1</b> held since", "the fault's line says it is held")
+	require.Contains(t, held, "ready before", "with the health check before its injection")
 	pause := <-injected
 	pause.End = pause.Start + 1500*time.Millisecond
 	srv.Observe(runner.FaultChanged{Arch: "stateless", Injection: pause})

@@ -45,6 +45,7 @@ type archView struct {
 	Counts              []countView
 	Errors              []countView
 	Containers          []containerView
+	Faults              []faultView
 	Latency, Rate       template.HTML
 	Note                string
 }
@@ -55,6 +56,12 @@ type countView struct {
 }
 
 type containerView struct{ Name, State, Class string }
+
+// faultView is a fault's line under the charts: when, and the injector's health brackets.
+type faultView struct {
+	Label, When, Health string
+	Bad                 bool
+}
 
 // renderBody is the page's live part for st at now.
 func renderBody(st state, now time.Time) []byte {
@@ -139,17 +146,48 @@ func archOf(a archState, now time.Time) archView {
 	}
 	if chartArch.Name != "" {
 		v.Latency, v.Rate = render.TimeCharts(chartArch)
+		held := map[int]bool{}
+		if a.final == nil {
+			for i, in := range a.faults {
+				held[i] = in.End == 0 && in.Error == ""
+			}
+		}
+		for i, f := range chartArch.Faults {
+			v.Faults = append(v.Faults, faultLine(f, held[i]))
+		}
 	}
 	v.Containers = containersOf(a)
+	return v
+}
+
+// faultLine says when f ran and what the health checks around it found, in the report's words.
+func faultLine(f results.Fault, held bool) faultView {
+	v := faultView{Label: f.Kind + " " + results.FaultTarget(f)}
+	switch {
+	case f.Error != "":
+		v.When, v.Health, v.Bad = fmt.Sprintf("at %.1f s", f.StartS), "did not run as planned: "+f.Error, true
+	case held:
+		v.When, v.Health = fmt.Sprintf("held since %.1f s", f.StartS), "ready before"
+		if f.HealthBefore != "" {
+			v.Health, v.Bad = "NOT ready before ("+f.HealthBefore+")", true
+		}
+	default:
+		v.When = fmt.Sprintf("%.1f–%.1f s", f.StartS, f.EndS)
+		v.Health, v.Bad = render.HealthText(f)
+	}
 	return v
 }
 
 // faultOf is an injection as the charts draw it: a fault still held ends its band at the present.
 func faultOf(in chaos.Injection, elapsed float64) results.Fault {
 	f := results.Fault{Kind: in.Kind, Target: in.Target, Resolved: in.Resolved, Mechanism: in.Mechanism,
-		StartS: in.Start.Seconds(), EndS: in.End.Seconds(), Error: in.Error}
+		StartS: in.Start.Seconds(), EndS: in.End.Seconds(), Error: in.Error, HealthBefore: in.HealthBefore}
 	if in.End == 0 && in.Error == "" {
 		f.EndS = max(elapsed, f.StartS)
+	}
+	if in.Ready >= 0 {
+		r := in.Ready.Seconds()
+		f.ReadyAfterS = &r
 	}
 	return f
 }
