@@ -21,7 +21,7 @@ import (
 func dashboardCPU(p peers, o options) error {
 	fmt.Printf("dashboard cost: ours at %d/s for %s, without and with the live dashboard (a page open on it), %d rounds\n",
 		o.ratioRate, o.cpuDur, max(1, o.rounds))
-	var off, on []float64
+	var off, on, late []float64
 	for i := range max(1, o.rounds) {
 		for j := range 2 {
 			withDash := (i+j)%2 == 1
@@ -35,6 +35,7 @@ func dashboardCPU(p peers, o options) error {
 			if err != nil {
 				return err
 			}
+			late = append(late, t.WholeLate)
 			name := "off"
 			if withDash {
 				name, on = "on", append(on, t.cpuPerReq())
@@ -46,8 +47,13 @@ func dashboardCPU(p peers, o options) error {
 		}
 	}
 	f, n := medianOf(off), medianOf(on)
-	fmt.Printf("dashboard cpu per request: off=%.1fus on=%.1fus ratio=%.3f (medians of %d rounds at %d/s; goal within 5%%)\n",
-		f, n, safeDiv(n, f), len(on), o.ratioRate)
+	warn := ""
+	if l := medianOf(late); l > 0.01 {
+		// Trials that fell behind did less work, later: their CPU per request says more about the machine.
+		warn = fmt.Sprintf(" [NOISY: median late %.1f%%, the machine was busy]", 100*l)
+	}
+	fmt.Printf("dashboard cpu per request: off=%.1fus on=%.1fus ratio=%.3f (medians of %d rounds at %d/s; goal within 5%%)%s\n",
+		f, n, safeDiv(n, f), len(on), o.ratioRate, warn)
 	return nil
 }
 
