@@ -67,9 +67,14 @@ func (e *engine) live(lc *liveCounts) Live {
 		Dropped:   e.droppedCap.Load() + e.droppedLate.Load(),
 		Completed: a.completed.Load(), Errors: a.errors.Load(), Retries: a.retries.Load()}
 	// The ticker fires once a second from the start: the counts that moved since the last tick belong
-	// to the second that just ended.
-	lc.perS = append(lc.perS, Counts{Planned: now.Planned - lc.last.Planned, Sent: now.Sent - lc.last.Sent,
-		Late: now.Late - lc.last.Late, Dropped: now.Dropped - lc.last.Dropped})
+	// to the second that just ended (after the last planned second, while the last requests end, to it).
+	moved := Counts{Planned: now.Planned - lc.last.Planned, Sent: now.Sent - lc.last.Sent,
+		Late: now.Late - lc.last.Late, Dropped: now.Dropped - lc.last.Dropped}
+	if n := len(lc.perS); n > 0 && n >= len(e.secPlanned) {
+		lc.perS[n-1].Add(moved)
+	} else {
+		lc.perS = append(lc.perS, moved)
+	}
 	lc.last = now
 	for i, c := range lc.perS {
 		for len(tl) <= i {
