@@ -79,6 +79,7 @@ func Run(ctx context.Context, spec scenarios.RunSpec, opts ...Option) (Outcome, 
 		if ctx.Err() != nil {
 			out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas),
 				Error: "not run: the run was interrupted before it"})
+			cfg.observe(ArchDone{Arch: out.Summary.Architectures[len(out.Summary.Architectures)-1]})
 			continue
 		}
 		fmt.Fprintf(cfg.Log, "chaosbench: [%d/%d] %s\n", i+1, len(archs), a.Name)
@@ -99,6 +100,7 @@ func Run(ctx context.Context, spec scenarios.RunSpec, opts ...Option) (Outcome, 
 			for _, b := range archs[i+1:] {
 				out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: b.Name, Knobs: results.KnobsOf(b, plan.Replicas),
 					Error: "not run: " + err.Error()})
+				cfg.observe(ArchDone{Arch: out.Summary.Architectures[len(out.Summary.Architectures)-1]})
 			}
 			break
 		}
