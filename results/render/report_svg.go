@@ -274,6 +274,8 @@ func latencyChart(a results.Arch) template.HTML {
 	c.series = []series{p50}
 	if len(p95.pts) > 0 {
 		c.series = append(c.series, p95)
+	} else { // a summary from before the timeline had p95
+		c.title = "Latency per second: p50 and p99 (log scale)"
 	}
 	c.series = append(c.series, p99)
 	return c.svg()
