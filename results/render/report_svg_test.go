@@ -3,6 +3,7 @@ package render
 import (
 	"testing"
 
+	"github.com/chaosbench/chaosbench/results"
 	"github.com/stretchr/testify/require"
 )
 
@@ -40,4 +41,25 @@ func TestBandLabelsDoNotCollide(t *testing.T) {
 	// A band at the very end pulls its label left, inside the plot.
 	c.bands = []band{{98, 100, "network-partition api-3"}}
 	require.Less(t, c.bandLabels()[0].x, c.px(98))
+}
+
+// TestOverlappingFaultsGolden draws the throughput chart of a run whose faults overlap in time (a
+// partition during a kill, a Redis outage starting inside both, and a fault at the very end): each
+// label must be readable in testdata/faults-overlap.svg (open it in a browser after -update).
+func TestOverlappingFaultsGolden(t *testing.T) {
+	a := results.Arch{Name: "stateless"}
+	for s := range 60 {
+		a.Timeline = append(a.Timeline, results.Second{T: s, Planned: 200, Sent: 200, OK: 196, Errors: 4, Retries: 6,
+			P50MS: 3, P95MS: 9, P99MS: 20})
+	}
+	during := results.Window{Requests: 2000, ErrorRate: 0.031}
+	a.Faults = []results.Fault{
+		{Kind: "kill", Resolved: "api-2", StartS: 20, EndS: 30, During: during},
+		{Kind: "partition", Resolved: "api-1", StartS: 22, EndS: 28, During: during},
+		{Kind: "redis-outage", Resolved: "redis", StartS: 24, EndS: 26, During: during},
+		{Kind: "packet-loss", Resolved: "api-3", StartS: 56, EndS: 60, During: during},
+	}
+	_, rate := TimeCharts(a)
+	page := "<!doctype html><meta charset=utf-8><style>" + chartsCSS + "</style>" + string(rate) + "\n"
+	golden(t, "faults-overlap.html", []byte(page))
 }
