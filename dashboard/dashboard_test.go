@@ -54,7 +54,12 @@ type sse struct {
 
 func openEvents(t *testing.T, url string) *sse {
 	t.Helper()
-	resp, err := http.Get(url + "events")
+	// A guard against a test that waits for an update that never comes, not a measure.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"events", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 	return &sse{resp: resp, r: bufio.NewReader(resp.Body)}
