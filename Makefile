@@ -22,9 +22,9 @@ check:
 
 # tools installs the Debian packages the images and tests need, only those missing
 # (debootstrap builds the base image; tests start real redis-server and postgres processes and run curl;
-# xmllint validates the JUnit XML against its schema).
+# xmllint validates the JUnit XML against its schema; the dashboard's test watches it in headless chromium).
 TOOLS := debootstrap:debootstrap redis-server:redis-server curl:curl xmllint:libxml2-utils \
-	/usr/lib/postgresql/15/bin/postgres:postgresql-15
+	/usr/lib/postgresql/15/bin/postgres:postgresql-15 chromium:chromium
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t##*:}"; done; \
 	  if [ -n "$$missing" ]; then \

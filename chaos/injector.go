@@ -32,6 +32,19 @@ type Injector struct {
 	mu      sync.Mutex
 	records []Injection
 	active  map[int]Effect
+	watch   func(Injection)
+}
+
+// Watch calls fn with a copy of a record each time one is written: at an injection (or its failure) and
+// at its revert, on the goroutine that did it, after the injector's lock is released. Call it before the
+// first injection; fn must return quickly (a dashboard hands the record over).
+func (in *Injector) Watch(fn func(Injection)) { in.watch = fn }
+
+// told hands record i to the watcher, if any.
+func (in *Injector) told(i int) {
+	if in.watch != nil {
+		in.watch(in.record(i))
+	}
 }
 
 // NewInjector returns an Injector on env.
@@ -78,11 +91,12 @@ func (in *Injector) inject(ctx context.Context, f Fault, params Params, spec str
 	}
 	r.Start = in.env.Since()
 	in.mu.Lock()
-	defer in.mu.Unlock()
 	id = len(in.records)
 	in.records = append(in.records, r)
 	in.active[id] = eff
+	in.mu.Unlock()
 	in.env.logf("chaos: %s on %s (%s) at %s", f.Name(), t.Name, eff.Mechanism, r.Start.Round(time.Millisecond))
+	in.told(id)
 	return id, id, nil
 }
 
@@ -102,6 +116,7 @@ func (in *Injector) failed(rec Injection, err error) int {
 	in.records = append(in.records, rec)
 	in.mu.Unlock()
 	in.env.logf("chaos: %v", err)
+	in.told(i)
 	return i
 }
 
@@ -158,6 +173,7 @@ func (in *Injector) Revert(ctx context.Context, id int) error {
 	}
 	in.mu.Unlock()
 	in.env.logf("chaos: reverted %s on %s at %s", rec.Kind, rec.Resolved, end.Round(time.Millisecond))
+	in.told(id)
 	return err
 }
 

@@ -181,6 +181,7 @@ type settings struct {
 	live     bool
 	quiet    bool
 	onStart  []func(time.Time)
+	onLive   func(Live)
 	allowed  []netip.Prefix
 }
 

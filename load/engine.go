@@ -137,10 +137,16 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 		fn(e.start)
 	}
 
+	everySecond := e.ledger.flush
+	if fn := e.set.onLive; fn != nil {
+		e.agg.kinds = map[string]int64{}
+		var lc liveCounts
+		everySecond = func() { e.ledger.flush(); fn(e.live(&lc)) }
+	}
 	aggDone := make(chan struct{})
 	go func() {
 		defer close(aggDone)
-		e.agg.consume(e.records, e.start, e.ledger.flush)
+		e.agg.consume(e.records, e.start, everySecond)
 	}()
 	stopProgress := e.progress()
 

@@ -39,6 +39,19 @@ type Record struct {
 	phaseIdx int
 }
 
+// ErrorKind names a failed request for the errors by kind (the report's table, the dashboard): the API's
+// code when it gave one (state_store_unavailable), else its HTTP status (http_503), else the transport
+// class (timeout, connect).
+func (r *Record) ErrorKind() string {
+	if r.Code != "" {
+		return r.Code
+	}
+	if r.Status != 0 && r.Class != ClassTimeout && r.Class != ClassConnect {
+		return "http_" + strconv.Itoa(r.Status)
+	}
+	return r.Class
+}
+
 // recordLine is the layout of a records.jsonl line, its one definition:
 // the reader decodes it with encoding/json, and the hand writer must write
 // what encoding/json would write for it (TestRecordLayoutRoundTrip holds

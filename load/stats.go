@@ -58,6 +58,7 @@ type Second struct {
 	Phase  string `json:"phase"`
 	Counts
 	P50 time.Duration `json:"p50_ns"`
+	P95 time.Duration `json:"p95_ns,omitempty"`
 	P99 time.Duration `json:"p99_ns"`
 	Max time.Duration `json:"max_ns"`
 }
@@ -88,6 +89,7 @@ type aggregator struct {
 
 	files   *runFiles
 	startMs int64
+	kinds   map[string]int64 // failed requests by Record.ErrorKind, only for a watcher (OnLive)
 
 	p99us     atomic.Int64
 	completed atomic.Int64
@@ -185,6 +187,9 @@ func (a *aggregator) add(r *Record) {
 	if isErr {
 		c[1]++
 		a.errors.Add(1)
+		if a.kinds != nil {
+			a.kinds[r.ErrorKind()]++
+		}
 	}
 	a.retries.Add(retries)
 	sec := int(r.Planned / time.Second)
@@ -229,6 +234,7 @@ func (a *aggregator) closeWindows(before int) {
 func (s *Second) show(h *hdrhistogram.Histogram, percentiles bool) {
 	if percentiles {
 		s.P50 = time.Duration(h.ValueAtQuantile(50)) * time.Microsecond
+		s.P95 = time.Duration(h.ValueAtQuantile(95)) * time.Microsecond
 		s.P99 = time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
 	}
 	if m := time.Duration(h.Max()) * time.Microsecond; m > s.Max {

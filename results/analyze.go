@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -77,7 +76,7 @@ func Analyze(in Input) (Arch, error) {
 	if in.Records != nil {
 		err := in.Records(func(rec load.Record) error {
 			if rec.Class != load.ClassOK {
-				a.Errors[errorClass(rec)]++
+				a.Errors[rec.ErrorKind()]++
 			} else if rec.Node != "" {
 				a.PerNode[rec.Node]++
 			}
@@ -97,8 +96,7 @@ func Analyze(in Input) (Arch, error) {
 	// Timeline and availability, from the engine's per-second windows.
 	avail, secs := 0, 0
 	for _, s := range r.Timeline {
-		sec := Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Dropped,
-			OK: s.OK(), Errors: s.Errors, P50MS: durMS(s.P50), P99MS: durMS(s.P99), MaxMS: durMS(s.Max)}
+		sec := SecondOf(s)
 		a.Timeline = append(a.Timeline, sec)
 		if s.Planned == 0 {
 			continue
@@ -180,16 +178,10 @@ func Analyze(in Input) (Arch, error) {
 	return a, nil
 }
 
-// errorClass names a failure for the errors table: the API's code when it
-// gave one (state_store_unavailable), else the transport class.
-func errorClass(r load.Record) string {
-	if r.Code != "" {
-		return r.Code
-	}
-	if r.Status != 0 && r.Class != load.ClassTimeout && r.Class != load.ClassConnect {
-		return "http_" + strconv.Itoa(r.Status)
-	}
-	return r.Class
+// SecondOf is the engine's second of the timeline as the summary (and the charts) keep it.
+func SecondOf(s load.Second) Second {
+	return Second{T: s.Second, Phase: s.Phase, Planned: s.Planned, Sent: s.Sent, Dropped: s.Dropped,
+		OK: s.OK(), Errors: s.Errors, Retries: s.Retries, P50MS: durMS(s.P50), P95MS: durMS(s.P95), P99MS: durMS(s.P99), MaxMS: durMS(s.Max)}
 }
 
 func latencyOf(h *hdrhistogram.Histogram) LatencyMS {

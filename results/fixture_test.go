@@ -103,8 +103,10 @@ func fixtureSummary() Summary {
 				p99 = sh.lossP99 * 0.6 * (0.8 + 0.4*rng.Float64())
 			}
 			errs := int64(math.Round(rate * errShare * (0.7 + 0.6*rng.Float64())))
+			// p95 and retries from what is drawn already (no more draws: the rest of the fixture stays as it was).
 			a.Timeline = append(a.Timeline, Second{T: t, Phase: phase, Planned: rate, Sent: rate, OK: rate - errs, Errors: errs,
-				P50MS: round2(p50), P99MS: round2(p99), MaxMS: round2(p99 * (1.2 + rng.Float64()))})
+				Retries: 2 * errs, P50MS: round2(p50), P95MS: round2(p50 + 0.5*(p99-p50)), P99MS: round2(p99),
+				MaxMS: round2(p99 * (1.2 + rng.Float64()))})
 			okN += rate - errs
 			errN += errs
 		}

@@ -331,14 +331,18 @@ type Threshold struct {
 
 // Second is one second of the timeline (by planned send time).
 type Second struct {
-	T       int     `json:"t"`
-	Phase   string  `json:"phase,omitempty"`
-	Planned int64   `json:"planned"`
-	Sent    int64   `json:"sent"`
-	OK      int64   `json:"ok"`
-	Errors  int64   `json:"errors"`
-	Dropped int64   `json:"dropped"`
+	T       int    `json:"t"`
+	Phase   string `json:"phase,omitempty"`
+	Planned int64  `json:"planned"`
+	Sent    int64  `json:"sent"`
+	OK      int64  `json:"ok"`
+	Errors  int64  `json:"errors"`
+	Dropped int64  `json:"dropped"`
+	// Retries are the extra attempts of the second's requests; P95MS and Retries were added in v1,
+	// compatibly (absent, 0, in summaries written before the dashboard drew them).
+	Retries int64   `json:"retries,omitempty"`
 	P50MS   float64 `json:"p50_ms"`
+	P95MS   float64 `json:"p95_ms,omitempty"`
 	P99MS   float64 `json:"p99_ms"`
 	MaxMS   float64 `json:"max_ms"`
 }

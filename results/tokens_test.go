@@ -22,7 +22,7 @@ func TestErrorClassOfHeaderRefusals(t *testing.T) {
 		{"nginx 400", load.Record{Class: load.Class4xx, Status: 400}, "http_400"},
 	}
 	for _, tc := range cases {
-		require.Equal(t, tc.want, errorClass(tc.rec), tc.name)
+		require.Equal(t, tc.want, tc.rec.ErrorKind(), tc.name)
 	}
 }
 

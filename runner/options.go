@@ -17,6 +17,8 @@ type RunConfig struct {
 	// CrossCheck also reads the reference API's ground truth through its HTTP contract (the black-box
 	// checker a user's image gets) and records those findings beside Redis's (Arch.BlackBox).
 	CrossCheck bool
+	// Observer is told about the run as it goes (WithObserver); nil: nobody watches.
+	Observer Observer
 }
 
 // Option configures a run.

@@ -65,6 +65,11 @@ func Run(ctx context.Context, spec scenarios.RunSpec, opts ...Option) (Outcome, 
 	}}
 	fmt.Fprintf(cfg.Log, "chaosbench: scenario %s (seed %d, scale %g), %d architecture(s), %s of load each; run folder %s\n",
 		plan.Name, seed, spec.Scale, len(archs), plan.Duration(), dir)
+	archNames := make([]string, len(archs))
+	for i, a := range archs {
+		archNames[i] = a.Name
+	}
+	cfg.observe(RunStarted{Scenario: plan.Name, Archs: archNames, Dir: dir})
 
 	// Every planned architecture gets an entry, whatever happens to it: one
 	// that did not start or was never reached is "errored", so that the
@@ -74,6 +79,7 @@ func Run(ctx context.Context, spec scenarios.RunSpec, opts ...Option) (Outcome, 
 		if ctx.Err() != nil {
 			out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas),
 				Error: "not run: the run was interrupted before it"})
+			cfg.observe(ArchDone{Arch: out.Summary.Architectures[len(out.Summary.Architectures)-1]})
 			continue
 		}
 		fmt.Fprintf(cfg.Log, "chaosbench: [%d/%d] %s\n", i+1, len(archs), a.Name)
@@ -88,11 +94,13 @@ func Run(ctx context.Context, spec scenarios.RunSpec, opts ...Option) (Outcome, 
 			errs = append(errs, fmt.Errorf("%s: %w", a.Name, err))
 		}
 		out.Summary.Architectures = append(out.Summary.Architectures, res)
+		cfg.observe(ArchDone{Arch: res})
 		if errors.Is(err, stack.ErrImagesMissing) {
 			// Every architecture would fail the same way.
 			for _, b := range archs[i+1:] {
 				out.Summary.Architectures = append(out.Summary.Architectures, results.Arch{Name: b.Name, Knobs: results.KnobsOf(b, plan.Replicas),
 					Error: "not run: " + err.Error()})
+				cfg.observe(ArchDone{Arch: out.Summary.Architectures[len(out.Summary.Architectures)-1]})
 			}
 			break
 		}
@@ -103,6 +111,7 @@ func Run(ctx context.Context, spec scenarios.RunSpec, opts ...Option) (Outcome, 
 	paths, werr := render.WriteReports(dir, out.Summary)
 	out.Reports = paths
 	errs = append(errs, werr)
+	cfg.observe(RunDone{Summary: out.Summary, Reports: paths})
 	return out, errors.Join(errs...)
 }
 
@@ -139,7 +148,11 @@ func runArch(ctx context.Context, spec scenarios.RunSpec, a arch.Arch, dir strin
 		}
 	}()
 
+	cfg.observe(ArchStarted{Arch: a.Name, Containers: containerNames(st)})
 	faults := armFaults(ctx, st, plan, spec.Seed, cfg.Log)
+	if cfg.Observer != nil {
+		faults.inj.Watch(func(i chaos.Injection) { cfg.observe(FaultChanged{Arch: a.Name, Injection: i}) })
+	}
 	defer faults.revertAll()
 	lr, edge, lerr := driveLoad(ctx, st, spec, a, dir, cfg, faults.onStart)
 	injections := faults.stop()
@@ -199,6 +212,9 @@ func driveLoad(ctx context.Context, st *stack.Stack, spec scenarios.RunSpec, a a
 			load.WithProgress(cfg.Log, cfg.Progress)}
 		for _, fn := range starts {
 			lopts = append(lopts, load.OnStart(fn))
+		}
+		if cfg.Observer != nil {
+			lopts = append(lopts, load.OnLive(func(l load.Live) { cfg.observe(LoadSecond{Arch: a.Name, Live: l}) }))
 		}
 		lr, err = load.Run(ctx, lcfg, lopts...)
 	}

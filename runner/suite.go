@@ -57,6 +57,11 @@ func RunSuite(ctx context.Context, s scenarios.Suite, opts ...Option) (SuiteOutc
 	out := SuiteOutcome{Dir: dir, Suite: results.Suite{Name: s.Name, Description: s.Description, Source: s.Source,
 		StartedAt: started.UTC()}}
 	fmt.Fprintf(log, "chaosbench: suite %s, %d scenario(s); suite folder %s\n", s.Name, len(s.Entries), dir)
+	names := make([]string, len(s.Entries))
+	for i, e := range s.Entries {
+		names[i] = e.Plan.Name
+	}
+	cfg.observe(SuiteStarted{Name: s.Name, Scenarios: names})
 
 	var errs []error
 	notRun := "" // set once no later entry can run, with why
@@ -100,5 +105,6 @@ func RunSuite(ctx context.Context, s scenarios.Suite, opts ...Option) (SuiteOutc
 	paths, werr := render.WriteSuite(dir, out.Suite)
 	out.Reports = paths
 	fmt.Fprintf(log, "chaosbench: suite %s %s in %.0f s\n", s.Name, out.Suite.Verdict, out.Suite.DurationS)
+	cfg.observe(SuiteDone{Suite: out.Suite, Reports: paths})
 	return out, errors.Join(append(errs, werr)...)
 }

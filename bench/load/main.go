@@ -57,6 +57,7 @@ type options struct {
 	past          []float64
 	rss60, noK6   bool
 	noCPU         bool
+	dashOnly      bool
 }
 
 func main() {
@@ -69,6 +70,7 @@ func main() {
 	memProfile := flag.String("memprofile", "", "ours: write an allocation profile here")
 	maxInFlight := flag.Int("maxinflight", 0, "ours: Config.MaxInFlight (0: the engine's default)")
 	fixed := flag.Bool("fixedinflight", false, "ours: Config.FixedInFlight (no adaptive in-flight limit)")
+	dash := flag.String("dashboard", "", "ours: serve the live dashboard at this address while the load runs")
 
 	var o options
 	flag.DurationVar(&o.trial, "trial", 3*time.Second, "bench: measured length of each sustained-rate trial")
@@ -81,6 +83,7 @@ func main() {
 	flag.BoolVar(&o.rss60, "rss60", false, "bench: also run ours for 60 s at its sustained rate and at twice it, and report peak RSS")
 	flag.BoolVar(&o.noK6, "nok6", false, "bench: leave k6 out")
 	flag.BoolVar(&o.noCPU, "nocpu", false, "bench: leave out the CPU-per-request runs (their lines too)")
+	flag.BoolVar(&o.dashOnly, "dashboard-only", false, "bench: run only the dashboard's CPU-per-request comparison")
 	flag.Parse()
 
 	var err error
@@ -94,9 +97,19 @@ func main() {
 				defer pprof.StopCPUProfile()
 			}
 		}
+		spec := benchkit.OursSpec{URL: *url, Rate: *rate, Duration: *dur, Warmup: *warm,
+			MaxInFlight: *maxInFlight, FixedInFlight: *fixed}
+		var stop func()
+		if *dash != "" {
+			if spec.Live, stop, err = serveDashboard(*dash); err != nil {
+				break
+			}
+		}
 		var r benchkit.OursResult
-		r, err = benchkit.RunOurs(benchkit.OursSpec{URL: *url, Rate: *rate, Duration: *dur, Warmup: *warm,
-			MaxInFlight: *maxInFlight, FixedInFlight: *fixed})
+		r, err = benchkit.RunOurs(spec)
+		if stop != nil {
+			stop()
+		}
 		if err == nil {
 			err = json.NewEncoder(os.Stdout).Encode(r)
 		}
@@ -128,12 +141,13 @@ func bench(o options) error {
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
 	}
-	vbin, err := benchkit.FindTool("vegeta", benchkit.VegetaInstall)
-	if err != nil {
-		return err
+	var vbin, kbin string
+	if !o.dashOnly { // the dashboard's comparison runs ours alone
+		if vbin, err = benchkit.FindTool("vegeta", benchkit.VegetaInstall); err != nil {
+			return err
+		}
 	}
-	var kbin string
-	if !o.noK6 {
+	if !o.noK6 && !o.dashOnly {
 		if kbin, err = benchkit.FindTool("k6", benchkit.K6Install); err != nil {
 			return err
 		}
@@ -155,6 +169,9 @@ func bench(o options) error {
 	// target pays for page faults, the server's first goroutines and heap.
 	if _, err := p.ours(2000, 0, time.Second, false); err != nil {
 		return err
+	}
+	if o.dashOnly {
+		return dashboardCPU(p, o)
 	}
 	if _, err := p.vegetaTrial(2000, 0, time.Second); err != nil {
 		return err
@@ -241,9 +258,12 @@ func bench(o options) error {
 		}
 	}
 
-	// 4. CPU per request, peak RSS, p99.
+	// 4. CPU per request, peak RSS, p99; and the dashboard's cost.
 	if !o.noCPU {
 		if err := cpu(p, o); err != nil {
+			return err
+		}
+		if err := dashboardCPU(p, o); err != nil {
 			return err
 		}
 	}

@@ -25,6 +25,7 @@ func newRunCmd() *cobra.Command {
 		seed  int64
 		all   bool
 		ci    ciOutputs
+		dash  dashboardFlags
 	)
 	var workers int // --workers: loader containers (scenarios.Ask.Workers)
 	cmd := &cobra.Command{
@@ -60,6 +61,13 @@ did not run as planned, the harness dropped more than 1% of the planned requests
 not sent at its rate: nothing proven, never a pass); errored (it did not run to the end, or a
 suite never reached it). A suite's verdict is the worst of its scenarios'.
 
+With --dashboard the run serves a live page (docs/dashboard.md): per architecture the counts, the
+latency and throughput charts with the faults as bands as they are injected and reverted, errors by
+kind and which container a fault holds; at the end the verdict and a link to the report. It listens on
+loopback (a free port, printed at start, or --dashboard=127.0.0.1:8080); an address that is not
+loopback is refused unless --dashboard-public says so, and a port in use is refused before anything
+starts. Closing the page changes nothing for the run.
+
 For CI (docs/ci.md): --junit FILE writes the verdicts as JUnit XML, --bench-json FILE the headline
 numbers for github-action-benchmark, and when GITHUB_STEP_SUMMARY is set the Markdown report is
 appended to it (compact, or cut with a note, to stay within GitHub's 1 MiB). A suite writes one
@@ -73,7 +81,8 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
   chaosbench run steady-baseline kill-node --scale 0.2       # a suite of two
   chaosbench run nightly.suite.yaml                          # a suite file
   chaosbench run --all --scale 0.5                           # the whole catalogue
-  chaosbench run kill-node --junit junit.xml --bench-json bench.json`,
+  chaosbench run kill-node --junit junit.xml --bench-json bench.json
+  chaosbench run kill-node --dashboard                       # a live page on loopback, its URL printed`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case all && len(args) > 0:
@@ -107,16 +116,23 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 			if out != "" {
 				opts = append(opts, runner.WithOutDir(out))
 			}
+			var resolved scenarios.Suite
+			var spec scenarios.RunSpec
 			if suite != nil {
-				resolved, err := suite.Resolve(ask)
-				if err != nil {
+				if resolved, err = suite.Resolve(ask); err != nil {
 					return usageError{err}
 				}
-				return runSuite(cmd, resolved, &ci, opts)
-			}
-			spec, err := plan.Spec(ask)
-			if err != nil {
+			} else if spec, err = plan.Spec(ask); err != nil {
 				return badInput("--%v", err)
+			}
+			dopts, stopDashboard, err := dash.start(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer stopDashboard()
+			opts = append(opts, dopts...)
+			if suite != nil {
+				return runSuite(cmd, resolved, &ci, opts)
 			}
 			res, runErr := runner.Run(cmd.Context(), spec, opts...)
 			if len(res.Summary.Architectures) > 0 {
@@ -142,6 +158,7 @@ Exit codes: 0 passed, 1 error (errored, interrupted), 2 bad input (before anythi
 	f.BoolVar(&all, "all", false, "run every built-in scenario, one after another, as a suite")
 	f.IntVar(&workers, "workers", 0, "send the load from N loader containers on the run's network, each a segment of it (declared ops too), merged exactly (default 0: from this process)")
 	ci.register(f)
+	dash.register(f)
 	return cmd
 }
 

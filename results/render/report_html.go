@@ -32,6 +32,13 @@ func (HTMLReporter) File() string   { return runfolder.ReportHTMLFile }
 //go:embed report.html.tmpl
 var htmlTemplate string
 
+//go:embed charts.css
+var chartsCSS string
+
+// Styles is the CSS of the charts and the verdict (charts.css): a page that shows them, report.html or
+// the live dashboard, includes it in its <style>.
+func Styles() template.CSS { return template.CSS(chartsCSS) } //nolint:gosec // our own embedded file
+
 var htmlTmpl = template.Must(template.New("report").Parse(htmlTemplate))
 
 // archColors tell architectures apart on the shared chart (colour-blind
@@ -73,6 +80,7 @@ type htmlFault struct {
 }
 
 type htmlPage struct {
+	Styles                     template.CSS
 	Title, Header, Description string
 	ValidityRule, RecoveryRule string
 	TruthSource                string // where the checks read ground truth, in words
@@ -89,10 +97,9 @@ type htmlPage struct {
 }
 
 func (HTMLReporter) Render(w io.Writer, s results.Summary) error {
-	p := htmlPage{Title: "chaosbench: " + s.Scenario, Header: headerLine(s), Description: s.Description, Passed: results.RunVerdict(s) == results.StatusPassed, Names: s.ArchNames(),
-		ValidityRule: results.ValidityRule, RecoveryRule: results.RecoveryRule, TruthSource: truthSource(s)}
-	p.Verdict, p.Failures = results.VerdictLines(s)
-	p.Checks = htmlChecks(s)
+	p := verdictPage(s)
+	p.Styles, p.Title, p.Header, p.Description = Styles(), "chaosbench: "+s.Scenario, headerLine(s), s.Description
+	p.ValidityRule, p.RecoveryRule, p.TruthSource = results.ValidityRule, results.RecoveryRule, truthSource(s)
 	for _, c := range violations(s) {
 		p.Explain = append(p.Explain, htmlExplain{Term: c.Title, Text: c.Explain})
 	}
@@ -108,8 +115,7 @@ func (HTMLReporter) Render(w io.Writer, s results.Summary) error {
 		ha := htmlArch{Name: a.Name, Color: archColors[i%len(archColors)], Knobs: knobsText(a.Knobs)}
 		st, why := results.ArchStatus(a)
 		ha.Status, ha.Passed, ha.Why = st, st == results.StatusPassed, why
-		ha.Latency = latencyChart(a)
-		ha.Rate = rateChart(a)
+		ha.Latency, ha.Rate = TimeCharts(a)
 		for _, f := range a.Faults {
 			rec := recoveryCell(f)
 			health, healthBad := healthText(f)
@@ -129,6 +135,24 @@ func (HTMLReporter) Render(w io.Writer, s results.Summary) error {
 	}
 	p.Legend = p.Archs
 	return htmlTmpl.Execute(w, p)
+}
+
+// verdictPage is the part of the page the verdict template draws: the run's verdict line, what failed,
+// and the checks' table.
+func verdictPage(s results.Summary) htmlPage {
+	p := htmlPage{Passed: results.RunVerdict(s) == results.StatusPassed, Names: s.ArchNames(), Checks: htmlChecks(s)}
+	p.Verdict, p.Failures = results.VerdictLines(s)
+	return p
+}
+
+// Verdict is report.html's verdict (the verdict line, what failed, the checks' counts per architecture)
+// as an HTML fragment, for the live dashboard's end of run.
+func Verdict(s results.Summary) (template.HTML, error) {
+	var b strings.Builder
+	if err := htmlTmpl.ExecuteTemplate(&b, "verdict", verdictPage(s)); err != nil {
+		return "", fmt.Errorf("render verdict: %w", err)
+	}
+	return template.HTML(b.String()), nil //nolint:gosec // the template escaped it
 }
 
 // violations are the checks the verdict table shows (and explains): every

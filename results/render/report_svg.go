@@ -110,11 +110,12 @@ func (c chart) svg() template.HTML {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, c.w, c.h, html.EscapeString(c.title))
 	fmt.Fprintf(&b, `<text x="%.0f" y="20" class="ct">%s</text>`, padL, html.EscapeString(c.title))
 	top, bottom := padT, c.h-padB
-	// Bands first, so lines draw over them.
-	for _, bd := range c.bands {
+	// Bands first, so lines draw over them; their labels on rows of their own where they would collide.
+	for i, lb := range c.bandLabels() {
+		bd := c.bands[i]
 		x0, x1 := c.px(math.Max(bd.x0, c.xMin)), c.px(math.Min(bd.x1, c.xMax))
 		fmt.Fprintf(&b, `<rect class="band" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, x0, top, math.Max(x1-x0, 1), bottom-top)
-		fmt.Fprintf(&b, `<text class="bl" x="%.1f" y="%.1f">%s</text>`, x0+4, top+13, html.EscapeString(bd.label))
+		fmt.Fprintf(&b, `<text class="bl" x="%.1f" y="%.1f">%s</text>`, lb.x, top+13+float64(lb.row)*bandRow, html.EscapeString(bd.label))
 	}
 	for _, t := range c.yTicks() {
 		y := c.py(t.v)
@@ -175,6 +176,44 @@ func (c chart) svg() template.HTML {
 	return template.HTML(b.String()) //nolint:gosec // every text above is escaped
 }
 
+// bandRow is the height of a row of band labels; labelChar the width of one of their characters (12 px
+// bold; a little more than the average, so that an estimate errs towards a gap).
+const bandRow, labelChar = 15.0, 7.2
+
+type bandLabel struct {
+	x   float64
+	row int
+}
+
+// bandLabels places each band's label: at its band's left edge (pulled left to stay inside the plot),
+// on the first row where it does not run into a label already placed. Faults that overlap in time, or
+// follow closely, so get one readable line each instead of one smudge.
+func (c chart) bandLabels() []bandLabel {
+	out := make([]bandLabel, len(c.bands))
+	var rowEnds []float64 // the right end of the last label on each row
+	for i, bd := range c.bands {
+		w := float64(len([]rune(bd.label)))*labelChar + 8
+		x := math.Max(math.Min(c.px(math.Max(bd.x0, c.xMin))+4, c.w-padR-w), padL+4)
+		row := 0
+		for row < len(rowEnds) && x < rowEnds[row] {
+			row++
+		}
+		if row == len(rowEnds) {
+			rowEnds = append(rowEnds, 0)
+		}
+		rowEnds[row] = x + w
+		out[i] = bandLabel{x: x, row: row}
+	}
+	return out
+}
+
+// TimeCharts are an architecture's charts over the run's time: latency (p50, p95, p99) and throughput
+// per second, with its faults as labelled bands. report.html draws them from the summary; the live
+// dashboard from the part of the run so far (a fault still active ends its band at the present).
+func TimeCharts(a results.Arch) (latency, rate template.HTML) {
+	return latencyChart(a), rateChart(a)
+}
+
 func faultBands(a results.Arch, withErrors bool) []band {
 	var out []band
 	for _, f := range a.Faults {
@@ -206,12 +245,14 @@ func timelineEnd(a results.Arch) float64 {
 	return math.Max(end, 1)
 }
 
-// latencyChart plots p50 and p99 per second on a log scale: a kill's
-// one-second spike of 1 s and a steady 3 ms median both stay readable.
+// latencyChart plots p50, p95 and p99 per second on a log scale: a kill's
+// one-second spike of 1 s and a steady 3 ms median both stay readable. A
+// summary written before the timeline had p95 draws none.
 func latencyChart(a results.Arch) template.HTML {
-	c := chart{title: "Latency per second: p50 and p99 (log scale)", yLabel: "ms", xLabel: "time since start (by planned send time)",
+	c := chart{title: "Latency per second: p50, p95 and p99 (log scale)", yLabel: "ms", xLabel: "time since start (by planned send time)",
 		w: 1100, h: 280, xMax: timelineEnd(a), logY: true, yMin: math.Inf(1), yMax: 0, bands: faultBands(a, false)}
 	p50 := series{name: "p50", color: "#0072B2"}
+	p95 := series{name: "p95", color: "#E69F00", width: 1.5}
 	p99 := series{name: "p99", color: "#D55E00"}
 	for _, s := range a.Timeline {
 		x := float64(s.T) + 0.5 // the middle of its second
@@ -219,6 +260,9 @@ func latencyChart(a results.Arch) template.HTML {
 			continue
 		}
 		p50.pts = append(p50.pts, pt{x, s.P50MS})
+		if s.P95MS > 0 {
+			p95.pts = append(p95.pts, pt{x, s.P95MS})
+		}
 		p99.pts = append(p99.pts, pt{x, s.P99MS})
 		if s.P50MS > 0 {
 			c.yMin = math.Min(c.yMin, s.P50MS)
@@ -227,7 +271,13 @@ func latencyChart(a results.Arch) template.HTML {
 	}
 	c.yMin, c.yMax = logBounds(c.yMin, c.yMax)
 	c.xTicks = timeTicks(c.xMax)
-	c.series = []series{p50, p99}
+	c.series = []series{p50}
+	if len(p95.pts) > 0 {
+		c.series = append(c.series, p95)
+	} else { // a summary from before the timeline had p95
+		c.title = "Latency per second: p50 and p99 (log scale)"
+	}
+	c.series = append(c.series, p99)
 	return c.svg()
 }
 
@@ -255,29 +305,37 @@ func logBounds(lo, hi float64) (float64, float64) {
 	return lo, 10 * hiDec
 }
 
-// rateChart plots successes and errors per second on one linear axis, so
-// their proportions are honest.
+// rateChart plots the planned rate, successes, errors, dropped requests and
+// retries per second on one linear axis, so their proportions are honest;
+// dropped and retries only when there were some.
 func rateChart(a results.Arch) template.HTML {
-	c := chart{title: "Throughput per second: successful and failed requests", yLabel: "requests/s", xLabel: "time since start",
+	c := chart{title: "Throughput per second: planned, successful and failed requests", yLabel: "requests/s", xLabel: "time since start",
 		w: 1100, h: 240, xMax: timelineEnd(a), bands: faultBands(a, true)}
+	planned := series{name: "planned", color: "#999999", dash: true, width: 1.2}
 	ok := series{name: "ok", color: "#009E73"}
 	errs := series{name: "errors", color: "#C00000"}
 	dropped := series{name: "dropped", color: "#777777", dash: true}
-	anyDropped := false
+	retries := series{name: "retries", color: "#CC79A7", width: 1.5}
+	anyDropped, anyRetries := false, false
 	for _, s := range a.Timeline {
 		x := float64(s.T) + 0.5
+		planned.pts = append(planned.pts, pt{x, float64(s.Planned)})
 		ok.pts = append(ok.pts, pt{x, float64(s.OK)})
 		errs.pts = append(errs.pts, pt{x, float64(s.Errors)})
 		dropped.pts = append(dropped.pts, pt{x, float64(s.Dropped)})
-		anyDropped = anyDropped || s.Dropped > 0
-		c.yMax = math.Max(c.yMax, float64(max(s.OK, s.Errors, s.Planned)))
+		retries.pts = append(retries.pts, pt{x, float64(s.Retries)})
+		anyDropped, anyRetries = anyDropped || s.Dropped > 0, anyRetries || s.Retries > 0
+		c.yMax = math.Max(c.yMax, float64(max(s.OK, s.Errors, s.Planned, s.Retries)))
 	}
 	step := niceStep(c.yMax, 5)
 	c.yMax = math.Max(step*math.Ceil(c.yMax/step), 1)
 	c.xTicks = timeTicks(c.xMax)
-	c.series = []series{ok, errs}
+	c.series = []series{planned, ok, errs}
 	if anyDropped {
 		c.series = append(c.series, dropped)
+	}
+	if anyRetries {
+		c.series = append(c.series, retries)
 	}
 	return c.svg()
 }

@@ -36,6 +36,10 @@ func baselineText(f results.Fault) string {
 
 // healthText is the injector's health brackets around a fault: were the
 // nodes ready before it, and how soon after its revert were they again.
+// HealthText is the injector's health brackets of a fault that ran and was reverted, in words (the
+// report's health column; the live dashboard's fault list), and whether they are bad.
+func HealthText(f results.Fault) (text string, bad bool) { return healthText(f) }
+
 func healthText(f results.Fault) (text string, bad bool) {
 	if f.Error != "" {
 		return "–", false

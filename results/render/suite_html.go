@@ -27,12 +27,12 @@ var suiteHTMLTemplate string
 
 var suiteHTMLTmpl = template.Must(template.New("suite").Parse(suiteHTMLTemplate))
 
-// reportCSS is the run report's style sheet, so that a suite's page looks like its scenarios' pages and
-// the style is written once (report.html.tmpl).
+// reportCSS is the run report's style sheet (report.html.tmpl's, with the shared charts.css in its
+// place), so that a suite's page looks like its scenarios' pages and the style is written once.
 var reportCSS = func() template.CSS {
 	_, after, _ := strings.Cut(htmlTemplate, "<style>")
 	css, _, _ := strings.Cut(after, "</style>")
-	return template.CSS(css)
+	return template.CSS(strings.Replace(css, "{{.Styles}}", chartsCSS, 1)) //nolint:gosec // our own embedded files
 }()
 
 type suiteHTMLRow struct {

@@ -12,7 +12,7 @@ import (
 
 // This file is the benchmarks' only use of package load, kept small so
 // that changes to the engine merge easily: Run, Config, Phase, Constant,
-// Mix, HTTPGet, WithoutProgress, NoRetry, NewHistogram, and from the Result
+// Mix, HTTPGet, WithoutProgress, OnLive, NoRetry, NewHistogram, and from the Result
 // the Totals, the latency histograms (whole run, and the steady phase) and,
 // to leave a warm-up out of the counts, the per-second Timeline.
 
@@ -33,6 +33,8 @@ type OursSpec struct {
 	NoRetry       bool          // one attempt per request
 	MaxInFlight   int           // 0: the engine's default
 	FixedInFlight bool
+	// Live, when set, gets the engine's live seconds (load.OnLive), as the dashboard does.
+	Live func(load.Live)
 }
 
 // Counts of requests by planned time.
@@ -85,7 +87,11 @@ func RunOurs(s OursSpec) (OursResult, error) {
 	if s.NoRetry {
 		cfg.Retry = load.NoRetry()
 	}
-	res, err := load.Run(context.Background(), cfg, load.WithoutProgress())
+	opts := []load.Option{load.WithoutProgress()}
+	if s.Live != nil {
+		opts = append(opts, load.OnLive(s.Live))
+	}
+	res, err := load.Run(context.Background(), cfg, opts...)
 	if err != nil {
 		return OursResult{}, err
 	}
