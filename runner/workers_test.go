@@ -13,6 +13,7 @@ import (
 
 	"github.com/chaosbench/chaosbench/flow"
 	"github.com/chaosbench/chaosbench/internal/dockertest"
+	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/results"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/assert"
@@ -31,25 +32,18 @@ thresholds:
   all: [errors.rate < 1%, writes.lost == 0, writes.duplicates == 0]
 `
 
-// Percentile floors of TestWorkersMergeExactly: the 3-worker run's percentile must lie within the two
-// 1-worker runs' range widened by their spread, and never by less than floor(q) = abs + rel × the larger
-// 1-worker value. The merge itself is exact (load.TestMergeEqualsOneHistogram); what moves here is the
-// machine. Measured on this 2-core host shared with four other test suites (load average 5-8), one
-// configuration's p50 stayed within 1.6-2.3 ms and p90 within 2.7-3.0 ms between runs, but p99 (the 20th
-// slowest of 2000 requests) ranged from 9 to 82 ms; three loader processes also spend about a third more
-// CPU than one (1.56 s against 1.15 s), which this host's tail feels. So p50 gets an absolute floor and
-// the tail a relative one.
-var percentileFloor = map[float64]struct{ absMS, rel float64 }{
-	50: {3, 0},
-	90: {3, 0.5},
-	99: {5, 2},
-}
-
 // TestWorkersMergeExactly runs one scenario three times on real stacks: twice with one loader container
-// (the noise between two identical runs) and once with three. The merge must keep every planned request
-// (planned = sent + dropped, per worker and in total, and the same plan as one worker's), count every
-// request once, and give percentiles within the two 1-worker runs' spread; every worker's clock offset is
-// measured, and on one Docker host (one kernel clock) it is the measurement's noise, far within the bound.
+// and once with three. The merge must keep every planned request (planned = sent + dropped, per worker and
+// in total, and the same plan as one worker's), count every request once, and give the percentiles of every
+// worker's requests taken together: rebuilt here from the merged records, one histogram of them all has
+// exactly the summary's percentiles. Every worker's clock offset is measured, and on one Docker host (one
+// kernel clock) it is the measurement's noise, far within the bound.
+//
+// The percentiles of the three runs are logged side by side, not compared: they are three runs on a shared
+// machine, and their tails differ by the machine (p99, the 20th slowest of 2000 requests, once read 316 ms
+// with three workers against 56 and 72 ms with one, in a CI run with other suites beside it; 9 to 82 ms
+// between identical runs before). That the merge itself is exact is what is asserted, here and in
+// load.TestMergeEqualsOneHistogram.
 func TestWorkersMergeExactly(t *testing.T) {
 	dockertest.RequireLoad(t)
 	t.Parallel() // its own stacks, named by run id
@@ -62,7 +56,8 @@ func TestWorkersMergeExactly(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		out, err := Run(ctx, specOf(t, plan, scenarios.Ask{Workers: workers}), WithOutDir(t.TempDir()), WithLog(testWriter{t}, false))
+		dir := t.TempDir()
+		out, err := Run(ctx, specOf(t, plan, scenarios.Ask{Workers: workers}), WithOutDir(dir), WithLog(testWriter{t}, false))
 		require.NoError(t, err)
 		require.Len(t, out.Summary.Architectures, 1)
 		a := out.Summary.Architectures[0]
@@ -82,6 +77,7 @@ func TestWorkersMergeExactly(t *testing.T) {
 		assert.Equal(t, r.Planned, r.Sent+r.Dropped, "planned = sent + dropped across workers")
 		assert.Equal(t, r.Sent, r.OK+r.Failed, "every request sent is counted once")
 		assert.Equal(t, results.StatusPassed, out.Summary.Verdict, "%v", a.InvalidReasons)
+		samePercentilesAsRecords(t, a, filepath.Join(dir, a.Files["records"]))
 		return a
 	}
 	one, three, oneAgain := run(1), run(3), run(1)
@@ -112,13 +108,24 @@ func TestWorkersMergeExactly(t *testing.T) {
 
 	assert.Equal(t, one.Requests.Planned, three.Requests.Planned, "3 workers plan exactly what 1 does")
 	assert.Equal(t, one.Requests.Planned, oneAgain.Requests.Planned)
-	for _, quant := range []float64{50, 90, 99} {
-		a, b, c := q(one, quant), q(oneAgain, quant), q(three, quant)
-		lo, hi := min(a, b), max(a, b)
-		fl := percentileFloor[quant]
-		tol := max(hi-lo, fl.absMS+fl.rel*hi)
-		assert.GreaterOrEqual(t, c, lo-tol, "p%g of 3 workers %.2f ms, 1 worker %.2f and %.2f ms", quant, c, a, b)
-		assert.LessOrEqual(t, c, hi+tol, "p%g of 3 workers %.2f ms, 1 worker %.2f and %.2f ms", quant, c, a, b)
+}
+
+// samePercentilesAsRecords rebuilds one histogram from every request in the run's (merged) records, as
+// the engine records them, and requires the summary's percentiles to be exactly its own.
+func samePercentilesAsRecords(t *testing.T, a results.Arch, records string) {
+	t.Helper()
+	f, err := os.Open(records)
+	require.NoError(t, err)
+	defer f.Close()
+	h := load.NewHistogram()
+	n := int64(0)
+	require.NoError(t, load.ReadRecords(f, func(r load.Record) error {
+		n++
+		return h.RecordValue(load.HistValue(r.Latency))
+	}))
+	require.Equal(t, a.Requests.Sent, n, "the merged records hold every request sent, once")
+	for _, p := range a.Percentiles {
+		assert.Equal(t, float64(h.ValueAtQuantile(p.Quantile))/1000, p.MS, "p%g of %d workers: the merged histogram is the records' own", p.Quantile, len(a.Workers))
 	}
 }
 
