@@ -70,6 +70,10 @@ type Config struct {
 	// this after its planned time (default 1s): past the engine's limit the
 	// achieved rate plateaus instead of an ever-growing backlog.
 	MaxLateness time.Duration
+	// TraceEvery samples one request in TraceEvery for the harness's breakdown (Result.Harness, trace.go):
+	// 0 means DefaultTraceEvery, 1 traces every request, -1 none. The send lag is measured on every
+	// request whatever it says.
+	TraceEvery int
 	// Grace is how long in-flight requests may finish after the last phase
 	// (default Retry.Budget + Timeout). Then they are cancelled and recorded.
 	Grace time.Duration
@@ -345,6 +349,9 @@ func (c Config) Validate() []error {
 			errs = append(errs, fmt.Errorf("%s: must be >= 0", name))
 		}
 	}
+	if c.TraceEvery < -1 {
+		errs = append(errs, errors.New("trace_every: must be >= -1 (-1: none, 0: the default, 1 in 16)"))
+	}
 	if c.WarmConns < -1 {
 		errs = append(errs, errors.New("warm_conns: must be >= -1 (-1: none, 0: sized for the first phase)"))
 	}
@@ -380,6 +387,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 4096
+	}
+	if c.TraceEvery == 0 {
+		c.TraceEvery = DefaultTraceEvery
 	}
 	if c.LateAfter == 0 {
 		c.LateAfter = 10 * time.Millisecond

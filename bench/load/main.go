@@ -57,6 +57,9 @@ type options struct {
 	past          []float64
 	rss60, noK6   bool
 	noCPU         bool
+	floorRates    []int
+	floorDur      time.Duration
+	onlyFloor     bool
 }
 
 func main() {
@@ -81,6 +84,9 @@ func main() {
 	flag.BoolVar(&o.rss60, "rss60", false, "bench: also run ours for 60 s at its sustained rate and at twice it, and report peak RSS")
 	flag.BoolVar(&o.noK6, "nok6", false, "bench: leave k6 out")
 	flag.BoolVar(&o.noCPU, "nocpu", false, "bench: leave out the CPU-per-request runs (their lines too)")
+	floorRates := flag.String("floor-rates", "400,1000,2000", "bench: rates of the latency-floor runs (p50 of ours and vegeta, ours' breakdown)")
+	flag.DurationVar(&o.floorDur, "floor-duration", 6*time.Second, "bench: length of each latency-floor run (its first second left out)")
+	flag.BoolVar(&o.onlyFloor, "only-floor", false, "bench: run the latency-floor runs alone (their lines, not the sustained-rate line)")
 	flag.Parse()
 
 	var err error
@@ -108,8 +114,10 @@ func main() {
 		}
 	case "bench":
 		if o.cpuRates, err = ints(*cpuRates); err == nil {
-			if o.past, err = floats(*past); err == nil {
-				err = bench(o)
+			if o.floorRates, err = ints(*floorRates); err == nil {
+				if o.past, err = floats(*past); err == nil {
+					err = bench(o)
+				}
 			}
 		}
 	default:
@@ -158,6 +166,9 @@ func bench(o options) error {
 	}
 	if _, err := p.vegetaTrial(2000, 0, time.Second); err != nil {
 		return err
+	}
+	if o.onlyFloor {
+		return floor(p, o)
 	}
 
 	// 1. Sustained rate.
@@ -246,6 +257,11 @@ func bench(o options) error {
 		if err := cpu(p, o); err != nil {
 			return err
 		}
+	}
+
+	// 5. The latency floor, and where ours' goes.
+	if err := floor(p, o); err != nil {
+		return err
 	}
 
 	ratio := 0.0
@@ -434,4 +450,45 @@ func floats(s string) ([]float64, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// floor runs ours and vegeta at each of o.floorRates, far below their limits, and compares their median
+// latency after the first second: on a trivial server that is the tools' own floor. Ours is measured from
+// the planned instant and vegeta from its actual send, so the difference is at least ours' send lag; the
+// breakdown under each rung says where ours' goes (load.Harness). At 1000/s it prints the issue's line
+// `load-engine p50 floor at 1000/s: ours=Xms vegeta=Yms diff=Zms`.
+func floor(p peers, o options) error {
+	if len(o.floorRates) == 0 {
+		return nil
+	}
+	warm := time.Second
+	fmt.Printf("latency floor: p50 over %s after a %s warm-up (ours from the planned time, vegeta from its actual send), and ours' own share\n",
+		o.floorDur-warm, warm)
+	for i, r := range o.floorRates {
+		var t [2]trial
+		for j := range 2 {
+			k := (i + j) % 2 // who goes first alternates by rate
+			var err error
+			if k == 0 {
+				t[0], err = p.ours(r, warm, o.floorDur-warm, false)
+			} else {
+				t[1], err = p.vegetaTrial(r, warm, o.floorDur-warm)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		ours, veg := t[0], t[1]
+		fmt.Printf("  %5d/s  ours p50 %.3fms  vegeta p50 %.3fms  diff %+.3fms  (late %.2f%%/%.2f%%, others %s/%s)\n",
+			r, msf(ours.P50), msf(veg.P50), msf(ours.P50-veg.P50), 100*ours.lateFrac(), 100*veg.lateFrac(),
+			pct(ours.Others), pct(veg.Others))
+		if ours.Harness != nil {
+			fmt.Print(ours.Harness.Lines("    ours ", ours.P50))
+		}
+		if r == 1000 {
+			fmt.Printf("load-engine p50 floor at 1000/s: ours=%.3fms vegeta=%.3fms diff=%.3fms\n",
+				msf(ours.P50), msf(veg.P50), msf(ours.P50-veg.P50))
+		}
+	}
+	return nil
 }

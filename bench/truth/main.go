@@ -107,6 +107,7 @@ type measured struct {
 	cpu               time.Duration // the loader's, from its rusage
 	others            float64       // share of the machine other processes took (benchkit.Watch)
 	note              string
+	harness           *benchkit.Harness // ours: the engine's own share (load.Harness), stall included
 }
 
 // dropped is planned - sent, where the request planned exactly at the end
@@ -224,6 +225,16 @@ func bench(rungs []rung, T, timeout time.Duration) error {
 			v.p99.Seconds(), v.diff(T), v.dropped(), verdict(v, T),
 			o.witnessP99.Seconds(), v.witnessP99.Seconds(), o.drain.Seconds(), v.drain.Seconds())
 	}
+	// Where ours' latency goes at each rung (the medians are outside the stall: it holds S/T of the
+	// requests; the p99s and maxima are the stall's, in the server stage).
+	for i, r := range rungs {
+		o := results[i].ours
+		if o.harness != nil {
+			fmt.Printf("bench-truth R=%d/s ours' own share (p50 %.2fms, vegeta's %.2fms):\n", r.rate, float64(o.p50)/1e6,
+				float64(results[i].veg.p50)/1e6)
+			fmt.Print(o.harness.Lines("  ", o.p50))
+		}
+	}
 	return nil
 }
 
@@ -313,7 +324,7 @@ func oursRun(self, url string, rate int, T, timeout time.Duration) (measured, er
 		return measured{}, fmt.Errorf("ours at %d/s: decode %q: %w", rate, out, err)
 	}
 	m := measured{tool: "ours", planned: int64(float64(rate) * T.Seconds()), sent: r.Whole.Sent, late: r.Whole.Late,
-		errors: r.Whole.Errors, p50: r.P50, p99: r.P99, p99Plan: r.P99, cpu: u.CPU}
+		errors: r.Whole.Errors, p50: r.P50, p99: r.P99, p99Plan: r.P99, cpu: u.CPU, harness: &r.Harness}
 	if n := r.ShedNote(); n != "" {
 		m.note = " " + n
 	}
