@@ -186,6 +186,8 @@ type settings struct {
 	quiet    bool
 	onStart  []func(time.Time)
 	allowed  []netip.Prefix
+	// coarseWake: the scheduler sleeps on the runtime's timer alone (WithCoarseWake).
+	coarseWake bool
 }
 
 // WithHTTPClient replaces the engine's client (keep-alive transport sized to
@@ -219,6 +221,12 @@ func WithProgress(w io.Writer, live bool) Option {
 		s.progress, s.live = w, live
 		return nil
 	}
+}
+
+// WithCoarseWake makes the scheduler sleep on the Go runtime's timer alone, up to a millisecond late on
+// an idle runtime, as it did before its precise wake-up (wake.go): for benchmarks that compare the two.
+func WithCoarseWake() Option {
+	return func(s *settings) error { s.coarseWake = true; return nil }
 }
 
 // WithoutProgress disables progress output (tests, embedding).

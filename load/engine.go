@@ -313,10 +313,7 @@ func (e *engine) schedule(ctx context.Context) {
 			slept := false
 			if d := planned - time.Since(e.start); d > 0 {
 				slept = true
-				timer.Reset(d)
-				select {
-				case <-timer.C:
-				case <-ctx.Done():
+				if !e.waitUntil(ctx, timer, planned) {
 					return
 				}
 			} else if ctx.Err() != nil {

@@ -60,6 +60,7 @@ type options struct {
 	floorRates    []int
 	floorDur      time.Duration
 	onlyFloor     bool
+	floorAB       bool
 }
 
 func main() {
@@ -72,6 +73,7 @@ func main() {
 	memProfile := flag.String("memprofile", "", "ours: write an allocation profile here")
 	maxInFlight := flag.Int("maxinflight", 0, "ours: Config.MaxInFlight (0: the engine's default)")
 	fixed := flag.Bool("fixedinflight", false, "ours: Config.FixedInFlight (no adaptive in-flight limit)")
+	coarse := flag.Bool("coarsewake", false, "ours: load.WithCoarseWake (the scheduler on the runtime's timer alone, as before)")
 
 	var o options
 	flag.DurationVar(&o.trial, "trial", 3*time.Second, "bench: measured length of each sustained-rate trial")
@@ -86,6 +88,7 @@ func main() {
 	flag.BoolVar(&o.noCPU, "nocpu", false, "bench: leave out the CPU-per-request runs (their lines too)")
 	floorRates := flag.String("floor-rates", "400,1000,2000", "bench: rates of the latency-floor runs (p50 of ours and vegeta, ours' breakdown)")
 	flag.DurationVar(&o.floorDur, "floor-duration", 6*time.Second, "bench: length of each latency-floor run (its first second left out)")
+	flag.BoolVar(&o.floorAB, "floor-ab", false, "bench: also run ours with the runtime's timer alone (load.WithCoarseWake) at each floor rate, side by side")
 	flag.BoolVar(&o.onlyFloor, "only-floor", false, "bench: run the latency-floor runs alone (their lines, not the sustained-rate line)")
 	flag.Parse()
 
@@ -102,7 +105,7 @@ func main() {
 		}
 		var r benchkit.OursResult
 		r, err = benchkit.RunOurs(benchkit.OursSpec{URL: *url, Rate: *rate, Duration: *dur, Warmup: *warm,
-			MaxInFlight: *maxInFlight, FixedInFlight: *fixed})
+			MaxInFlight: *maxInFlight, FixedInFlight: *fixed, CoarseWake: *coarse})
 		if err == nil {
 			err = json.NewEncoder(os.Stdout).Encode(r)
 		}
@@ -141,7 +144,7 @@ func bench(o options) error {
 		return err
 	}
 	var kbin string
-	if !o.noK6 {
+	if !o.noK6 && !o.onlyFloor {
 		if kbin, err = benchkit.FindTool("k6", benchkit.K6Install); err != nil {
 			return err
 		}
@@ -455,37 +458,51 @@ func floats(s string) ([]float64, error) {
 // floor runs ours and vegeta at each of o.floorRates, far below their limits, and compares their median
 // latency after the first second: on a trivial server that is the tools' own floor. Ours is measured from
 // the planned instant and vegeta from its actual send, so the difference is at least ours' send lag; the
-// breakdown under each rung says where ours' goes (load.Harness). At 1000/s it prints the issue's line
-// `load-engine p50 floor at 1000/s: ours=Xms vegeta=Yms diff=Zms`.
+// breakdown under each rung says where ours' goes (load.Harness). With -floor-ab, ours also runs with the
+// scheduler on the runtime's timer alone (load.WithCoarseWake), the wake-up before load/wake.go, side by
+// side. At 1000/s it prints the issue's line `load-engine p50 floor at 1000/s: ours=Xms vegeta=Yms diff=Zms`.
 func floor(p peers, o options) error {
 	if len(o.floorRates) == 0 {
 		return nil
 	}
-	warm := time.Second
-	fmt.Printf("latency floor: p50 over %s after a %s warm-up (ours from the planned time, vegeta from its actual send), and ours' own share\n",
-		o.floorDur-warm, warm)
+	warm, d := time.Second, o.floorDur-time.Second
+	fmt.Printf("latency floor: p50 over %s after a %s warm-up (ours from the planned time, vegeta from its actual send), and ours' own share\n", d, warm)
+	type tool struct {
+		name string
+		run  func(r int) (trial, error)
+	}
+	tools := []tool{
+		{"ours", func(r int) (trial, error) { return p.ours(r, warm, d, false) }},
+		{"vegeta", func(r int) (trial, error) { return p.vegetaTrial(r, warm, d) }},
+	}
+	if o.floorAB {
+		tools = append(tools, tool{"ours-coarse-wake", func(r int) (trial, error) { return p.ours(r, warm, d, false, "-coarsewake") }})
+	}
 	for i, r := range o.floorRates {
-		var t [2]trial
-		for j := range 2 {
-			k := (i + j) % 2 // who goes first alternates by rate
-			var err error
-			if k == 0 {
-				t[0], err = p.ours(r, warm, o.floorDur-warm, false)
-			} else {
-				t[1], err = p.vegetaTrial(r, warm, o.floorDur-warm)
-			}
+		got := map[string]trial{}
+		for j := range tools {
+			tl := tools[(i+j)%len(tools)] // who goes first rotates by rate
+			t, err := tl.run(r)
 			if err != nil {
 				return err
 			}
+			got[tl.name] = t
 		}
-		ours, veg := t[0], t[1]
-		fmt.Printf("  %5d/s  ours p50 %.3fms  vegeta p50 %.3fms  diff %+.3fms  (late %.2f%%/%.2f%%, others %s/%s)\n",
-			r, msf(ours.P50), msf(veg.P50), msf(ours.P50-veg.P50), 100*ours.lateFrac(), 100*veg.lateFrac(),
-			pct(ours.Others), pct(veg.Others))
-		if ours.Harness != nil {
-			fmt.Print(ours.Harness.Lines("    ours ", ours.P50))
+		veg := got["vegeta"]
+		for _, tl := range tools {
+			t := got[tl.name]
+			fmt.Printf("  %5d/s  %-16s p50 %.3fms  p99 %.3fms  late %.2f%%  cpu %.1fus/req  others %s",
+				r, tl.name, msf(t.P50), msf(t.P99), 100*t.lateFrac(), t.cpuPerReq(), pct(t.Others))
+			if tl.name != "vegeta" {
+				fmt.Printf("  p50 diff vs vegeta %+.3fms", msf(t.P50-veg.P50))
+			}
+			fmt.Println()
+			if t.Harness != nil {
+				fmt.Print(t.Harness.Lines("      ", t.P50))
+			}
 		}
 		if r == 1000 {
+			ours := got["ours"]
 			fmt.Printf("load-engine p50 floor at 1000/s: ours=%.3fms vegeta=%.3fms diff=%.3fms\n",
 				msf(ours.P50), msf(veg.P50), msf(ours.P50-veg.P50))
 		}

@@ -72,11 +72,12 @@ type peers struct {
 }
 
 // ours runs one trial of our engine in a child process. The first warmup
-// seconds are sent but left out of the counts.
-func (p peers) ours(rate int, warmup, d time.Duration, fixed bool) (trial, error) {
+// seconds are sent but left out of the counts. extra are more flags of -mode=ours.
+func (p peers) ours(rate int, warmup, d time.Duration, fixed bool, extra ...string) (trial, error) {
 	w := benchkit.StartWatch(p.server)
-	out, u, err := benchkit.Run(exec.Command(p.self, "-mode=ours", "-url="+p.url, "-rate="+strconv.Itoa(rate),
-		"-duration="+(warmup+d).String(), "-warmup="+warmup.String(), "-fixedinflight="+strconv.FormatBool(fixed)))
+	args := append([]string{"-mode=ours", "-url=" + p.url, "-rate=" + strconv.Itoa(rate),
+		"-duration=" + (warmup + d).String(), "-warmup=" + warmup.String(), "-fixedinflight=" + strconv.FormatBool(fixed)}, extra...)
+	out, u, err := benchkit.Run(exec.Command(p.self, args...))
 	if err != nil {
 		return trial{}, fmt.Errorf("ours at %d/s: %w", rate, err)
 	}

@@ -34,7 +34,8 @@ type OursSpec struct {
 	NoRetry       bool          // one attempt per request
 	MaxInFlight   int           // 0: the engine's default
 	FixedInFlight bool
-	TraceEvery    int // Config.TraceEvery: 0 the engine's default (1 in 16)
+	TraceEvery    int  // Config.TraceEvery: 0 the engine's default (1 in 16)
+	CoarseWake    bool // load.WithCoarseWake: the scheduler on the runtime's timer alone, as before
 }
 
 // Counts of requests by planned time.
@@ -89,7 +90,11 @@ func RunOurs(s OursSpec) (OursResult, error) {
 	if s.NoRetry {
 		cfg.Retry = load.NoRetry()
 	}
-	res, err := load.Run(context.Background(), cfg, load.WithoutProgress())
+	opts := []load.Option{load.WithoutProgress()}
+	if s.CoarseWake {
+		opts = append(opts, load.WithCoarseWake())
+	}
+	res, err := load.Run(context.Background(), cfg, opts...)
 	if err != nil {
 		return OursResult{}, err
 	}
