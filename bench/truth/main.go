@@ -87,6 +87,9 @@ import (
 	"github.com/chaosbench/chaosbench/bench/internal/benchkit"
 )
 
+// coarseWake runs ours with load.WithCoarseWake (-coarsewake), to compare its wake-up with the precise one.
+var coarseWake bool
+
 type rung struct {
 	rate  int
 	stall time.Duration
@@ -140,6 +143,7 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Second, "client timeout of every tool (keep it above the stall)")
 	url := flag.String("url", "", "ours: target base URL")
 	rate := flag.Int("rate", 0, "ours: requests per second")
+	flag.BoolVar(&coarseWake, "coarsewake", false, "ours (and bench: passed to ours): load.WithCoarseWake, the scheduler on the runtime's timer alone, as before")
 	flag.Parse()
 	var err error
 	switch *mode {
@@ -148,7 +152,7 @@ func main() {
 	case "ours":
 		var r benchkit.OursResult
 		r, err = benchkit.RunOurs(benchkit.OursSpec{URL: *url, Rate: *rate, Duration: *dur,
-			Timeout: *timeout, NoRetry: true})
+			Timeout: *timeout, NoRetry: true, CoarseWake: coarseWake})
 		if err == nil {
 			err = json.NewEncoder(os.Stdout).Encode(r)
 		}
@@ -315,7 +319,7 @@ func withStall(self string, r rung, T, timeout time.Duration, run func(url strin
 
 func oursRun(self, url string, rate int, T, timeout time.Duration) (measured, error) {
 	out, u, err := benchkit.Run(exec.Command(self, "-mode=ours", "-url="+url, "-rate="+strconv.Itoa(rate),
-		"-duration="+T.String(), "-timeout="+timeout.String()))
+		"-duration="+T.String(), "-timeout="+timeout.String(), "-coarsewake="+strconv.FormatBool(coarseWake)))
 	if err != nil {
 		return measured{}, fmt.Errorf("ours at %d/s: %w", rate, err)
 	}
