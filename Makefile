@@ -73,8 +73,9 @@ bench-api: build
 	$(GO) run ./bench/api
 
 # bench-load compares the load engine with the vegeta CLI, k6 and wrk on loopback, each its own process (about
-# 6 minutes, under 8): sustained rate (median of three trials per rung, warmed), past the limit, CPU per request
-# and peak RSS from each loader's rusage, p99 at 3000/s; the last line is the sustained-rate ratio.
+# 7 minutes, under 8): sustained rate (median of three trials per rung, warmed), past the limit, CPU per request
+# and peak RSS from each loader's rusage, p99 at 3000/s, the latency floor at 400/1000/2000/s with ours' breakdown
+# (`load-engine p50 floor at 1000/s: ...`); the last line is the sustained-rate ratio.
 # Installs what is missing: vegeta and k6 (go install, k6 builds in about 2 minutes), wrk (apt).
 # BENCH_LOAD_FLAGS=-rss60 adds two 60 s runs for peak RSS; docs/benchmarks.md explains every line.
 bench-load:
@@ -97,7 +98,8 @@ bench-declared:
 
 # bench-truth freezes a trivial server (SIGSTOP) for S seconds in the middle of a 10 s constant-rate run, at
 # 400/s S=2s, 1000/s S=1s and 2000/s S=2s, and compares the p99 and the dropped requests of our engine and of
-# the vegeta CLI with the analytical p99 and a witness client (about 1 minute; docs/benchmarks.md).
+# the vegeta CLI with the analytical p99 and a witness client, then where ours' latency goes at each rung
+# (about 1 minute; docs/benchmarks.md).
 bench-truth:
 	@command -v vegeta >/dev/null || test -x "$$($(GO) env GOPATH)/bin/vegeta" || \
 	  $(GO) install github.com/tsenart/vegeta/v12@v12.13.0

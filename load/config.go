@@ -70,6 +70,10 @@ type Config struct {
 	// this after its planned time (default 1s): past the engine's limit the
 	// achieved rate plateaus instead of an ever-growing backlog.
 	MaxLateness time.Duration
+	// TraceEvery samples one request in TraceEvery for the harness's breakdown (Result.Harness, trace.go):
+	// 0 means DefaultTraceEvery, 1 traces every request, -1 none. The send lag is measured on every
+	// request whatever it says.
+	TraceEvery int
 	// Grace is how long in-flight requests may finish after the last phase
 	// (default Retry.Budget + Timeout). Then they are cancelled and recorded.
 	Grace time.Duration
@@ -183,6 +187,8 @@ type settings struct {
 	onStart  []func(time.Time)
 	onLive   func(Live)
 	allowed  []netip.Prefix
+	// coarseWake: the scheduler sleeps on the runtime's timer alone (WithCoarseWake).
+	coarseWake bool
 }
 
 // WithHTTPClient replaces the engine's client (keep-alive transport sized to
@@ -216,6 +222,12 @@ func WithProgress(w io.Writer, live bool) Option {
 		s.progress, s.live = w, live
 		return nil
 	}
+}
+
+// WithCoarseWake makes the scheduler sleep on the Go runtime's timer alone, up to a millisecond late on
+// an idle runtime, as it did before its precise wake-up (wake.go): for benchmarks that compare the two.
+func WithCoarseWake() Option {
+	return func(s *settings) error { s.coarseWake = true; return nil }
 }
 
 // WithoutProgress disables progress output (tests, embedding).
@@ -346,6 +358,9 @@ func (c Config) Validate() []error {
 			errs = append(errs, fmt.Errorf("%s: must be >= 0", name))
 		}
 	}
+	if c.TraceEvery < -1 {
+		errs = append(errs, errors.New("trace_every: must be >= -1 (-1: none, 0: the default, 1 in 16)"))
+	}
 	if c.WarmConns < -1 {
 		errs = append(errs, errors.New("warm_conns: must be >= -1 (-1: none, 0: sized for the first phase)"))
 	}
@@ -381,6 +396,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 4096
+	}
+	if c.TraceEvery == 0 {
+		c.TraceEvery = DefaultTraceEvery
 	}
 	if c.LateAfter == 0 {
 		c.LateAfter = 10 * time.Millisecond

@@ -63,6 +63,7 @@ type job struct {
 	seedA    uint64
 	seedB    uint64
 	dispatch time.Duration
+	trace    bool // sampled for the harness's breakdown (trace.go)
 }
 
 // Run sets up the clients, runs every phase and returns what was measured.
@@ -98,7 +99,7 @@ func Run(ctx context.Context, cfg Config, opts ...Option) (*Result, error) {
 	for i, p := range cfg.Phases {
 		phaseNames[i] = p.Name
 	}
-	e.agg = newAggregator(e.opNames(), phaseNames, cfg.MaxLateness+cfg.Retry.Budget+cfg.Grace, e.files)
+	e.agg = newAggregator(e.opNames(), phaseNames, cfg.MaxLateness+cfg.Retry.Budget+cfg.Grace, cfg.TraceEvery, e.files)
 	// A deep buffer absorbs bursts (a stall releasing thousands of answers)
 	// without blocking workers on the aggregator.
 	e.records = make(chan Record, 16384)
@@ -318,10 +319,7 @@ func (e *engine) schedule(ctx context.Context) {
 			slept := false
 			if d := planned - time.Since(e.start); d > 0 {
 				slept = true
-				timer.Reset(d)
-				select {
-				case <-timer.C:
-				case <-ctx.Done():
+				if !e.waitUntil(ctx, timer, planned) {
 					return
 				}
 			} else if ctx.Err() != nil {
@@ -352,7 +350,7 @@ func (e *engine) schedule(ctx context.Context) {
 				e.late.Add(1)
 				e.secLate[sec]++
 			}
-			j := job{seq: seq, planned: planned, phase: pi, dispatch: now,
+			j := job{seq: seq, planned: planned, phase: pi, dispatch: now, trace: traced(seq, e.cfg.TraceEvery),
 				op: e.pick(rnd), client: -1, seedA: rnd.Uint64(), seedB: rnd.Uint64()}
 			if len(e.clients) > 0 {
 				j.client = rnd.IntN(len(e.clients))
@@ -457,9 +455,13 @@ func (e *engine) worker(runCtx context.Context, w *worker, first *job) {
 }
 
 func (e *engine) run(ctx context.Context, w *worker, j job) {
+	var dequeued time.Duration
+	if j.trace {
+		dequeued = time.Since(e.start)
+	}
 	w.pcg.Seed(j.seedA, j.seedB)
 	x := &Exec{e: e, w: w, seq: j.seq, planned: j.planned, rnd: w.rnd,
-		deadline: e.start.Add(j.dispatch + e.cfg.Retry.Budget)}
+		deadline: e.start.Add(j.dispatch + e.cfg.Retry.Budget), st: stamps{traced: j.trace}}
 	if j.client >= 0 {
 		x.client = e.clients[j.client]
 	}
@@ -479,7 +481,13 @@ func (e *engine) run(ctx context.Context, w *worker, j job) {
 	r := Record{Seq: j.seq, Op: op.Name(), Phase: e.cfg.Phases[j.phase].Name, Client: client,
 		Planned: j.planned, Sent: j.dispatch, Latency: end - j.planned, Service: x.service,
 		Attempts: x.attempts, Calls: x.calls, Status: out.Status, Class: out.Class, Code: out.Code, Node: x.node,
-		Key: out.Key, Session: x.session, ReqBytes: x.reqBytes, opIdx: j.op, phaseIdx: j.phase}
+		Key: out.Key, Session: x.session, ReqBytes: x.reqBytes, opIdx: j.op, phaseIdx: j.phase, Dequeued: dequeued}
+	if !x.st.written.IsZero() {
+		r.Written = x.st.written.Sub(e.start)
+	}
+	if !x.st.firstByte.IsZero() {
+		r.FirstByte = x.st.firstByte.Sub(e.start)
+	}
 	e.inflight.Add(-1)
 	e.records <- r
 }

@@ -113,6 +113,7 @@ type Exec struct {
 	node      string
 	session   string
 	lastClass string
+	st        stamps // the first write and, when traced, the last answer's first byte (trace.go)
 }
 
 // Client is the virtual client of this request (nil when Config.Clients is 0).
@@ -295,8 +296,16 @@ func (x *Exec) attemptUntil(ctx context.Context, r Request, deadline time.Time) 
 	}
 	x.attempts++
 	x.reqBytes += requestBytes(req, len(r.Body))
+	var hs *httpStamps
+	if x.st.traced {
+		hs = &httpStamps{}
+		req = hs.attach(req)
+	}
 	t0 := time.Now()
 	resp, err := x.e.http.Do(req)
+	if hs != nil {
+		defer hs.into(&x.st) // once the body is read: the trace's callbacks are done
+	}
 	if err != nil {
 		x.service = time.Since(t0)
 		return nil, classifyErr(ctx, actx, err), fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
@@ -346,7 +355,7 @@ func (x *Exec) attemptWire(ctx context.Context, r Request, to time.Duration) (*R
 	x.attempts++
 	x.reqBytes += int64(len(w.req))
 	t0 := time.Now()
-	a, err := w.roundTrip(ctx, t0.Add(to), r.Method, r.Body != nil)
+	a, err := w.roundTrip(ctx, t0.Add(to), r.Method, r.Body != nil, &x.st)
 	x.service = time.Since(t0)
 	if n := a.header.Get("X-Node-Id"); n != "" {
 		x.node = n

@@ -63,6 +63,7 @@ func Merge(dir string, parts ...*Result) (*Result, error) {
 		}
 		mergeHists(out.Hist, p.Hist)
 		mergeHists(out.ServiceHist, p.ServiceHist)
+		out.Harness.merge(p.Harness)
 		if len(p.Workers) > 0 {
 			out.Workers = append(out.Workers, p.Workers...)
 		} else {

@@ -19,6 +19,8 @@ type workerFile struct {
 	Result      *Result     `json:"result"`
 	Hist        []histEntry `json:"hist"`
 	ServiceHist []histEntry `json:"service_hist"`
+	// Harness holds Result.Harness's histograms: op "harness", phase "send_lag" or a Stage's name.
+	Harness []histEntry `json:"harness,omitempty"`
 }
 
 // histEntry is one histogram in HdrHistogram's compressed V2 encoding (base64), the hlog's.
@@ -40,6 +42,9 @@ func WriteWorker(dir string, res *Result, clock ClockOffset) error {
 		return err
 	}
 	if wf.ServiceHist, err = encodeHists(res.ServiceHist); err != nil {
+		return err
+	}
+	if wf.Harness, err = encodeHists(res.Harness.hists()); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(wf, "", " ")
@@ -75,6 +80,11 @@ func ReadWorker(dir string) (*Result, error) {
 	if res.ServiceHist, err = decodeHists(wf.ServiceHist); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	hs, err := decodeHists(wf.Harness)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	res.Harness.setHists(hs)
 	res.Workers = []WorkerInfo{wf.Worker}
 	res.Files = FilesIn(dir)
 	if res.Ledger, err = ReadLedger(res.Files.Ledger); err != nil {

@@ -45,6 +45,12 @@ func knownRecords(n int) []Record {
 		if rnd.IntN(20) == 0 {
 			r.Class, r.Status, r.Attempts = "http_5xx", 503, 3
 		}
+		// The send lag of every request, heavy-tailed too, and a traced request's instants in between.
+		lag := min(time.Duration(20*math.Exp(rnd.NormFloat64()))*time.Microsecond, lat/2)
+		r.Written = planned + lag
+		if traced(r.Seq, DefaultTraceEvery) {
+			r.Dequeued, r.FirstByte = planned+lag/2, r.Written+(lat-lag)/2
+		}
 		recs[i] = r
 	}
 	return recs
@@ -57,7 +63,7 @@ func partOf(t *testing.T, dir string, start time.Time, seg Segment, recs []Recor
 	led := newLedger()
 	f, err := createRunFiles(dir, led)
 	require.NoError(t, err)
-	a := newAggregator(mergeOps, mergePhases, 0, f)
+	a := newAggregator(mergeOps, mergePhases, 0, DefaultTraceEvery, f)
 	a.begin(start)
 	secs := make([]int64, 4)
 	for i := range recs {
@@ -79,6 +85,7 @@ func partOf(t *testing.T, dir string, start time.Time, seg Segment, recs []Recor
 		Phases: []PhaseWindow{{"baseline", 0, 2 * time.Second}, {"fault", 2 * time.Second, 4 * time.Second}},
 		End:    start.Add(5 * time.Second)}
 	res.Stats, res.Hist, res.ServiceHist = a.stats()
+	res.Harness = a.harness
 	res.Timeline = a.timeline
 	for len(res.Timeline) < 4 {
 		res.Timeline = append(res.Timeline, Second{Second: len(res.Timeline)})
@@ -146,6 +153,12 @@ func TestMergeEqualsOneHistogram(t *testing.T) {
 		sameHist(t, whole.ServiceHist[k], merged.ServiceHist[k], "service "+k.Op+"/"+k.Phase)
 	}
 	sameHist(t, whole.Latency("", ""), merged.Latency("", ""), "all")
+	sameHist(t, whole.Harness.SendLag, merged.Harness.SendLag, "send lag")
+	for i, h := range whole.Harness.Stages {
+		sameHist(t, h, merged.Harness.Stages[i], "stage "+Stage(i).String())
+	}
+	assert.Equal(t, whole.Harness.Traced, merged.Harness.Traced)
+	assert.Positive(t, merged.Harness.Traced)
 	assert.ElementsMatch(t, whole.Stats, merged.Stats, "per op × phase: counts summed, percentiles from the merged histograms")
 	assert.Equal(t, whole.Timeline, merged.Timeline, "per second: counts summed, p50/p99/max from the merged windows")
 	assert.Equal(t, whole.Totals, merged.Totals)
@@ -248,6 +261,12 @@ func TestWorkerFileRoundTrip(t *testing.T) {
 		sameHist(t, h, back.Hist[k], "hist "+k.Op+"/"+k.Phase)
 		sameHist(t, res.ServiceHist[k], back.ServiceHist[k], "service "+k.Op+"/"+k.Phase)
 	}
+	sameHist(t, res.Harness.SendLag, back.Harness.SendLag, "send lag")
+	for i, h := range res.Harness.Stages {
+		sameHist(t, h, back.Harness.Stages[i], "stage "+Stage(i).String())
+	}
+	assert.Equal(t, res.Harness.Traced, back.Harness.Traced)
+	assert.Equal(t, DefaultTraceEvery, back.Harness.TraceEvery)
 	assert.Equal(t, res.Ledger.Resources, back.Ledger.Resources)
 }
 

@@ -34,6 +34,11 @@ type Record struct {
 	// bodies, summed over every attempt (exact on the wire client, but for its silent re-send on a stale
 	// keep-alive connection, counted once; an estimate on a custom http.Client).
 	ReqBytes int64
+	// Written is when the first attempt's request was written (0: none was): Written - Planned is the
+	// send lag (Harness.SendLag). Dequeued and FirstByte are stamped on traced requests only (0
+	// otherwise): when a worker took the request and when the first byte of its last answer came
+	// (trace.go). All on the run's clock; records.jsonl carries the three for traced requests only.
+	Written, Dequeued, FirstByte time.Duration
 
 	opIdx    int
 	phaseIdx int
@@ -74,14 +79,22 @@ type recordLine struct {
 	Key       string `json:"key,omitempty"`
 	Session   string `json:"session,omitempty"`
 	ReqBytes  int64  `json:"req_bytes,omitempty"`
+	// A traced request's instants (Record.Dequeued, Written, FirstByte), absent on the others.
+	DequeuedUs  int64 `json:"dequeued_us,omitempty"`
+	WrittenUs   int64 `json:"written_us,omitempty"`
+	FirstByteUs int64 `json:"first_byte_us,omitempty"`
 }
 
 func (r *Record) line() recordLine {
-	return recordLine{Seq: r.Seq, Op: r.Op, Phase: r.Phase, Client: r.Client,
+	l := recordLine{Seq: r.Seq, Op: r.Op, Phase: r.Phase, Client: r.Client,
 		PlannedUs: r.Planned.Microseconds(), SentUs: r.Sent.Microseconds(),
 		LatencyUs: r.Latency.Microseconds(), ServiceUs: r.Service.Microseconds(),
 		Attempts: r.Attempts, Calls: r.Calls, Status: r.Status, Class: r.Class, Code: r.Code,
 		Node: r.Node, Key: r.Key, Session: r.Session, ReqBytes: r.ReqBytes}
+	if r.Dequeued != 0 {
+		l.DequeuedUs, l.WrittenUs, l.FirstByteUs = r.Dequeued.Microseconds(), r.Written.Microseconds(), r.FirstByte.Microseconds()
+	}
+	return l
 }
 
 func (l *recordLine) record() Record {
@@ -90,7 +103,9 @@ func (l *recordLine) record() Record {
 		Planned: time.Duration(l.PlannedUs) * us, Sent: time.Duration(l.SentUs) * us,
 		Latency: time.Duration(l.LatencyUs) * us, Service: time.Duration(l.ServiceUs) * us,
 		Attempts: l.Attempts, Calls: l.Calls, Status: l.Status, Class: l.Class, Code: l.Code,
-		Node: l.Node, Key: l.Key, Session: l.Session, ReqBytes: l.ReqBytes}
+		Node: l.Node, Key: l.Key, Session: l.Session, ReqBytes: l.ReqBytes,
+		Dequeued: time.Duration(l.DequeuedUs) * us, Written: time.Duration(l.WrittenUs) * us,
+		FirstByte: time.Duration(l.FirstByteUs) * us}
 }
 
 // recordWriter appends records as JSON lines by hand, in recordLine's
@@ -140,6 +155,16 @@ func (rw *recordWriter) write(r *Record) error {
 	}
 	if r.ReqBytes != 0 {
 		b = appendInt(b, "req_bytes", r.ReqBytes)
+	}
+	if r.Dequeued != 0 { // traced: its instants, each omitted when zero as encoding/json would
+		for _, f := range [3]struct {
+			k string
+			v time.Duration
+		}{{"dequeued_us", r.Dequeued}, {"written_us", r.Written}, {"first_byte_us", r.FirstByte}} {
+			if us := f.v.Microseconds(); us != 0 {
+				b = appendInt(b, f.k, us)
+			}
+		}
 	}
 	b = append(b, '}', '\n')
 	rw.buf = b

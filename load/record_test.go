@@ -19,7 +19,7 @@ func benchRecord() Record {
 	return Record{Seq: 1, Op: "order.create", Phase: "fault", Client: 17, Planned: 1234567 * time.Microsecond,
 		Sent: 1234600 * time.Microsecond, Latency: 2345 * time.Microsecond, Service: 1800 * time.Microsecond,
 		Attempts: 2, Calls: 1, Status: 201, Class: ClassOK, Node: "api-2", Key: "3f9a1c2b-17", Session: "s-0123456789abcdef",
-		ReqBytes: 71986}
+		ReqBytes: 71986, Written: 1234700 * time.Microsecond}
 }
 
 // BenchmarkRecordWrite is one records.jsonl line from the hand writer.
@@ -48,7 +48,7 @@ func BenchmarkAggregate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := newAggregator([]string{"order.create"}, []string{"fault"}, 3*time.Second, files)
+	a := newAggregator([]string{"order.create"}, []string{"fault"}, 3*time.Second, DefaultTraceEvery, files)
 	a.begin(time.Now())
 	r := benchRecord()
 	b.ReportAllocs()
@@ -92,6 +92,16 @@ func TestRecordLayoutRoundTrip(t *testing.T) {
 		// the largest sequence number and durations near the histogram's top.
 		{"large", Record{Seq: ^uint64(0), Op: "o", Phase: "p", Client: 1 << 30, Latency: 120 * time.Second,
 			Attempts: 10, Calls: 2, Status: 599, Class: ClassTimeout}},
+		// a traced request: its instants written, in whole microseconds.
+		{"traced", Record{Seq: 11, Op: "o", Phase: "p", Planned: time.Millisecond, Sent: 1010 * time.Microsecond,
+			Dequeued: 1020*time.Microsecond + 1, Written: 1100 * time.Microsecond, FirstByte: 1250 * time.Microsecond,
+			Latency: 400 * time.Microsecond, Class: ClassOK}},
+		// a traced request that never wrote (a refused dial): only its dequeued instant.
+		{"traced, no write", Record{Seq: 12, Op: "o", Phase: "p", Planned: time.Millisecond, Dequeued: 1020 * time.Microsecond,
+			Class: ClassConnect}},
+		// an untraced request's send lag stays out of the file: one clock read per request, not a field.
+		{"untraced written", Record{Seq: 13, Op: "o", Phase: "p", Planned: time.Millisecond, Written: 1100 * time.Microsecond,
+			Class: ClassOK}},
 	}
 	path := filepath.Join(t.TempDir(), runfolder.RecordsFile)
 	rw, err := newRecordWriter(path)
@@ -112,8 +122,12 @@ func TestRecordLayoutRoundTrip(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			want := tc.r
-			for _, d := range []*time.Duration{&want.Planned, &want.Sent, &want.Latency, &want.Service} {
+			for _, d := range []*time.Duration{&want.Planned, &want.Sent, &want.Latency, &want.Service,
+				&want.Dequeued, &want.Written, &want.FirstByte} {
 				*d = d.Truncate(time.Microsecond)
+			}
+			if want.Dequeued == 0 {
+				want.Written = 0 // untraced: not in the file
 			}
 			assert.Equal(t, want, read[i], "ReadRecords gives back what the writer wrote")
 

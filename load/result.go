@@ -35,8 +35,11 @@ type Result struct {
 	// the last attempts' service times (OpStats.ServiceP9) likewise.
 	Hist        map[HistKey]*hdrhistogram.Histogram `json:"-"`
 	ServiceHist map[HistKey]*hdrhistogram.Histogram `json:"-"`
-	Ledger      LedgerSnapshot                      `json:"-"`
-	Files       Files                               `json:"files"`
+	// Harness is the engine's own share of the latencies: the send lag of every request and the sampled
+	// breakdown (trace.go).
+	Harness Harness        `json:"harness"`
+	Ledger  LedgerSnapshot `json:"-"`
+	Files   Files          `json:"files"`
 	// Segment is the share of the run this engine carried (Config.Segment;
 	// zero: all of it).
 	Segment Segment `json:"segment,omitzero"`
@@ -141,6 +144,7 @@ func (e *engine) result(setup time.Duration, warm int, end time.Time, ledgerErr 
 	// in a short run) show no completions.
 	aggErr := errors.Join(e.agg.finish(), ledgerErr)
 	res.Stats, res.Hist, res.ServiceHist = e.agg.stats()
+	res.Harness = e.agg.harness
 	res.Segment = cfg.Segment
 	res.Timeline = e.timeline()
 	agg := e.agg

@@ -82,6 +82,7 @@ type aggregator struct {
 	cumSvc   [][]*hdrhistogram.Histogram // [op][phase], service time
 	cumCount [][][5]int64                // completed, errors, retries, attempts, request bytes
 	all      *hdrhistogram.Histogram     // everything, for progress
+	harness  Harness                     // the send lag and the traced requests' stages (trace.go)
 
 	windows  map[winKey]*window
 	free     []*hdrhistogram.Histogram
@@ -98,9 +99,9 @@ type aggregator struct {
 	canceled  atomic.Int64
 }
 
-func newAggregator(ops, phases []string, lag time.Duration, files *runFiles) *aggregator {
+func newAggregator(ops, phases []string, lag time.Duration, traceEvery int, files *runFiles) *aggregator {
 	a := &aggregator{ops: ops, phases: phases, lagSecs: int(lag/time.Second) + 2,
-		windows: map[winKey]*window{}, all: NewHistogram(), files: files}
+		windows: map[winKey]*window{}, all: NewHistogram(), harness: newHarness(max(traceEvery, 0)), files: files}
 	a.cum = make([][]*hdrhistogram.Histogram, len(ops))
 	a.cumSvc = make([][]*hdrhistogram.Histogram, len(ops))
 	a.cumCount = make([][][5]int64, len(ops))
@@ -176,6 +177,7 @@ func (a *aggregator) add(r *Record) {
 	_ = a.cum[o][p].RecordValue(lat)
 	_ = a.cumSvc[o][p].RecordValue(HistValue(r.Service))
 	_ = a.all.RecordValue(lat)
+	a.harness.add(r)
 	isErr := r.Class != ClassOK
 	retries := int64(r.Retries())
 	c := &a.cumCount[o][p]

@@ -143,7 +143,7 @@ func (e *engine) warmWorkers(ctx, runCtx context.Context, w0 *worker, n int) (in
 func (e *engine) warmWire(ctx context.Context, w *worker) error {
 	w.wire.appendHead(http.MethodGet, e.cfg.WarmPath, "", nil)
 	w.wire.endHead(nil)
-	_, err := w.wire.roundTrip(ctx, time.Now().Add(min(e.cfg.Timeout, warmTimeout)), http.MethodGet, false)
+	_, err := w.wire.roundTrip(ctx, time.Now().Add(min(e.cfg.Timeout, warmTimeout)), http.MethodGet, false, nil)
 	return err
 }
 

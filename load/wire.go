@@ -194,8 +194,9 @@ type wireAnswer struct {
 }
 
 // roundTrip sends one request (head already in w.req, body appended) and
-// reads its answer before deadline.
-func (w *wire) roundTrip(ctx context.Context, deadline time.Time, method string, hasBody bool) (wireAnswer, error) {
+// reads its answer before deadline. st, when not nil, gets the instant the
+// request was first written and, when traced, its answer's first byte.
+func (w *wire) roundTrip(ctx context.Context, deadline time.Time, method string, hasBody bool, st *stamps) (wireAnswer, error) {
 	for try := 0; ; try++ {
 		c, err := w.connect(ctx, deadline)
 		if err != nil {
@@ -205,7 +206,10 @@ func (w *wire) roundTrip(ctx context.Context, deadline time.Time, method string,
 		var a wireAnswer
 		var keep, started bool
 		if _, err = c.c.Write(w.req); err == nil {
-			a, keep, started, err = c.readResponse(method)
+			if st != nil && st.written.IsZero() {
+				st.written = time.Now()
+			}
+			a, keep, started, err = c.readResponse(method, st)
 		}
 		if err == nil {
 			if keep && !w.t.noKeepAlive {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"time"
 )
 
 // Reading the wire client's answers (wire.go): the status line, the header block, and a body delimited
@@ -47,12 +48,15 @@ func (c *wireConn) readLine() ([]byte, error) {
 }
 
 // readResponse reads one answer. started says whether any byte of it came
-// (a stale connection fails before).
-func (c *wireConn) readResponse(method string) (a wireAnswer, keep, started bool, err error) {
+// (a stale connection fails before). A traced st gets the first byte's instant.
+func (c *wireConn) readResponse(method string, st *stamps) (a wireAnswer, keep, started bool, err error) {
 	var minor int
 	for {
 		if _, err = c.br.Peek(1); err != nil {
 			return a, false, false, err
+		}
+		if !started && st != nil && st.traced {
+			st.firstByte = time.Now()
 		}
 		started = true
 		var line []byte

@@ -118,7 +118,7 @@ func wireDo(w *wire, method, path string, body []byte, to time.Duration) (wireAn
 	w.appendHead(method, path, "application/json", body)
 	w.header("Idempotency-Key", "k-1")
 	w.endHead(body)
-	return w.roundTrip(context.Background(), time.Now().Add(to), method, body != nil)
+	return w.roundTrip(context.Background(), time.Now().Add(to), method, body != nil, nil)
 }
 
 // TestWireAnswers: each way an HTTP/1.1 answer can be framed is read whole,
@@ -276,11 +276,11 @@ func TestWireFailures(t *testing.T) {
 		w.appendHead(http.MethodGet, "/", "", nil)
 		w.endHead(nil)
 		t0 := time.Now()
-		_, err := w.roundTrip(ctx, time.Now().Add(time.Minute), http.MethodGet, false)
+		_, err := w.roundTrip(ctx, time.Now().Add(time.Minute), http.MethodGet, false, nil)
 		require.Error(t, err)
 		assert.Less(t, time.Since(t0), 5*time.Second, "cancel wakes the blocked read")
 		assert.Equal(t, ClassCanceled, classifyWireErr(ctx, err))
-		_, err = w.roundTrip(ctx, time.Now().Add(time.Minute), http.MethodGet, false)
+		_, err = w.roundTrip(ctx, time.Now().Add(time.Minute), http.MethodGet, false, nil)
 		assert.True(t, errors.Is(err, errWireCanceled), "nothing starts after cancel: %v", err)
 	})
 }

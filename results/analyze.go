@@ -174,6 +174,7 @@ func Analyze(in Input) (Arch, error) {
 		}
 	}
 	edgeSummary(&a, in)
+	harnessSummary(&a, in)
 	a.Thresholds = EvalAll(in.Thresholds, a)
 	return a, nil
 }

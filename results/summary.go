@@ -89,6 +89,9 @@ type Arch struct {
 	// LoadCPUMSPerRequest is the load engine's process CPU time over the load window per request sent
 	// (load.Result.CPU); absent where it was not measured.
 	LoadCPUMSPerRequest float64 `json:"load_cpu_ms_per_request,omitempty"`
+	// Harness is the load engine's own share of the latencies (harness.go): its send lag, and the
+	// sampled breakdown by stage; absent where not measured.
+	Harness *Harness `json:"harness,omitempty"`
 	// Edge is what TLS and keep-alive cost at NGINX and on the load side (edge.go); absent unless the
 	// scenario names an edge knob.
 	Edge *EdgeStats `json:"edge,omitempty"`

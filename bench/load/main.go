@@ -58,6 +58,10 @@ type options struct {
 	rss60, noK6   bool
 	noCPU         bool
 	dashOnly      bool
+	floorRates    []int
+	floorDur      time.Duration
+	onlyFloor     bool
+	floorAB       bool
 }
 
 func main() {
@@ -71,6 +75,7 @@ func main() {
 	maxInFlight := flag.Int("maxinflight", 0, "ours: Config.MaxInFlight (0: the engine's default)")
 	fixed := flag.Bool("fixedinflight", false, "ours: Config.FixedInFlight (no adaptive in-flight limit)")
 	dash := flag.String("dashboard", "", "ours: serve the live dashboard at this address while the load runs")
+	coarse := flag.Bool("coarsewake", false, "ours: load.WithCoarseWake (the scheduler on the runtime's timer alone, as before)")
 
 	var o options
 	flag.DurationVar(&o.trial, "trial", 3*time.Second, "bench: measured length of each sustained-rate trial")
@@ -84,6 +89,10 @@ func main() {
 	flag.BoolVar(&o.noK6, "nok6", false, "bench: leave k6 out")
 	flag.BoolVar(&o.noCPU, "nocpu", false, "bench: leave out the CPU-per-request runs (their lines too)")
 	flag.BoolVar(&o.dashOnly, "dashboard-only", false, "bench: run only the dashboard's CPU-per-request comparison")
+	floorRates := flag.String("floor-rates", "400,1000,2000", "bench: rates of the latency-floor runs (p50 of ours and vegeta, ours' breakdown)")
+	flag.DurationVar(&o.floorDur, "floor-duration", 6*time.Second, "bench: length of each latency-floor run (its first second left out)")
+	flag.BoolVar(&o.floorAB, "floor-ab", false, "bench: also run ours with the runtime's timer alone (load.WithCoarseWake) at each floor rate, side by side")
+	flag.BoolVar(&o.onlyFloor, "only-floor", false, "bench: run the latency-floor runs alone (their lines, not the sustained-rate line)")
 	flag.Parse()
 
 	var err error
@@ -106,6 +115,7 @@ func main() {
 			}
 		}
 		var r benchkit.OursResult
+		spec.CoarseWake = *coarse
 		r, err = benchkit.RunOurs(spec)
 		if stop != nil {
 			stop()
@@ -121,8 +131,10 @@ func main() {
 		}
 	case "bench":
 		if o.cpuRates, err = ints(*cpuRates); err == nil {
-			if o.past, err = floats(*past); err == nil {
-				err = bench(o)
+			if o.floorRates, err = ints(*floorRates); err == nil {
+				if o.past, err = floats(*past); err == nil {
+					err = bench(o)
+				}
 			}
 		}
 	default:
@@ -147,7 +159,7 @@ func bench(o options) error {
 			return err
 		}
 	}
-	if !o.noK6 && !o.dashOnly {
+	if !o.noK6 && !o.dashOnly && !o.onlyFloor {
 		if kbin, err = benchkit.FindTool("k6", benchkit.K6Install); err != nil {
 			return err
 		}
@@ -175,6 +187,9 @@ func bench(o options) error {
 	}
 	if _, err := p.vegetaTrial(2000, 0, time.Second); err != nil {
 		return err
+	}
+	if o.onlyFloor {
+		return floor(p, o)
 	}
 
 	// 1. Sustained rate.
@@ -266,6 +281,11 @@ func bench(o options) error {
 		if err := dashboardCPU(p, o); err != nil {
 			return err
 		}
+	}
+
+	// 5. The latency floor, and where ours' goes.
+	if err := floor(p, o); err != nil {
+		return err
 	}
 
 	ratio := 0.0
@@ -454,4 +474,59 @@ func floats(s string) ([]float64, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// floor runs ours and vegeta at each of o.floorRates, far below their limits, and compares their median
+// latency after the first second: on a trivial server that is the tools' own floor. Ours is measured from
+// the planned instant and vegeta from its actual send, so the difference is at least ours' send lag; the
+// breakdown under each rung says where ours' goes (load.Harness). With -floor-ab, ours also runs with the
+// scheduler on the runtime's timer alone (load.WithCoarseWake), the wake-up before load/wake.go, side by
+// side. At 1000/s it prints the issue's line `load-engine p50 floor at 1000/s: ours=Xms vegeta=Yms diff=Zms`.
+func floor(p peers, o options) error {
+	if len(o.floorRates) == 0 {
+		return nil
+	}
+	warm, d := time.Second, o.floorDur-time.Second
+	fmt.Printf("latency floor: p50 over %s after a %s warm-up (ours from the planned time, vegeta from its actual send), and ours' own share\n", d, warm)
+	type tool struct {
+		name string
+		run  func(r int) (trial, error)
+	}
+	tools := []tool{
+		{"ours", func(r int) (trial, error) { return p.ours(r, warm, d, false) }},
+		{"vegeta", func(r int) (trial, error) { return p.vegetaTrial(r, warm, d) }},
+	}
+	if o.floorAB {
+		tools = append(tools, tool{"ours-coarse-wake", func(r int) (trial, error) { return p.ours(r, warm, d, false, "-coarsewake") }})
+	}
+	for i, r := range o.floorRates {
+		got := map[string]trial{}
+		for j := range tools {
+			tl := tools[(i+j)%len(tools)] // who goes first rotates by rate
+			t, err := tl.run(r)
+			if err != nil {
+				return err
+			}
+			got[tl.name] = t
+		}
+		veg := got["vegeta"]
+		for _, tl := range tools {
+			t := got[tl.name]
+			fmt.Printf("  %5d/s  %-16s p50 %.3fms  p99 %.3fms  late %.2f%%  cpu %.1fus/req  others %s",
+				r, tl.name, msf(t.P50), msf(t.P99), 100*t.lateFrac(), t.cpuPerReq(), pct(t.Others))
+			if tl.name != "vegeta" {
+				fmt.Printf("  p50 diff vs vegeta %+.3fms", msf(t.P50-veg.P50))
+			}
+			fmt.Println()
+			if t.Harness != nil {
+				fmt.Print(t.Harness.Lines("      ", t.P50))
+			}
+		}
+		if r == 1000 {
+			ours := got["ours"]
+			fmt.Printf("load-engine p50 floor at 1000/s: ours=%.3fms vegeta=%.3fms diff=%.3fms\n",
+				msf(ours.P50), msf(veg.P50), msf(ours.P50-veg.P50))
+		}
+	}
+	return nil
 }

@@ -23,7 +23,9 @@ type trial struct {
 	Sent     int64
 	Late     int64 // sent > 10 ms after plan, shed, or not sent (k6: dropped)
 	Errors   int64
-	P99      time.Duration // over the measured window
+	P50, P99 time.Duration // over the measured window
+	// Harness is ours' own share of the latencies, whole run (nil for the other tools).
+	Harness  *benchkit.Harness
 	Usage    benchkit.Usage
 	Requests int64 // whole run, warm-up included: the denominator of CPU per request
 	// Over the whole run, warm-up included: late, shed or not sent as a
@@ -70,11 +72,12 @@ type peers struct {
 }
 
 // ours runs one trial of our engine in a child process. The first warmup
-// seconds are sent but left out of the counts.
+// seconds are sent but left out of the counts. extra are more flags of -mode=ours.
 func (p peers) ours(rate int, warmup, d time.Duration, fixed bool, extra ...string) (trial, error) {
 	w := benchkit.StartWatch(p.server)
-	out, u, err := benchkit.Run(exec.Command(p.self, append([]string{"-mode=ours", "-url=" + p.url, "-rate=" + strconv.Itoa(rate),
-		"-duration=" + (warmup + d).String(), "-warmup=" + warmup.String(), "-fixedinflight=" + strconv.FormatBool(fixed)}, extra...)...))
+	args := append([]string{"-mode=ours", "-url=" + p.url, "-rate=" + strconv.Itoa(rate),
+		"-duration=" + (warmup + d).String(), "-warmup=" + warmup.String(), "-fixedinflight=" + strconv.FormatBool(fixed)}, extra...)
+	out, u, err := benchkit.Run(exec.Command(p.self, args...))
 	if err != nil {
 		return trial{}, fmt.Errorf("ours at %d/s: %w", rate, err)
 	}
@@ -86,7 +89,7 @@ func (p peers) ours(rate int, warmup, d time.Duration, fixed bool, extra ...stri
 	others := w.Others(u.CPU)
 	seen(others)
 	return trial{Tool: "ours", Rate: rate, Window: d, Planned: s.Planned, Sent: s.Sent, Late: s.Late + s.Shed,
-		Errors: s.Errors, P99: r.P99Steady, Usage: u, Requests: r.Whole.Sent, Others: others, Note: r.ShedNote(),
+		Errors: s.Errors, P50: r.P50Steady, P99: r.P99Steady, Harness: &r.Harness, Usage: u, Requests: r.Whole.Sent, Others: others, Note: r.ShedNote(),
 		WholeLate: float64(r.Whole.Late+r.Whole.Shed) / math.Max(1, float64(r.Whole.Planned)), P99Whole: r.P99}, nil
 }
 
@@ -135,6 +138,7 @@ func (p peers) vegetaTrial(rate int, warmup, d time.Duration) (trial, error) {
 		_ = h.RecordValue(max(1, x.Latency.Microseconds()))
 	}
 	t.Late += max(0, t.Planned-t.Sent) // never sent within the run
+	t.P50 = time.Duration(h.ValueAtQuantile(50)) * time.Microsecond
 	t.P99 = time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
 	t.P99Whole = time.Duration(whole.ValueAtQuantile(99)) * time.Microsecond
 	planned := int64(float64(rate) * (warmup + d).Seconds())

@@ -87,6 +87,9 @@ import (
 	"github.com/chaosbench/chaosbench/bench/internal/benchkit"
 )
 
+// coarseWake runs ours with load.WithCoarseWake (-coarsewake), to compare its wake-up with the precise one.
+var coarseWake bool
+
 type rung struct {
 	rate  int
 	stall time.Duration
@@ -107,6 +110,7 @@ type measured struct {
 	cpu               time.Duration // the loader's, from its rusage
 	others            float64       // share of the machine other processes took (benchkit.Watch)
 	note              string
+	harness           *benchkit.Harness // ours: the engine's own share (load.Harness), stall included
 }
 
 // dropped is planned - sent, where the request planned exactly at the end
@@ -139,6 +143,7 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Second, "client timeout of every tool (keep it above the stall)")
 	url := flag.String("url", "", "ours: target base URL")
 	rate := flag.Int("rate", 0, "ours: requests per second")
+	flag.BoolVar(&coarseWake, "coarsewake", false, "ours (and bench: passed to ours): load.WithCoarseWake, the scheduler on the runtime's timer alone, as before")
 	flag.Parse()
 	var err error
 	switch *mode {
@@ -147,7 +152,7 @@ func main() {
 	case "ours":
 		var r benchkit.OursResult
 		r, err = benchkit.RunOurs(benchkit.OursSpec{URL: *url, Rate: *rate, Duration: *dur,
-			Timeout: *timeout, NoRetry: true})
+			Timeout: *timeout, NoRetry: true, CoarseWake: coarseWake})
 		if err == nil {
 			err = json.NewEncoder(os.Stdout).Encode(r)
 		}
@@ -223,6 +228,16 @@ func bench(rungs []rung, T, timeout time.Duration) error {
 			r.rate, r.stall, o.p99.Seconds(), o.analytical(T).Seconds(), o.diff(T), o.dropped(), verdict(o, T),
 			v.p99.Seconds(), v.diff(T), v.dropped(), verdict(v, T),
 			o.witnessP99.Seconds(), v.witnessP99.Seconds(), o.drain.Seconds(), v.drain.Seconds())
+	}
+	// Where ours' latency goes at each rung (the medians are outside the stall: it holds S/T of the
+	// requests; the p99s and maxima are the stall's, in the server stage).
+	for i, r := range rungs {
+		o := results[i].ours
+		if o.harness != nil {
+			fmt.Printf("bench-truth R=%d/s ours' own share (p50 %.2fms, vegeta's %.2fms):\n", r.rate, float64(o.p50)/1e6,
+				float64(results[i].veg.p50)/1e6)
+			fmt.Print(o.harness.Lines("  ", o.p50))
+		}
 	}
 	return nil
 }
@@ -304,7 +319,7 @@ func withStall(self string, r rung, T, timeout time.Duration, run func(url strin
 
 func oursRun(self, url string, rate int, T, timeout time.Duration) (measured, error) {
 	out, u, err := benchkit.Run(exec.Command(self, "-mode=ours", "-url="+url, "-rate="+strconv.Itoa(rate),
-		"-duration="+T.String(), "-timeout="+timeout.String()))
+		"-duration="+T.String(), "-timeout="+timeout.String(), "-coarsewake="+strconv.FormatBool(coarseWake)))
 	if err != nil {
 		return measured{}, fmt.Errorf("ours at %d/s: %w", rate, err)
 	}
@@ -313,7 +328,7 @@ func oursRun(self, url string, rate int, T, timeout time.Duration) (measured, er
 		return measured{}, fmt.Errorf("ours at %d/s: decode %q: %w", rate, out, err)
 	}
 	m := measured{tool: "ours", planned: int64(float64(rate) * T.Seconds()), sent: r.Whole.Sent, late: r.Whole.Late,
-		errors: r.Whole.Errors, p50: r.P50, p99: r.P99, p99Plan: r.P99, cpu: u.CPU}
+		errors: r.Whole.Errors, p50: r.P50, p99: r.P99, p99Plan: r.P99, cpu: u.CPU, harness: &r.Harness}
 	if n := r.ShedNote(); n != "" {
 		m.note = " " + n
 	}

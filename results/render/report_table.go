@@ -144,6 +144,16 @@ func opsHaveBytes(s results.Summary) bool {
 	return false
 }
 
+// hasHarness: the engine measured its send lag for some architecture of the run.
+func hasHarness(s results.Summary) bool {
+	for _, a := range s.Architectures {
+		if a.Harness != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // fmtBytes is a byte count in B, KiB or MiB with three significant digits.
 func fmtBytes(v float64) string {
 	switch {
@@ -214,6 +224,18 @@ func buildTable(s results.Summary, ok, fail string) []row {
 	add("  p95", false, func(a results.Arch) cell { return cell{text: results.FormatMS(a.Latency.P95)} })
 	add("  p99", false, func(a results.Arch) cell { return cell{text: results.FormatMS(a.Latency.P99)} })
 	add("  max", false, func(a results.Arch) cell { return cell{text: results.FormatMS(a.Latency.Max)} })
+	// The engine's own share of those latencies (summaries from before it measured it have none).
+	if hasHarness(s) {
+		// Planned → written, every request: how much of each latency passed before the request left.
+		add("  engine lag p50·p99·max", false, func(a results.Arch) cell {
+			if a.Harness == nil {
+				return cell{text: "-"}
+			}
+			l := a.Harness.SendLag
+			return cell{text: strings.TrimSuffix(results.FormatMS(l.P50), " ms") + " · " +
+				strings.TrimSuffix(results.FormatMS(l.P99), " ms") + " · " + results.FormatMS(l.Max)}
+		})
+	}
 	add("error rate", true, func(a results.Arch) cell { return cell{text: results.FormatPct(a.ErrorRate), bad: a.ErrorRate > 0.01} })
 	add("availability", false, func(a results.Arch) cell {
 		return cell{text: results.FormatPct(a.Availability), bad: a.Availability < 0.99}

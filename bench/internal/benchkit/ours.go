@@ -13,8 +13,9 @@ import (
 // This file is the benchmarks' only use of package load, kept small so
 // that changes to the engine merge easily: Run, Config, Phase, Constant,
 // Mix, HTTPGet, WithoutProgress, OnLive, NoRetry, NewHistogram, and from the Result
-// the Totals, the latency histograms (whole run, and the steady phase) and,
-// to leave a warm-up out of the counts, the per-second Timeline.
+// the Totals, the latency histograms (whole run, and the steady phase), the
+// Harness (the engine's own share: harness.go) and, to leave a warm-up out of
+// the counts, the per-second Timeline.
 
 // LateAfter is the lateness threshold of every benchmark, for every tool.
 const LateAfter = 10 * time.Millisecond
@@ -34,7 +35,9 @@ type OursSpec struct {
 	MaxInFlight   int           // 0: the engine's default
 	FixedInFlight bool
 	// Live, when set, gets the engine's live seconds (load.OnLive), as the dashboard does.
-	Live func(load.Live)
+	Live       func(load.Live)
+	TraceEvery int  // Config.TraceEvery: 0 the engine's default (1 in 16)
+	CoarseWake bool // load.WithCoarseWake: the scheduler on the runtime's timer alone, as before
 }
 
 // Counts of requests by planned time.
@@ -56,8 +59,10 @@ type OursResult struct {
 	P50    time.Duration // whole run
 	P99    time.Duration // whole run
 	Max    time.Duration // whole run
-	// P99Steady leaves the warm-up out (P99 when there is none).
-	P99Steady time.Duration
+	// P50Steady and P99Steady leave the warm-up out (P50, P99 when there is none).
+	P50Steady, P99Steady time.Duration
+	// Harness is the engine's own share of the latencies, whole run (harness.go).
+	Harness Harness `json:"harness"`
 }
 
 // NewHistogram has the engine's cumulative geometry (microseconds from 1 µs
@@ -74,7 +79,7 @@ func RunOurs(s OursSpec) (OursResult, error) {
 	}
 	defer os.RemoveAll(dir)
 	cfg := load.Config{BaseURL: s.URL, RunDir: dir, Seed: 1, LateAfter: LateAfter,
-		Timeout: s.Timeout, MaxInFlight: s.MaxInFlight, FixedInFlight: s.FixedInFlight,
+		Timeout: s.Timeout, MaxInFlight: s.MaxInFlight, FixedInFlight: s.FixedInFlight, TraceEvery: s.TraceEvery,
 		Mix:    load.Mix{{Op: load.HTTPGet{OpName: "get", Path: "/"}, Weight: 1}},
 		Phases: []load.Phase{{Name: "steady", Duration: s.Duration, Pacer: load.Constant(s.Rate)}}}
 	skip := s.Warmup.Truncate(time.Second)
@@ -91,17 +96,21 @@ func RunOurs(s OursSpec) (OursResult, error) {
 	if s.Live != nil {
 		opts = append(opts, load.OnLive(s.Live))
 	}
+	if s.CoarseWake {
+		opts = append(opts, load.WithCoarseWake())
+	}
 	res, err := load.Run(context.Background(), cfg, opts...)
 	if err != nil {
 		return OursResult{}, err
 	}
 	tot := res.Totals
-	h := res.Latency("", "")
-	out := OursResult{Rate: s.Rate, Totals: tot,
+	h, steady := res.Latency("", ""), res.Latency("", "steady")
+	out := OursResult{Rate: s.Rate, Totals: tot, Harness: harnessOf(res.Harness),
 		P50:       time.Duration(h.ValueAtQuantile(50)) * time.Microsecond,
 		P99:       time.Duration(h.ValueAtQuantile(99)) * time.Microsecond,
 		Max:       time.Duration(h.Max()) * time.Microsecond,
-		P99Steady: time.Duration(res.Latency("", "steady").ValueAtQuantile(99)) * time.Microsecond}
+		P50Steady: time.Duration(steady.ValueAtQuantile(50)) * time.Microsecond,
+		P99Steady: time.Duration(steady.ValueAtQuantile(99)) * time.Microsecond}
 	out.Whole = Counts{Planned: planned(s.Rate, s.Duration, tot.Planned), Sent: tot.Sent, Late: tot.Late,
 		Errors: tot.Errors}
 	out.Whole.Shed = max(0, out.Whole.Planned-tot.Sent)
