@@ -84,16 +84,16 @@ func (c RunConfig) observe(e Event) {
 	}
 }
 
-// containerNames lists st's containers, the balancer first.
+// containerNames lists st's containers (Stack.Containers: every one the stack started, a PostgreSQL
+// standby too), the balancer first, as the page shows the path of a request.
 func containerNames(st *stack.Stack) []string {
-	var out []string
-	groups := [][]arch.Container{{st.Nginx}, st.Nodes, {st.Redis}, st.RedisReplicas, st.ClusterNodes, st.Sentinels, {st.Postgres}}
-	for _, g := range groups {
-		for _, c := range g {
-			if c.Name != "" {
-				out = append(out, c.Name)
-			}
+	var out, rest []string
+	for _, c := range st.Containers() {
+		if c.Role == arch.RoleNginx {
+			out = append(out, c.Name)
+		} else {
+			rest = append(rest, c.Name)
 		}
 	}
-	return out
+	return append(out, rest...)
 }
