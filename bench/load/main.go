@@ -338,7 +338,7 @@ func cpu(p peers, o options) error {
 			rates = append(rates, o.cpuRates[i])
 		}
 	}
-	fmt.Printf("cpu per request: user+sys of the loader process (rusage, whole %s run incl. start-up) / requests sent; peak RSS from rusage\n", o.cpuDur)
+	fmt.Printf("cpu per request: user+sys of the loader process (rusage, whole %s run incl. start-up) / requests sent; wakes: its voluntary context switches / requests sent; peak RSS from rusage\n", o.cpuDur)
 	fmt.Println("  (late: ours/vegeta sent >10ms after plan or not sent; k6: dropped_iterations only; p99 whole run / after the first second;")
 	fmt.Println("   ours from the planned time, vegeta and k6 stamped at the actual send, k6 whole run only)")
 	at := map[string][]trial{} // ratio-rate trials per tool
@@ -353,8 +353,8 @@ func cpu(p peers, o options) error {
 			if tl.name == "k6" {
 				steady = fmt.Sprintf("%9s", "-")
 			}
-			fmt.Printf("  %-6s %5d/s  sent %6d  late %6.2f%%  errors %d  cpu %6.2fs  %6.1fus/req  peak RSS %5.1f MiB  p99 %7.2fms / %s  others %s %s\n",
-				tl.name, r, t.Requests, 100*t.WholeLate, t.Errors, t.Usage.CPU.Seconds(), t.cpuPerReq(),
+			fmt.Printf("  %-6s %5d/s  sent %6d  late %6.2f%%  errors %d  cpu %6.2fs  %6.1fus/req  %4.2f wakes/req  peak RSS %5.1f MiB  p99 %7.2fms / %s  others %s %s\n",
+				tl.name, r, t.Requests, 100*t.WholeLate, t.Errors, t.Usage.CPU.Seconds(), t.cpuPerReq(), t.wakesPerReq(),
 				t.Usage.PeakRSS, msf(t.P99Whole), steady, pct(t.Others), t.Note)
 			if r == o.ratioRate {
 				at[tl.name] = append(at[tl.name], t)
@@ -396,6 +396,12 @@ func cpu(p peers, o options) error {
 		line += fmt.Sprintf(" k6=%.0fMiB (k6 p99=%.2fms, stamped at the actual send)", med("k6", rss), med("k6", p99))
 	}
 	fmt.Println(line)
+	wakes := func(t trial) float64 { return t.wakesPerReq() }
+	line = fmt.Sprintf("load-engine wake-ups per request at %d/s: ours=%.2f vegeta=%.2f", o.ratioRate, med("ours", wakes), med("vegeta", wakes))
+	if !o.noK6 {
+		line += fmt.Sprintf(" k6=%.2f", med("k6", wakes))
+	}
+	fmt.Println(line + " (voluntary context switches of the loader's threads)")
 	o1, v1 := med("ours", perReq), med("vegeta", perReq)
 	fmt.Printf("load-engine cpu per request: ours=%.1fus vegeta=%.1fus ratio=%.2f%s\n", o1, v1, safeDiv(o1, v1), warn)
 	if !o.noK6 {

@@ -62,6 +62,8 @@ func (t trial) ok() bool {
 }
 func (t trial) cpuPerReq() float64 { return t.Usage.PerRequest(t.Requests) }
 
+func (t trial) wakesPerReq() float64 { return t.Usage.WakeupsPerRequest(t.Requests) }
+
 // peers runs each tool as its own process against one target.
 type peers struct {
 	self   string // this binary, for -mode=ours

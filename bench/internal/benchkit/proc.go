@@ -13,11 +13,15 @@ import (
 )
 
 // Usage is what one loader process cost, from its rusage after it exited:
-// user + system CPU time and peak resident set size. The same reading for
+// user + system CPU time, peak resident set size and its threads' voluntary
+// context switches (each one a thread that blocked and was woken again: the
+// wake-ups that, more than the HTTP client's own code, make a request's CPU
+// cost at a few thousand per second; docs/load.md). The same reading for
 // every tool, taken by the parent, so that no tool reports on itself.
 type Usage struct {
 	CPU     time.Duration `json:"cpu_ns"`
 	PeakRSS float64       `json:"peak_rss_mib"`
+	Wakeups int64         `json:"voluntary_switches"`
 }
 
 // UsageOf reads a finished process's rusage.
@@ -28,6 +32,7 @@ func UsageOf(ps *os.ProcessState) Usage {
 	u := Usage{CPU: ps.UserTime() + ps.SystemTime()}
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 		u.PeakRSS = float64(ru.Maxrss) / 1024 // KiB on Linux
+		u.Wakeups = ru.Nvcsw
 	}
 	return u
 }
@@ -38,6 +43,14 @@ func (u Usage) PerRequest(n int64) float64 {
 		return 0
 	}
 	return float64(u.CPU.Microseconds()) / float64(n)
+}
+
+// WakeupsPerRequest is voluntary context switches per request (0 with no requests).
+func (u Usage) WakeupsPerRequest(n int64) float64 {
+	if n <= 0 {
+		return 0
+	}
+	return float64(u.Wakeups) / float64(n)
 }
 
 // Run runs cmd to completion and returns its stdout and usage. Stderr is
