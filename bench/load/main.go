@@ -65,7 +65,7 @@ type options struct {
 }
 
 func main() {
-	mode := flag.String("mode", "bench", "bench | server | ours (internal: child processes)")
+	mode := flag.String("mode", "bench", "bench | server | ours | loop (internal: child processes; loop: the event-loop prototype, docs/load.md)")
 	rate := flag.Int("rate", 1000, "ours: requests per second")
 	dur := flag.Duration("duration", 3*time.Second, "ours: run length (warm-up included)")
 	warm := flag.Duration("warmup", 0, "ours: seconds sent but left out of the steady counts")
@@ -128,6 +128,12 @@ func main() {
 				_ = pprof.Lookup("allocs").WriteTo(f, 0)
 				_ = f.Close()
 			}
+		}
+	case "loop":
+		// The event-loop prototype (loop_linux.go): one constant-rate GET, its counts and percentiles.
+		var r loopResult
+		if r, err = runLoop(*url, *rate, *dur, 4096); err == nil {
+			err = json.NewEncoder(os.Stdout).Encode(r)
 		}
 	case "bench":
 		if o.cpuRates, err = ints(*cpuRates); err == nil {
