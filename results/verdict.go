@@ -53,7 +53,8 @@ func ArchStatus(a Arch) (Status, []string) {
 	var why []string
 	if a.Error != "" {
 		st = StatusErrored
-		why = append(why, "did not run to the end: "+a.Error)
+		_, reason := Validity(a)
+		why = append(why, reason)
 	}
 	if !a.Valid && a.Error == "" {
 		st = st.Worse(StatusInvalid)
@@ -75,6 +76,22 @@ func ArchStatus(a Arch) (Status, []string) {
 	}
 	return st, why
 }
+
+// Validity says whether a's numbers can be judged, and why not. A run that did not run to the end cannot,
+// whatever its faults and load said: its checks saw part of a run, and a zero among them proves nothing.
+func Validity(a Arch) (bool, string) {
+	switch {
+	case a.Error != "":
+		return false, "did not run to the end: " + a.Error
+	case !a.Valid:
+		return false, strings.Join(a.InvalidReasons, "; ")
+	}
+	return true, ""
+}
+
+// PartRan qualifies a check's good value from a run that did not run to the end (Arch.Error): the
+// reports show it without a tick, since it is true of what ran and proves nothing of the run.
+const PartRan = "in the part that ran"
 
 // RunVerdict is the run's status computed from its architectures (never
 // from a stored field, so that a summary.json edited by hand or written by

@@ -203,10 +203,10 @@ func buildTable(s results.Summary, ok, fail string) []row {
 		}
 	})
 	add("valid", false, func(a results.Arch) cell {
-		if a.Valid {
-			return cell{text: "yes"}
+		if ok, why := results.Validity(a); !ok {
+			return cell{text: "NO: " + why, bad: true}
 		}
-		return cell{text: "NO: " + strings.Join(a.InvalidReasons, "; "), bad: true}
+		return cell{text: "yes"}
 	})
 	add("requests planned", true, func(a results.Arch) cell { return num(a.Requests.Planned) })
 	add("  sent", false, func(a results.Arch) cell { return num(a.Requests.Sent) })
@@ -306,10 +306,13 @@ func buildTable(s results.Summary, ok, fail string) []row {
 			if !ok2 {
 				return cell{text: "-"}
 			}
-			if t.OK {
-				return cell{text: ok + " " + results.ThresholdValue(t), good: true}
+			switch {
+			case !t.OK:
+				return cell{text: fail + " " + results.ThresholdValue(t), bad: true}
+			case a.Error != "":
+				return cell{text: results.ThresholdValue(t) + " " + results.PartRan}
 			}
-			return cell{text: fail + " " + results.ThresholdValue(t), bad: true}
+			return cell{text: ok + " " + results.ThresholdValue(t), good: true}
 		})
 	}
 	return rows

@@ -96,6 +96,24 @@ func TestReportInvalid(t *testing.T) {
 	require.Contains(t, lastLine(txt), "invalid run: achieved 120/s")
 }
 
+// A run that did not finish is shown as not valid, and a zero among its violations as a zero of the part
+// that ran, never as a proof: before, an interrupted run's reports read "Run valid ✓ yes" and "✓ 0".
+func TestReportErrored(t *testing.T) {
+	s := fixtureSummary()
+	s.Architectures = s.Architectures[:1]
+	a := &s.Architectures[0]
+	require.True(t, a.Valid, "the fixture's faults ran and its load was delivered")
+	a.Error = "interrupted (signal interrupt)"
+	require.Equal(t, results.StatusErrored, results.RunVerdict(s))
+	txt := string(render(t, TextReporter{}, s))
+	require.Contains(t, txt, "NO: did not run to the end: interrupted")
+	html := string(render(t, HTMLReporter{}, s))
+	require.Contains(t, html, "✗ did not run to the end: interrupted")
+	require.Contains(t, html, "0 in the part that ran")
+	require.Contains(t, html, "28.8 ms in the part that ran", "the fixture's p99 threshold keeps its value, without a tick")
+	require.NotContains(t, html, "✓", "no tick anywhere: a part of a run proves nothing")
+}
+
 func TestWriteReports(t *testing.T) {
 	dir := t.TempDir()
 	paths, err := WriteReports(dir, fixtureSummary())
