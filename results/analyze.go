@@ -360,6 +360,9 @@ func (fw *faultWindow) result() Fault {
 		Kind: f.Kind, Target: f.Target, Resolved: f.Resolved, Mechanism: f.Mechanism,
 		StartS: roundMS(f.Start), EndS: roundMS(fw.end), Error: f.Error, HealthBefore: f.HealthBefore,
 	}
+	if b := roundMS(f.Begin); f.Begin > 0 && b < out.StartS {
+		out.BeginS = b
+	}
 	if fw.failed() {
 		return out
 	}

@@ -267,6 +267,10 @@ type Fault struct {
 	Mechanism string  `json:"mechanism,omitempty"`
 	StartS    float64 `json:"start_s"` // on the run's clock
 	EndS      float64 `json:"end_s"`
+	// BeginS is when the harness began the injection, when that was before StartS (a failover's kill and
+	// promotion, a link cut before it): the service may be harmed from then on, so the charts draw the
+	// stretch as a lead-in to the fault's band. Omitted when the injection took effect at once.
+	BeginS float64 `json:"begin_s,omitempty"`
 	// RecoveryS is the time from the fault's end until p99 is back within
 	// RecoveryFactor of the baseline p99 for RecoveryRun consecutive seconds
 	// (docs/reports.md); nil: not recovered, or the fault did not run.

@@ -26,6 +26,7 @@ type series struct {
 type band struct {
 	x0, x1 float64
 	label  string
+	lead   bool // the stretch from the injection's begin to its effect: lighter, unlabelled
 }
 
 type tick struct {
@@ -114,6 +115,10 @@ func (c chart) svg() template.HTML {
 	for i, lb := range c.bandLabels() {
 		bd := c.bands[i]
 		x0, x1 := c.px(math.Max(bd.x0, c.xMin)), c.px(math.Min(bd.x1, c.xMax))
+		if bd.lead {
+			fmt.Fprintf(&b, `<rect class="band lead" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, x0, top, math.Max(x1-x0, 1), bottom-top)
+			continue
+		}
 		fmt.Fprintf(&b, `<rect class="band" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, x0, top, math.Max(x1-x0, 1), bottom-top)
 		fmt.Fprintf(&b, `<text class="bl" x="%.1f" y="%.1f">%s</text>`, lb.x, top+13+float64(lb.row)*bandRow, html.EscapeString(bd.label))
 	}
@@ -192,6 +197,9 @@ func (c chart) bandLabels() []bandLabel {
 	out := make([]bandLabel, len(c.bands))
 	var rowEnds []float64 // the right end of the last label on each row
 	for i, bd := range c.bands {
+		if bd.lead {
+			continue // unlabelled
+		}
 		w := float64(len([]rune(bd.label)))*labelChar + 8
 		x := math.Max(math.Min(c.px(math.Max(bd.x0, c.xMin))+4, c.w-padR-w), padL+4)
 		row := 0
@@ -222,6 +230,9 @@ func faultBands(a results.Arch, withErrors bool) []band {
 			// A few errors in 200/s are invisible on a linear axis; the
 			// number is not.
 			l += " · " + results.FormatPct(f.During.ErrorRate) + " errors"
+		}
+		if f.BeginS > 0 {
+			out = append(out, band{x0: f.BeginS, x1: f.StartS, lead: true})
 		}
 		out = append(out, band{x0: f.StartS, x1: f.EndS, label: l})
 	}

@@ -18,14 +18,14 @@ func TestBandLabelsDoNotCollide(t *testing.T) {
 		rows  []int
 	}{
 		// Far apart: one row.
-		{"apart", []band{{10, 20, "kill api-1"}, {60, 70, "kill api-2"}}, []int{0, 0}},
+		{"apart", []band{{x0: 10, x1: 20, label: "kill api-1"}, {x0: 60, x1: 70, label: "kill api-2"}}, []int{0, 0}},
 		// Overlapping in time (a partition during a kill): the second goes below the first.
-		{"overlap", []band{{10, 40, "kill api-1"}, {15, 30, "partition api-2"}}, []int{0, 1}},
+		{"overlap", []band{{x0: 10, x1: 40, label: "kill api-1"}, {x0: 15, x1: 30, label: "partition api-2"}}, []int{0, 1}},
 		// Three at once, then one after the first has ended: it takes the first free row again.
-		{"three then one", []band{{10, 20, "kill api-1"}, {11, 20, "pause api-2"}, {12, 20, "packet-loss api-3"}, {40, 50, "kill api-1"}},
+		{"three then one", []band{{x0: 10, x1: 20, label: "kill api-1"}, {x0: 11, x1: 20, label: "pause api-2"}, {x0: 12, x1: 20, label: "packet-loss api-3"}, {x0: 40, x1: 50, label: "kill api-1"}},
 			[]int{0, 1, 2, 0}},
 		// Close but not overlapping in time: the first label is longer than its band.
-		{"long label", []band{{10, 12, "redis-outage redis · 40.00% errors"}, {13, 20, "kill api-2"}}, []int{0, 1}},
+		{"long label", []band{{x0: 10, x1: 12, label: "redis-outage redis · 40.00% errors"}, {x0: 13, x1: 20, label: "kill api-2"}}, []int{0, 1}},
 	}
 	for _, tc := range cases {
 		c.bands = tc.bands
@@ -39,13 +39,14 @@ func TestBandLabelsDoNotCollide(t *testing.T) {
 		require.Equal(t, tc.rows, rows, tc.name)
 	}
 	// A band at the very end pulls its label left, inside the plot.
-	c.bands = []band{{98, 100, "network-partition api-3"}}
+	c.bands = []band{{x0: 98, x1: 100, label: "network-partition api-3"}}
 	require.Less(t, c.bandLabels()[0].x, c.px(98))
 }
 
 // TestOverlappingFaultsGolden draws the throughput chart of a run whose faults overlap in time (a
 // partition during a kill, a Redis outage starting inside both, and a fault at the very end): each
-// label must be readable in testdata/faults-overlap.svg (open it in a browser after -update).
+// label must be readable in testdata/faults-overlap.svg (open it in a browser after -update), and the kill's
+// lead-in (its injection began before it took effect) drawn lighter, without a label.
 func TestOverlappingFaultsGolden(t *testing.T) {
 	a := results.Arch{Name: "stateless"}
 	for s := range 60 {
@@ -54,7 +55,8 @@ func TestOverlappingFaultsGolden(t *testing.T) {
 	}
 	during := results.Window{Requests: 2000, ErrorRate: 0.031}
 	a.Faults = []results.Fault{
-		{Kind: "kill", Resolved: "api-2", StartS: 20, EndS: 30, During: during},
+		// A failover-like fault whose injection began 1.3 s before it took effect: a lighter lead-in band.
+		{Kind: "kill", Resolved: "api-2", BeginS: 18.7, StartS: 20, EndS: 30, During: during},
 		{Kind: "partition", Resolved: "api-1", StartS: 22, EndS: 28, During: during},
 		{Kind: "redis-outage", Resolved: "redis", StartS: 24, EndS: 26, During: during},
 		{Kind: "packet-loss", Resolved: "api-3", StartS: 56, EndS: 60, During: during},
