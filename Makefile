@@ -69,17 +69,18 @@ k8s-apiserver:
 # (docs/kubernetes.md, "A cluster on this machine"): etcd and Kubernetes v1.37.2 built from the Go module
 # proxy, its own containerd (Debian's), CNI bridge, CoreDNS, the images of `make images`. Returns when the node
 # is Ready, CoreDNS answers and a smoke Job completed; the kubeconfig is build/k8s-cluster/admin.kubeconfig.
-# Needs root and the images of `make images` (it does not build them). TIME_COLD, TIME_WARM. Outside `make test`.
+# Needs root and the images of `make images` (it does not build them). Outside `make test`. Time: the first
+# run builds the binaries: 44 min here on a busy 2-core machine (25 min of CPU); then 25 s from down, 7 s when up.
 k8s-cluster:
 	GO=$(GO) bash deploy/k8s-cluster/up.sh
 
 # k8s-cluster-down stops it and removes its pods, bridge, KUBE-*/CNI-* iptables chains and state (binaries,
-# certificates and images stay). Safe to run twice.
+# certificates and images stay). Safe to run twice. About 16 s.
 k8s-cluster-down:
 	bash deploy/k8s-cluster/down.sh
 
 # k8s-images (re)imports the images into the running cluster's containerd; K8S_EXTRA_IMAGES="img:tag ..."
-# adds your own Docker images.
+# adds your own Docker images. About 5 s when nothing changed.
 k8s-images:
 	GO=$(GO) bash deploy/k8s-cluster/images.sh
 

@@ -14,8 +14,8 @@ PKI=$DIR/pki
 SOCK=$RUN/containerd.sock
 GO=${GO:-go}
 
-# The release every Kubernetes binary is built from (deploy/k8s-cluster/go.mod pins it; this is for messages).
-K8S_VERSION=v1.37.2
+# The release every Kubernetes binary is built from, as deploy/k8s-cluster/go.mod pins it.
+K8S_VERSION=$(sed -n "s/^\tk8s.io\/kubernetes \(v[^ ]*\).*/\1/p" "$SRC/go.mod")
 NODE=chaosbench-node
 # Pod and service ranges: away from Docker's default pools (172.17-31.x, 192.168.x).
 CLUSTER_CIDR=10.244.0.0/16

@@ -14,19 +14,41 @@ HOST_IP=$(host_ip)
 mkdir -p "$BIN" "$LOGS" "$PIDS" "$DIR/etc" "$DIR/cni/net.d" "$DIR/cni/networks"
 
 # --- binaries: one release, built once ---------------------------------------------------------------
-# The stamp is the hash of go.mod and go.sum: a second run builds nothing.
-stamp=$(cat "$SRC/go.mod" "$SRC/go.sum" | sha256sum | cut -c1-16)
+# The version variables are what Kubernetes' own build sets with -X (hack/lib/version.sh); without them every
+# component reports v0.0.0-master+$Format:%H$, which kubectl and version checks cannot parse.
+V=k8s.io/component-base/version CV=k8s.io/client-go/pkg/version
+minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+ldflags="-s -w"
+for pkg in $V $CV; do
+  ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
+# The stamp is the hash of go.mod, go.sum and the flags: a second run builds nothing. The new binaries are
+# built beside the old ones and renamed over them, which works while they run.
+stamp=$(cat "$SRC/go.mod" "$SRC/go.sum" <(echo "$ldflags") | sha256sum | cut -c1-16)
 if [ "$(cat "$BIN/.stamp" 2>/dev/null)" != "$stamp" ]; then
-  log "building etcd and Kubernetes $K8S_VERSION from the Go module proxy (about 20 minutes on 2 cores, once)"
-  (cd "$SRC" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags='-s -w' -o "$BIN/" go.etcd.io/etcd/server/v3 \
+  log "building etcd and Kubernetes $K8S_VERSION from the Go module proxy (25 minutes of CPU, once)"
+  rm -rf "$BIN.new" && mkdir -p "$BIN.new"
+  (cd "$SRC" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags="$ldflags" -o "$BIN.new/" go.etcd.io/etcd/server/v3 \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy \
     k8s.io/kubernetes/cmd/kubectl ./crisweep) >"$LOGS/build.log" 2>&1 || die "build failed, see $LOGS/build.log"
-  mv "$BIN/server" "$BIN/etcd"
+  mv "$BIN.new/server" "$BIN.new/etcd"
+  for f in "$BIN.new"/*; do mv -f "$f" "$BIN/"; done
+  rmdir "$BIN.new"
   echo "$stamp" >"$BIN/.stamp"
 fi
 
 bash "$SRC/certs.sh"
+
+# write FILE writes its standard input to FILE only when the content differs: kube-proxy exits as soon as
+# its configuration file is written to ("content of the proxy server's configuration file was updated"),
+# even with the same content, and a re-run must not stop it.
+write() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+}
 
 # start NAME CMD... runs CMD in the background (its own session, so that Ctrl-C of make leaves it alone)
 # with its log in $LOGS/NAME.log and its pid in $PIDS/NAME.pid, unless it is already running.
@@ -54,7 +76,7 @@ wait_for() {
 # included), so nothing may lower its oom_score_adj; the CRI's -998 for the pause container made runc fail
 # ("nsexec: failed to update /proc/self/oom_score_adj: Permission denied"). Restricted, containers get no
 # less than containerd's own score.
-cat >"$DIR/etc/containerd.toml" <<CFG
+write "$DIR/etc/containerd.toml" <<CFG
 version = 2
 root = "$DIR/containerd"
 state = "$RUN/containerd"
@@ -89,7 +111,7 @@ CFG
 
 # One bridge for the node's pods. firewall: Docker sets FORWARD's policy to DROP, and the firewall plugin
 # accepts the pods' traffic in its own CNI-FORWARD chain. The bridge plugin does not enforce NetworkPolicy.
-cat >"$DIR/cni/net.d/10-chaosbench.conflist" <<CNI
+write "$DIR/cni/net.d/10-chaosbench.conflist" <<CNI
 {
   "cniVersion": "1.0.0",
   "name": "chaosbench",
@@ -136,7 +158,7 @@ start kube-scheduler "$BIN/kube-scheduler" --kubeconfig "$PKI/scheduler.kubeconf
 # failCgroupV1: false — this machine's hierarchy is cgroup v1, which the kubelet refuses by default since
 # v1.35. cgroupDriver cgroupfs: no systemd. Image GC at 100%: imported images cannot be pulled back.
 # oomScoreAdj 0 (kube-proxy's too): a negative score needs CAP_SYS_RESOURCE, which no process has here.
-cat >"$DIR/etc/kubelet.yaml" <<CFG
+write "$DIR/etc/kubelet.yaml" <<CFG
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 containerRuntimeEndpoint: unix://$SOCK
@@ -166,7 +188,7 @@ serializeImagePulls: false
 CFG
 start kubelet "$BIN/kubelet" --config "$DIR/etc/kubelet.yaml" --kubeconfig "$PKI/kubelet.kubeconfig" \
   --hostname-override "$NODE" --node-ip "$HOST_IP" --root-dir "$DIR/kubelet"
-cat >"$DIR/etc/kube-proxy.yaml" <<CFG
+write "$DIR/etc/kube-proxy.yaml" <<CFG
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
