@@ -6,6 +6,7 @@
 # `make k8s-cluster` is fast. Docker, its containerd and its iptables rules are left alone. Safe to run twice.
 source "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || die "needs root"
+claim
 
 # stop NAME sends SIGTERM to the process of NAME's pid file, waits up to 20 s, then SIGKILL.
 stop() {

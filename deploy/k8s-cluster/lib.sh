@@ -56,3 +56,18 @@ running() {
   pid=$(cat "$PIDS/$1.pid" 2>/dev/null) || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
+
+# claim refuses to act on a cluster that another checkout (another $DIR) started: the pid files and sockets
+# under $RUN are machine-wide, its certificates and kubeconfig are not. Otherwise it records $DIR as the owner.
+claim() {
+  local owner
+  owner=$(cat "$RUN/owner" 2>/dev/null || true)
+  if [ -n "$owner" ] && [ "$owner" != "$DIR" ] && ls "$PIDS"/*.pid >/dev/null 2>&1; then
+    for p in "$PIDS"/*.pid; do
+      running "$(basename "$p" .pid)" &&
+        die "a cluster started from $owner is running on this machine (kubeconfig: $owner/admin.kubeconfig); use it, or run make k8s-cluster-down in that checkout first"
+    done
+  fi
+  mkdir -p "$RUN"
+  echo "$DIR" >"$RUN/owner"
+}

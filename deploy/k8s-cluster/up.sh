@@ -10,6 +10,7 @@ for cmd in containerd containerd-shim-runc-v2 runc ctr iptables openssl gcc dock
 done
 [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/firewall ] ||
   die "CNI plugins are missing in /usr/lib/cni (apt-get install containernetworking-plugins)"
+claim
 HOST_IP=$(host_ip)
 mkdir -p "$BIN" "$LOGS" "$PIDS" "$DIR/etc" "$DIR/cni/net.d" "$DIR/cni/networks"
 
