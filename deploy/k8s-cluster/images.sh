@@ -26,29 +26,36 @@ import_binary() {
 }
 
 # --- pause -------------------------------------------------------------------------------------------
-pause_src=$("$GO" env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c
-[ -f "$pause_src" ] || (cd "$SRC" && "$GO" mod download k8s.io/kubernetes) || die "cannot fetch k8s.io/kubernetes@$K8S_VERSION"
+# have IMAGE DIR: the image is in Docker and this checkout never built it (another checkout did): use it as
+# it is, rather than build it again.
+have() { [ ! -d "$2" ] && docker image inspect "$1" >/dev/null 2>&1; }
 pdir=$DIR/images/pause
-if [ ! -x "$pdir/pause" ]; then
-  mkdir -p "$pdir"
-  # The flags of build/pause/Makefile (CFLAGS), with its TAG.
-  gcc -Os -Wall -Werror -static -DVERSION="v${PAUSE_IMAGE##*:}-chaosbench" -o "$pdir/pause" "$pause_src" ||
-    die "cannot compile $pause_src (apt-get install gcc libc6-dev)"
+if ! have "$PAUSE_IMAGE" "$pdir"; then
+  if [ ! -x "$pdir/pause" ]; then
+    pause_src=$("$GO" env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c
+    [ -f "$pause_src" ] || (cd "$SRC" && "$GO" mod download k8s.io/kubernetes) || die "cannot fetch k8s.io/kubernetes@$K8S_VERSION"
+    mkdir -p "$pdir"
+    # The flags of build/pause/Makefile (CFLAGS), with its TAG.
+    gcc -Os -Wall -Werror -static -DVERSION="v${PAUSE_IMAGE##*:}-chaosbench" -o "$pdir/pause" "$pause_src" ||
+      die "cannot compile $pause_src (apt-get install gcc libc6-dev)"
+  fi
+  import_binary "$PAUSE_IMAGE" "$pdir" "$(sha256sum "$pdir/pause" | cut -c1-16)" '["/pause"]'
 fi
-import_binary "$PAUSE_IMAGE" "$pdir" "$(sha256sum "$pdir/pause" | cut -c1-16)" '["/pause"]'
 
 # --- CoreDNS -----------------------------------------------------------------------------------------
 cdir=$DIR/images/coredns
-# Rebuilt only when its go.mod or go.sum changes (their hash is the stamp).
-cstamp=$(cat "$SRC/coredns/go.mod" "$SRC/coredns/go.sum" | sha256sum | cut -c1-16)
-if [ ! -x "$cdir/coredns" ] || [ "$(cat "$cdir.stamp" 2>/dev/null)" != "$cstamp" ]; then
-  log "building CoreDNS (${COREDNS_IMAGE##*:}) from the Go module proxy"
-  mkdir -p "$cdir"
-  (cd "$SRC/coredns" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags='-s -w -buildid=' -o "$cdir/coredns" github.com/coredns/coredns) ||
-    die "cannot build CoreDNS"
-  echo "$cstamp" >"$cdir.stamp"
+if ! have "$COREDNS_IMAGE" "$cdir"; then
+  # Rebuilt only when its go.mod or go.sum changes (their hash is the stamp).
+  cstamp=$(cat "$SRC/coredns/go.mod" "$SRC/coredns/go.sum" | sha256sum | cut -c1-16)
+  if [ ! -x "$cdir/coredns" ] || [ "$(cat "$cdir.stamp" 2>/dev/null)" != "$cstamp" ]; then
+    log "building CoreDNS (${COREDNS_IMAGE##*:}) from the Go module proxy"
+    mkdir -p "$cdir"
+    (cd "$SRC/coredns" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags='-s -w -buildid=' -o "$cdir/coredns" github.com/coredns/coredns) ||
+      die "cannot build CoreDNS"
+    echo "$cstamp" >"$cdir.stamp"
+  fi
+  import_binary "$COREDNS_IMAGE" "$cdir" "$(sha256sum "$cdir/coredns" | cut -c1-16)" '["/coredns"]'
 fi
-import_binary "$COREDNS_IMAGE" "$cdir" "$(sha256sum "$cdir/coredns" | cut -c1-16)" '["/coredns"]'
 
 # --- copy into containerd ----------------------------------------------------------------------------
 # A stamp per image holds the Docker image ID last imported; the image must also still be in containerd.
