@@ -53,7 +53,9 @@ func readTruth(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch
 	case a.UsesPostgres():
 		// store: postgres keeps orders and resources in PostgreSQL: its tables are the ground truth
 		// (truth_postgres.go), not Redis, which only caches there.
-		src.Store = func(ctx context.Context, l load.LedgerSnapshot) (results.Findings, error) { return postgresCheck(ctx, st, l) }
+		src.Store = func(ctx context.Context, l load.LedgerSnapshot) (results.Findings, error) {
+			return postgresCheck(ctx, st, l)
+		}
 	default:
 		src.Store = func(ctx context.Context, l load.LedgerSnapshot) (results.Findings, error) {
 			var rdb redis.UniversalClient
