@@ -20,13 +20,13 @@ func init() { register(newK8sCmd) }
 func newK8sCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "k8s",
-		Short: "Kubernetes mode: render the manifests of a run in a cluster (docs/kubernetes.md)",
+		Short: "Kubernetes mode: run a scenario in a cluster, or render its manifests (docs/kubernetes.md)",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return badInput("k8s: want a subcommand: render")
+			return badInput("k8s: want a subcommand: run or render")
 		},
 	}
-	cmd.AddCommand(newK8sRenderCmd())
+	cmd.AddCommand(newK8sRunCmd(), newK8sRenderCmd())
 	return cmd
 }
 

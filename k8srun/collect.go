@@ -1,0 +1,127 @@
+package k8srun
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/chaosbench/chaosbench/k8s"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/remotecommand"
+)
+
+// execIn runs cmd in a container of pod through the API (the exec subresource, streamed over
+// WebSocket with SPDY as the fallback, as kubectl exec does) and returns its standard output.
+func (c *Cluster) execIn(ctx context.Context, pod, container string, stdout io.Writer, cmd ...string) error {
+	req := c.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(c.ns).Name(pod).SubResource("exec").
+		VersionedParams(&corev1.PodExecOptions{Container: container, Command: cmd, Stdout: true, Stderr: true}, scheme.ParameterCodec)
+	spdy, err := remotecommand.NewSPDYExecutor(c.rc, "POST", req.URL())
+	if err != nil {
+		return fmt.Errorf("exec in %s/%s: %w", pod, container, err)
+	}
+	ws, err := remotecommand.NewWebSocketExecutor(c.rc, "GET", req.URL().String())
+	if err != nil {
+		return fmt.Errorf("exec in %s/%s: %w", pod, container, err)
+	}
+	exec, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool { return true })
+	if err != nil {
+		return fmt.Errorf("exec in %s/%s: %w", pod, container, err)
+	}
+	var stderr bytes.Buffer
+	if err := exec.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: stdout, Stderr: &stderr}); err != nil {
+		return fmt.Errorf("exec %s in %s/%s: %w: %s", strings.Join(cmd, " "), pod, container, err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// collect copies a worker's files out of its pod's outbox (tar through the exec stream: the outbox
+// container outlives the worker, so its emptyDir can be read) into dir, then tells the outbox they are
+// collected, so that it exits and the pod completes.
+func (c *Cluster) collect(ctx context.Context, pod, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- untar(pr, dir) }()
+	err := c.execIn(ctx, pod, "outbox", pw, "tar", "cf", "-", "-C", "/out", ".")
+	pw.CloseWithError(err)
+	if uerr := <-done; err == nil && uerr != nil {
+		err = fmt.Errorf("collect from %s: %w", pod, uerr)
+	}
+	if err != nil {
+		return err
+	}
+	return c.execIn(ctx, pod, "outbox", io.Discard, "touch", "/out/"+k8s.CollectedFile)
+}
+
+// untar writes the regular files of a tar stream into dir, refusing any path that would leave it.
+func untar(r io.Reader, dir string) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := filepath.Clean(h.Name)
+		if name == "." || h.Typeflag == tar.TypeDir {
+			continue
+		}
+		if h.Typeflag != tar.TypeReg || filepath.IsAbs(name) || strings.HasPrefix(name, "..") {
+			return fmt.Errorf("unexpected entry %q in the outbox", h.Name)
+		}
+		dst := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, tr)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// saveLog writes a container's log (as the kubelet keeps it) to path.
+func (c *Cluster) saveLog(ctx context.Context, pod, container, path string) error {
+	rc, err := c.cs.CoreV1().Pods(c.ns).GetLogs(pod, &corev1.PodLogOptions{Container: container}).Stream(ctx)
+	if err != nil {
+		return fmt.Errorf("log of %s/%s: %w", pod, container, err)
+	}
+	defer rc.Close()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, rc)
+	return errors.Join(err, f.Close())
+}
+
+// podsOf lists ns's pods of a component, any state.
+func (c *Cluster) podsOf(ctx context.Context, component string) ([]corev1.Pod, error) {
+	l, err := c.cs.CoreV1().Pods(c.ns).List(ctx, metav1.ListOptions{LabelSelector: labelComp + "=" + component})
+	if err != nil {
+		return nil, fmt.Errorf("list %s pods: %w", component, err)
+	}
+	return l.Items, nil
+}
