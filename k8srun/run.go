@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chaosbench/chaosbench/blackbox"
@@ -84,7 +85,8 @@ func Prepare(ctx context.Context, spec scenarios.RunSpec, plan scenarios.Plan, s
 	}
 	p := &Prepared{spec: spec, plan: plan, scenario: scenario, opts: o, secret: hex.EncodeToString(secret)}
 	p.render = []k8s.Option{k8s.WithScenario(scenario), k8s.WithSeed(spec.Seed), k8s.WithWorkers(o.Workers),
-		k8s.WithNamespace(o.Namespace), k8s.WithImages(o.Images), k8s.WithJWTSecret(p.secret), k8s.WithArch(spec.Archs[0].Name)}
+		k8s.WithNamespace(o.Namespace), k8s.WithImages(o.Images), k8s.WithJWTSecret(p.secret), k8s.WithArch(spec.Archs[0].Name),
+		k8s.WithRunID(runLabel(plan.Name, time.Now()))}
 	if spec.Scale != 1 {
 		p.render = append(p.render, k8s.WithScale(spec.Scale))
 	}
@@ -99,6 +101,16 @@ func Prepare(ctx context.Context, spec scenarios.RunSpec, plan scenarios.Plan, s
 		return nil, err
 	}
 	return p, nil
+}
+
+// runLabel names the run (the chaosbench.run label of every object, as the Docker stack's): the scenario
+// and when it was prepared, once for every rendering of the run.
+func runLabel(name string, at time.Time) string {
+	ts := at.UTC().Format("20060102-150405")
+	if max := 63 - len(ts) - 1; len(name) > max {
+		name = name[:max]
+	}
+	return strings.Trim(name, "-_.") + "-" + ts
 }
 
 // manifests renders the run with the coordinator's gate and clock; the start bound is the latest the
@@ -319,7 +331,11 @@ func (c *Cluster) waitLoaders(ctx, wctx context.Context, n int) (pods []string, 
 		}
 		ended := 0
 		for _, p := range list {
-			i, err := strconv.Atoi(p.Labels[batchv1.JobCompletionIndexAnnotation])
+			idx, ok := p.Labels[batchv1.JobCompletionIndexAnnotation] // a label too since Kubernetes 1.28
+			if !ok {
+				idx = p.Annotations[batchv1.JobCompletionIndexAnnotation]
+			}
+			i, err := strconv.Atoi(idx)
 			if err != nil || i < 0 || i >= n {
 				continue
 			}
