@@ -33,6 +33,7 @@ import (
 	"github.com/chaosbench/chaosbench/target/arch"
 	"github.com/chaosbench/chaosbench/target/stack"
 	"github.com/redis/go-redis/v9"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -185,16 +186,20 @@ func (p *Prepared) runArch(ctx context.Context, spec scenarios.RunSpec, a arch.A
 
 	// The stack first (the Job's pods read its Services' addresses from their environment), then the
 	// loaders, once the stack is ready.
+	// Redis is ready before the API's pods are made: they read its Service's address from the
+	// variables the kubelet sets when it starts them.
 	stackObjs, _ := split(first.Objects)
 	fmt.Fprintf(log, "chaosbench: applying %d objects to namespace %s at %s\n", len(stackObjs), cl.ns, p.rc.Host)
-	if err := apply(ctx, p.cs, stackObjs); err != nil {
-		return res, err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	err = waitDeployments(wctx, p.cs, cl.ns, deployRedis, deployAPI)
-	cancel()
-	if err != nil {
-		return res, fmt.Errorf("the stack did not become ready: %w", err)
+	for _, part := range splitAt(stackObjs, deployAPI) {
+		if err := apply(ctx, p.cs, part.objs); err != nil {
+			return res, err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		err = waitDeployments(wctx, p.cs, cl.ns, part.deployments...)
+		cancel()
+		if err != nil {
+			return res, fmt.Errorf("the stack did not become ready: %w", err)
+		}
 	}
 	host, err := p.listenAddr(ctx, cl)
 	if err != nil {
@@ -223,7 +228,7 @@ func (p *Prepared) runArch(ctx context.Context, spec scenarios.RunSpec, a arch.A
 	lctx, stopWait := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer stopWait(nil)
 	settle := runner.FireAt(ctx, gate, bound, []func(time.Time){faults.OnStart}, func() { stopWait(errors.New("not set up in time")) })
-	wctx, cancel = context.WithTimeout(lctx, bound+plan.Duration()+2*time.Minute)
+	wctx, cancel := context.WithTimeout(lctx, bound+plan.Duration()+2*time.Minute)
 	defer cancel()
 	pods, codes, errs := cl.waitLoaders(ctx, wctx, n)
 	gerr := settle()
@@ -275,6 +280,29 @@ func split(objs []runtime.Object) (stackObjs, job []runtime.Object) {
 		}
 	}
 	return stackObjs, job
+}
+
+// stage is a part of the stack to apply and the Deployments to wait for before the next.
+type stage struct {
+	objs        []runtime.Object
+	deployments []string
+}
+
+// splitAt cuts objs before the Deployment named name: what comes before it is ready first.
+func splitAt(objs []runtime.Object, name string) []stage {
+	var out []stage
+	cur := stage{}
+	for _, o := range objs {
+		if d, ok := o.(*appsv1.Deployment); ok {
+			if d.Name == name && len(cur.objs) > 0 {
+				out = append(out, cur)
+				cur = stage{}
+			}
+			cur.deployments = append(cur.deployments, d.Name)
+		}
+		cur.objs = append(cur.objs, o)
+	}
+	return append(out, cur)
 }
 
 // listenAddr is the address the clock and the gate are served on: Options.Listen, else this machine's

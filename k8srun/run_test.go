@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/chaosbench/chaosbench/k8s"
 	"github.com/chaosbench/chaosbench/scenarios"
 	"github.com/stretchr/testify/require"
 )
@@ -70,4 +72,20 @@ func TestTestdataScenario(t *testing.T) {
 	plan, err := scenarios.Load("testdata/naiveshop-kill.yaml")
 	require.NoError(t, err)
 	require.NoError(t, Refuse(plan))
+}
+
+// TestSplitAt: Redis and what it needs are applied and ready before the API's Deployment.
+func TestSplitAt(t *testing.T) {
+	plan, err := scenarios.Load("kill-node")
+	require.NoError(t, err)
+	m, err := k8s.Render(plan, k8s.WithScenario(k8s.Scenario{Name: "kill-node"}), k8s.WithStart(time.Now().Add(time.Minute), time.Now()),
+		k8s.WithJWTSecret("0123456789abcdef0123"))
+	require.NoError(t, err)
+	stackObjs, job := split(m.Objects)
+	require.Len(t, job, 1)
+	stages := splitAt(stackObjs, deployAPI)
+	require.Len(t, stages, 2)
+	require.Equal(t, []string{deployRedis}, stages[0].deployments)
+	require.Equal(t, []string{deployAPI}, stages[1].deployments)
+	require.Equal(t, len(stackObjs), len(stages[0].objs)+len(stages[1].objs))
 }
