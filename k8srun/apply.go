@@ -55,14 +55,19 @@ func apply(ctx context.Context, cs kubernetes.Interface, objs []runtime.Object) 
 // cluster has removed it, so that nothing is left behind; ctx should be one of its own (after Ctrl-C).
 func deleteNamespace(ctx context.Context, cs kubernetes.Interface, ns string) error {
 	bg := metav1.DeletePropagationForeground
-	err := cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{PropagationPolicy: &bg})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("delete namespace %s: %w", ns, err)
-	}
+	asked := false
+	// Asked again until it is accepted: an API server that restarts meanwhile must not leave the run behind.
 	werr := poll.Until(ctx, 500*time.Millisecond, func(ctx context.Context) error {
+		if !asked {
+			err := cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{PropagationPolicy: &bg})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("delete: %w", err)
+			}
+			asked = true
+		}
 		_, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil

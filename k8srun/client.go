@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 )
 
 // BadInput is an error of what the user gave (a kubeconfig without the rights, an image the nodes do not
@@ -27,6 +29,9 @@ func (e BadInput) Unwrap() error { return e.Err }
 // Connect reads the kubeconfig (the path, else KUBECONFIG, else ~/.kube/config, as kubectl does) and
 // returns a client of its current context.
 func Connect(kubeconfig string) (*rest.Config, kubernetes.Interface, error) {
+	// client-go reports a stream's errors through klog as well as to the caller: the caller's are enough.
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig

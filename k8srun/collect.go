@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/chaosbench/chaosbench/internal/poll"
 	"github.com/chaosbench/chaosbench/k8s"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,6 +48,17 @@ func (c *Cluster) execIn(ctx context.Context, pod, container string, stdout io.W
 // container outlives the worker, so its emptyDir can be read) into dir, then tells the outbox they are
 // collected, so that it exits and the pod completes.
 func (c *Cluster) collect(ctx context.Context, pod, dir string) error {
+	// A few tries: a stream cut by the API server or the kubelet is copied again, whole.
+	return poll.Retry(ctx, 4, 2*time.Second, func(ctx context.Context) (bool, error) {
+		err := c.collectOnce(ctx, pod, dir)
+		return err == nil || ctx.Err() != nil, err
+	})
+}
+
+func (c *Cluster) collectOnce(ctx context.Context, pod, dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -99,8 +112,15 @@ func untar(r io.Reader, dir string) error {
 	}
 }
 
-// saveLog writes a container's log (as the kubelet keeps it) to path.
+// saveLog writes a container's log (as the kubelet keeps it) to path, with a few tries.
 func (c *Cluster) saveLog(ctx context.Context, pod, container, path string) error {
+	return poll.Retry(ctx, 3, 2*time.Second, func(ctx context.Context) (bool, error) {
+		err := c.saveLogOnce(ctx, pod, container, path)
+		return err == nil || ctx.Err() != nil, err
+	})
+}
+
+func (c *Cluster) saveLogOnce(ctx context.Context, pod, container, path string) error {
 	rc, err := c.cs.CoreV1().Pods(c.ns).GetLogs(pod, &corev1.PodLogOptions{Container: container}).Stream(ctx)
 	if err != nil {
 		return fmt.Errorf("log of %s/%s: %w", pod, container, err)
