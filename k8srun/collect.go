@@ -17,23 +17,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 )
 
-// execIn runs cmd in a container of pod through the API (the exec subresource, streamed over
-// WebSocket with SPDY as the fallback, as kubectl exec does) and returns its standard output.
+// execIn runs cmd in a container of pod through the API (the exec subresource, streamed over SPDY, as
+// kubectl exec can) and writes its standard output to stdout.
 func (c *Cluster) execIn(ctx context.Context, pod, container string, stdout io.Writer, cmd ...string) error {
 	req := c.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(c.ns).Name(pod).SubResource("exec").
 		VersionedParams(&corev1.PodExecOptions{Container: container, Command: cmd, Stdout: true, Stderr: true}, scheme.ParameterCodec)
-	spdy, err := remotecommand.NewSPDYExecutor(c.rc, "POST", req.URL())
-	if err != nil {
-		return fmt.Errorf("exec in %s/%s: %w", pod, container, err)
-	}
-	ws, err := remotecommand.NewWebSocketExecutor(c.rc, "GET", req.URL().String())
-	if err != nil {
-		return fmt.Errorf("exec in %s/%s: %w", pod, container, err)
-	}
-	exec, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool { return true })
+	// SPDY, the exec protocol every kubelet and API server speak (kubectl tries WebSocket first).
+	exec, err := remotecommand.NewSPDYExecutor(streamConfig(c.rc), "POST", req.URL())
 	if err != nil {
 		return fmt.Errorf("exec in %s/%s: %w", pod, container, err)
 	}
@@ -64,7 +58,13 @@ func (c *Cluster) collectOnce(ctx context.Context, pod, dir string) error {
 	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- untar(pr, dir) }()
+	go func() {
+		err := untar(pr, dir)
+		// tar pads its archive past the end marker (to a 10 KiB record): read it all, or the stream's
+		// copier blocks on the pipe and the exec never ends.
+		_, _ = io.Copy(io.Discard, pr)
+		done <- err
+	}()
 	err := c.execIn(ctx, pod, "outbox", pw, "tar", "cf", "-", "-C", "/out", ".")
 	pw.CloseWithError(err)
 	if uerr := <-done; err == nil && uerr != nil {
@@ -144,4 +144,12 @@ func (c *Cluster) podsOf(ctx context.Context, component string) ([]corev1.Pod, e
 		return nil, fmt.Errorf("list %s pods: %w", component, err)
 	}
 	return l.Items, nil
+}
+
+// streamConfig is rc for a stream (exec, port-forward): without the client's overall timeout, which would
+// cut a stream that outlives it; the caller's context bounds it instead.
+func streamConfig(rc *rest.Config) *rest.Config {
+	cp := rest.CopyConfig(rc)
+	cp.Timeout = 0
+	return cp
 }

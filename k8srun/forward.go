@@ -14,7 +14,7 @@ import (
 // forward opens a port-forward to a pod's port through the API (as kubectl port-forward does) on a free
 // loopback port, and returns that address and how to close it.
 func (c *Cluster) forward(ctx context.Context, pod string, port int) (string, func(), error) {
-	transport, upgrader, err := spdy.RoundTripperFor(c.rc)
+	transport, upgrader, err := spdy.RoundTripperFor(streamConfig(c.rc))
 	if err != nil {
 		return "", nil, fmt.Errorf("port-forward to %s: %w", pod, err)
 	}
