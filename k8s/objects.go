@@ -216,7 +216,7 @@ func loaderJob(plan scenarios.Plan, cfg Config, target string) *batchv1.Job {
 	}
 	load := loadDuration(plan, cfg.Scale)
 	collectBy := cfg.Start.Add(load).Add(cfg.CollectWindow)
-	// The outbox outlives the worker so that `kubectl cp -c outbox` can read the emptyDir (a finished
+	// The outbox outlives the worker so that an exec in it (the coordinator's tar, or kubectl cp) can read the emptyDir (a finished
 	// pod's files cannot be copied); it leaves when the coordinator says it has them, or at collectBy.
 	// $$ is a literal $ to the kubelet, which would otherwise read $(date +%s) as a variable reference.
 	outbox := corev1.Container{

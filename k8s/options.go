@@ -19,7 +19,7 @@ const (
 	// container gives only its arguments (`worker …`).
 	DefaultLoaderImage = arch.DefaultLoaderImage
 	DefaultRefapiImage = arch.DefaultRefapiImage
-	// DefaultBaseImage runs Redis and the outbox container: it has redis-server, sh and tar (kubectl cp).
+	// DefaultBaseImage runs Redis and the outbox container: it has redis-server, sh and tar (the coordinator's copy through exec).
 	DefaultBaseImage = arch.DefaultBaseImage
 	// DefaultCollectWindow is how long after the load's planned end the outbox keeps a worker's files
 	// for the coordinator to copy, unless it is told they are collected.

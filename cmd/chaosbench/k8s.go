@@ -45,11 +45,12 @@ func newK8sRenderCmd() *cobra.Command {
 		Long: `Write the manifests of one architecture of a scenario for a cluster: a namespace, the loaders
 as an Indexed Job of --workers pods (each runs ` + "`chaosbench worker`" + ` on segment $(JOB_COMPLETION_INDEX)
 of the load, all from the same --start instant) with an outbox container that keeps each worker's
-files for ` + "`kubectl cp`" + `, and, unless --target names a service already running, the reference
+files for the coordinator (k8s run) to copy, and, unless --target names a service already running, the reference
 stack: Redis, the API as a Deployment of the scenario's replicas, and a Service.
 
-Nothing is applied: pipe it to kubectl apply -f -. Faults and thresholds are not in the manifests;
-the coordinator does them (docs/kubernetes.md says how each fault maps, how outputs are collected,
+Nothing is applied: pipe it to kubectl apply -f - (chaosbench k8s run renders and applies its own).
+Faults and thresholds are not in the manifests; the coordinator (k8s run) does them (docs/kubernetes.md
+says how each fault maps, how outputs are collected,
 and what is not done yet). The output passes chaosbench's offline check of the manifests before it
 is written. The header of the output records the start, the seed and the run label.
 
