@@ -6,7 +6,7 @@ BIN := bin
 TEST_TIMEOUT ?= 15m
 
 .PHONY: all build test check unit bench-api bench-load bench-declared bench-truth claims clean images tools demo k8s-apiserver \
-	k8s-cluster k8s-cluster-down k8s-images
+	k8s-cluster k8s-cluster-down k8s-images k8s-e2e
 
 all: build
 
@@ -83,6 +83,21 @@ k8s-cluster-down:
 # adds your own Docker images. About 2 s when nothing changed.
 k8s-images:
 	GO=$(GO) bash deploy/k8s-cluster/images.sh
+
+# k8s-e2e runs `chaosbench k8s run` on the cluster of `make k8s-cluster`: kill-node from 3 loader pods and
+# a user's image (naiveshop, k8srun/testdata/naiveshop-kill.yaml) from 2, beside kill-node in Docker from one
+# process twice, and checks them (k8srun/e2e_test.go: planned = sent + dropped per worker, the kill seen by
+# the checkers as in Docker, latency within the Docker runs' spread, no namespace left). The side-by-side
+# table is written to $(K8S_E2E_OUT)/side-by-side.md. The pods run CHAOSBENCH_LOADER_IMAGE (default
+# chaosbench/loader:dev), which must be this tree's chaosbench and be in the cluster (make k8s-images).
+# About 4 minutes (4m13s here). Outside `make test`.
+K8S_KUBECONFIG ?= build/k8s-cluster/admin.kubeconfig
+K8S_E2E_OUT ?= build/k8s-e2e
+k8s-e2e: build
+	@test -r $(K8S_KUBECONFIG) || { echo "k8s-e2e: no kubeconfig at $(K8S_KUBECONFIG): run make k8s-cluster first, or give K8S_KUBECONFIG"; exit 2; }
+	rm -rf $(K8S_E2E_OUT) && mkdir -p $(K8S_E2E_OUT)
+	CHAOSBENCH_K8S_E2E=1 KUBECONFIG=$(abspath $(K8S_KUBECONFIG)) CHAOSBENCH_BIN=$(abspath $(BIN)/chaosbench) \
+	  CHAOSBENCH_E2E_OUT=$(abspath $(K8S_E2E_OUT)) $(GO) test -count=1 -v -timeout 20m -run TestClusterEndToEnd ./k8srun/
 
 # images builds the stack's container images locally with no registry (debootstrap + docker import);
 # it rebuilds only what changed. Names: CHAOSBENCH_BASE_IMAGE, CHAOSBENCH_REFAPI_IMAGE.

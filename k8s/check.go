@@ -146,10 +146,14 @@ type index struct {
 	configMaps map[string]map[string]bool // name -> keys
 	secrets    map[string]map[string]bool
 	templates  []template
+	// serviceVars are the variables the kubelet gives every container of a pod for each Service of its
+	// namespace (NAME_SERVICE_HOST, NAME_SERVICE_PORT; enableServiceLinks, on by default).
+	serviceVars map[string]bool
 }
 
 func indexOf(docs []document) index {
-	ix := index{namespaces: map[string]bool{}, configMaps: map[string]map[string]bool{}, secrets: map[string]map[string]bool{}}
+	ix := index{namespaces: map[string]bool{}, configMaps: map[string]map[string]bool{}, secrets: map[string]map[string]bool{},
+		serviceVars: map[string]bool{}}
 	for _, d := range docs {
 		switch o := d.obj.(type) {
 		case *corev1.Namespace:
@@ -158,6 +162,9 @@ func indexOf(docs []document) index {
 			ix.configMaps[o.Name] = keys(o.Data, o.BinaryData)
 		case *corev1.Secret:
 			ix.secrets[o.Name] = keys(o.StringData, o.Data)
+		case *corev1.Service:
+			name := ServiceEnvPrefix(o.Name)
+			ix.serviceVars[name+"_SERVICE_HOST"], ix.serviceVars[name+"_SERVICE_PORT"] = true, true
 		case *appsv1.Deployment:
 			ix.templates = append(ix.templates, template{owner: d, labels: o.Spec.Template.Labels, spec: &o.Spec.Template.Spec})
 		case *batchv1.Job:
@@ -222,4 +229,9 @@ func (ix index) check(d document) []error {
 		errs = append(errs, d.errorf("%v", fe))
 	}
 	return errs
+}
+
+// ServiceEnvPrefix is how the kubelet names a Service's variables: api-2 gives API_2_SERVICE_HOST.
+func ServiceEnvPrefix(service string) string {
+	return strings.ToUpper(strings.ReplaceAll(service, "-", "_"))
 }

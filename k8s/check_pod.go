@@ -78,6 +78,11 @@ func (ix index) checkContainer(t template, c corev1.Container, volumes map[strin
 	if t.indexed {
 		declared["JOB_COMPLETION_INDEX"] = true
 	}
+	if t.spec.EnableServiceLinks == nil || *t.spec.EnableServiceLinks {
+		for v := range ix.serviceVars {
+			declared[v] = true
+		}
+	}
 	for j, e := range c.Env {
 		ep := cp.Child("env").Index(j)
 		fes = append(fes, strs(ep.Child("name"), e.Name, validation.IsEnvVarName(e.Name))...)

@@ -56,6 +56,7 @@ func TestCheckCatches(t *testing.T) {
 		{"secret key", "              key: jwt-secret", "              key: jwt", "secretKeyRef.key"},
 		{"volume mount", "        - mountPath: /out\n          name: out\n      - command", "        - mountPath: /out\n          name: output\n      - command", "volumeMounts[0].name"},
 		{"$(VAR) typo", "$(JOB_COMPLETION_INDEX)", "$(JOB_INDEX)", "$(JOB_INDEX) is not in the container's environment"},
+		{"service variable of no service", "--target=http://$(API_SERVICE_HOST)", "--target=http://$(APP_SERVICE_HOST)", "$(APP_SERVICE_HOST) is not in the container's environment"},
 		// Job rules
 		{"restart policy", "      restartPolicy: Never", "      restartPolicy: Always", "restartPolicy"},
 		{"indexed without completions", "  completions: 3\n", "", "spec.completions"},

@@ -99,13 +99,17 @@ func bundledStack(plan scenarios.Plan, a arch.Arch, cfg Config) stack {
 	objs = append(objs, redis, redisSvc,
 		deployment(cfg, nameAPI, "api", int32(plan.Replicas), api),
 		service(cfg, nameAPI, "api", "http", port))
-	return stack{objects: objs, url: fmt.Sprintf("http://%s.%s.svc:%d", nameAPI, cfg.Namespace, port)}
+	// The Service's address as the kubelet gives it to every container of the namespace (its variables
+	// exist once the Service does, before the Job): no cluster DNS needed, which a cluster may not run.
+	return stack{objects: objs, url: fmt.Sprintf("http://$(%s_SERVICE_HOST):%d", ServiceEnvPrefix(nameAPI), port)}
 }
 
 // nodeEnv is the API node's environment as the Docker stack sets it (arch.NodeEnv), except what a pod
 // learns from the cluster: its name as NODE_ID, the JWT secret from the Secret.
 func nodeEnv(plan scenarios.Plan, a arch.Arch, cfg Config) []corev1.EnvVar {
-	env := a.NodeEnv("", fmt.Sprintf("redis://%s:%d/0", nameRedis, arch.RedisPort), "")
+	// Redis's Service address from the variables the kubelet sets (it expands $(VAR) in values too), as
+	// for the workers' target: no cluster DNS needed. The Service is applied before this Deployment.
+	env := a.NodeEnv("", fmt.Sprintf("redis://$(%s_SERVICE_HOST):%d/0", ServiceEnvPrefix(nameRedis), arch.RedisPort), "")
 	if !a.Service.Custom() {
 		// As the runner sets them for the Docker stack: the reference API reads them, a user's image not.
 		if plan.SessionTTL > 0 {
@@ -174,13 +178,26 @@ func loaderJob(plan scenarios.Plan, cfg Config, target string) *batchv1.Job {
 	// The Job controller gives every container of an Indexed Job's pod JOB_COMPLETION_INDEX (from the
 	// pod's completion-index annotation) unless it declares it, and the kubelet expands $(VAR) in args
 	// from the container's environment: each pod runs its own segment of one template.
+	start := cfg.Start.Format(time.RFC3339Nano)
+	if cfg.Gate != "" {
+		start = cfg.Gate
+	}
+	// --in-cluster: the worker's locality rule, inside a pod only, allows the pod's own network and its
+	// namespace's Services (internal/local.PodNetworks), and nothing off the cluster.
 	args := []string{"worker", scenarioArg,
 		fmt.Sprintf("--segment=$(JOB_COMPLETION_INDEX)/%d", n),
 		"--target=" + target,
-		"--start=" + cfg.Start.Format(time.RFC3339Nano),
+		"--start=" + start,
 		"--seed=" + strconv.FormatInt(cfg.Seed, 10),
 		"--out=" + outDir,
 		"--arch=" + cfg.Arch,
+		"--in-cluster",
+	}
+	if cfg.Clock != "" {
+		args = append(args, "--clock="+cfg.Clock)
+	}
+	if cfg.WorkerRunID != "" {
+		args = append(args, "--run-id="+cfg.WorkerRunID)
 	}
 	if cfg.Scale > 0 && cfg.Scale != 1 {
 		args = append(args, "--scale="+strconv.FormatFloat(cfg.Scale, 'g', -1, 64))
@@ -199,7 +216,7 @@ func loaderJob(plan scenarios.Plan, cfg Config, target string) *batchv1.Job {
 	}
 	load := loadDuration(plan, cfg.Scale)
 	collectBy := cfg.Start.Add(load).Add(cfg.CollectWindow)
-	// The outbox outlives the worker so that `kubectl cp -c outbox` can read the emptyDir (a finished
+	// The outbox outlives the worker so that an exec in it (the coordinator's tar, or kubectl cp) can read the emptyDir (a finished
 	// pod's files cannot be copied); it leaves when the coordinator says it has them, or at collectBy.
 	// $$ is a literal $ to the kubelet, which would otherwise read $(date +%s) as a variable reference.
 	outbox := corev1.Container{

@@ -19,7 +19,7 @@ const (
 	// container gives only its arguments (`worker …`).
 	DefaultLoaderImage = arch.DefaultLoaderImage
 	DefaultRefapiImage = arch.DefaultRefapiImage
-	// DefaultBaseImage runs Redis and the outbox container: it has redis-server, sh and tar (kubectl cp).
+	// DefaultBaseImage runs Redis and the outbox container: it has redis-server, sh and tar (the coordinator's copy through exec).
 	DefaultBaseImage = arch.DefaultBaseImage
 	// DefaultCollectWindow is how long after the load's planned end the outbox keeps a worker's files
 	// for the coordinator to copy, unless it is told they are collected.
@@ -52,6 +52,14 @@ type Config struct {
 	CollectWindow time.Duration
 	// RunID labels every object chaosbench.run=RunID, like the Docker stack's containers.
 	RunID string
+	// Gate and Clock are the coordinator's start gate and clock (chaosbench k8s run serves them on an
+	// address the pods reach): with a gate, each worker asks it for the shared start once set up, instead of
+	// the fixed Start (which then only bounds the Job's deadline: the latest the load may start); with a
+	// clock, each measures its offset against it. Empty: a fixed start, and offsets not measured (the
+	// merged run is then invalid: manifests applied by hand).
+	Gate, Clock string
+	// WorkerRunID is the run id every worker shares (worker --run-id), "" for one each.
+	WorkerRunID string
 }
 
 // Images names the container images of the manifests. A cluster pulls them from a registry (or a
@@ -197,6 +205,21 @@ func WithRunID(id string) Option {
 			return fmt.Errorf("run id %q: want a label value (letters, digits, '-', '_', '.'; at most 63)", id)
 		}
 		c.RunID = id
+		return nil
+	}
+}
+
+// WithCoordinator points the workers at the coordinator's start gate and clock (URLs the pods reach), and
+// gives them one run id.
+func WithCoordinator(gate, clock, runID string) Option {
+	return func(c *Config) error {
+		for _, u := range []struct{ name, v string }{{"gate", gate}, {"clock", clock}} {
+			p, err := url.Parse(u.v)
+			if err != nil || p.Scheme != "http" || p.Host == "" {
+				return fmt.Errorf("coordinator %s %q: want http://HOST:PORT/...", u.name, u.v)
+			}
+		}
+		c.Gate, c.Clock, c.WorkerRunID = gate, clock, runID
 		return nil
 	}
 }

@@ -113,8 +113,11 @@ func Render(plan scenarios.Plan, opts ...Option) (Manifests, error) {
 		m.Objects = append(m.Objects, stack.objects...)
 	}
 	m.Objects = append(m.Objects, loaderJob(plan, cfg, m.Target))
-	m.Notes = append(notes(plan), "chaosbench worker accepts only a target on its own machine (loopback or a Docker bridge) "+
-		"today: it refuses "+m.Target+" until it has an in-cluster allowance (docs/kubernetes.md, What is missing)")
+	m.Notes = notes(plan)
+	if cfg.Clock == "" {
+		m.Notes = append(m.Notes, "no coordinator clock: every worker's clock offset is recorded as not measured, and the "+
+			"merged run is invalid (chaosbench k8s run serves one)")
+	}
 	return m, nil
 }
 

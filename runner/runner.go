@@ -41,6 +41,17 @@ type Outcome struct {
 // failed; the error says what went wrong. Faults are always reverted and stacks always removed. What runs
 // is spec's (scenarios.Plan.Spec, the one check of it); opts say where the output goes.
 func Run(ctx context.Context, spec scenarios.RunSpec, opts ...Option) (Outcome, error) {
+	return RunOn(ctx, spec, runArch, opts...)
+}
+
+// ArchFunc runs one architecture of spec into dir and returns its entry, as the Docker runner's runArch
+// does: always the entry, and an error when it did not run to the end (whatever it measured is still in
+// the entry). Another place to run (a Kubernetes cluster: package k8srun) is another ArchFunc.
+type ArchFunc func(ctx context.Context, spec scenarios.RunSpec, a arch.Arch, dir string, cfg RunConfig) (results.Arch, error)
+
+// RunOn is Run with each architecture run by runArch: the one run folder, summary, verdict and reports,
+// whatever runs the architectures.
+func RunOn(ctx context.Context, spec scenarios.RunSpec, runArch ArchFunc, opts ...Option) (Outcome, error) {
 	var cfg RunConfig
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
@@ -149,13 +160,13 @@ func runArch(ctx context.Context, spec scenarios.RunSpec, a arch.Arch, dir strin
 	}()
 
 	cfg.observe(ArchStarted{Arch: a.Name, Containers: containerNames(st)})
-	faults := armFaults(ctx, st, plan, spec.Seed, cfg.Log)
+	faults := ArmFaults(ctx, st, plan, spec.Seed, cfg.Log, chaos.New)
 	if cfg.Observer != nil {
 		faults.inj.Watch(func(i chaos.Injection) { cfg.observe(FaultChanged{Arch: a.Name, Injection: i}) })
 	}
-	defer faults.revertAll()
-	lr, edge, lerr := driveLoad(ctx, st, spec, a, dir, cfg, faults.onStart)
-	injections := faults.stop()
+	defer faults.RevertAll()
+	lr, edge, lerr := driveLoad(ctx, st, spec, a, dir, cfg, faults.OnStart)
+	injections := faults.Stop()
 	if lerr != nil && lr == nil {
 		return res, fmt.Errorf("load: %w", lerr)
 	}
@@ -164,28 +175,39 @@ func runArch(ctx context.Context, spec scenarios.RunSpec, a arch.Arch, dir strin
 		return res, err
 	}
 
+	res, err = Judge(plan, a, dir, lr, truth, injections, res.Knobs, edge)
+	return res, errors.Join(err, lerr)
+}
+
+// Judge is what every run of an architecture ends with, wherever its load ran: the analysis of the load's
+// records against the ground truth and the faults, the plan's thresholds, the histogram file, and the
+// entry's files. An error with an entry means the histogram was not written; an analysis that failed
+// returns a bare entry.
+func Judge(plan scenarios.Plan, a arch.Arch, dir string, lr *load.Result, truth Truth, injections []chaos.Injection,
+	knobs results.Knobs, edge *results.EdgeStats) (results.Arch, error) {
 	var exprs []results.Expr
 	for _, t := range plan.ThresholdsFor(a.Name) {
 		e, err := results.BindThreshold(t.Expr)
 		if err != nil {
-			return res, err
+			return results.Arch{Name: a.Name, Knobs: knobs}, err
 		}
 		exprs = append(exprs, e)
 	}
 	res, aerr := results.Analyze(results.Input{
 		Name: a.Name, Records: recordsOf(lr), Load: lr, Findings: truth.findings, Invariants: truth.reads,
-		Faults: injections, Thresholds: exprs, Knobs: res.Knobs, Edge: edge,
+		Faults: injections, Thresholds: exprs, Knobs: knobs, Edge: edge,
 	})
 	if aerr != nil {
 		return results.Arch{Name: a.Name, Knobs: results.KnobsOf(a, plan.Replicas)}, aerr
 	}
 	res.BlackBox = truth.blackBox
+	var err error
 	hgrm := runfolder.Arch(dir).Hgrm()
 	if herr := results.WriteHgrmFile(hgrm, lr.Latency("", ""), 1000); herr != nil {
-		err = errors.Join(err, herr)
+		err = herr
 	}
 	res.Files = runfolder.ArchFiles(a.Name)
-	return res, errors.Join(err, lerr)
+	return res, err
 }
 
 // driveLoad sends spec's load at st, from this process or from loader containers (spec.Workers), with

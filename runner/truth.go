@@ -20,11 +20,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// truth is what the checks found: against the store, or through the API (BlackBox beside Redis's with
+// Truth is what the checks found: against the store, or through the API (BlackBox beside Redis's with
 // --cross-check), or a declared scenario's invariants and their reads.
-type truth struct {
+type Truth struct {
 	findings, blackBox results.Findings
 	reads              []results.InvariantRead
+}
+
+// TruthSource is where the checks read the ground truth once the load is over, wherever the service runs.
+type TruthSource struct {
+	// Entry is the service's URL as this process reaches it (the contract's reads, the invariants').
+	Entry string
+	// TLS trusts the run's certificate (nil: plain HTTP).
+	TLS *tls.Config
+	// Store checks the ledger against the service's store (Redis, PostgreSQL); nil: chaosbench does not
+	// know the service's storage, and the black-box checker reads the contract instead.
+	Store func(ctx context.Context, l load.LedgerSnapshot) (results.Findings, error)
 }
 
 // readTruth checks the ledger against the ground truth once the load is over, every fault reverted and
@@ -32,62 +43,74 @@ type truth struct {
 // Redis for the reference API, through the contract for a user's image or an attached project, whose
 // storage chaosbench does not know, and through the scenario's invariants for declared ops.
 func readTruth(ctx context.Context, st *stack.Stack, plan scenarios.Plan, a arch.Arch, seed int64, l load.LedgerSnapshot,
-	cfg RunConfig, faults *faultRun) (truth, error) {
-	faults.revertAll()
+	cfg RunConfig, faults *FaultRun) (Truth, error) {
+	faults.RevertAll()
 	// An interrupted run skips the wait, not the check: what was measured is still written.
 	poll.Sleep(ctx, blackbox.DefaultSettle)
+	src := TruthSource{Entry: st.Entry, TLS: clientTLS(st)}
+	switch {
+	case a.Service.Custom() || plan.Attach != nil: // storage chaosbench does not know
+	case a.UsesPostgres():
+		// store: postgres keeps orders and resources in PostgreSQL: its tables are the ground truth
+		// (truth_postgres.go), not Redis, which only caches there.
+		src.Store = func(ctx context.Context, l load.LedgerSnapshot) (results.Findings, error) {
+			return postgresCheck(ctx, st, l)
+		}
+	default:
+		src.Store = func(ctx context.Context, l load.LedgerSnapshot) (results.Findings, error) {
+			var rdb redis.UniversalClient
+			if addrs := st.RedisClusterAddrs(); addrs != nil {
+				// A Redis Cluster: read every primary, at the nodes' addresses on the run's network.
+				rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+			} else {
+				raddr, err := st.RedisHostAddr(ctx) // a Redis restart may have moved its host port
+				if err != nil {
+					return nil, fmt.Errorf("find redis for the checker: %w", err)
+				}
+				rdb = redis.NewClient(&redis.Options{Addr: raddr})
+			}
+			defer rdb.Close()
+			return RedisCheck(ctx, rdb, l)
+		}
+	}
+	return CheckTruth(plan, seed, l, cfg, src)
+}
+
+// CheckTruth runs the checks of plan's run on the merged ledger l against src, on a bounded context of
+// its own (an interrupted run is still checked): a declared scenario's invariants; else the store's
+// ground truth and, with cfg.CrossCheck, the contract's beside it; else (no store) the contract's alone.
+func CheckTruth(plan scenarios.Plan, seed int64, l load.LedgerSnapshot, cfg RunConfig, src TruthSource) (Truth, error) {
 	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	tlsCfg := clientTLS(st)
-	var t truth
+	var t Truth
 	if plan.Declared() {
 		// The scenario's own invariants, read back through its API (package invariants); without any,
 		// every check is "not checked", and a threshold on it fails as not measured.
-		f, reads, err := declaredCheck(cctx, plan, st.Entry, uint64(seed), l, tlsCfg, cfg.Log)
+		f, reads, err := declaredCheck(cctx, plan, src.Entry, uint64(seed), l, src.TLS, cfg.Log)
 		if err != nil {
 			return t, fmt.Errorf("check the invariants through the API: %w", err)
 		}
 		t.findings, t.reads = f, reads
 		return t, nil
 	}
-	blackBoxOnly := a.Service.Custom() || plan.Attach != nil // storage chaosbench does not know
-	if !blackBoxOnly && a.UsesPostgres() {
-		// store: postgres keeps orders and resources in PostgreSQL: its tables are the ground truth
-		// (truth_postgres.go), not Redis, which only caches there.
-		f, err := postgresCheck(cctx, st, l)
+	if src.Store != nil {
+		f, err := src.Store(cctx, l)
 		if err != nil {
 			return t, fmt.Errorf("check ground truth: %w", err)
 		}
 		t.findings = f
-	} else if !blackBoxOnly {
-		var rdb redis.UniversalClient
-		if addrs := st.RedisClusterAddrs(); addrs != nil {
-			// A Redis Cluster: read every primary, at the nodes' addresses on the run's network.
-			rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-		} else {
-			raddr, err := st.RedisHostAddr(cctx) // a Redis restart may have moved its host port
-			if err != nil {
-				return t, fmt.Errorf("find redis for the checker: %w", err)
-			}
-			rdb = redis.NewClient(&redis.Options{Addr: raddr})
-		}
-		defer rdb.Close()
-		var err error
-		if t.findings, err = waitAndCheck(cctx, rdb, l); err != nil {
-			return t, fmt.Errorf("check ground truth: %w", err)
-		}
 	}
-	if blackBoxOnly || cfg.CrossCheck {
+	if src.Store == nil || cfg.CrossCheck {
 		var bopts []blackbox.Option
-		if tlsCfg != nil { // the run's certificate, as the load trusted it
+		if src.TLS != nil { // the run's certificate, as the load trusted it
 			bopts = append(bopts, blackbox.WithHTTPClient(&http.Client{Timeout: 10 * time.Second,
-				Transport: &http.Transport{Proxy: nil, TLSClientConfig: tlsCfg}}))
+				Transport: &http.Transport{Proxy: nil, TLSClientConfig: src.TLS}}))
 		}
-		f, err := blackBoxCheck(cctx, st.Entry, l, cfg.Log, bopts...)
+		f, err := blackBoxCheck(cctx, src.Entry, l, cfg.Log, bopts...)
 		if err != nil {
 			return t, fmt.Errorf("check ground truth through the API: %w", err)
 		}
-		if blackBoxOnly {
+		if src.Store == nil {
 			t.findings = f
 		} else {
 			t.blackBox = f
@@ -137,9 +160,9 @@ func declaredCheck(ctx context.Context, plan scenarios.Plan, entry string, seed 
 	return f, truth.Reads, err
 }
 
-// waitAndCheck reads ground truth, waiting briefly for a Redis that a fault
-// just restarted to load its data.
-func waitAndCheck(ctx context.Context, rdb redis.UniversalClient, l load.LedgerSnapshot) (results.Findings, error) {
+// RedisCheck reads the reference API's ground truth from its Redis, waiting briefly for a Redis that a
+// fault just restarted to load its data, and checks the ledger against it.
+func RedisCheck(ctx context.Context, rdb redis.UniversalClient, l load.LedgerSnapshot) (results.Findings, error) {
 	if err := poll.Until(ctx, 200*time.Millisecond, func(ctx context.Context) error { return rdb.Ping(ctx).Err() }); err != nil {
 		return nil, fmt.Errorf("redis did not answer: %w", err)
 	}

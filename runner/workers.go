@@ -28,12 +28,12 @@ func LoaderImage() string {
 	return arch.DefaultLoaderImage
 }
 
-// workerSetupBound is how long the loader containers may take to start and set up their clients
+// WorkerSetupBound is how long the loader containers may take to start and set up their clients
 // (sign-up and login: bcrypt on the service's side) before the run gives up on them. The start waits
 // for setup (load.Gate), not for this bound, so the bound only has to be generous: a fixed part for the
 // containers, and per client, for each pair of a declared client's setup steps (the built-in setup is two
 // requests), 200 ms, several times what two bcrypts of cost 10 take on a loaded core.
-func workerSetupBound(plan scenarios.Plan, workers int) time.Duration {
+func WorkerSetupBound(plan scenarios.Plan, workers int) time.Duration {
 	per := (plan.Clients + workers - 1) / max(workers, 1)
 	pairs := 1
 	if plan.Client != nil {
@@ -42,9 +42,9 @@ func workerSetupBound(plan scenarios.Plan, workers int) time.Duration {
 	return min(30*time.Second+time.Duration(per*pairs)*200*time.Millisecond, 3*time.Minute)
 }
 
-// workersDirName is where the workers' own run folders go, inside the architecture's folder: the merged
+// WorkersDirName is where the workers' own run folders go, inside the architecture's folder: the merged
 // files are the architecture's, as in a run of one engine.
-const workersDirName = "workers"
+const WorkersDirName = "workers"
 
 // runWorkers carries the load of one architecture with spec.Workers loader containers on st's network,
 // calls onStart at the shared start instant (faults and the edge watch run on that clock), waits for
@@ -62,7 +62,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, spec scenarios.RunSpec, a 
 		return nil, fmt.Errorf("workers: %w", err)
 	}
 	gate := load.NewGate(n)
-	clockURL, gateURL, stopClock, err := startClock(st, gate)
+	clockURL, gateURL, stopClock, err := ServeClock(st.Gateway.String(), gate)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func runWorkers(ctx context.Context, st *stack.Stack, spec scenarios.RunSpec, a 
 	if err != nil {
 		return nil, err
 	}
-	bound := workerSetupBound(plan, n)
+	bound := WorkerSetupBound(plan, n)
 	fmt.Fprintf(cfg.Log, "chaosbench: %d load workers (%s) on %s, starting together once all are set up (within %s)\n",
 		n, img, st.Network, bound)
 	loaders, err := run.loaders(st, a, spec.Seed, spec.Scale, absDir, n)
@@ -92,21 +92,21 @@ func runWorkers(ctx context.Context, st *stack.Stack, spec scenarios.RunSpec, a 
 	if err := lds.Start(ctx, wctx); err != nil {
 		return nil, fmt.Errorf("workers: %w", err)
 	}
-	settle := fireAt(ctx, gate, bound, onStart, func() { lds.Stop(workerStopGrace) })
+	settle := FireAt(ctx, gate, bound, onStart, func() { lds.Stop(workerStopGrace) })
 	codes, errs := waitWorkers(ctx, wctx, lds, absDir)
 	if gerr := settle(); gerr != nil {
 		return nil, fmt.Errorf("workers: %w", gerr)
 	}
-	return mergeWorkers(ctx, dir, absDir, n, codes, errs)
+	return MergeWorkers(ctx, dir, absDir, n, codes, errs)
 }
 
-// startClock serves the coordinator's clock, on the host's address on the run's network, for the
-// workers to measure their offset against before they start, and the start gate they ask once set up;
-// stop closes both.
-func startClock(st *stack.Stack, gate *load.Gate) (clockURL, gateURL string, stop func(), err error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(st.Gateway.String(), "0"))
+// ServeClock serves the coordinator's clock on host (the host's address on the run's network, or one
+// a cluster's pods reach), for the workers to measure their offset against before they start, and the
+// start gate they ask once set up; stop closes both.
+func ServeClock(host string, gate *load.Gate) (clockURL, gateURL string, stop func(), err error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		return "", "", nil, fmt.Errorf("workers: listen for the clock on %s: %w", st.Gateway, err)
+		return "", "", nil, fmt.Errorf("workers: listen for the clock on %s: %w", host, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", load.ClockHandler())
@@ -158,7 +158,7 @@ func (run workerRun) loaders(st *stack.Stack, a arch.Arch, seed int64, scale flo
 	target := "http://" + st.Nginx.IP.String() + ":" + port
 	loaders := make([]stack.Loader, n)
 	for i := range n {
-		wdir := filepath.Join(absDir, workersDirName, strconv.Itoa(i))
+		wdir := filepath.Join(absDir, WorkersDirName, strconv.Itoa(i))
 		if err := os.MkdirAll(wdir, 0o755); err != nil {
 			return nil, fmt.Errorf("workers: %w", err)
 		}
@@ -171,11 +171,11 @@ func (run workerRun) loaders(st *stack.Stack, a arch.Arch, seed int64, scale flo
 	return loaders, nil
 }
 
-// fireAt is the coordinator's side of the shared clock: faults and the edge watch start at the instant
+// FireAt is the coordinator's side of the shared clock: faults and the edge watch start at the instant
 // the gate gave the workers, as OnStart does for an engine in this process. When the workers are not all
 // set up within bound, stop stops them and settle says so. Once the workers are done, settle: the hooks
 // either never ran, or have returned (what they set is then safe to read).
-func fireAt(ctx context.Context, gate *load.Gate, bound time.Duration, onStart []func(time.Time), stop func()) (settle func() error) {
+func FireAt(ctx context.Context, gate *load.Gate, bound time.Duration, onStart []func(time.Time), stop func()) (settle func() error) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	var gateErr error
@@ -224,12 +224,14 @@ func waitWorkers(ctx, wctx context.Context, lds *stack.Loaders, absDir string) (
 	return codes, errs
 }
 
-// mergeWorkers reads the n workers' folders and merges them into dir: the architecture's result. A
-// worker that failed, or left no folder it could have written, fails the run.
-func mergeWorkers(ctx context.Context, dir, absDir string, n int, codes []int64, errs []error) (*load.Result, error) {
+// MergeWorkers reads the n workers' folders (absDir/workers/I, each written by load.WriteWorker) and
+// merges them into dir: the architecture's result. A worker that failed (codes[i] not 0, or errs[i]), or
+// left no folder it could have written, fails the run; after an interruption (ctx), a worker that exited
+// 1 having written its folder is what it measured.
+func MergeWorkers(ctx context.Context, dir, absDir string, n int, codes []int64, errs []error) (*load.Result, error) {
 	parts := make([]*load.Result, n)
 	for i := range n {
-		p, rerr := load.ReadWorker(filepath.Join(absDir, workersDirName, strconv.Itoa(i)))
+		p, rerr := load.ReadWorker(filepath.Join(absDir, WorkersDirName, strconv.Itoa(i)))
 		// An interrupted worker exits 1 after writing its folder: that folder is what it measured.
 		if errs[i] == nil && codes[i] != 0 && (ctx.Err() == nil || rerr != nil) {
 			errs[i] = fmt.Errorf("workers: loader %d exited %d (its log: %s)", i, codes[i], filepath.Join(runfolder.LogsDir, stack.LogName(i)))

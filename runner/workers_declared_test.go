@@ -45,7 +45,7 @@ func TestWorkersDeclaredTicketdesk(t *testing.T) {
 
 	// Every declared op was sent by both workers, each with its own share of the clients.
 	for i := range 2 {
-		w, err := load.ReadWorker(filepath.Join(archDir, workersDirName, strconv.Itoa(i)))
+		w, err := load.ReadWorker(filepath.Join(archDir, WorkersDirName, strconv.Itoa(i)))
 		require.NoError(t, err)
 		sent := map[string]int64{}
 		for _, s := range w.Stats {

@@ -170,11 +170,11 @@ func TestWorkersRemovedOnCancel(t *testing.T) {
 // within its cap.
 func TestWorkerSetupBound(t *testing.T) {
 	builtin := scenarios.Plan{Clients: 100}
-	require.Equal(t, 30*time.Second+50*200*time.Millisecond, workerSetupBound(builtin, 2))
+	require.Equal(t, 30*time.Second+50*200*time.Millisecond, WorkerSetupBound(builtin, 2))
 	declared := builtin
 	declared.Client = &flow.Client{Setup: make([]flow.Step, 3)} // two pairs
-	require.Equal(t, 30*time.Second+2*50*200*time.Millisecond, workerSetupBound(declared, 2))
+	require.Equal(t, 30*time.Second+2*50*200*time.Millisecond, WorkerSetupBound(declared, 2))
 	declared.Client = &flow.Client{} // no setup: as long as the built-in's
-	require.Equal(t, workerSetupBound(builtin, 2), workerSetupBound(declared, 2))
-	require.Equal(t, 3*time.Minute, workerSetupBound(scenarios.Plan{Clients: 10000}, 1), "capped")
+	require.Equal(t, WorkerSetupBound(builtin, 2), WorkerSetupBound(declared, 2))
+	require.Equal(t, 3*time.Minute, WorkerSetupBound(scenarios.Plan{Clients: 10000}, 1), "capped")
 }

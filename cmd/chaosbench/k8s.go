@@ -20,13 +20,13 @@ func init() { register(newK8sCmd) }
 func newK8sCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "k8s",
-		Short: "Kubernetes mode: render the manifests of a run in a cluster (docs/kubernetes.md)",
+		Short: "Kubernetes mode: run a scenario in a cluster, or render its manifests (docs/kubernetes.md)",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return badInput("k8s: want a subcommand: render")
+			return badInput("k8s: want a subcommand: run or render")
 		},
 	}
-	cmd.AddCommand(newK8sRenderCmd())
+	cmd.AddCommand(newK8sRunCmd(), newK8sRenderCmd())
 	return cmd
 }
 
@@ -45,11 +45,12 @@ func newK8sRenderCmd() *cobra.Command {
 		Long: `Write the manifests of one architecture of a scenario for a cluster: a namespace, the loaders
 as an Indexed Job of --workers pods (each runs ` + "`chaosbench worker`" + ` on segment $(JOB_COMPLETION_INDEX)
 of the load, all from the same --start instant) with an outbox container that keeps each worker's
-files for ` + "`kubectl cp`" + `, and, unless --target names a service already running, the reference
+files for the coordinator (k8s run) to copy, and, unless --target names a service already running, the reference
 stack: Redis, the API as a Deployment of the scenario's replicas, and a Service.
 
-Nothing is applied: pipe it to kubectl apply -f -. Faults and thresholds are not in the manifests;
-the coordinator does them (docs/kubernetes.md says how each fault maps, how outputs are collected,
+Nothing is applied: pipe it to kubectl apply -f - (chaosbench k8s run renders and applies its own).
+Faults and thresholds are not in the manifests; the coordinator (k8s run) does them (docs/kubernetes.md
+says how each fault maps, how outputs are collected,
 and what is not done yet). The output passes chaosbench's offline check of the manifests before it
 is written. The header of the output records the start, the seed and the run label.
 

@@ -29,6 +29,7 @@ type workerFlags struct {
 	seed                                                int64
 	scale                                               float64
 	allowNets                                           []string
+	inCluster                                           bool
 }
 
 func newWorkerCmd() *cobra.Command {
@@ -62,7 +63,10 @@ timestamps) and worker.json (segment, seed, clock offset, totals, histograms).
 
 The target must be on this machine: loopback, a Docker bridge of this host, or a network given with
 --allow-net (the run's network, which the worker in a container sees as its own: accepted only inside a
-container, and only a network it is attached to).
+container, and only a network it is attached to), or, with --in-cluster and only inside a Kubernetes
+pod (KUBERNETES_SERVICE_HOST set and a service-account token mounted), an address of the cluster as
+the pod sees it: on one of its own interfaces' subnets (the pod network), or the cluster IP of a Service
+of its namespace (NAME_SERVICE_HOST, which the kubelet sets).
 
 Exit codes: 0 done, 1 error (setup failed, started late, files not written, or interrupted: what
 was measured until then is written), 2 bad input.`, results.MaxWorkerClockOffset),
@@ -94,6 +98,7 @@ was measured until then is written), 2 bad input.`, results.MaxWorkerClockOffset
 	fl.StringVar(&f.clock, "clock", "", "the coordinator's clock URL, to measure this worker's clock offset against")
 	fl.StringVar(&f.runID, "run-id", "", "the run's id, the same for every worker of a run: a declared scenario's {{run.id}} (default one of this worker's own)")
 	fl.StringSliceVar(&f.allowNets, "allow-net", nil, "also allow targets in this CIDR: a network the harness created (repeatable)")
+	fl.BoolVar(&f.inCluster, "in-cluster", false, "inside a Kubernetes pod only: also allow the pod's own networks and its namespace's Services (chaosbench k8s run)")
 	return cmd
 }
 
@@ -148,6 +153,14 @@ func workerPlan(ctx context.Context, scenario string, f workerFlags) (load.Confi
 			return cfg, nil, badInput("--allow-net %v", err)
 		}
 		allowed = append(allowed, p.Masked())
+	}
+	if f.inCluster {
+		// Inside a pod only, the cluster as the pod sees it: its own subnets and its namespace's Services.
+		nets, err := local.PodNetworks()
+		if err != nil {
+			return cfg, nil, badInput("%v", err)
+		}
+		allowed = append(allowed, nets...)
 	}
 	// The same locality rule as every chaosbench command (internal/local), or a network given here;
 	// the engine then allows exactly the addresses that passed.

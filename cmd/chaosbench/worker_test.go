@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chaosbench/chaosbench/internal/local"
 	"github.com/chaosbench/chaosbench/internal/redistest"
 	"github.com/chaosbench/chaosbench/load"
 	"github.com/chaosbench/chaosbench/target"
@@ -38,28 +39,40 @@ func TestWorkerBadInput(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"segment out of range", with("--segment", "2/2")},                              // I must be < N
-		{"segment not I/N", with("--segment", "half")},                                  // not a segment
-		{"target off this machine", with("--target", "http://192.0.2.1:80")},            // TEST-NET: never a local address
-		{"target not http", with("--target", "ftp://127.0.0.1/")},                       // wrong scheme
-		{"start not RFC 3339", with("--start", "18:00")},                                // no date
-		{"start gate off this machine", with("--start", "http://192.0.2.1:80/gate")},    // the gate stays local too
-		{"unknown arch", with("--arch", "serverless")},                                  // not in the scenario
-		{"scale out of range", with("--scale", "0")},                                    // as run --scale
-		{"ca not a file", with("--ca", "/no/such/file.pem")},                            // unreadable
-		{"bad allow-net", with("--allow-net", "10.0.0.0")},                              // not a CIDR
-		{"allow-net on the host", with("--allow-net", "0.0.0.0/0")},                     // only a worker in a container names its network
-		{"clock off this machine", with("--clock", "http://192.0.2.1:80/")},             // the clock too stays local
-		{"more workers than clients", with("--segment", "0/64")},                        // steady-baseline has 50 clients
-		{"run id not plain", with("--run-id", "a b/c")},                                 // goes into keys and names as it is
-		{"unknown scenario", append([]string{"worker", "no-such-scenario"}, ok[2:]...)}, // not a file nor a built-in
-		{"missing flags", []string{"worker", "steady-baseline", "--segment", "0/2"}},    // no target, start, seed, out
+		{"segment out of range", with("--segment", "2/2")},                                               // I must be < N
+		{"segment not I/N", with("--segment", "half")},                                                   // not a segment
+		{"target off this machine", with("--target", "http://192.0.2.1:80")},                             // TEST-NET: never a local address
+		{"target not http", with("--target", "ftp://127.0.0.1/")},                                        // wrong scheme
+		{"start not RFC 3339", with("--start", "18:00")},                                                 // no date
+		{"start gate off this machine", with("--start", "http://192.0.2.1:80/gate")},                     // the gate stays local too
+		{"unknown arch", with("--arch", "serverless")},                                                   // not in the scenario
+		{"scale out of range", with("--scale", "0")},                                                     // as run --scale
+		{"ca not a file", with("--ca", "/no/such/file.pem")},                                             // unreadable
+		{"bad allow-net", with("--allow-net", "10.0.0.0")},                                               // not a CIDR
+		{"allow-net on the host", with("--allow-net", "0.0.0.0/0")},                                      // only a worker in a container names its network
+		{"clock off this machine", with("--clock", "http://192.0.2.1:80/")},                              // the clock too stays local
+		{"more workers than clients", with("--segment", "0/64")},                                         // steady-baseline has 50 clients
+		{"run id not plain", with("--run-id", "a b/c")},                                                  // goes into keys and names as it is
+		{"unknown scenario", append([]string{"worker", "no-such-scenario"}, ok[2:]...)},                  // not a file nor a built-in
+		{"missing flags", []string{"worker", "steady-baseline", "--segment", "0/2"}},                     // no target, start, seed, out
+		{"in-cluster outside a pod", append(with("--target", "http://10.96.0.10:8080"), "--in-cluster")}, // no KUBERNETES_SERVICE_HOST here
+		{"cluster target without in-cluster", with("--target", "http://10.96.0.10:8080")},                // a Service's address is not this machine's
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, exitBadInput, run(context.Background(), tc.args))
 		})
 	}
+	// A pod's environment without a pod's service-account token (this host has none): still refused, so
+	// that setting one variable on a host is no way around the locality rule.
+	t.Run("in-cluster with the variable but no token", func(t *testing.T) {
+		if _, err := os.Stat(local.TokenPath); err == nil {
+			t.Skip("this process runs in a pod: it has a service-account token")
+		}
+		t.Setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+		t.Setenv("API_SERVICE_HOST", "10.96.0.10")
+		require.Equal(t, exitBadInput, run(context.Background(), append(with("--target", "http://10.96.0.10:8080"), "--in-cluster")))
+	})
 	// run --workers: out of range is bad input, refused before any container starts.
 	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", "kill-node", "--workers", "-1"}))
 	require.Equal(t, exitBadInput, run(context.Background(), []string{"run", "kill-node", "--workers", "33"}))
