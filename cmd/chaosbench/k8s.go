@@ -61,13 +61,9 @@ manifests cannot run, such as NGINX's sticky balancer or Redis with Sentinels).`
   chaosbench k8s render my-scenario.yaml --target http://shop.shop.svc:8080 --namespace shop-load`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			plan, err := scenarios.Load(args[0])
+			plan, scenario, err := loadK8sScenario(args[0])
 			if err != nil {
-				return usageError{err}
-			}
-			scenario := k8s.Scenario{Name: args[0]}
-			if raw, err := os.ReadFile(args[0]); err == nil {
-				scenario = k8s.Scenario{File: raw}
+				return err
 			}
 			now := time.Now().UTC()
 			at := now.Add(lead).Truncate(time.Second)
@@ -136,4 +132,17 @@ manifests cannot run, such as NGINX's sticky balancer or Redis with Sentinels).`
 	f.Float64Var(&scale, "scale", 1, "multiply the scenario's durations (passed to the workers)")
 	f.StringVarP(&out, "out", "o", "-", "file to write, or - for standard output")
 	return cmd
+}
+
+// loadK8sScenario loads a built-in name or a file, and what the workers are given of it: the file itself
+// (they run exactly what was rendered), or the built-in's name.
+func loadK8sScenario(arg string) (scenarios.Plan, k8s.Scenario, error) {
+	plan, err := scenarios.Load(arg)
+	if err != nil {
+		return plan, k8s.Scenario{}, usageError{err}
+	}
+	if raw, err := os.ReadFile(arg); err == nil {
+		return plan, k8s.Scenario{File: raw}, nil
+	}
+	return plan, k8s.Scenario{Name: arg}, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -47,13 +46,9 @@ node has, no right to create namespaces, a namespace that exists), 3 failed or i
   chaosbench k8s run examples/naiveshop/naiveshop-kill.yaml --kubeconfig /etc/k/admin.conf --namespace shop-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			plan, err := scenarios.Load(args[0])
+			plan, scenario, err := loadK8sScenario(args[0])
 			if err != nil {
-				return usageError{err}
-			}
-			scenario := k8s.Scenario{Name: args[0]}
-			if raw, err := os.ReadFile(args[0]); err == nil {
-				scenario = k8s.Scenario{File: raw}
+				return err
 			}
 			ask := scenarios.Ask{Workers: o.Workers}
 			if cmd.Flags().Changed("scale") {
